@@ -1,0 +1,127 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
+import { Api, GrammyError, HttpError, type Transformer } from 'grammy';
+import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../types.js';
+import { ALLOWED_UPDATES } from './telegram.inbound.js';
+
+export interface TelegramApiOptions {
+  /** Bot API root (TELEGRAM_API_ROOT): api.telegram.org, a local Bot API server or a test fake. */
+  apiRoot: string;
+  /**
+   * Outgoing rate limits per bot. Defaults to Telegram's published limits: about 30 messages a
+   * second overall, 1 a second per private chat, 20 a minute per group. `false` turns throttling off.
+   */
+  throttle?: APIThrottlerOptions | false;
+  /** Longest `retry_after` we wait for before giving up and letting the caller reschedule. */
+  maxRetryDelaySeconds?: number;
+  /** Retries after a 429, a 5xx or a network failure. */
+  maxRetryAttempts?: number;
+  /** Per-request timeout; grammY's default of 500 s would hold a worker far too long. */
+  timeoutSeconds?: number;
+  /** First pause before retrying a network failure; doubles on each attempt. */
+  networkRetryDelayMs?: number;
+}
+
+// auto-retry retries network failures forever; this bounds them and lets auto-retry handle the rest.
+function retryNetworkErrors(attempts: number, firstDelayMs: number): Transformer {
+  return async (prev, method, payload, signal) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await prev(method, payload, signal);
+      } catch (err) {
+        if (!(err instanceof HttpError) || attempt >= attempts || signal?.aborted) throw err;
+        await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** attempt));
+      }
+    }
+  };
+}
+
+/** A grammY Api for one bot with retries (honouring 429 retry_after) and per-chat throttling. */
+export function createTelegramApi(token: string, options: TelegramApiOptions): Api {
+  const api = new Api(token, { apiRoot: options.apiRoot.replace(/\/+$/, ''), timeoutSeconds: options.timeoutSeconds ?? 30 });
+  const attempts = options.maxRetryAttempts ?? 3;
+  // Installed last-outermost: the throttler admits a call, auto-retry repeats it within that slot,
+  // so a chat waiting out a 429 holds back its own later messages instead of overtaking them.
+  api.config.use(retryNetworkErrors(attempts, options.networkRetryDelayMs ?? 500));
+  api.config.use(autoRetry({ maxDelaySeconds: options.maxRetryDelaySeconds ?? 60, maxRetryAttempts: attempts, rethrowHttpErrors: true }));
+  if (options.throttle !== false) api.config.use(apiThrottler(options.throttle ?? {}));
+  return api;
+}
+
+function blockedReason(description: string): RecipientBlockedError['reason'] {
+  const text = description.toLowerCase();
+  if (text.includes('blocked')) return 'blocked';
+  if (text.includes('deactivated')) return 'deactivated';
+  if (text.includes('kicked') || text.includes('not a member')) return 'kicked';
+  return 'forbidden';
+}
+
+/** Translates a grammY failure into the channel errors callers act on; anything else is returned as is. */
+export function toChannelError(err: unknown): unknown {
+  if (err instanceof GrammyError) {
+    if (err.error_code === 403) return new RecipientBlockedError('telegram', blockedReason(err.description), err.description);
+    if (err.error_code === 401) return new ChannelAuthError('telegram', `Telegram rejected the bot token: ${err.description}`);
+    const retryAfter = err.parameters?.retry_after;
+    const retryable = err.error_code === 429 || err.error_code >= 500;
+    return new ChannelRequestError('telegram', err.error_code, err.description, retryable, retryAfter);
+  }
+  if (err instanceof HttpError) return new ChannelRequestError('telegram', undefined, err.message, true);
+  return err;
+}
+
+/** Runs one Bot API call and rethrows its failure as a channel error. */
+export async function callTelegram<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toChannelError(err);
+  }
+}
+
+// <bot id>:<secret>; checked locally so a mistyped token fails with a clear message and no network call.
+const tokenPattern = /^\d{1,20}:[A-Za-z0-9_-]{20,}$/;
+
+export interface ConnectOptions {
+  apiRoot: string;
+  /** Where Telegram should deliver updates, e.g. `${PUBLIC_URL}/webhooks/telegram/<botId>`. */
+  webhookUrl: string;
+  /** Echoed by Telegram in X-Telegram-Bot-Api-Secret-Token on every delivery. */
+  secretToken: string;
+}
+
+export interface ConnectedTelegramBot {
+  id: number;
+  username: string;
+}
+
+/** Checks the token with getMe, then points the bot's webhook at us; a bad token → ChannelAuthError. */
+export async function connectTelegramBot(token: string, options: ConnectOptions): Promise<ConnectedTelegramBot> {
+  if (!tokenPattern.test(token)) {
+    throw new ChannelAuthError('telegram', 'This does not look like a Telegram bot token (expected "<digits>:<secret>" as @BotFather gives it)');
+  }
+  const api = createTelegramApi(token, { apiRoot: options.apiRoot, throttle: false });
+  let me;
+  try {
+    me = await api.getMe();
+  } catch (err) {
+    // Telegram answers 404 rather than 401 for some malformed tokens; either way the token is wrong.
+    if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
+      throw new ChannelAuthError('telegram', 'Telegram rejected the bot token; copy it again from @BotFather');
+    }
+    throw toChannelError(err);
+  }
+  await callTelegram(() =>
+    api.setWebhook(options.webhookUrl, {
+      secret_token: options.secretToken,
+      allowed_updates: ALLOWED_UPDATES,
+      drop_pending_updates: false,
+    }),
+  );
+  return { id: me.id, username: me.username };
+}
+
+/** Removes the bot's webhook so Telegram stops delivering to us; pending updates are kept. */
+export async function disconnectTelegramBot(token: string, options: { apiRoot: string }): Promise<void> {
+  const api = createTelegramApi(token, { apiRoot: options.apiRoot, throttle: false });
+  await callTelegram(() => api.deleteWebhook({ drop_pending_updates: false }));
+}

@@ -1,0 +1,155 @@
+/**
+ * The channel-free shapes at the edge. Everything past channels/ sees only these, never a Telegram
+ * or WhatsApp payload, so the engine, workers and routes stay the same whichever channel a user is on.
+ */
+import { AppError } from '../src/errors.js';
+
+export type ChannelName = 'telegram' | 'whatsapp' | 'web';
+
+export type AttachmentType = 'photo' | 'voice' | 'audio' | 'video' | 'document' | 'sticker' | 'location' | 'contact' | 'other';
+
+/** A file or structured item the user sent; files are referenced by the channel's id, never downloaded here. */
+export interface Attachment {
+  type: AttachmentType;
+  /** The channel's handle for downloading the file later. */
+  fileId?: string;
+  mimeType?: string;
+  fileName?: string;
+  sizeBytes?: number;
+  caption?: string;
+  durationSeconds?: number;
+  width?: number;
+  height?: number;
+  /** Sticker emoji. */
+  emoji?: string;
+  /** For `location`. */
+  latitude?: number;
+  longitude?: number;
+  /** Venue title or address, for a `location` that names a place. */
+  title?: string;
+  /** For `contact`. */
+  phoneNumber?: string;
+  contactName?: string;
+}
+
+export interface InboundContact {
+  /** The user's id on the channel (Telegram user id, WhatsApp phone number). */
+  externalId: string;
+  displayName?: string;
+  username?: string;
+  /** IETF language tag as the client reports it. */
+  languageCode?: string;
+}
+
+export type InboundKind = 'text' | 'command' | 'callback' | 'attachment' | 'edited' | 'contact_status' | 'unsupported';
+
+/** One thing a user did on a channel, in one shape for every channel. */
+export interface InboundMessage {
+  channel: ChannelName;
+  /** Unique per bot and channel (Telegram: update_id); the key that makes redelivery harmless. */
+  externalId: string;
+  /** Where replies go (Telegram: chat id). */
+  conversationId: string;
+  contact: InboundContact;
+  kind: InboundKind;
+  /** Message text or attachment caption. */
+  text?: string;
+  /** `/start abc` → `{ name: 'start', payload: 'abc' }`. */
+  command?: { name: string; payload?: string };
+  attachments: Attachment[];
+  /** A button press: `data` is the pressed button's id. */
+  callback?: { id: string; data?: string; messageId?: string };
+  /** For `edited`: the channel's id of the message that changed. */
+  editedMessageId?: string;
+  /** For `contact_status`: whether the user blocked the bot or came back. */
+  contactStatus?: 'blocked' | 'unblocked';
+  /** The channel's id of the message itself (for replies and reactions). */
+  externalMessageId?: string;
+  replyToMessageId?: string;
+  sentAt: Date;
+}
+
+/** A reply as the engine produces it; each sender renders it in its channel's own way. */
+export interface OutboundMessage {
+  text: string;
+  /** Quick replies; a press comes back as an inbound `callback` whose data is the button id. */
+  buttons?: Array<{ id: string; title: string }>;
+  /** Source titles shown under the reply. */
+  citations?: string[];
+}
+
+export interface SendResult {
+  /** The channel's ids of the messages the user now sees, in order. */
+  messageIds: string[];
+}
+
+export interface StreamOptions {
+  /**
+   * Builds the message that is finally delivered from the whole generated text (to add citations or
+   * buttons, or to replace the text); defaults to the text as generated.
+   */
+  final?: (text: string) => OutboundMessage | Promise<OutboundMessage>;
+}
+
+/**
+ * Sends replies on one channel. Implementations handle the channel's limits (length, rate, retries)
+ * and throw RecipientBlockedError, ChannelAuthError or ChannelRequestError.
+ */
+export interface ChannelSender {
+  readonly channel: ChannelName;
+  sendText(conversationId: string, message: OutboundMessage): Promise<SendResult>;
+  /**
+   * Shows the reply growing while `tokens` are generated where the channel can, and always ends with
+   * the complete reply delivered; channels that cannot stream just send the final message.
+   */
+  streamText(conversationId: string, tokens: AsyncIterable<string>, options?: StreamOptions): Promise<SendResult>;
+  /** Shows "typing…" for a few seconds, where the channel has such a thing. */
+  sendTyping(conversationId: string): Promise<void>;
+  /** Acknowledges a button press so the client stops its spinner. */
+  answerCallback(callbackId: string, text?: string): Promise<void>;
+}
+
+/**
+ * The user blocked the bot, deleted their account or removed the bot from the chat. Retrying cannot
+ * help: mark the contact blocked and stop sending until they come back.
+ */
+export class RecipientBlockedError extends AppError {
+  constructor(
+    readonly channel: ChannelName,
+    readonly reason: 'blocked' | 'deactivated' | 'kicked' | 'forbidden',
+    description: string,
+  ) {
+    super('RECIPIENT_BLOCKED', 409, `The ${channel} recipient cannot be reached: ${description}`, { channel, reason });
+    this.name = 'RecipientBlockedError';
+  }
+}
+
+/** The channel rejected our credentials (bot token revoked or mistyped). */
+export class ChannelAuthError extends AppError {
+  constructor(
+    readonly channel: ChannelName,
+    message: string,
+  ) {
+    super('CHANNEL_AUTH_FAILED', 400, message, { channel });
+    this.name = 'ChannelAuthError';
+  }
+}
+
+/** Any other failure talking to the channel; `retryable` says whether trying later may succeed. */
+export class ChannelRequestError extends AppError {
+  constructor(
+    readonly channel: ChannelName,
+    /** The channel's error code (Telegram: HTTP-like error_code); undefined for network failures. */
+    readonly errorCode: number | undefined,
+    readonly description: string,
+    readonly retryable: boolean,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super('CHANNEL_REQUEST_FAILED', 502, `${channel} request failed: ${description}`, {
+      channel,
+      ...(errorCode !== undefined ? { errorCode } : {}),
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    });
+    this.name = 'ChannelRequestError';
+  }
+}

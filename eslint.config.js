@@ -1,0 +1,27 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Domain services must stay free of transport and infrastructure SDKs (see DESIGN.md, "Layout").
+const infrastructure = ['fastify', 'fastify-*', '@fastify/*', 'grammy', 'bullmq', 'ioredis', 'pg', 'stripe', '@sendgrid/*', 'chromadb', 'ollama'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through src/config.ts.' }],
+    },
+  },
+  {
+    files: ['src/conversation/**', 'src/billing/**', 'src/coaching/**', 'src/accounts/**', 'src/bots/**', 'src/knowledge/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: infrastructure, message: 'Services depend on ports, not SDKs; wire adapters in src/main.ts.' }, { group: ['**/http/**', '**/workers/**'], message: 'Services never import routes or workers.' }] }],
+    },
+  },
+  {
+    files: ['src/config.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+);

@@ -1,0 +1,39 @@
+import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
+import { DocxLoader } from './docx.loader.js';
+import { HtmlLoader } from './html.loader.js';
+import { detectMediaType, SUPPORTED_TYPES_DESCRIPTION } from './media-type.js';
+import { PdfLoader } from './pdf.loader.js';
+import { TextLoader } from './text.loader.js';
+
+/** Picks the loader for a source by its sniffed content, then its declared type and file name. */
+export class LoaderRegistry {
+  private readonly byMediaType = new Map<string, Loader>();
+
+  constructor(loaders: Loader[]) {
+    for (const loader of loaders) for (const type of loader.mediaTypes) this.byMediaType.set(type, loader);
+  }
+
+  /** The loader for `input`, or undefined when none reads it. */
+  loaderFor(input: LoadInput): Loader | undefined {
+    const type = detectMediaType(input.bytes, input.mediaType, input.filename);
+    return type ? this.byMediaType.get(type) : undefined;
+  }
+
+  /** Extracts text; throws DocumentLoadError when the type is unsupported or the content unreadable. */
+  async load(input: LoadInput): Promise<LoadedDocument> {
+    if (!input.bytes.length) throw new DocumentLoadError('The file is empty');
+    const type = detectMediaType(input.bytes, input.mediaType, input.filename);
+    const loader = type ? this.byMediaType.get(type) : undefined;
+    if (!type || !loader) {
+      const what = input.mediaType ? `Content of type ${input.mediaType}` : 'This kind of file';
+      throw new DocumentLoadError(`${what} cannot be read; supported are ${SUPPORTED_TYPES_DESCRIPTION}`);
+    }
+    // The loader sees the type it was chosen for, so a .md sent as text/plain is read as Markdown.
+    return loader.load({ ...input, mediaType: type });
+  }
+}
+
+/** The registry with every built-in file loader. */
+export function createLoaderRegistry(): LoaderRegistry {
+  return new LoaderRegistry([new PdfLoader(), new DocxLoader(), new HtmlLoader(), new TextLoader()]);
+}

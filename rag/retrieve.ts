@@ -1,0 +1,147 @@
+import { textSearchConfig } from './text-search-config.js';
+import type { Embedder, RetrievedPassage, RetrieveOptions, Retriever, VectorStore } from './types.js';
+
+/** A live chunk of a document, as retrieval shows it. */
+export interface ChunkPassage {
+  chunkId: string;
+  documentId: string;
+  title: string;
+  text: string;
+  page: number | null;
+}
+
+/** What retrieval needs to know about a bot before searching it. */
+export interface BotSearchProfile {
+  language: string;
+  /** Whether any of the bot's documents was embedded by the model asked about. */
+  hasVectors: boolean;
+}
+
+/**
+ * The full-text side of retrieval and the lookups around it (src/db/chunk-search.repository.ts).
+ * Every method is scoped to one bot and only ever sees its live chunks (a document's last successful ingestion).
+ */
+export interface ChunkSearch {
+  /** Null when the bot does not exist. */
+  profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null>;
+  /**
+   * Chunks matching any of `words` (stemmed and stop words dropped with text-search `config`),
+   * best first: chunks with two or more of the words ahead of those with one, each by full-text rank.
+   */
+  lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]>;
+  /** The given chunks that are still live, in no particular order; documents embedded by another model are left out. */
+  passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]>;
+}
+
+export interface HybridRetrieverOptions {
+  /** Candidates taken from each of vector and full-text search before fusion. */
+  candidates?: number;
+  /** Reciprocal rank fusion constant: higher flattens the advantage of top ranks. */
+  rrfK?: number;
+  /** How long the question's embedding may take before the answer comes from full text alone. */
+  embedTimeoutMs?: number;
+  /** Told when vector search fails and the answer falls back to full text alone. */
+  onVectorSearchFailed?(error: unknown): void;
+}
+
+// Enough words for any real question; the rest only slows the full-text match down.
+const MAX_QUERY_WORDS = 32;
+
+/**
+ * The words of a natural-language question for full-text search, space-separated: only letters and
+ * digits survive, so nothing in it is query syntax. Null when nothing is left. Full-text search
+ * matches chunks with any of them (websearch_to_tsquery would AND them all and miss).
+ */
+export function questionWords(question: string): string | null {
+  const words = [...new Set(question.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean))].slice(0, MAX_QUERY_WORDS);
+  return words.length ? words.join(' ') : null;
+}
+
+/** Reciprocal rank fusion: each list adds 1 / (k + rank) for every chunk it ranks (rank from 1). */
+export function reciprocalRankFusion(lists: ChunkPassage[][], k: number, limit: number): RetrievedPassage[] {
+  const fused = new Map<string, { passage: ChunkPassage; score: number; best: number }>();
+  for (const list of lists) {
+    list.forEach((passage, index) => {
+      const rank = index + 1;
+      const entry = fused.get(passage.chunkId) ?? { passage, score: 0, best: Infinity };
+      entry.score += 1 / (k + rank);
+      entry.best = Math.min(entry.best, rank);
+      fused.set(passage.chunkId, entry);
+    });
+  }
+  return [...fused.values()]
+    .sort((a, b) => b.score - a.score || a.best - b.best || a.passage.chunkId.localeCompare(b.passage.chunkId))
+    .slice(0, limit)
+    .map(({ passage, score }) => ({
+      chunkId: passage.chunkId,
+      documentId: passage.documentId,
+      title: passage.title,
+      text: passage.text,
+      ...(passage.page === null ? {} : { page: passage.page }),
+      score,
+    }));
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Hybrid retrieval over one bot: nearest chunks by embedding plus best full-text matches, fused by
+ * reciprocal rank. Without an embedding model (or embedded documents) it is full text alone.
+ */
+export class HybridRetriever implements Retriever {
+  private readonly candidates: number;
+  private readonly rrfK: number;
+  private readonly embedTimeoutMs: number;
+
+  constructor(
+    private readonly chunks: ChunkSearch,
+    private readonly vectors: VectorStore,
+    private readonly embedder: Embedder | undefined,
+    private readonly options: HybridRetrieverOptions = {},
+  ) {
+    this.candidates = options.candidates ?? 50;
+    this.rrfK = options.rrfK ?? 60;
+    this.embedTimeoutMs = options.embedTimeoutMs ?? 10_000;
+  }
+
+  async retrieve(botId: string, query: string, options: RetrieveOptions): Promise<RetrievedPassage[]> {
+    return this.retrieveWith(botId, query, options);
+  }
+
+  /** As `retrieve`, with the query's embedding already computed (or explicitly none); benchmarks use it. */
+  async retrieveWith(botId: string, query: string, options: RetrieveOptions, queryEmbedding?: number[] | null): Promise<RetrievedPassage[]> {
+    const profile = await this.chunks.profile(botId, this.embedder?.model);
+    if (!profile) return [];
+    const words = questionWords(query);
+    const [vector, lexical] = await Promise.all([
+      profile.hasVectors && queryEmbedding !== null ? this.vectorCandidates(botId, query, queryEmbedding) : Promise.resolve([]),
+      words ? this.chunks.lexical(botId, textSearchConfig(profile.language), words, this.candidates) : Promise.resolve([]),
+    ]);
+    return reciprocalRankFusion([vector, lexical], this.rrfK, Math.max(1, options.k));
+  }
+
+  private async vectorCandidates(botId: string, query: string, given: number[] | undefined): Promise<ChunkPassage[]> {
+    try {
+      let embedding = given;
+      if (!embedding) {
+        if (!this.embedder || !(await this.embedder.available())) return [];
+        [embedding] = await withTimeout(this.embedder.embed([query]), this.embedTimeoutMs, 'embedding the question');
+        if (!embedding) return [];
+      }
+      const hits = await this.vectors.query(botId, embedding, this.candidates);
+      if (!hits.length) return [];
+      // Vectors may outlive their chunks briefly (re-ingestion, deletion): only live chunks count.
+      const live = new Map((await this.chunks.passages(botId, hits.map((h) => h.chunkId), this.embedder?.model)).map((p) => [p.chunkId, p]));
+      return hits.flatMap((h) => live.get(h.chunkId) ?? []);
+    } catch (err) {
+      this.options.onVectorSearchFailed?.(err);
+      return [];
+    }
+  }
+}

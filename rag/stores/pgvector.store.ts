@@ -1,0 +1,226 @@
+import type pg from 'pg';
+import { toSql } from 'pgvector/pg';
+import type { VectorHit, VectorRecord, VectorStore } from '../types.js';
+import { inTransaction } from '../../src/db/transaction.js';
+
+export interface PgVectorStoreOptions {
+  /**
+   * Build and use per-dimension HNSW indexes. Off on embedded PGlite, where HNSW inserts are an
+   * order of magnitude slower in WASM (DESIGN.md) and exact search is fast enough for its scale.
+   */
+  hnsw?: boolean;
+  /**
+   * Bots with fewer vectors than this (of the query's dimension) are searched exactly: scanning
+   * their own rows is fast at this size (bench/retrieval.bench.ts measures it).
+   */
+  exactBelow?: number;
+  /**
+   * Bots holding less than this share of the table are searched exactly too. HNSW filters by bot
+   * while walking the graph and gives up after hnsw.max_scan_tuples (20k) rows, so a bot that is a
+   * sliver of a large table could come back short.
+   */
+  exactBelowShare?: number;
+  /** Candidate list size of the HNSW scan; at least the largest k asked for. */
+  efSearch?: number;
+  /** Rows per INSERT statement when upserting. */
+  batchSize?: number;
+}
+
+// pgvector cannot index `vector` columns wider than this with HNSW; wider models use exact search.
+const HNSW_MAX_DIMS = 2000;
+// Several processes may meet a new dimension at once; only one should build its index.
+const INDEX_LOCK_KEY = 7_411_022_101;
+// How long a bot's size class (exact or HNSW) is trusted before it is counted again.
+const SIZE_TTL_MS = 60_000;
+
+function dimsOf(embedding: number[]): number {
+  const dims = embedding.length;
+  if (!Number.isInteger(dims) || dims < 1 || dims > 16_000) throw new RangeError(`Unsupported embedding dimension ${dims}`);
+  return dims;
+}
+
+/**
+ * Vectors in PostgreSQL (`chunk_embeddings`), one HNSW partial expression index per dimension so bots
+ * on different embedding models share the table without mixing.
+ */
+export class PgVectorStore implements VectorStore {
+  readonly name = 'pgvector' as const;
+  private readonly hnsw: boolean;
+  private readonly exactBelow: number;
+  private readonly exactBelowShare: number;
+  private readonly efSearch: number;
+  private readonly batchSize: number;
+  private readonly indexedDims = new Map<number, Promise<void>>();
+  /** Per bot, per dimension: whether it is searched through the index, and since when we know. */
+  private readonly sizes = new Map<string, Map<number, { large: boolean; at: number }>>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: PgVectorStoreOptions = {},
+  ) {
+    this.hnsw = options.hnsw ?? true;
+    this.exactBelow = options.exactBelow ?? 2_000;
+    this.exactBelowShare = options.exactBelowShare ?? 0.01;
+    this.efSearch = options.efSearch ?? 200;
+    this.batchSize = options.batchSize ?? 200;
+  }
+
+  async upsert(botId: string, records: VectorRecord[]): Promise<void> {
+    if (!records.length) return;
+    // One row per chunk (the last record wins): a statement may not update the same row twice.
+    const byDims = new Map<number, Map<string, VectorRecord>>();
+    for (const record of records) {
+      const dims = dimsOf(record.embedding);
+      if (!byDims.has(dims)) byDims.set(dims, new Map());
+      byDims.get(dims)?.set(record.chunkId, record);
+    }
+    for (const dims of byDims.keys()) await this.prepareDimension(dims);
+    await inTransaction(this.pool, async (client) => {
+      for (const [dims, unique] of byDims) {
+        const group = [...unique.values()];
+        for (let i = 0; i < group.length; i += this.batchSize) {
+          const batch = group.slice(i, i + this.batchSize);
+          const values: unknown[] = [botId, dims];
+          const rows = batch.map((r) => {
+            values.push(r.chunkId, r.documentId, toSql(r.embedding));
+            const n = values.length;
+            return `($${n - 2}::uuid, $1::uuid, $${n - 1}::uuid, $2::int, $${n}::vector)`;
+          });
+          // A chunk id already stored for another bot is never taken over: its row is left alone
+          // and the whole upsert fails.
+          const result = await client.query(
+            `INSERT INTO chunk_embeddings (chunk_id, bot_id, document_id, dims, embedding)
+             VALUES ${rows.join(', ')}
+             ON CONFLICT (chunk_id) DO UPDATE
+               SET document_id = EXCLUDED.document_id, dims = EXCLUDED.dims, embedding = EXCLUDED.embedding
+               WHERE chunk_embeddings.bot_id = EXCLUDED.bot_id`,
+            values,
+          );
+          if (result.rowCount !== batch.length) throw new Error('A chunk id in this upsert belongs to another bot');
+        }
+      }
+    });
+    this.sizes.delete(botId);
+  }
+
+  async query(botId: string, embedding: number[], k: number): Promise<VectorHit[]> {
+    const dims = dimsOf(embedding);
+    const limit = Math.max(1, Math.floor(k));
+    const useIndex = await this.searchesByIndex(botId, dims);
+    const distance = `embedding::vector(${dims}) <=> $2::vector(${dims})`;
+    const sql = useIndex
+      ? // Ordered by the partial index's expression (cast included) so the planner can walk HNSW.
+        `SELECT chunk_id, document_id, 1 - (${distance}) AS score
+         FROM chunk_embeddings
+         WHERE bot_id = $1 AND dims = ${dims}
+         ORDER BY ${distance}
+         LIMIT ${limit}`
+      : // Exact: the fenced subquery (OFFSET 0) computes each distance once over the bot's own rows
+        // (bot index) and the ordering by its output cannot use the HNSW index.
+        `SELECT chunk_id, document_id, 1 - distance AS score
+         FROM (SELECT chunk_id, document_id, ${distance} AS distance
+               FROM chunk_embeddings
+               WHERE bot_id = $1 AND dims = ${dims}
+               OFFSET 0) AS candidates
+         ORDER BY distance
+         LIMIT ${limit}`;
+    const params = [botId, toSql(embedding)];
+    let rows: Array<{ chunk_id: string; document_id: string; score: number }>;
+    if (useIndex) {
+      rows = await inTransaction(this.pool, async (client) => {
+        // Iterative scans (pgvector 0.8) keep walking the graph until enough rows pass the bot filter.
+        // The planner cannot tell how many of a bot's rows sit behind the partial index and, not
+        // pricing the detoasting of each vector, prefers a sort over the bot's rows that is several
+        // times slower at this size; with sorting priced out it walks the index.
+        await client.query(
+          `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, limit)}; SET LOCAL enable_sort = off`,
+        );
+        return (await client.query(sql, params)).rows;
+      });
+      // relaxed_order may return neighbours slightly out of order.
+      rows.sort((a, b) => b.score - a.score);
+    } else {
+      ({ rows } = await this.pool.query(sql, params));
+    }
+    return rows.map((r) => ({ chunkId: r.chunk_id, documentId: r.document_id, score: Number(r.score) }));
+  }
+
+  async deleteChunks(botId: string, chunkIds: string[]): Promise<void> {
+    if (!chunkIds.length) return;
+    await this.pool.query('DELETE FROM chunk_embeddings WHERE bot_id = $1 AND chunk_id = ANY($2::uuid[])', [botId, chunkIds]);
+    this.sizes.delete(botId);
+  }
+
+  async deleteDocument(botId: string, documentId: string): Promise<void> {
+    await this.pool.query('DELETE FROM chunk_embeddings WHERE bot_id = $1 AND document_id = $2', [botId, documentId]);
+    this.sizes.delete(botId);
+  }
+
+  async deleteBot(botId: string): Promise<void> {
+    await this.pool.query('DELETE FROM chunk_embeddings WHERE bot_id = $1', [botId]);
+    this.sizes.delete(botId);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query(`SELECT 1 FROM pg_extension WHERE extname = 'vector'`);
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the database handle, which closes it.
+  }
+
+  /**
+   * Creates the HNSW index for one dimension, once per process. Upserts call it before writing;
+   * bulk loaders call it after loading, since building over existing rows beats inserting into the graph.
+   */
+  prepareDimension(dims: number): Promise<void> {
+    if (!this.hnsw || dims > HNSW_MAX_DIMS) return Promise.resolve();
+    let pending = this.indexedDims.get(dims);
+    if (!pending) {
+      pending = this.createIndex(dims);
+      this.indexedDims.set(dims, pending);
+      pending.catch(() => this.indexedDims.delete(dims));
+    }
+    return pending;
+  }
+
+  private async createIndex(dims: number): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [INDEX_LOCK_KEY]);
+      await client.query(
+        `CREATE INDEX IF NOT EXISTS chunk_embeddings_hnsw_${dims} ON chunk_embeddings
+         USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WHERE dims = ${dims}`,
+      );
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [INDEX_LOCK_KEY]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  /**
+   * Whether queries for this bot walk the HNSW index: it must exist for the dimension and the bot
+   * must hold enough of its vectors, absolutely and as a share of the table. Otherwise: exact search.
+   */
+  async searchesByIndex(botId: string, dims: number): Promise<boolean> {
+    if (!this.hnsw || dims > HNSW_MAX_DIMS) return false;
+    const cached = this.sizes.get(botId)?.get(dims);
+    if (cached && Date.now() - cached.at < SIZE_TTL_MS) return cached.large;
+    // Counting stops at the threshold, so this stays cheap however large the bot is; the table's
+    // size is the planner's estimate.
+    const { rows } = await this.pool.query<{ large: boolean }>(
+      `WITH t AS (
+         SELECT greatest($3::bigint, ceil(reltuples * $4::float8)::bigint) AS threshold
+         FROM pg_class WHERE oid = 'public.chunk_embeddings'::regclass
+       )
+       SELECT (SELECT count(*) FROM (
+                 SELECT 1 FROM chunk_embeddings WHERE bot_id = $1 AND dims = $2 LIMIT (SELECT threshold FROM t)
+               ) s) >= (SELECT threshold FROM t) AS large`,
+      [botId, dims, this.exactBelow, this.exactBelowShare],
+    );
+    const large = rows[0]?.large ?? false;
+    if (!this.sizes.has(botId)) this.sizes.set(botId, new Map());
+    this.sizes.get(botId)?.set(dims, { large, at: Date.now() });
+    return large;
+  }
+}

@@ -1,0 +1,59 @@
+/** A creator as the rest of the platform sees it. */
+export interface Creator {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** A creator with the password hash, only for checking credentials. */
+export interface CreatorWithPassword extends Creator {
+  passwordHash: string;
+}
+
+/** Persistence port for creators (implemented in src/db/creator.repository.ts). */
+export interface CreatorStore {
+  /** Inserts a creator; null when the email (compared case-insensitively) is already taken. */
+  insert(input: { email: string; name: string; passwordHash: string }): Promise<Creator | null>;
+  findByEmail(email: string): Promise<CreatorWithPassword | null>;
+  findById(id: string): Promise<Creator | null>;
+}
+
+export interface StoredRefreshToken {
+  creatorId: string;
+  familyId: string;
+  expiresAt: Date;
+  rotatedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** Persistence port for refresh tokens, kept only as hashes (src/db/refresh-token.repository.ts). */
+export interface RefreshTokenStore {
+  insert(input: { creatorId: string; familyId: string; tokenHash: string; expiresAt: Date }): Promise<void>;
+  /**
+   * Atomically marks a live (unrotated, unrevoked, unexpired) token rotated and stores its successor
+   * in the same family; null when `oldHash` is not live.
+   */
+  rotate(oldHash: string, next: { tokenHash: string; expiresAt: Date }): Promise<{ creatorId: string; familyId: string } | null>;
+  findByHash(tokenHash: string): Promise<StoredRefreshToken | null>;
+  revokeFamily(familyId: string): Promise<void>;
+  revokeAllForCreator(creatorId: string): Promise<void>;
+}
+
+/** An API key's public description; the secret itself is never stored. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** Persistence port for API keys (src/db/api-key.repository.ts). */
+export interface ApiKeyStore {
+  insert(input: { creatorId: string; name: string; prefix: string; keyHash: string }): Promise<ApiKey>;
+  listByCreator(creatorId: string): Promise<ApiKey[]>;
+  /** Deletes the creator's key; false when no such key belongs to the creator. */
+  delete(creatorId: string, id: string): Promise<boolean>;
+  /** Returns the owning creator and records the use; null for an unknown hash. */
+  touchByHash(keyHash: string): Promise<string | null>;
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, UnauthorizedError } from '../errors.js';
+import { hashToken, randomToken } from '../security/tokens.js';
+import type { Creator, CreatorStore, RefreshTokenStore } from './account.types.js';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
+
+/** The outcome of signing up, logging in or refreshing; the HTTP layer adds the access token. */
+export interface Session {
+  creator: Creator;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface AuthServiceOptions {
+  creators: CreatorStore;
+  refreshTokens: RefreshTokenStore;
+  refreshTokenTtlSeconds: number;
+  now?: () => Date;
+}
+
+const INVALID_CREDENTIALS = 'Invalid email or password';
+const INVALID_REFRESH = 'Invalid or expired refresh token';
+
+/** Creator sign-up, password login and rotating refresh tokens. */
+export class AuthService {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AuthServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Creates a creator and opens a session; EMAIL_TAKEN (409) when the email is registered in any case. */
+  async signup(input: { email: string; password: string; name: string }): Promise<Session> {
+    const email = input.email.trim();
+    // Cheap pre-check so a taken email does not cost an argon2 hash; the unique index decides races.
+    if (await this.options.creators.findByEmail(email)) throw emailTaken();
+    const passwordHash = await hashPassword(input.password);
+    const creator = await this.options.creators.insert({ email, name: input.name.trim(), passwordHash });
+    if (!creator) throw emailTaken();
+    return this.openSession(creator, randomUUID());
+  }
+
+  /** Checks credentials; the same 401 for an unknown email and a wrong password. */
+  async login(input: { email: string; password: string }): Promise<Session> {
+    const found = await this.options.creators.findByEmail(input.email.trim());
+    const ok = found ? await verifyPassword(found.passwordHash, input.password) : await verifyAgainstDummy(input.password);
+    if (!found || !ok) throw new UnauthorizedError(INVALID_CREDENTIALS);
+    return this.openSession({ id: found.id, email: found.email, name: found.name }, randomUUID());
+  }
+
+  /**
+   * Exchanges a refresh token for a new one (single use). Presenting a token that was already
+   * rotated means it leaked or was replayed, so its whole family is revoked.
+   */
+  async refresh(refreshToken: string): Promise<Session> {
+    const oldHash = hashToken(refreshToken);
+    const next = this.newRefreshToken();
+    const rotated = await this.options.refreshTokens.rotate(oldHash, { tokenHash: next.hash, expiresAt: next.expiresAt });
+    if (!rotated) {
+      const stored = await this.options.refreshTokens.findByHash(oldHash);
+      if (stored?.rotatedAt) await this.options.refreshTokens.revokeFamily(stored.familyId);
+      throw new UnauthorizedError(INVALID_REFRESH);
+    }
+    const creator = await this.options.creators.findById(rotated.creatorId);
+    if (!creator) throw new UnauthorizedError(INVALID_REFRESH);
+    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt };
+  }
+
+  /**
+   * Ends the session the refresh token belongs to (its whole family); without a token, ends every
+   * session of the creator, since an access token alone does not say which session it came from.
+   */
+  async logout(creatorId: string, refreshToken?: string): Promise<void> {
+    if (refreshToken === undefined) {
+      await this.options.refreshTokens.revokeAllForCreator(creatorId);
+      return;
+    }
+    const stored = await this.options.refreshTokens.findByHash(hashToken(refreshToken));
+    // Another creator's token is left alone: knowing it must not let a caller end someone else's session.
+    if (stored && stored.creatorId === creatorId) await this.options.refreshTokens.revokeFamily(stored.familyId);
+  }
+
+  private async openSession(creator: Creator, familyId: string): Promise<Session> {
+    const next = this.newRefreshToken();
+    await this.options.refreshTokens.insert({ creatorId: creator.id, familyId, tokenHash: next.hash, expiresAt: next.expiresAt });
+    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt };
+  }
+
+  private newRefreshToken() {
+    const token = randomToken();
+    const expiresAt = new Date(this.now().getTime() + this.options.refreshTokenTtlSeconds * 1000);
+    return { token, hash: hashToken(token), expiresAt };
+  }
+}
+
+function emailTaken() {
+  return new ConflictError('EMAIL_TAKEN', 'An account with this email already exists');
+}

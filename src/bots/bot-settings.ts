@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+// Each field without its default, so a partial update cannot silently reset fields it leaves out.
+const fields = {
+  model: z.string().trim().min(1).max(200).describe('LLM model name; the platform default when unset'),
+  temperature: z.number().min(0).max(2).describe('Sampling temperature, 0–2'),
+  contextSize: z.int().min(256).max(1_048_576).describe('Context window in tokens'),
+  maxAnswerTokens: z.int().min(16).max(32_768).describe('Upper bound on tokens in one reply'),
+  welcomeMessage: z.string().max(4000).describe('Sent when an end user starts a conversation'),
+  unknownAnswer: z.string().max(4000).describe('Said when the material holds no answer'),
+  citeSources: z.boolean().describe('Whether replies name the documents they draw on'),
+  mergeWindowMs: z.int().min(0).max(60_000).describe('Messages arriving this close together become one turn'),
+};
+
+const defaults = { temperature: 0.3, citeSources: true, mergeWindowMs: 1500 } as const;
+
+const shapeWithDefaults = {
+  model: fields.model.optional(),
+  temperature: fields.temperature.default(defaults.temperature),
+  contextSize: fields.contextSize.optional(),
+  maxAnswerTokens: fields.maxAnswerTokens.optional(),
+  welcomeMessage: fields.welcomeMessage.optional(),
+  unknownAnswer: fields.unknownAnswer.optional(),
+  citeSources: fields.citeSources.default(defaults.citeSources),
+  mergeWindowMs: fields.mergeWindowMs.default(defaults.mergeWindowMs),
+};
+
+/** A bot's settings as given on creation: unknown keys rejected, defaults filled in. */
+export const botSettingsSchema = z.strictObject(shapeWithDefaults);
+
+/** Settings as stored and returned; lenient about keys a newer or older version may have written. */
+export const storedBotSettingsSchema = z.object(shapeWithDefaults);
+
+/** A partial settings update: given keys replace stored ones, `null` resets a key to its default. */
+export const botSettingsPatchSchema = z.strictObject(
+  Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.nullable().optional()])) as {
+    [K in keyof typeof fields]: z.ZodOptional<z.ZodNullable<(typeof fields)[K]>>;
+  },
+);
+
+export type BotSettings = z.output<typeof botSettingsSchema>;
+export type BotSettingsInput = z.input<typeof botSettingsSchema>;
+export type BotSettingsPatch = z.output<typeof botSettingsPatchSchema>;
+
+/** Reads stored settings, filling defaults for anything unset. */
+export function readBotSettings(stored: unknown): BotSettings {
+  return storedBotSettingsSchema.parse(stored ?? {});
+}

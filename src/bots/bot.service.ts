@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { SecretBox } from '../security/secret-box.js';
+import { botSettingsPatchSchema, botSettingsSchema, readBotSettings, type BotSettingsInput, type BotSettingsPatch } from './bot-settings.js';
+import type { Bot, BotChannelInfo, BotStore, ChannelName, StoredBot } from './bot.types.js';
+
+export interface CreateBotInput {
+  name: string;
+  persona?: string;
+  language?: string;
+  settings?: BotSettingsInput;
+}
+
+export interface UpdateBotInput {
+  name?: string;
+  persona?: string;
+  language?: string;
+  settings?: BotSettingsPatch;
+}
+
+/** Called with a bot's id before its row is deleted, e.g. to drop its vectors from an external store. */
+export type BotDeletedListener = (botId: string) => Promise<void>;
+
+export interface BotServiceOptions {
+  bots: BotStore;
+  secretBox: Pick<SecretBox, 'seal' | 'open'>;
+  onBotDeleted?: BotDeletedListener[];
+}
+
+const DEFAULT_LANGUAGE = 'en';
+
+/** Creators' bots: profile, settings and sealed channel credentials. Every call is scoped to its creator. */
+export class BotService {
+  private readonly listeners: BotDeletedListener[];
+
+  constructor(private readonly options: BotServiceOptions) {
+    this.listeners = [...(options.onBotDeleted ?? [])];
+  }
+
+  /** Creates a bot with settings validated and defaults filled in. */
+  async create(creatorId: string, input: CreateBotInput): Promise<Bot> {
+    const settings = parseOrThrow(botSettingsSchema, input.settings ?? {}, 'settings');
+    const stored = await this.options.bots.insert(creatorId, {
+      name: input.name.trim(),
+      persona: input.persona ?? '',
+      language: input.language ?? DEFAULT_LANGUAGE,
+      settings,
+    });
+    return toBot(stored);
+  }
+
+  /** The creator's bots, oldest first. */
+  async list(creatorId: string): Promise<Bot[]> {
+    return (await this.options.bots.listByCreator(creatorId)).map(toBot);
+  }
+
+  /** The creator's bot; NOT_FOUND for unknown ids and for another creator's bot alike. */
+  async get(creatorId: string, botId: string): Promise<Bot> {
+    const stored = await this.options.bots.find(creatorId, botId);
+    if (!stored) throw new NotFoundError('Bot');
+    return toBot(stored);
+  }
+
+  /** Changes the given fields; settings keys are merged, a `null` setting returns to its default. */
+  async update(creatorId: string, botId: string, input: UpdateBotInput): Promise<Bot> {
+    const settings = input.settings === undefined ? undefined : parseOrThrow(botSettingsPatchSchema, input.settings, 'settings');
+    const entries = Object.entries(settings ?? {}).filter(([, v]) => v !== undefined);
+    const stored = await this.options.bots.update(creatorId, botId, {
+      name: input.name?.trim(),
+      persona: input.persona,
+      language: input.language,
+      setSettings: Object.fromEntries(entries.filter(([, v]) => v !== null)),
+      unsetSettings: entries.filter(([, v]) => v === null).map(([k]) => k),
+    });
+    if (!stored) throw new NotFoundError('Bot');
+    return toBot(stored);
+  }
+
+  /**
+   * Deletes the bot; documents, chunks and channels go with the row. Listeners run first so that if
+   * one fails the bot still exists and the deletion can simply be retried.
+   */
+  async delete(creatorId: string, botId: string): Promise<void> {
+    await this.get(creatorId, botId);
+    for (const listener of this.listeners) await listener(botId);
+    if (!(await this.options.bots.delete(creatorId, botId))) throw new NotFoundError('Bot');
+  }
+
+  /** Registers a cleanup to run when a bot is deleted (for adapters built after this service). */
+  addBotDeletedListener(listener: BotDeletedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Connects (or reconnects) a channel: `credentials` are sealed before they are stored and never
+   * returned by any read; `publicConfig` is what bot listings show for the channel.
+   */
+  async setChannelCredentials(
+    creatorId: string,
+    botId: string,
+    channel: ChannelName,
+    credentials: object,
+    publicConfig: Record<string, unknown>,
+  ): Promise<BotChannelInfo> {
+    await this.get(creatorId, botId);
+    const { channel: _ignored, ...shown } = publicConfig;
+    await this.options.bots.upsertChannel(botId, channel, this.options.secretBox.seal(credentials, sealContext(botId, channel)), shown);
+    return { ...shown, channel };
+  }
+
+  /** Disconnects a channel; false when it was not connected. */
+  async removeChannel(creatorId: string, botId: string, channel: ChannelName): Promise<boolean> {
+    await this.get(creatorId, botId);
+    return this.options.bots.deleteChannel(botId, channel);
+  }
+
+  /**
+   * The decrypted credentials of a bot's channel, or null when not connected. Not scoped to a
+   * creator: webhooks and workers know only the bot.
+   */
+  async getChannelCredentials<T extends object = Record<string, unknown>>(botId: string, channel: ChannelName): Promise<T | null> {
+    const sealed = await this.options.bots.findSealedCredentials(botId, channel);
+    return sealed === null ? null : this.options.secretBox.open<T>(sealed, sealContext(botId, channel));
+  }
+}
+
+// Binds sealed credentials to their row, so copying them to another bot or channel makes them unreadable.
+function sealContext(botId: string, channel: ChannelName) {
+  return `bot-channel:${botId}:${channel}`;
+}
+
+function toBot(stored: StoredBot): Bot {
+  return { ...stored, settings: readBotSettings(stored.settings) };
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, field: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ field: [field, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new ValidationError(`${issues[0]?.field}: ${issues[0]?.message}`, { issues });
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalUrl = z.string().url().optional();
+
+/** Every setting the platform reads, validated once at start-up. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
+  REDIS_URL: optionalUrl,
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_:-]+$/).default('coach'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
+    .optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(60 * 60 * 24 * 30),
+  METRICS_TOKEN: z.string().min(8).optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300),
+  RATE_LIMIT_WINDOW: z.string().default('1 minute'),
+  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(20),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  URL_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  URL_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  URL_FETCH_ALLOW_PRIVATE: booleanFlag.default(false),
+  SEED_DEMO: booleanFlag.default(true),
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  CHUNK_SIZE: z.coerce.number().int().min(200).max(8000).default(1000),
+  CHUNK_OVERLAP: z.coerce.number().int().min(0).max(2000).default(150),
+  LLM_PROVIDER: z.enum(['auto', 'ollama', 'extractive']).default('auto'),
+  OLLAMA_HOST: z.string().url().default('http://127.0.0.1:11434'),
+  OLLAMA_CHAT_MODEL: z.string().default('llama3.2:3b'),
+  OLLAMA_EMBED_MODEL: z.string().default('nomic-embed-text'),
+  EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(32),
+  VECTOR_STORE: z.enum(['pgvector', 'chroma']).default('pgvector'),
+  CHROMA_URL: z.string().url().default('http://127.0.0.1:8000'),
+  TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
+  TELEGRAM_THROTTLE: booleanFlag.default(true),
+  CONVERSE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  CONVERSE_PER_CREATOR: z.coerce.number().int().min(1).max(64).default(2),
+  CONVERSE_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(60_000),
+  CONVERSE_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com'),
+  STRIPE_API_BASE: optionalUrl,
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  SENDGRID_API_BASE: optionalUrl,
+  SENDGRID_API_KEY: z.string().optional(),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().optional(),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+/** Configuration after secrets have been resolved: what the rest of the platform receives. */
+export type Config = Omit<RawConfig, 'JWT_SECRET' | 'ENCRYPTION_KEY'> & {
+  JWT_SECRET: string;
+  ENCRYPTION_KEY: string;
+  dataDir: string;
+};
+
+/** Raised when the environment does not satisfy the schema; the message names each variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every offending variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): RawConfig {
+  // Empty strings mean "unset": docker-compose and shells often pass VAR= for optional values.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return result.data;
+}
+
+/**
+ * Reads a secret from the data directory, creating it on first use, so `npm start` needs no set-up
+ * while the value survives restarts (tokens and encrypted credentials stay valid).
+ */
+function persistedSecret(dataDir: string, name: string, create: () => string): string {
+  const file = path.join(dataDir, 'secrets', name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const value = create();
+  try {
+    writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process sharing the data directory wrote it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
+  return value;
+}
+
+/** Parses the environment and fills unset secrets from (or into) the data directory. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = parseConfig(env);
+  const dataDir = path.resolve(raw.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    ...raw,
+    dataDir,
+    JWT_SECRET: raw.JWT_SECRET ?? persistedSecret(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url')),
+    ENCRYPTION_KEY: raw.ENCRYPTION_KEY ?? persistedSecret(dataDir, 'encryption-key', () => randomBytes(32).toString('hex')),
+  };
+}

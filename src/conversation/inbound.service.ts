@@ -1,0 +1,40 @@
+import type { InboundMessage } from '../../channels/types.js';
+import { NotFoundError } from '../errors.js';
+import type { BotDirectory, InboundStore, TurnQueue } from './turn.ports.js';
+
+export interface InboundServiceDeps {
+  bots: BotDirectory;
+  store: InboundStore;
+  queue: TurnQueue;
+  /** Told when enqueueing failed after the commit; the reconciler will pick the row up. */
+  onEnqueueFailed?(error: unknown, inboundId: string): void;
+}
+
+export interface InboundOutcome {
+  inboundId: string;
+  duplicate: boolean;
+}
+
+/**
+ * Accepts a normalised message from a webhook: persists it (exactly once per external id) and
+ * schedules its turn after the bot's merge window. Returns only once the row is committed.
+ */
+export class InboundService {
+  constructor(private readonly deps: InboundServiceDeps) {}
+
+  /** Stores and enqueues one inbound message; NOT_FOUND for an unknown bot. */
+  async receive(botId: string, message: InboundMessage): Promise<InboundOutcome> {
+    const bot = await this.deps.bots.find(botId);
+    if (!bot) throw new NotFoundError('Bot');
+    const stored = await this.deps.store.receive(botId, message);
+    if (stored.created) {
+      try {
+        await this.deps.queue.enqueue(stored.inboundId, botId, bot.mergeWindowMs);
+      } catch (err) {
+        // The row is committed: acknowledging is right, and the reconciler enqueues it later.
+        this.deps.onEnqueueFailed?.(err, stored.inboundId);
+      }
+    }
+    return { inboundId: stored.inboundId, duplicate: !stored.created };
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The conversation engine's ports: everything it needs from the outside world, as interfaces.
+ * Adapters (src/llm, rag/, src/db) implement them; src/main.ts wires them together.
+ */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A passage of the creator's material as retrieval returns it (compatible with rag's RetrievedPassage). */
+export interface Passage {
+  documentId: string;
+  title: string;
+  text: string;
+  page?: number;
+  /** Relevance; higher is better. Its scale is the retriever's. */
+  score: number;
+}
+
+/** A passage as the prompt quotes it: numbered, so `<source id="n">` and this record agree. */
+export interface GroundingPassage {
+  id: number;
+  documentId: string;
+  title: string;
+  text: string;
+  page?: number;
+}
+
+/**
+ * The material a reply is grounded in, in structured form. Model responders read the prompt; a
+ * responder that cannot generate (the extractive fallback) answers from this instead of parsing it.
+ */
+export interface Grounding {
+  botName: string;
+  /** BCP-47 code of the language the bot answers in. */
+  language: string;
+  /** The end user's question as it was asked this turn. */
+  question: string;
+  /** The passages the prompt quotes, in rank order. */
+  passages: GroundingPassage[];
+}
+
+/** Who actually produced a reply; reported before the first delta. */
+export interface ResponderInfo {
+  name: string;
+  kind: 'model' | 'extractive';
+}
+
+export interface LlmChatRequest {
+  messages: ChatMessage[];
+  model?: string;
+  temperature?: number;
+  /** Context window in tokens. */
+  contextSize?: number;
+  /** Upper bound on generated tokens. */
+  maxTokens?: number;
+  signal?: AbortSignal;
+  /** 'summary' asks for a memory summary, which only a model can write; defaults to 'reply'. */
+  purpose?: 'reply' | 'summary';
+  grounding?: Grounding;
+  /**
+   * Called once, before the first delta, with the responder that answers. A provider that falls
+   * back from a model to quoting the material reports the fallback here.
+   */
+  onResponder?(responder: ResponderInfo): void;
+}
+
+/** A chat model (or a stand-in for one). */
+export interface LlmPort {
+  readonly name: string;
+  readonly kind: 'model' | 'extractive';
+  /** Streams the reply as text deltas; the joined deltas are the whole reply. */
+  chat(request: LlmChatRequest): AsyncIterable<string>;
+}
+
+/** Retrieval over one bot's knowledge base. */
+export interface KnowledgePort {
+  retrieve(botId: string, query: string, options: { k: number }): Promise<Passage[]>;
+}
+
+/** One stored message of a conversation. */
+export interface MemoryTurn {
+  id: string;
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+export interface ConversationSummary {
+  text: string;
+  /** The newest turn the summary covers; turns after it are not in the summary. */
+  coversUpToTurnId: string;
+}
+
+/** A conversation's history and its rolling summary. */
+export interface ConversationMemoryPort {
+  /**
+   * The newest `limit` turns, oldest first. The current turn's own user messages may or may not
+   * be included already; the engine copes with both.
+   */
+  recentTurns(conversationId: string, limit: number): Promise<MemoryTurn[]>;
+  summary(conversationId: string): Promise<ConversationSummary | null>;
+  saveSummary(conversationId: string, summary: string, coversUpToTurnId: string): Promise<void>;
+  /** Drops the history and the summary (an end user's "forget me"). */
+  forget(conversationId: string): Promise<void>;
+}

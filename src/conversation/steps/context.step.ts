@@ -1,0 +1,20 @@
+import { ValidationError } from '../../errors.js';
+import { attachmentsOnlyAnswer } from '../phrases.js';
+import { answerDirectly, type Step } from '../turn-state.js';
+
+/** Checks the turn belongs to the bot and merges the burst into one message. */
+export const contextStep: Step = {
+  stage: 'context',
+  async run(state) {
+    if (state.input.botId !== state.bot.id) {
+      throw new ValidationError(`Turn for bot ${state.input.botId} was given to bot ${state.bot.id}`);
+    }
+    state.userText = state.input.texts
+      .map((t) => t.trim())
+      .filter((t) => t !== '')
+      .join('\n');
+    if (state.userText !== '') return undefined;
+    if ((state.input.attachments?.length ?? 0) > 0) return answerDirectly(state, attachmentsOnlyAnswer(state.bot.language));
+    throw new ValidationError('A turn needs text or attachments');
+  },
+};

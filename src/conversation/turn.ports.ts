@@ -1,0 +1,133 @@
+/**
+ * Ports of the message pipeline around the engine: storing inbound messages, claiming them into
+ * turns, the outbound ledger, locks and the work queue. Adapters live in src/db, workers/ and
+ * src/platform.ts; the services here never see pg, BullMQ or grammY.
+ */
+import type { ChannelName, ChannelSender, InboundMessage } from '../../channels/types.js';
+import type { BotProfile, TurnSource } from './types.js';
+
+/** The bot as the pipeline needs it: its profile for the engine plus the settings around turns. */
+export interface ConversationBot {
+  creatorId: string;
+  profile: BotProfile;
+  mergeWindowMs: number;
+  welcomeMessage?: string;
+}
+
+/** Bots by id, not scoped to a creator: webhooks and workers know only the bot. */
+export interface BotDirectory {
+  find(botId: string): Promise<ConversationBot | null>;
+}
+
+export interface ReceivedInbound {
+  inboundId: string;
+  conversationId: string;
+  /** False when the same (bot, channel, external id) was stored before: a redelivery. */
+  created: boolean;
+}
+
+/** An inbound row as the worker reads it. */
+export interface StoredInbound {
+  id: string;
+  botId: string;
+  conversationId: string;
+  message: InboundMessage;
+}
+
+export interface InboundStore {
+  /**
+   * Upserts the contact and the conversation and inserts the message (ON CONFLICT DO NOTHING),
+   * all in one transaction: either everything is committed or nothing is.
+   */
+  receive(botId: string, message: InboundMessage): Promise<ReceivedInbound>;
+  find(inboundId: string): Promise<StoredInbound | null>;
+  /**
+   * One inbound row per piece of unfinished work older than `olderThanMs`: rows not claimed into a
+   * turn, and the first row of every turn still processing.
+   */
+  unfinished(olderThanMs: number, limit: number): Promise<Array<{ inboundId: string; botId: string }>>;
+}
+
+export type TurnKind = 'message' | 'command' | 'callback' | 'contact_status';
+export type TurnStatus = 'processing' | 'answered' | 'failed';
+
+/** A turn with the messages it answers, oldest first. */
+export interface ClaimedTurn {
+  id: string;
+  botId: string;
+  conversationId: string;
+  channel: ChannelName;
+  /** Where replies go (Telegram: the chat id). */
+  externalChatId: string;
+  kind: TurnKind;
+  messages: InboundMessage[];
+}
+
+export interface TurnStore {
+  /** The status of the turn that claimed `inboundId`: null when unclaimed, 'gone' when the row no longer exists. */
+  statusOf(inboundId: string): Promise<TurnStatus | null | 'gone'>;
+  /** The conversation's oldest turn still processing (left behind by a crash or a failed attempt). */
+  unfinished(conversationId: string): Promise<ClaimedTurn | null>;
+  /**
+   * Claims the conversation's next unclaimed rows, in arrival order, into a new turn: one command,
+   * button press or status change alone, or every consecutive ordinary message (a burst).
+   */
+  claimNext(conversationId: string): Promise<ClaimedTurn | null>;
+  recordAttempt(turnId: string): Promise<void>;
+  saveReply(turnId: string, reply: string, sources: TurnSource[]): Promise<void>;
+  finish(turnId: string, status: 'answered' | 'failed', error?: string): Promise<void>;
+  /** Marks the turn holding `inboundId` (or the conversation's oldest unfinished one) failed. */
+  failFor(inboundId: string, error: string): Promise<void>;
+}
+
+export type OutboundStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export interface OutboundRecord {
+  id: string;
+  status: OutboundStatus;
+  /** The final text, recorded when delivery started. */
+  text: string | null;
+}
+
+/** One ledger row per turn's reply (UNIQUE turn_id): what was sent, and whether it arrived. */
+export interface OutboundLedger {
+  /** The turn's ledger row, created `pending` on first use. */
+  open(turn: { turnId: string; botId: string; conversationId: string }): Promise<OutboundRecord>;
+  markSending(id: string, text: string): Promise<void>;
+  markSent(id: string, messageIds: string[]): Promise<void>;
+  markFailed(id: string, error: string): Promise<void>;
+}
+
+/** The end user behind a conversation. */
+export interface ContactStore {
+  isBlocked(conversationId: string): Promise<boolean>;
+  setBlocked(conversationId: string, blocked: boolean): Promise<void>;
+  setDeepLinkPayload(conversationId: string, payload: string): Promise<void>;
+  /**
+   * Deletes what we hold about the conversation's contact (messages, turns, replies, memory,
+   * profile) except the turn `keepTurnId`, which is still being answered.
+   */
+  forgetContact(conversationId: string, keepTurnId: string): Promise<void>;
+}
+
+export interface ConversationLease {
+  release(): Promise<void>;
+}
+
+/** Serialises turns per conversation and caps turns per creator, across processes. */
+export interface ConversationLocks {
+  /** Null when the conversation is being answered elsewhere or the creator has no free slot. */
+  tryAcquire(conversationId: string, creatorId: string, creatorSlots: number): Promise<ConversationLease | null>;
+}
+
+/** Senders per bot and channel; null when the channel is not connected. */
+export interface SenderDirectory {
+  sender(botId: string, channel: ChannelName): Promise<ChannelSender | null>;
+}
+
+/** The `converse` queue, keyed by inbound row so duplicates collapse. */
+export interface TurnQueue {
+  enqueue(inboundId: string, botId: string, delayMs: number): Promise<void>;
+  /** Adds the job unless a live one exists; a finished one with the same id is replaced. Returns whether it added. */
+  ensure(inboundId: string, botId: string): Promise<boolean>;
+}

@@ -1,0 +1,249 @@
+import {
+  ChannelAuthError,
+  RecipientBlockedError,
+  type ChannelSender,
+  type InboundMessage,
+  type OutboundMessage,
+  type SendResult,
+} from '../../channels/types.js';
+import {
+  FORGET_CANCEL,
+  FORGET_CONFIRM,
+  forgetCancelledReply,
+  forgetQuestion,
+  forgottenReply,
+  helpReply,
+  resetReply,
+  unknownCommandReply,
+  welcomeReply,
+} from './commands.js';
+import type { ConversationEngine } from './engine.js';
+import type { ConversationMemoryPort } from './ports.js';
+import { TokenStream } from './token-stream.js';
+import type {
+  BotDirectory,
+  ClaimedTurn,
+  ContactStore,
+  ConversationBot,
+  ConversationLocks,
+  InboundStore,
+  OutboundLedger,
+  SenderDirectory,
+  TurnStore,
+} from './turn.ports.js';
+import type { TurnAttachment, TurnInput } from './types.js';
+
+export interface TurnServiceDeps {
+  engine: Pick<ConversationEngine, 'runTurn'>;
+  memory: Pick<ConversationMemoryPort, 'forget'>;
+  bots: BotDirectory;
+  inbound: Pick<InboundStore, 'find'>;
+  turns: TurnStore;
+  ledger: OutboundLedger;
+  contacts: ContactStore;
+  locks: ConversationLocks;
+  senders: SenderDirectory;
+  /** Turns one creator may have running at once, across all worker processes. */
+  perCreatorLimit: number;
+  /** Told about problems worked around (a typing action or button acknowledgement that failed). */
+  onDegraded?(what: string, error: unknown): void;
+}
+
+/** What processing one inbound row came to. */
+export type ProcessOutcome = 'done' | 'busy' | 'gone';
+
+/** A reply: a fixed message, or one generated while it is streamed to the user. */
+type Reply = { message: OutboundMessage } | { stream: (sender: ChannelSender, ledgerId: string) => Promise<SendResult> };
+
+// A job never answers more turns than this before yielding its slot (a guard, not a tuning knob).
+const MAX_TURNS_PER_JOB = 50;
+
+/**
+ * Answers a conversation's inbound messages, one turn at a time and in arrival order:
+ * claim → engine (or command) → ledger → send. Every effect is keyed, so running the same job
+ * twice — after a crash, a retry or a reconciliation — changes nothing the user sees.
+ *
+ * Delivery and crashes: the ledger row is `pending` while the reply is generated and streamed as a
+ * draft, `sending` (with the final text) right before the final message goes out, then `sent`. A
+ * turn resumed from `pending` is generated again (the user only saw a draft, which is not a
+ * message); one resumed from `sending` re-sends the recorded text without generating, so the user
+ * gets the reply at least once — a duplicate only if the crash hit the few milliseconds between
+ * Telegram accepting the message and the ledger write.
+ */
+export class TurnService {
+  constructor(private readonly deps: TurnServiceDeps) {}
+
+  /** Makes sure the turn holding `inboundId` is answered; 'busy' when it must wait for a lock. */
+  async process(inboundId: string): Promise<ProcessOutcome> {
+    const { deps } = this;
+    const row = await deps.inbound.find(inboundId);
+    if (!row) return 'gone';
+    const bot = await deps.bots.find(row.botId);
+    if (!bot) return 'gone';
+    const lease = await deps.locks.tryAcquire(row.conversationId, bot.creatorId, deps.perCreatorLimit);
+    if (!lease) return 'busy';
+    try {
+      for (let i = 0; i < MAX_TURNS_PER_JOB; i++) {
+        const status = await deps.turns.statusOf(inboundId);
+        if (status === 'gone') return 'gone';
+        if (status === 'answered' || status === 'failed') return 'done';
+        // Earlier work first: an unfinished turn, then the next burst in arrival order (which includes ours eventually).
+        const turn = (await deps.turns.unfinished(row.conversationId)) ?? (await deps.turns.claimNext(row.conversationId));
+        if (!turn) return 'done';
+        await deps.turns.recordAttempt(turn.id);
+        await this.run(bot, turn);
+      }
+      return 'busy';
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** Records that retries are exhausted for the turn holding `inboundId`. */
+  async giveUp(inboundId: string, error: unknown): Promise<void> {
+    await this.deps.turns.failFor(inboundId, error instanceof Error ? error.message : String(error));
+  }
+
+  private async run(bot: ConversationBot, turn: ClaimedTurn): Promise<void> {
+    switch (turn.kind) {
+      case 'contact_status': {
+        const status = turn.messages[0]?.contactStatus;
+        if (status) await this.deps.contacts.setBlocked(turn.conversationId, status === 'blocked');
+        return this.deps.turns.finish(turn.id, 'answered');
+      }
+      case 'command':
+        return this.runCommand(bot, turn, turn.messages[0] as InboundMessage);
+      case 'callback':
+        return this.runCallback(turn, turn.messages[0] as InboundMessage);
+      case 'message':
+        return this.runMessage(bot, turn);
+    }
+  }
+
+  private async runCommand(bot: ConversationBot, turn: ClaimedTurn, message: InboundMessage): Promise<void> {
+    const name = message.command?.name ?? '';
+    switch (name) {
+      case 'start':
+        if (message.command?.payload) await this.deps.contacts.setDeepLinkPayload(turn.conversationId, message.command.payload);
+        return this.deliver(turn, { message: welcomeReply(bot.profile.name, bot.welcomeMessage) });
+      case 'help':
+        return this.deliver(turn, { message: helpReply(bot.profile.name) });
+      case 'reset':
+        await this.deps.memory.forget(turn.conversationId);
+        return this.deliver(turn, { message: resetReply });
+      case 'forget':
+        return this.deliver(turn, { message: forgetQuestion });
+      default:
+        return this.deliver(turn, { message: unknownCommandReply(name) });
+    }
+  }
+
+  private async runCallback(turn: ClaimedTurn, message: InboundMessage): Promise<void> {
+    const data = message.callback?.data;
+    const sender = await this.deps.senders.sender(turn.botId, turn.channel);
+    if (sender && message.callback) {
+      // Stops the button's spinner; an old press that cannot be acknowledged is still acted on.
+      await sender.answerCallback(message.callback.id).catch((err: unknown) => this.deps.onDegraded?.('button press not acknowledged', err));
+    }
+    if (data === FORGET_CONFIRM) {
+      await this.deps.contacts.forgetContact(turn.conversationId, turn.id);
+      return this.deliver(turn, { message: forgottenReply });
+    }
+    if (data === FORGET_CANCEL) return this.deliver(turn, { message: forgetCancelledReply });
+    return this.deps.turns.finish(turn.id, 'answered');
+  }
+
+  private async runMessage(bot: ConversationBot, turn: ClaimedTurn): Promise<void> {
+    const texts: string[] = [];
+    const attachments: TurnAttachment[] = [];
+    for (const m of turn.messages) {
+      // Edits are not answered again: the original message was (see README, Telegram).
+      if (m.kind === 'edited') continue;
+      if (m.text !== undefined && m.text.trim() !== '') texts.push(m.text);
+      for (const a of m.attachments) attachments.push({ type: a.type, ...(a.fileName ? { fileName: a.fileName } : {}) });
+      if (m.kind === 'unsupported') attachments.push({ type: 'other' });
+    }
+    if (texts.length === 0 && attachments.length === 0) return this.deps.turns.finish(turn.id, 'answered');
+    const contactName = turn.messages.findLast((m) => m.contact.displayName)?.contact.displayName;
+    const input: TurnInput = {
+      botId: turn.botId,
+      conversationId: turn.conversationId,
+      texts,
+      ...(attachments.length ? { attachments } : {}),
+      ...(contactName ? { contactName } : {}),
+    };
+    return this.deliver(turn, { stream: (sender, ledgerId) => this.generate(bot, turn, input, sender, ledgerId) });
+  }
+
+  /** Runs the engine and streams its reply; the ledger turns `sending` just before the final message. */
+  private async generate(bot: ConversationBot, turn: ClaimedTurn, input: TurnInput, sender: ChannelSender, ledgerId: string): Promise<SendResult> {
+    const tokens = new TokenStream();
+    const abort = new AbortController();
+    const running = this.deps.engine.runTurn(bot.profile, input, {
+      onToken: (delta) => tokens.push(delta),
+      onStage: (stage) => {
+        if (stage !== 'retrieve') return;
+        sender.sendTyping(turn.externalChatId).catch((err: unknown) => this.deps.onDegraded?.('typing action failed', err));
+      },
+      signal: abort.signal,
+    });
+    running.then(
+      () => tokens.end(),
+      (err: unknown) => tokens.fail(err),
+    );
+    try {
+      return await sender.streamText(turn.externalChatId, tokens, {
+        final: async () => {
+          const result = await running;
+          await this.deps.turns.saveReply(turn.id, result.reply, result.sources);
+          await this.deps.ledger.markSending(ledgerId, result.reply);
+          return { text: result.reply };
+        },
+      });
+    } finally {
+      // A send that failed mid-stream stops generation too.
+      abort.abort();
+    }
+  }
+
+  /** Delivers the turn's one reply through its ledger row, then marks the turn answered. */
+  private async deliver(turn: ClaimedTurn, reply: Reply): Promise<void> {
+    const { ledger, turns, contacts } = this.deps;
+    const record = await ledger.open({ turnId: turn.id, botId: turn.botId, conversationId: turn.conversationId });
+    if (record.status === 'sent' || record.status === 'failed') return turns.finish(turn.id, 'answered');
+    if (await contacts.isBlocked(turn.conversationId)) {
+      await ledger.markFailed(record.id, 'The recipient has blocked the bot');
+      return turns.finish(turn.id, 'answered');
+    }
+    const sender = await this.deps.senders.sender(turn.botId, turn.channel);
+    if (!sender) {
+      await ledger.markFailed(record.id, `The ${turn.channel} channel is not connected`);
+      return turns.finish(turn.id, 'failed', 'channel not connected');
+    }
+    try {
+      let result: SendResult;
+      if ('message' in reply) {
+        await ledger.markSending(record.id, reply.message.text);
+        result = await sender.sendText(turn.externalChatId, reply.message);
+      } else if (record.status === 'sending' && record.text) {
+        // The reply was complete when an earlier attempt died: send what was generated, do not generate again.
+        result = await sender.sendText(turn.externalChatId, { text: record.text });
+      } else {
+        result = await reply.stream(sender, record.id);
+      }
+      await ledger.markSent(record.id, result.messageIds);
+      await turns.finish(turn.id, 'answered');
+    } catch (err) {
+      if (err instanceof RecipientBlockedError) {
+        await contacts.setBlocked(turn.conversationId, true);
+        await ledger.markFailed(record.id, err.message);
+        return turns.finish(turn.id, 'answered');
+      }
+      if (err instanceof ChannelAuthError) {
+        await ledger.markFailed(record.id, err.message);
+        return turns.finish(turn.id, 'failed', err.message);
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type pg from 'pg';
+import type { ContactStore } from '../conversation/turn.ports.js';
+import { inTransaction } from './transaction.js';
+
+// The contact a conversation belongs to (in a private chat: the user).
+const CONTACT_OF = `(SELECT contact_id FROM public.conversations WHERE id = $1)`;
+
+/** End users (`public.contacts`), addressed through their conversation. */
+export class ContactRepository implements ContactStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async isBlocked(conversationId: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ blocked: boolean }>(
+      `SELECT c.blocked_at IS NOT NULL AS blocked FROM public.contacts c WHERE c.id = ${CONTACT_OF}`,
+      [conversationId],
+    );
+    return rows[0]?.blocked ?? false;
+  }
+
+  async setBlocked(conversationId: string, blocked: boolean): Promise<void> {
+    await this.pool.query(
+      `UPDATE public.contacts SET blocked_at = CASE WHEN $2 THEN COALESCE(blocked_at, now()) END, updated_at = now() WHERE id = ${CONTACT_OF}`,
+      [conversationId, blocked],
+    );
+  }
+
+  async setDeepLinkPayload(conversationId: string, payload: string): Promise<void> {
+    await this.pool.query(`UPDATE public.contacts SET deep_link_payload = $2, updated_at = now() WHERE id = ${CONTACT_OF}`, [conversationId, payload]);
+  }
+
+  async forgetContact(conversationId: string, keepTurnId: string): Promise<void> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ contact_id: string }>(`SELECT contact_id FROM public.conversations WHERE id = $1 FOR UPDATE`, [conversationId]);
+      const contactId = rows[0]?.contact_id;
+      if (contactId) {
+        // Every conversation of the contact with this bot, e.g. a private chat and groups they started.
+        const scope = `SELECT id FROM public.conversations WHERE contact_id = $1`;
+        await client.query(
+          `DELETE FROM public.outbound_messages WHERE conversation_id IN (${scope}) AND turn_id IS DISTINCT FROM $2`,
+          [contactId, keepTurnId],
+        );
+        await client.query(
+          `DELETE FROM public.inbound_messages WHERE (contact_id = $1 OR conversation_id IN (${scope})) AND turn_id IS DISTINCT FROM $2`,
+          [contactId, keepTurnId],
+        );
+        await client.query(`DELETE FROM public.turns WHERE conversation_id IN (${scope}) AND id <> $2`, [contactId, keepTurnId]);
+        // The button press being answered stays, stripped of the person's profile.
+        await client.query(
+          `UPDATE public.inbound_messages SET text = NULL,
+             payload = payload || jsonb_build_object('contact', jsonb_build_object('externalId', payload->'contact'->>'externalId'))
+           WHERE turn_id = $1`,
+          [keepTurnId],
+        );
+        await client.query(
+          `UPDATE public.conversations SET summary = NULL, summary_through = NULL, memory_reset_at = clock_timestamp(), updated_at = now()
+            WHERE contact_id = $1`,
+          [contactId],
+        );
+        await client.query(
+          `UPDATE public.contacts SET display_name = NULL, username = NULL, language_code = NULL, deep_link_payload = NULL, updated_at = now()
+            WHERE id = $1`,
+          [contactId],
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import { readBotSettings } from '../bots/bot-settings.js';
+import type { ConversationMemoryPort, ConversationSummary, MemoryTurn } from '../conversation/ports.js';
+import type { BotDirectory, ConversationBot } from '../conversation/turn.ports.js';
+import { isUuid } from './ids.js';
+
+/**
+ * Conversation memory for the engine: recent answered turns (each a user and an assistant
+ * message) since the last /reset, and the rolling summary kept on the conversation row.
+ */
+export class ConversationRepository implements ConversationMemoryPort {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async recentTurns(conversationId: string, limit: number): Promise<MemoryTurn[]> {
+    const { rows } = await this.pool.query<{ id: string; texts: string[]; reply: string }>(
+      `SELECT t.id, t.texts, t.reply
+         FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
+        WHERE t.conversation_id = $1 AND t.kind = 'message' AND t.status = 'answered' AND t.reply IS NOT NULL
+          AND (c.memory_reset_at IS NULL OR t.created_at > c.memory_reset_at)
+        ORDER BY t.created_at DESC
+        LIMIT $2`,
+      [conversationId, Math.ceil(limit / 2)],
+    );
+    const turns = rows.reverse().flatMap((r): MemoryTurn[] => [
+      ...(r.texts.length ? [{ id: `${r.id}:u`, role: 'user' as const, text: r.texts.join('\n') }] : []),
+      { id: `${r.id}:a`, role: 'assistant', text: r.reply },
+    ]);
+    return turns.slice(-limit);
+  }
+
+  async summary(conversationId: string): Promise<ConversationSummary | null> {
+    const { rows } = await this.pool.query<{ summary: string | null; summary_through: string | null }>(
+      `SELECT summary, summary_through FROM public.conversations WHERE id = $1`,
+      [conversationId],
+    );
+    const row = rows[0];
+    return row?.summary && row.summary_through ? { text: row.summary, coversUpToTurnId: row.summary_through } : null;
+  }
+
+  async saveSummary(conversationId: string, summary: string, coversUpToTurnId: string): Promise<void> {
+    await this.pool.query(`UPDATE public.conversations SET summary = $2, summary_through = $3, updated_at = now() WHERE id = $1`, [
+      conversationId,
+      summary,
+      coversUpToTurnId,
+    ]);
+  }
+
+  async forget(conversationId: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE public.conversations SET summary = NULL, summary_through = NULL, memory_reset_at = clock_timestamp(), updated_at = now() WHERE id = $1`,
+      [conversationId],
+    );
+  }
+}
+
+/** Bots as the message pipeline reads them: by id alone (webhooks and workers know no creator). */
+export class ConversationBotRepository implements BotDirectory {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async find(botId: string): Promise<ConversationBot | null> {
+    if (!isUuid(botId)) return null;
+    const { rows } = await this.pool.query<{ id: string; creator_id: string; name: string; persona: string; language: string; settings: unknown }>(
+      `SELECT id, creator_id, name, persona, language, settings FROM public.bots WHERE id = $1`,
+      [botId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const settings = readBotSettings(row.settings);
+    return {
+      creatorId: row.creator_id,
+      mergeWindowMs: settings.mergeWindowMs,
+      ...(settings.welcomeMessage ? { welcomeMessage: settings.welcomeMessage } : {}),
+      profile: {
+        id: row.id,
+        name: row.name,
+        persona: row.persona,
+        language: row.language,
+        settings: {
+          temperature: settings.temperature,
+          citeSources: settings.citeSources,
+          ...(settings.model ? { model: settings.model } : {}),
+          ...(settings.contextSize ? { contextSize: settings.contextSize } : {}),
+          ...(settings.maxAnswerTokens ? { maxAnswerTokens: settings.maxAnswerTokens } : {}),
+          ...(settings.unknownAnswer ? { unknownAnswer: settings.unknownAnswer } : {}),
+        },
+      },
+    };
+  }
+}

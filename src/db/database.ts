@@ -1,0 +1,70 @@
+import path from 'node:path';
+import pg from 'pg';
+import { ProtocolBatchQueue } from './pglite-protocol-queue.js';
+import { ResilientClient } from './resilient-client.js';
+
+/** The platform's database handle: a `pg` pool, however the server behind it is provided. */
+export interface Database {
+  pool: pg.Pool;
+  /** Connection string other clients (BullMQ's PostgreSQL backend) can use. */
+  url: string;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolMax: number;
+}
+
+// Return numeric aggregates (count(*), sums) as numbers; values stay well inside 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** Opens PostgreSQL at `databaseUrl`, or an embedded PGlite under `dataDir` when none is given. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = createPool(options.databaseUrl, options.poolMax);
+    return { pool, url: options.databaseUrl, kind: 'postgres', close: () => pool.end() };
+  }
+  return openEmbeddedDatabase(path.join(options.dataDir, 'pgdata'), options.poolMax);
+}
+
+function createPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, Client: ResilientClient });
+  // An idle client losing its server is reported here; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Embedded PostgreSQL (PGlite + pgvector) served in-process over the wire protocol, so `pg` pools and
+ * BullMQ's PostgreSQL backend work unchanged on a machine with nothing but Node.
+ */
+async function openEmbeddedDatabase(dir: string, poolMax: number): Promise<Database> {
+  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+    import('@electric-sql/pglite-socket'),
+  ]);
+  const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
+  // PGlite has a single session shared by every socket client: BullMQ's tables live in their own
+  // schema and ours in public, so both must be on the session's search path.
+  await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: Math.max(poolMax * 2, 20) });
+  // Connections take the queue from the server when they attach; see pglite-protocol-queue.ts for why.
+  (server as unknown as { queryQueue: ProtocolBatchQueue }).queryQueue = new ProtocolBatchQueue(db);
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const pool = createPool(url, poolMax);
+  return {
+    pool,
+    url,
+    kind: 'pglite',
+    async close() {
+      await pool.end();
+      await server.stop();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { ApiKeyService } from '../accounts/api-key.service.js';
+import type { AuthService } from '../accounts/auth.service.js';
+import type { BotService } from '../bots/bot.service.js';
+import { ConflictError } from '../errors.js';
+import type { DocumentService } from '../knowledge/document.service.js';
+import type { Logger } from '../observability/logger.js';
+
+export const DEMO_EMAIL = 'demo@coach.local';
+export const DEMO_BOT_NAME = 'Steady Habits Coach';
+
+const DEMO_PERSONA = [
+  'You are the Steady Habits Coach, a warm and encouraging habit coach created by Maya Brooks.',
+  'You help people build small, sustainable habits around sleep, movement and focus.',
+  'Keep answers short and practical, suggest one next step at a time, and celebrate small wins.',
+  'Answer from the coaching guide; when it does not cover a question, say so kindly.',
+].join(' ');
+
+/** The guide shipped in examples/, relative to this file (src/demo → repository root). */
+export const DEFAULT_GUIDE_PATH = fileURLToPath(new URL('../../examples/coaching-guide.md', import.meta.url));
+
+export interface DemoSeedDeps {
+  hasCreators(): Promise<boolean>;
+  auth: Pick<AuthService, 'signup'>;
+  apiKeys: Pick<ApiKeyService, 'create'>;
+  bots: Pick<BotService, 'create'>;
+  documents: Pick<DocumentService, 'upload'>;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  /** Where the plain credentials block goes (the console in `npm start`). */
+  print(text: string): void;
+}
+
+export interface DemoSeedOptions {
+  /** Base address the chat link starts with, e.g. http://localhost:3000. */
+  baseUrl: string;
+  guidePath?: string;
+}
+
+export interface DemoSeed {
+  creatorId: string;
+  email: string;
+  password: string;
+  apiKey: string;
+  botId: string;
+  documentId: string;
+  chatUrl: string;
+}
+
+/**
+ * First run: when nobody has signed up yet, creates a demo creator, an API key and a bot that
+ * answers from the example coaching guide, and prints how to try it. Never touches a platform
+ * that has any creator, so it is safe on every start and when two processes start together.
+ */
+export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Promise<DemoSeed | null> {
+  if (await deps.hasCreators()) return null;
+  const password = randomBytes(12).toString('base64url');
+  let creatorId: string;
+  try {
+    const session = await deps.auth.signup({ email: DEMO_EMAIL, password, name: 'Demo Coach' });
+    creatorId = session.creator.id;
+  } catch (err) {
+    // Another process seeded between our check and the sign-up: theirs stands.
+    if (err instanceof ConflictError) return null;
+    throw err;
+  }
+  const apiKey = await deps.apiKeys.create(creatorId, 'demo');
+  const bot = await deps.bots.create(creatorId, { name: DEMO_BOT_NAME, persona: DEMO_PERSONA, language: 'en' });
+  const bytes = await readFile(options.guidePath ?? DEFAULT_GUIDE_PATH);
+  const document = await deps.documents.upload(creatorId, bot.id, {
+    bytes,
+    filename: 'coaching-guide.md',
+    mediaType: 'text/markdown',
+    title: 'The Steady Habits Coaching Guide',
+  });
+  const chatUrl = `${options.baseUrl.replace(/\/+$/, '')}/chat/${bot.id}`;
+  const seed: DemoSeed = { creatorId, email: DEMO_EMAIL, password, apiKey: apiKey.key, botId: bot.id, documentId: document.id, chatUrl };
+
+  // Printed once on purpose: a fresh install has no other way to hand over the demo credentials.
+  // The password and key go to the console once, never into the structured log.
+  deps.logger.info({ chatUrl, email: DEMO_EMAIL, botId: bot.id }, `demo seeded: open ${chatUrl}; credentials printed on the console`);
+  deps.print(
+    [
+      '',
+      '──────────────── Demo coach ready ────────────────',
+      `  Web chat:  ${chatUrl}`,
+      `  API key:   ${apiKey.key}`,
+      `  Login:     ${DEMO_EMAIL} / ${password}`,
+      '  (shown once; the demo is created only while no creator exists)',
+      `  Terminal:  npm run chat -- --bot ${bot.id} --token ${apiKey.key}`,
+      '──────────────────────────────────────────────────',
+      '',
+    ].join('\n'),
+  );
+  return seed;
+}

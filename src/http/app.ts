@@ -1,0 +1,120 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Redis } from 'ioredis';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ApiKeyService } from '../accounts/api-key.service.js';
+import type { AuthService } from '../accounts/auth.service.js';
+import type { BotService } from '../bots/bot.service.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { authPlugin } from './plugins/auth.js';
+import { apiKeyRoutes } from './routes/api-keys.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { botRoutes } from './routes/bots.routes.js';
+import { documentRoutes } from './routes/documents.routes.js';
+import type { DocumentService } from '../knowledge/document.service.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { searchRoutes } from './routes/search.routes.js';
+import type { Retriever } from '../../rag/types.js';
+import type { ChannelSetupService } from '../conversation/channel-setup.service.js';
+import type { InboundService } from '../conversation/inbound.service.js';
+import { channelRoutes } from './routes/channels.routes.js';
+import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
+import type { WebChatService } from '../conversation/web-chat.service.js';
+import { chatRoutes } from './routes/chat.routes.js';
+import { chatPageRoutes } from './routes/chat-page.routes.js';
+
+/** Everything the HTTP layer needs, built by the composition root (src/main.ts) or a test. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+  /** Shares rate-limit counters across API processes when present. */
+  redis?: Redis;
+  auth: AuthService;
+  apiKeys: ApiKeyService;
+  bots: BotService;
+  /** Hybrid retrieval over a bot's documents (the search endpoint; the same one the bot uses). */
+  retriever: Retriever;
+  /** The bots' knowledge bases: uploads, web addresses, ingestion status. */
+  documents: DocumentService;
+  /** Connecting bots to channels (Telegram token, webhook). */
+  channels: ChannelSetupService;
+  /** Where webhooks hand their normalised messages. */
+  inbound: InboundService;
+  /** Web chat: answers inside the request and streams the reply (SSE). */
+  webChat: WebChatService;
+}
+
+
+/** Builds the Fastify application without listening; tests drive it with `app.inject()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: deps.config.NODE_ENV === 'test',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Coaching assistant platform API', version: '0.1.0' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'JWT access token or API key' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.config.RATE_LIMIT_MAX,
+    timeWindow: deps.config.RATE_LIMIT_WINDOW,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: `${deps.config.QUEUE_PREFIX}:rate-limit:` } : {}),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: { code: 'RATE_LIMITED', message: `Too many requests; retry in ${context.after}` },
+    }),
+  });
+
+  // Probing unknown paths counts against the limit too.
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFoundHandler);
+
+  // Before any route: `/v1` routes use `app.authenticate`.
+  await app.register(authPlugin, {
+    jwtSecret: deps.config.JWT_SECRET,
+    accessTokenTtlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
+    apiKeys: deps.apiKeys,
+  });
+
+  await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics, metricsToken: deps.config.METRICS_TOKEN });
+  await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX });
+  await app.register(apiKeyRoutes, { prefix: '/v1', apiKeys: deps.apiKeys });
+  await app.register(botRoutes, { prefix: '/v1', bots: deps.bots });
+  await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES });
+  await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
+  await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels });
+  await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
+  await app.register(chatPageRoutes);
+  // Webhooks live outside /v1: they authenticate by the channel's own secret, not a JWT.
+  await app.register(telegramWebhookRoutes, { channels: deps.channels, inbound: deps.inbound });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import jwt from '@fastify/jwt';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { API_KEY_PREFIX } from '../../accounts/api-key.service.js';
+import { UnauthorizedError } from '../../errors.js';
+
+/** What the plugin needs to recognise an API key: the creator it belongs to, or null. */
+export interface ApiKeyAuthenticator {
+  authenticate(key: string): Promise<string | null>;
+}
+
+export interface AuthPluginOptions {
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  apiKeys: ApiKeyAuthenticator;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook: rejects with 401 unless a valid access token or API key is presented. */
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** Issues a short-lived access token (HS256 JWT) for a creator. */
+    signAccessToken(creatorId: string): string;
+  }
+  interface FastifyRequest {
+    /** The authenticated creator; set by `authenticate`. */
+    creatorId: string;
+  }
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: { sub: string };
+    user: { sub: string };
+  }
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Bearer authentication by JWT access token or API key, shared by every `/v1` route that needs a creator. */
+export const authPlugin = fp<AuthPluginOptions>(
+  async (app, options) => {
+    await app.register(jwt, {
+      secret: options.jwtSecret,
+      // @fastify/jwt takes numeric time spans in seconds (and converts them for fast-jwt).
+      sign: { algorithm: 'HS256', expiresIn: options.accessTokenTtlSeconds },
+      verify: { algorithms: ['HS256'] },
+    });
+
+    app.decorateRequest('creatorId', '');
+
+    app.decorate('signAccessToken', (creatorId: string) => app.jwt.sign({ sub: creatorId }));
+
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      const token = bearerToken(request.headers.authorization);
+      if (!token) throw new UnauthorizedError('Authentication required: send Authorization: Bearer <access token or API key>');
+
+      // Anything without the API key prefix is treated as a JWT.
+      if (token.startsWith(API_KEY_PREFIX)) {
+        const creatorId = await options.apiKeys.authenticate(token);
+        if (!creatorId) throw new UnauthorizedError('Invalid API key');
+        request.creatorId = creatorId;
+        return;
+      }
+
+      let payload: { sub?: unknown };
+      try {
+        payload = app.jwt.verify<{ sub?: unknown }>(token);
+      } catch {
+        throw new UnauthorizedError('Invalid or expired access token');
+      }
+      if (typeof payload.sub !== 'string' || !payload.sub) throw new UnauthorizedError('Invalid or expired access token');
+      request.creatorId = payload.sub;
+    });
+  },
+  { name: 'auth', fastify: '5.x' },
+);

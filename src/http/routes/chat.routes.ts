@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { BotService } from '../../bots/bot.service.js';
+import type { WebChatService } from '../../conversation/web-chat.service.js';
+import { AppError } from '../../errors.js';
+import { botParams } from '../schemas/bots.js';
+
+const chatBody = z.object({
+  sessionId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must contain only letters, digits, "_" and "-"')
+    .describe('Chosen by the client; messages with the same session share one conversation and its memory'),
+  text: z.string().min(1).max(4000),
+});
+
+/** One server-sent event; `data` is always a single line of JSON. */
+function sseFrame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** Web chat: one message in, the reply streamed back as server-sent events. */
+export const chatRoutes: FastifyPluginAsyncZod<{ bots: Pick<BotService, 'get'>; webChat: Pick<WebChatService, 'chat'> }> = async (
+  app,
+  { bots, webChat },
+) => {
+  app.post(
+    '/bots/:botId/chat',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        tags: ['chat'],
+        security: [{ bearer: [] }],
+        summary: 'Chat with a bot (server-sent events: token…, then done or error)',
+        params: botParams,
+        body: chatBody,
+      },
+    },
+    async (request, reply) => {
+      // Ownership before the stream starts, so a foreign bot is a plain 404 response.
+      await bots.get(request.creatorId, request.params.botId);
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const abort = new AbortController();
+      raw.on('close', () => {
+        if (!raw.writableEnded) abort.abort();
+      });
+      const write = (event: string, data: unknown) => {
+        if (!raw.writableEnded && !raw.destroyed) raw.write(sseFrame(event, data));
+      };
+      try {
+        const result = await webChat.chat(request.creatorId, request.params.botId, request.body, {
+          onToken: (text) => write('token', { text }),
+          signal: abort.signal,
+        });
+        write('done', {
+          reply: result.reply,
+          sources: result.sources.map((s) => ({ documentId: s.documentId, title: s.title, ...(s.page === undefined ? {} : { page: s.page }) })),
+        });
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) {
+          write('error', { code: err.code, message: err.message });
+        } else {
+          request.log.error({ err }, 'web chat turn failed');
+          write('error', { code: 'INTERNAL', message: 'The reply could not be produced; please try again.' });
+        }
+      } finally {
+        raw.end();
+      }
+    },
+  );
+};

@@ -1,0 +1,139 @@
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import multipart from '@fastify/multipart';
+import { z } from 'zod';
+import { AppError, ValidationError } from '../../errors.js';
+import type { DocumentService, DocumentSummary } from '../../knowledge/document.service.js';
+import { acceptedDocumentResponse, addUrlBody, botDocumentsParams, documentListResponse, documentParams, documentResponse } from '../schemas/documents.js';
+
+export interface DocumentRoutesOptions {
+  documents: DocumentService;
+  uploadMaxBytes: number;
+}
+
+// Multipart boundaries and part headers around the file; generous for a single part.
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+
+function size(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(1))} MB`;
+  return `${Number((bytes / 1024).toFixed(1))} KB`;
+}
+
+function payloadTooLarge(maxBytes: number) {
+  return new AppError('PAYLOAD_TOO_LARGE', 413, `The file is larger than the upload limit of ${size(maxBytes)}`, { maxBytes });
+}
+
+/** The public shape of a document. */
+export function toDocumentResponse(d: DocumentSummary) {
+  return {
+    id: d.id,
+    title: d.title,
+    status: d.status,
+    ...(d.error ? { error: d.error } : {}),
+    chunks: d.chunkCount,
+    ...(d.pageCount !== null ? { pages: d.pageCount } : {}),
+    progress: d.progress,
+    retrievalMode: d.retrievalMode,
+    ...(d.embeddingModel ? { embeddingModel: d.embeddingModel } : {}),
+    ...(d.sourceUrl ? { sourceUrl: d.sourceUrl } : {}),
+    ...(d.filename ? { filename: d.filename } : {}),
+    mediaType: d.mediaType,
+    sizeBytes: d.sizeBytes,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+    ...(d.ingestedAt ? { ingestedAt: d.ingestedAt.toISOString() } : {}),
+  };
+}
+
+/** A bot's knowledge base: upload files or add web addresses, follow their ingestion, delete them. */
+export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = async (app, { documents, uploadMaxBytes }) => {
+  // Streams the file part; a part over the limit fails with FST_REQ_FILE_TOO_LARGE (413) as soon as it is exceeded.
+  await app.register(multipart, { limits: { fileSize: uploadMaxBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12 } });
+  app.addHook('onRequest', app.authenticate);
+  const common = { tags: ['documents'], security: [{ bearer: [] }] };
+
+  // Refuses a body that announces itself as too large before a byte of it is read.
+  const rejectOversizedUpload = async (request: FastifyRequest) => {
+    const length = Number(request.headers['content-length']);
+    const multipartBody = /^multipart\//i.test(request.headers['content-type'] ?? '');
+    if (multipartBody && Number.isFinite(length) && length > uploadMaxBytes + MULTIPART_OVERHEAD_BYTES) {
+      throw payloadTooLarge(uploadMaxBytes);
+    }
+  };
+
+  app.post(
+    '/bots/:botId/documents',
+    {
+      onRequest: rejectOversizedUpload,
+      schema: {
+        ...common,
+        summary: 'Add a document: multipart field `file` (PDF, DOCX, HTML, text, Markdown), or JSON {url, title?}',
+        consumes: ['multipart/form-data', 'application/json'],
+        params: botDocumentsParams,
+        response: { 202: acceptedDocumentResponse },
+      },
+    },
+    async (request, reply) => {
+      const { botId } = request.params;
+      let created: DocumentSummary;
+      if (request.isMultipart()) {
+        const file = await request.file();
+        if (!file) throw new ValidationError('Send the document in the multipart field "file"');
+        if (file.fieldname !== 'file') throw new ValidationError(`Unexpected field "${file.fieldname}"; send the document in the field "file"`);
+        let bytes: Buffer;
+        try {
+          bytes = await file.toBuffer();
+        } catch (err) {
+          if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw payloadTooLarge(uploadMaxBytes);
+          throw err;
+        }
+        const titleField = file.fields.title;
+        const title = titleField && !Array.isArray(titleField) && titleField.type === 'field' ? String(titleField.value) : undefined;
+        created = await documents.upload(request.creatorId, botId, { bytes, filename: file.filename, mediaType: file.mimetype, title });
+      } else {
+        const parsed = addUrlBody.safeParse(request.body ?? {});
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new ValidationError(`${['body', ...(issue?.path ?? []).map(String)].join('.')}: ${issue?.message ?? 'invalid'}`);
+        }
+        created = await documents.addUrl(request.creatorId, botId, parsed.data);
+      }
+      return reply.status(202).send({ id: created.id, status: created.status, title: created.title });
+    },
+  );
+
+  app.get(
+    '/bots/:botId/documents',
+    { schema: { ...common, summary: 'List the bot’s documents', params: botDocumentsParams, response: { 200: documentListResponse } } },
+    async (request) => ({ documents: (await documents.list(request.creatorId, request.params.botId)).map(toDocumentResponse) }),
+  );
+
+  app.get(
+    '/bots/:botId/documents/:documentId',
+    { schema: { ...common, summary: 'A document and its ingestion status', params: documentParams, response: { 200: documentResponse } } },
+    async (request) => toDocumentResponse(await documents.get(request.creatorId, request.params.botId, request.params.documentId)),
+  );
+
+  app.delete(
+    '/bots/:botId/documents/:documentId',
+    { schema: { ...common, summary: 'Delete a document with its chunks', params: documentParams, response: { 204: z.null().describe('Deleted') } } },
+    async (request, reply) => {
+      await documents.delete(request.creatorId, request.params.botId, request.params.documentId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/bots/:botId/documents/:documentId/reingest',
+    {
+      schema: {
+        ...common,
+        summary: 'Ingest again: web addresses are fetched anew; unchanged content is left as it is',
+        params: documentParams,
+        response: { 202: documentResponse },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(toDocumentResponse(await documents.reingest(request.creatorId, request.params.botId, request.params.documentId))),
+  );
+};

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const email = z.email().max(254).describe('Compared case-insensitively');
+// An upper bound keeps a huge "password" from being fed to argon2.
+const password = z.string().min(10, 'must be at least 10 characters').max(1024);
+
+export const signupBody = z.object({
+  email,
+  password,
+  name: z.string().trim().min(1).max(200),
+});
+
+export const loginBody = z.object({ email, password: z.string().min(1).max(1024) });
+
+export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
+
+export const logoutBody = z
+  .object({ refreshToken: z.string().min(1).max(512).optional() })
+  .describe('Without a refresh token every session of the creator ends');
+
+export const sessionResponse = z.object({
+  accessToken: z.string().describe('Short-lived JWT; send as Authorization: Bearer <token>'),
+  refreshToken: z.string().describe('Single-use; exchange at /v1/auth/refresh for a new pair'),
+  creator: z.object({ id: z.uuid(), email: z.string(), name: z.string() }),
+});

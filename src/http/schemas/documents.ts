@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+export const documentParams = z.object({ botId: z.string(), documentId: z.string() });
+export const botDocumentsParams = z.object({ botId: z.string() });
+
+/** The JSON alternative to a multipart upload: a web page or file to fetch. */
+export const addUrlBody = z.object({
+  url: z.string().trim().min(1).max(2048).describe('http(s) address of a web page, PDF, Word or text file'),
+  title: z.string().trim().min(1).max(500).optional(),
+});
+
+const status = z.enum(['queued', 'processing', 'ready', 'failed']);
+
+export const acceptedDocumentResponse = z.object({
+  id: z.uuid(),
+  status,
+  title: z.string(),
+});
+
+export const documentResponse = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  status,
+  error: z.string().optional().describe('Why ingestion failed, in words for the creator'),
+  chunks: z.number().int(),
+  pages: z.number().int().optional(),
+  progress: z.number().min(0).max(1),
+  retrievalMode: z
+    .enum(['hybrid', 'lexical'])
+    .nullable()
+    .describe('hybrid: vectors and full text; lexical: full text only (no embedding model was available); null until ingested'),
+  embeddingModel: z.string().optional(),
+  sourceUrl: z.string().optional(),
+  filename: z.string().optional(),
+  mediaType: z.string().nullable(),
+  sizeBytes: z.number().int().nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  ingestedAt: z.iso.datetime().optional(),
+});
+
+export const documentListResponse = z.object({ documents: z.array(documentResponse) });

@@ -1,0 +1,222 @@
+import { Queue, Worker, createPostgresBackend, type Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ResilientClient, useResilientPgClients } from '../db/resilient-client.js';
+import { SupervisedWorker } from './supervised-worker.js';
+
+/** Payload of every queue, by queue name: the one place a producer and its worker agree on. */
+export interface QueuePayloads {
+  /** Load, split, embed and store one document. */
+  ingest: { documentId: string; botId: string };
+  /** Answer the turn holding one inbound message (job id `converse_<inboundId>`). */
+  converse: { inboundId: string; botId: string };
+}
+
+export type QueueName = keyof QueuePayloads;
+
+/** Every queue, for start-up checks and metrics. */
+export const queueNames: QueueName[] = ['ingest', 'converse'];
+export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
+export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
+
+export interface WorkerSettings {
+  concurrency: number;
+  /** How long a job may run before another worker may take it over as stalled. */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs (BullMQ's default: 30 s). */
+  stalledIntervalMs?: number;
+}
+
+/** Typed access to BullMQ, identical whichever backend (Redis or PostgreSQL) carries it. */
+export interface JobQueues {
+  readonly backend: 'redis' | 'postgres';
+  /** Adds a job; a second add with the same `jobId` is a no-op, so effects keyed by id stay single. */
+  enqueue<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<void>;
+  /** Starts a worker for `name`, replaced after database outages; it is closed by `close()`. */
+  work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void;
+  counts(name: QueueName): Promise<Record<string, number>>;
+  /** A job's state ('waiting', 'delayed', 'active', 'completed', 'failed', …; 'unknown' when there is none). */
+  jobState(name: QueueName, jobId: string): Promise<string>;
+  /** Removes a finished job so its id can be used again. */
+  removeJob(name: QueueName, jobId: string): Promise<void>;
+  /** Connects (and on PostgreSQL migrates) every queue up front, so start-up fails loudly. */
+  ready(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueueConnection {
+  /** BullMQ on Redis when set (scale-out); otherwise on PostgreSQL at `databaseUrl`. */
+  redisUrl?: string;
+  databaseUrl: string;
+  /** Redis key prefix; keeps several deployments (or test runs) apart on one Redis. */
+  prefix: string;
+  /** Told about connection and processing errors of queues and workers (they retry on their own). */
+  onError?: (err: Error, source: string) => void;
+}
+
+const defaultJobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** Creates the queue layer for the configured mode. */
+export function createJobQueues(connection: QueueConnection): JobQueues {
+  const onError = connection.onError ?? (() => undefined);
+  return connection.redisUrl
+    ? new RedisJobQueues(connection.redisUrl, connection.prefix, onError)
+    : new PostgresJobQueues(connection.databaseUrl, onError);
+}
+
+abstract class BaseJobQueues implements JobQueues {
+  abstract readonly backend: 'redis' | 'postgres';
+  private readonly queues = new Map<QueueName, Queue>();
+  protected readonly workers: SupervisedWorker[] = [];
+
+  constructor(protected readonly onError: (err: Error, source: string) => void) {}
+
+  protected abstract createQueue(name: QueueName): Queue;
+  protected abstract createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker;
+
+  protected queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = this.createQueue(name);
+      queue.on('error', (err) => this.onError(err, `queue ${name}`));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * Runs one operation on a queue. A handle whose operation failed is replaced: BullMQ's PostgreSQL
+   * connection caches a failed bootstrap forever, so a queue first used during an outage would
+   * otherwise never recover.
+   */
+  private async withQueue<T>(name: QueueName, operation: (queue: Queue) => Promise<T>): Promise<T> {
+    const queue = this.queue(name);
+    try {
+      return await operation(queue);
+    } catch (err) {
+      if (this.queues.get(name) === queue) {
+        this.queues.delete(name);
+        void queue.close().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  async enqueue<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }) {
+    await this.withQueue(name, (queue) => queue.add(name, data, { ...defaultJobOptions, ...options }));
+  }
+
+  work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void {
+    this.workers.push(
+      new SupervisedWorker(
+        () => this.createWorker(name, processor as (job: Job) => Promise<unknown>, settings),
+        // Without a listener BullMQ prints these to the console; they are retried either way.
+        (err) => this.onError(err, `worker ${name}`),
+      ),
+    );
+  }
+
+
+  counts(name: QueueName) {
+    return this.withQueue(name, (queue) => queue.getJobCounts());
+  }
+
+  jobState(name: QueueName, jobId: string) {
+    return this.withQueue(name, async (queue) => String(await queue.getJobState(jobId)));
+  }
+
+  async removeJob(name: QueueName, jobId: string) {
+    await this.withQueue(name, (queue) => queue.remove(jobId));
+  }
+
+  async ready() {
+    await Promise.all(queueNames.map((name) => this.withQueue(name, (queue) => queue.waitUntilReady())));
+  }
+
+  async ping() {
+    await this.withQueue('ingest', (queue) => queue.getJobCounts('waiting'));
+  }
+
+  async close() {
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+class PostgresJobQueues extends BaseJobQueues {
+  readonly backend = 'postgres' as const;
+  constructor(
+    private readonly databaseUrl: string,
+    onError: (err: Error, source: string) => void,
+  ) {
+    super(onError);
+    useResilientPgClients();
+  }
+
+  private connection() {
+    // Small pools: each Queue/Worker owns one, plus a dedicated LISTEN client.
+    return { connectionString: this.databaseUrl, migrate: true, max: 3, Client: ResilientClient };
+  }
+
+  protected createQueue(name: QueueName): Queue {
+    return new Queue(name, { connection: this.connection() }, createPostgresBackend) as unknown as Queue;
+  }
+
+  protected createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker {
+    return new Worker(
+      name,
+      processor,
+      {
+        connection: this.connection(),
+        concurrency: settings.concurrency,
+        lockDuration: settings.lockDurationMs ?? 60_000,
+        ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
+      },
+      createPostgresBackend,
+    ) as unknown as Worker;
+  }
+}
+
+class RedisJobQueues extends BaseJobQueues {
+  readonly backend = 'redis' as const;
+  private readonly client: Redis;
+
+  constructor(
+    redisUrl: string,
+    private readonly prefix: string,
+    onError: (err: Error, source: string) => void,
+  ) {
+    super(onError);
+    this.client = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.client.on('error', (err) => onError(err, 'redis'));
+  }
+
+  protected createQueue(name: QueueName): Queue {
+    return new Queue(name, { connection: this.client, prefix: this.prefix });
+  }
+
+  protected createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker {
+    // BullMQ duplicates the shared client for the worker's blocking connection and closes that copy.
+    return new Worker(name, processor, {
+      connection: this.client,
+      prefix: this.prefix,
+      concurrency: settings.concurrency,
+      lockDuration: settings.lockDurationMs ?? 60_000,
+      ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
+    });
+  }
+
+  override async ping() {
+    await this.client.ping();
+  }
+
+  override async close() {
+    await super.close();
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,101 @@
+import type { LlmChatRequest, LlmPort } from '../conversation/ports.js';
+import { ExtractiveResponder, type ExtractiveOptions } from './extractive.llm.js';
+import { LlmConnectionError } from './llm.errors.js';
+import { OllamaLlm, type OllamaLlmOptions } from './ollama.llm.js';
+
+export interface CreateLlmOptions {
+  provider: 'auto' | 'ollama' | 'extractive';
+  host: string;
+  defaultModel: string;
+  /** How long a known Ollama state is trusted before it is probed again (auto only). */
+  probeIntervalMs?: number;
+  probeTimeoutMs?: number;
+  ollama?: Omit<OllamaLlmOptions, 'host' | 'defaultModel'>;
+  extractive?: ExtractiveOptions;
+  /** Told when a reply fell back to quoting the material because Ollama failed before answering (auto only). */
+  onFallback?(error: unknown): void;
+}
+
+/**
+ * Uses Ollama while it answers and quotes the creator's material otherwise. The server's state
+ * is probed lazily: at most every `probeIntervalMs`, and at once after a connection failure.
+ */
+export class AutoLlm implements LlmPort {
+  readonly name: string;
+  private up: boolean | undefined;
+  private checkedAt = 0;
+  private probing: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly ollama: OllamaLlm,
+    private readonly extractive: ExtractiveResponder,
+    private readonly options: { probeIntervalMs: number; probeTimeoutMs: number; onFallback?: (error: unknown) => void },
+  ) {
+    this.name = `auto(${ollama.name})`;
+  }
+
+  /** 'model' unless Ollama is known to be down. */
+  get kind(): 'model' | 'extractive' {
+    return this.up === false ? 'extractive' : 'model';
+  }
+
+  /** Probes the server now (sharing a probe already running) and remembers the answer. */
+  probe(): Promise<boolean> {
+    this.probing ??= this.ollama
+      .ping(this.options.probeTimeoutMs)
+      .then(
+        () => true,
+        () => false,
+      )
+      .then((up) => {
+        this.up = up;
+        this.checkedAt = Date.now();
+        this.probing = undefined;
+        return up;
+      });
+    return this.probing;
+  }
+
+  private async ollamaUp(): Promise<boolean> {
+    if (this.probing) return this.probing;
+    if (this.up !== undefined && Date.now() - this.checkedAt < this.options.probeIntervalMs) return this.up;
+    return this.probe();
+  }
+
+  /** Streams from Ollama; when it is down or fails before its first token, the same turn is answered by quoting. */
+  async *chat(request: LlmChatRequest): AsyncGenerator<string> {
+    if (await this.ollamaUp()) {
+      let started = false;
+      try {
+        for await (const delta of this.ollama.chat(request)) {
+          started = true;
+          yield delta;
+        }
+        return;
+      } catch (err) {
+        if (err instanceof LlmConnectionError) {
+          this.up = false;
+          this.checkedAt = Date.now();
+          void this.probe();
+        }
+        // After the first token a fallback would append quotes to half a reply; a caller's abort is not a failure.
+        if (started || request.signal?.aborted || request.purpose === 'summary') throw err;
+        this.options.onFallback?.(err);
+      }
+    }
+    yield* this.extractive.chat(request);
+  }
+}
+
+/** Builds the LlmPort the configuration asks for. */
+export function createLlm(options: CreateLlmOptions): LlmPort {
+  const extractive = new ExtractiveResponder(options.extractive);
+  if (options.provider === 'extractive') return extractive;
+  const ollama = new OllamaLlm({ ...options.ollama, host: options.host, defaultModel: options.defaultModel });
+  if (options.provider === 'ollama') return ollama;
+  return new AutoLlm(ollama, extractive, {
+    probeIntervalMs: options.probeIntervalMs ?? 30_000,
+    probeTimeoutMs: options.probeTimeoutMs ?? 1_500,
+    ...(options.onFallback ? { onFallback: options.onFallback } : {}),
+  });
+}

@@ -1,0 +1,65 @@
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './observability/logger.js';
+import { createPlatform } from './platform.js';
+import { seedDemo } from './demo/seed-demo.js';
+
+/** Starts API and/or workers by ROLE and stops them cleanly on SIGINT/SIGTERM. */
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const platform = await createPlatform(config, logger);
+  if (config.ROLE !== 'api') platform.startWorkers();
+  if (config.ROLE !== 'worker') await platform.app.listen({ host: config.HOST, port: config.PORT });
+  logger.info(
+    { role: config.ROLE, database: platform.database.kind, queues: platform.queues.backend, vectorStore: config.VECTOR_STORE },
+    `coaching platform started${config.ROLE !== 'worker' ? ` on http://localhost:${config.PORT}` : ''}`,
+  );
+  if (config.SEED_DEMO && config.ROLE !== 'worker') {
+    // A failed demo must not take the platform down; it only costs the first-run shortcut.
+    await seedDemo(
+      {
+        hasCreators: () => platform.hasCreators(),
+        auth: platform.auth,
+        apiKeys: platform.apiKeys,
+        bots: platform.bots,
+        documents: platform.documents,
+        logger,
+        print: (text) => console.log(text),
+      },
+      { baseUrl: `http://localhost:${config.PORT}` },
+    ).catch((err: unknown) => logger.warn({ err }, 'demo seed failed'));
+  }
+
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: draining workers and closing connections');
+      platform
+        .close()
+        .then(() => process.exit(0))
+        .catch((err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+    });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,279 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { buildApp } from './http/app.js';
+import { ApiKeyService } from './accounts/api-key.service.js';
+import { AuthService } from './accounts/auth.service.js';
+import { BotService } from './bots/bot.service.js';
+import { ApiKeyRepository } from './db/api-key.repository.js';
+import { BotRepository } from './db/bot.repository.js';
+import { CreatorRepository } from './db/creator.repository.js';
+import { RefreshTokenRepository } from './db/refresh-token.repository.js';
+import { SecretBox } from './security/secret-box.js';
+import { ChunkSearchRepository } from './db/chunk-search.repository.js';
+import { OllamaEmbedder } from '../rag/embedders/ollama.embedder.js';
+import { HybridRetriever } from '../rag/retrieve.js';
+import { ChromaVectorStore } from '../rag/stores/chroma.store.js';
+import { PgVectorStore } from '../rag/stores/pgvector.store.js';
+import type { Embedder, Retriever, VectorStore } from '../rag/types.js';
+import { DocumentRepository } from './db/document.repository.js';
+import { DocumentService } from './knowledge/document.service.js';
+import { createLoaderRegistry } from '../rag/loaders/loader-registry.js';
+import { UrlLoader } from '../rag/loaders/url.loader.js';
+import { TextSplitter } from '../rag/split.js';
+import { createIngestProcessor } from '../workers/ingest.worker.js';
+import { createJobQueues, queueNames, type JobQueues } from './jobs/queues.js';
+import { connectTelegramBot, disconnectTelegramBot } from '../channels/telegram/telegram.client.js';
+import { generateWebhookSecret } from '../channels/telegram/telegram.webhook.js';
+import { ChannelSetupService, type TelegramCredentials } from './conversation/channel-setup.service.js';
+import { ConversationEngine } from './conversation/engine.js';
+import { InboundService } from './conversation/inbound.service.js';
+import { ReconcileService } from './conversation/reconcile.service.js';
+import { TurnService } from './conversation/turn.service.js';
+import { WebChatService } from './conversation/web-chat.service.js';
+import { ContactRepository } from './db/contact.repository.js';
+import { ConversationLockRepository } from './db/conversation-lock.repository.js';
+import { ConversationBotRepository, ConversationRepository } from './db/conversation.repository.js';
+import { InboundRepository } from './db/inbound.repository.js';
+import { OutboundRepository } from './db/outbound.repository.js';
+import { TurnRepository } from './db/turn.repository.js';
+import { createLlm } from './llm/llm-provider.js';
+import { createConverseProcessor, createTurnQueue, TelegramSenderCache } from '../workers/converse.worker.js';
+import { startReconciler } from '../workers/reconciler.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+
+/** The assembled platform: the only place adapters meet services. */
+export interface Platform {
+  config: Config;
+  database: Database;
+  queues: JobQueues;
+  metrics: Metrics;
+  redis?: Redis;
+  /** Bots and their sealed channel credentials (for channel set-up and webhooks). */
+  bots: BotService;
+  /** Where embeddings live (VECTOR_STORE), shared by ingestion and retrieval. */
+  vectorStore: VectorStore;
+  embedder: Embedder;
+  retriever: Retriever;
+  /** Knowledge-base documents (uploads, web addresses) and their ingestion. */
+  documents: DocumentService;
+  auth: AuthService;
+  apiKeys: ApiKeyService;
+  /** Whether any creator has signed up (the first-run demo seeds only an empty platform). */
+  hasCreators(): Promise<boolean>;
+  app: FastifyInstance;
+  /** Starts the queue workers of this process. */
+  startWorkers(): void;
+  /** Drains workers, closes the app and every connection. */
+  close(): Promise<void>;
+}
+
+/** Warns when Redis may evict queue keys or lose them on restart (DESIGN.md, "Running it"). */
+async function checkRedisDurability(redis: Redis, logger: Logger) {
+  try {
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy !== 'noeviction') {
+      logger.warn({ policy }, 'Redis maxmemory-policy should be noeviction: evicted keys lose queued jobs');
+    }
+    const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
+    if (aof !== 'yes') logger.warn('Redis runs without AOF; queued jobs are lost if it restarts');
+  } catch {
+    // CONFIG may be disabled on managed Redis; nothing to check then.
+  }
+}
+
+/** Opens the database (migrating it), the queues and the stores, and builds services and the app. */
+export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolMax: config.DATABASE_POOL_MAX });
+  const applied = await migrate(database.pool);
+  if (applied.length) logger.info({ applied }, 'database migrated');
+
+  const queues = createJobQueues({
+    redisUrl: config.REDIS_URL,
+    databaseUrl: database.url,
+    prefix: config.QUEUE_PREFIX,
+    onError: (err, source) => logger.warn({ err: err.message, source }, 'queue connection error; retrying'),
+  });
+  await queues.ready();
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  if (redis) await checkRedisDurability(redis, logger);
+
+  const metrics = createMetrics(async () =>
+    Object.fromEntries(await Promise.all(queueNames.map(async (name) => [name, await queues.counts(name)] as const))),
+  );
+
+  const creators = new CreatorRepository(database.pool);
+  const auth = new AuthService({
+    creators,
+    refreshTokens: new RefreshTokenRepository(database.pool),
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+  });
+  const apiKeys = new ApiKeyService(new ApiKeyRepository(database.pool));
+  // Stores outside PostgreSQL's cascades (the vector store) clean up through `onBotDeleted`.
+  const bots = new BotService({ bots: new BotRepository(database.pool), secretBox: new SecretBox(config.ENCRYPTION_KEY) });
+
+  const vectorStore: VectorStore =
+    config.VECTOR_STORE === 'chroma'
+      ? new ChromaVectorStore(config.CHROMA_URL)
+      : // HNSW inserts are slow in WASM; embedded PGlite searches exactly (DESIGN.md, "Running it").
+        new PgVectorStore(database.pool, { hnsw: database.kind !== 'pglite' });
+  bots.addBotDeletedListener((botId) => vectorStore.deleteBot(botId));
+  const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE });
+  const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool), vectorStore, embedder, {
+    onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
+  });
+
+  const documentRepository = new DocumentRepository(database.pool);
+  const documents = new DocumentService({
+    documents: documentRepository,
+    bots,
+    queue: { enqueue: (job, jobId) => queues.enqueue('ingest', job, { jobId }) },
+    vectors: vectorStore,
+    embedder,
+    onCleanupError: (err, context) => logger.warn({ err }, `documents: ${context} failed`),
+  });
+
+  // Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel.
+  const conversationBots = new ConversationBotRepository(database.pool);
+  const inboundRepository = new InboundRepository(database.pool);
+  const turnQueue = createTurnQueue(queues);
+  const telegramSenders = new TelegramSenderCache({
+    token: async (botId) => (await bots.getChannelCredentials<TelegramCredentials>(botId, 'telegram'))?.token ?? null,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    throttle: config.TELEGRAM_THROTTLE,
+  });
+  const channels = new ChannelSetupService({
+    bots,
+    telegram: {
+      connect: (token, webhookUrl, secretToken) => connectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT, webhookUrl, secretToken }),
+      disconnect: (token) => disconnectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT }),
+      newSecret: generateWebhookSecret,
+    },
+    publicUrl: config.PUBLIC_URL,
+    onChanged: (botId) => telegramSenders.invalidate(botId),
+    onDisconnectFailed: (err, botId) => logger.warn({ err, botId }, 'telegram: webhook could not be removed; credentials deleted anyway'),
+  });
+  const inbound = new InboundService({
+    bots: conversationBots,
+    store: inboundRepository,
+    queue: turnQueue,
+    onEnqueueFailed: (err, inboundId) => logger.warn({ err, inboundId }, 'converse: enqueue failed after commit; the reconciler will pick it up'),
+  });
+  // One engine, memory and ledger for both ways a turn is answered: the converse worker and web
+  // chat (inside the API request).
+  const memory = new ConversationRepository(database.pool);
+  const turnStore = new TurnRepository(database.pool);
+  const ledger = new OutboundRepository(database.pool);
+  const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
+  const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, { onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`) });
+  // One connection per turn holding its locks: the worker's turns plus up to 16 web turns. The pool
+  // connects lazily, so a process only opens what its role uses.
+  const conversationLocks = new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16);
+  const webChat = new WebChatService({
+    locks: conversationLocks,
+    perCreatorLimit: config.CONVERSE_PER_CREATOR,
+    bots,
+    directory: conversationBots,
+    inbound: inboundRepository,
+    turns: turnStore,
+    ledger,
+    engine,
+  });
+  let stopReconciler: (() => Promise<void>) | undefined;
+
+  const app = await buildApp({
+    config,
+    logger,
+    metrics,
+    redis,
+    auth,
+    apiKeys,
+    bots,
+    retriever,
+    documents,
+    channels,
+    inbound,
+    webChat,
+    readiness: [
+      { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },
+      { name: 'queue', check: () => queues.ping() },
+      ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
+      { name: 'vectorStore', check: () => vectorStore.ping() },
+    ],
+  });
+
+  return {
+    config,
+    database,
+    queues,
+    metrics,
+    redis,
+    bots,
+    vectorStore,
+    embedder,
+    retriever,
+    documents,
+    auth,
+    apiKeys,
+    hasCreators: () => creators.any(),
+    app,
+    startWorkers() {
+      const files = createLoaderRegistry();
+      const urls = new UrlLoader(files, {
+        timeoutMs: config.URL_FETCH_TIMEOUT_MS,
+        maxBytes: config.URL_FETCH_MAX_BYTES,
+        allowPrivate: config.URL_FETCH_ALLOW_PRIVATE,
+      });
+      const ingest = createIngestProcessor({
+        documents: documentRepository,
+        sources: { load: (input) => files.load(input), fetch: (url) => urls.fetch(url) },
+        splitter: new TextSplitter({ chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP }),
+        embedder,
+        vectors: vectorStore,
+        embedBatchSize: config.EMBED_BATCH_SIZE,
+        metrics,
+        logger,
+      });
+      // Large PDFs parse for a while; the lock must outlast a slow page between renewals.
+      queues.work('ingest', ingest, { concurrency: config.INGEST_CONCURRENCY, lockDurationMs: 120_000 });
+
+      const turns = new TurnService({
+        engine,
+        memory,
+        bots: conversationBots,
+        inbound: inboundRepository,
+        turns: turnStore,
+        ledger,
+        contacts: new ContactRepository(database.pool),
+        locks: conversationLocks,
+        senders: telegramSenders,
+        perCreatorLimit: config.CONVERSE_PER_CREATOR,
+        onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
+      });
+      queues.work('converse', createConverseProcessor({ turns, busyRetryMs: 250, logger }), {
+        concurrency: config.CONVERSE_CONCURRENCY,
+        lockDurationMs: config.CONVERSE_LOCK_DURATION_MS,
+        stalledIntervalMs: config.CONVERSE_STALLED_INTERVAL_MS,
+      });
+      const reconciler = startReconciler({
+        service: new ReconcileService({ inbound: inboundRepository, queue: turnQueue, graceMs: config.RECONCILE_GRACE_MS }),
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger,
+      });
+      stopReconciler = () => reconciler.stop();
+    },
+    async close() {
+      await app.close();
+      await stopReconciler?.();
+      await queues.close();
+      await conversationLocks.close();
+      redis?.disconnect();
+      await vectorStore.close();
+      await database.close();
+    },
+  };
+}

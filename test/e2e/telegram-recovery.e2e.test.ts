@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startChildWorker, type ChildWorker } from '../support/child-worker.js';
+import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { startGatedOllama } from '../support/gated-ollama.js';
+import { textUpdate } from '../support/telegram-updates.js';
+import { connectedBot, freePort, GUIDE_TITLE, ledger, turnsOf } from '../support/telegram-e2e.js';
+import { testRedisUrl } from '../support/test-database.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { signUpCreator, createBot } from '../support/creator-session.js';
+import { waitFor } from '../support/wait-for.js';
+
+const REPLY = 'Aim for seven to nine hours of sleep and keep a steady wake-up time.';
+
+let telegram: FakeTelegram;
+let ollama: FakeOllama;
+const platforms: TestPlatform[] = [];
+const children: ChildWorker[] = [];
+
+beforeAll(async () => {
+  telegram = await startFakeTelegram();
+  ollama = await startFakeOllama({ chatReply: REPLY });
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) await child.kill('SIGTERM');
+});
+
+afterAll(async () => {
+  for (const platform of platforms) await platform.stop();
+  await telegram?.close();
+  await ollama?.close();
+});
+
+/** An API-only platform listening on a real port, as the webhook target. */
+async function apiPlatform(env: Record<string, string> = {}) {
+  const port = await freePort();
+  const platform = await startTestPlatform(
+    {
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      OLLAMA_HOST: ollama.url,
+      TELEGRAM_THROTTLE: 'false',
+      REDIS_URL: testRedisUrl,
+      ...env,
+    },
+    { workers: false },
+  );
+  platforms.push(platform);
+  await platform.app.listen({ host: '127.0.0.1', port });
+  return platform;
+}
+
+/** Deletes every Redis key of one test's queue prefix (the server is shared: nothing else). */
+async function flushQueueKeys(prefix: string): Promise<number> {
+  const redis = new Redis(testRedisUrl);
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('PUBLIC_URL', () => {
+  it('connecting Telegram without PUBLIC_URL answers 409 saying webhooks need it', async () => {
+    const platform = await startTestPlatform({ TELEGRAM_API_ROOT: telegram.apiRoot }, { workers: false });
+    platforms.push(platform);
+    const session = await signUpCreator(platform.app);
+    const bot = await createBot(platform.app, session.auth);
+    const response = await platform.app.inject({
+      method: 'PUT',
+      url: `/v1/bots/${bot.id}/channels/telegram`,
+      headers: session.auth,
+      payload: { token: telegram.addBot().token },
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error).toMatchObject({ code: 'PUBLIC_URL_REQUIRED', message: expect.stringContaining('PUBLIC_URL') });
+  });
+});
+
+describe('Redis loses its data', () => {
+  it('the reconciler re-enqueues the unanswered message and it is answered once', async () => {
+    const platform = await apiPlatform({ RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '300' });
+    const bot = await connectedBot(platform, telegram, { ingest: false, settings: { mergeWindowMs: 0 } });
+    const chatId = 6101;
+    const delivered = await telegram.deliverUpdate(bot.fakeBot.token, textUpdate('Are you there?', { updateId: 1, chatId }));
+    expect(delivered.status).toBe(200);
+    const prefix = platform.config.QUEUE_PREFIX;
+    expect(await flushQueueKeys(prefix)).toBeGreaterThan(0);
+    const { rows } = await platform.database.pool.query(`SELECT id FROM inbound_messages`);
+    expect(await platform.queues.jobState('converse', `converse_${rows[0].id}`)).toBe('unknown');
+
+    platform.startWorkers();
+    await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the reply after reconciliation' });
+    await waitFor(async () => (await ledger(platform, bot.botId, chatId))[0]?.status === 'sent', { what: 'ledger sent' });
+    expect(telegram.texts(chatId)).toHaveLength(1);
+  });
+});
+
+describe('a worker killed mid-turn', () => {
+  it('has the turn completed by the next worker: exactly one reply, ledger sent', async () => {
+    const gate = await startGatedOllama(ollama.url);
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
+    try {
+      const platform = await apiPlatform();
+      const env = {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        DATA_DIR: dataDir,
+        DATABASE_URL: platform.testDatabase.url,
+        REDIS_URL: testRedisUrl,
+        QUEUE_PREFIX: platform.config.QUEUE_PREFIX,
+        ENCRYPTION_KEY: platform.config.ENCRYPTION_KEY,
+        JWT_SECRET: platform.config.JWT_SECRET,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        TELEGRAM_THROTTLE: 'false',
+        OLLAMA_HOST: gate.url,
+        CONVERSE_LOCK_DURATION_MS: '1500',
+        CONVERSE_STALLED_INTERVAL_MS: '300',
+        RECONCILE_INTERVAL_MS: '60000',
+      };
+      const first = await startChildWorker(env);
+      children.push(first);
+      // The first worker ingests the guide too: this platform runs no workers of its own.
+      const bot = await connectedBot(platform, telegram);
+      const chatId = 6201;
+      await telegram.deliverUpdate(bot.fakeBot.token, textUpdate('How much sleep do I need?', { updateId: 2, chatId }));
+
+      // The turn is claimed and waiting for the model when the worker dies.
+      await gate.waitForHeld(1);
+      expect((await turnsOf(platform, bot.botId, chatId))[0]?.status).toBe('processing');
+      await first.kill('SIGKILL');
+      expect(telegram.texts(chatId)).toHaveLength(0);
+
+      gate.release();
+      const second = await startChildWorker(env);
+      children.push(second);
+      await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the reply from the second worker', timeoutMs: 30_000 });
+      await waitFor(async () => (await ledger(platform, bot.botId, chatId))[0]?.status === 'sent', { what: 'ledger sent' });
+      // The ledger row is marked sent just before the turn is closed: wait for both.
+      await waitFor(async () => (await turnsOf(platform, bot.botId, chatId))[0]?.status === 'answered', { what: 'turn answered' });
+      const [reply] = telegram.texts(chatId);
+      expect(reply).toContain(REPLY);
+      expect(reply).toContain(`— ${GUIDE_TITLE}`);
+      expect(await turnsOf(platform, bot.botId, chatId)).toHaveLength(1);
+      expect(telegram.texts(chatId)).toHaveLength(1);
+    } finally {
+      await gate.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createPlatform } from '../../src/platform.js';
+import { createBot, signUpCreator } from '../support/creator-session.js';
+import { uploadAndIngest } from '../support/documents.js';
+
+describe('embedded PGlite served to several pg clients at once', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-pglite-'));
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir, poolMax: 8 });
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers concurrent parameterised queries from different connections correctly', async () => {
+    // Different statement shapes and parameter counts, so an interleaved Parse/Bind shows up at once.
+    const queries = Array.from({ length: 300 }, (_, i) => {
+      switch (i % 3) {
+        case 0:
+          return database.pool.query<{ v: number }>('SELECT $1::int AS v', [i]).then((r) => r.rows[0]!.v === i);
+        case 1:
+          return database.pool
+            .query<{ v: number }>('SELECT $1::int + $2::int AS v', [i, 1])
+            .then((r) => r.rows[0]!.v === i + 1);
+        default:
+          return database.pool
+            .query<{ v: string }>('SELECT $1::text || $2::text || $3::text AS v', ['a', String(i), 'z'])
+            .then((r) => r.rows[0]!.v === `a${i}z`);
+      }
+    });
+    const results = await Promise.all(queries);
+    expect(results.filter((ok) => !ok)).toHaveLength(0);
+  });
+
+  it('keeps a transaction on one connection isolated from statements of the others', async () => {
+    await database.pool.query('CREATE TABLE IF NOT EXISTS tx_probe (n int)');
+    const client = await database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO tx_probe (n) VALUES ($1)', [1]);
+      const others = Promise.all(Array.from({ length: 20 }, (_, i) => database.pool.query('SELECT $1::int AS v', [i])));
+      await client.query('INSERT INTO tx_probe (n) VALUES ($1)', [2]);
+      await client.query('ROLLBACK');
+      expect((await others).map((r) => r.rows[0].v)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      client.release();
+    }
+    const { rows } = await database.pool.query('SELECT count(*)::int AS n FROM tx_probe');
+    expect(rows[0].n).toBe(0);
+  });
+});
+
+describe('the whole platform on a bare machine', () => {
+  it('ingests an uploaded guide and finds it, with nothing but Node', async () => {
+
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-platform-'));
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', OLLAMA_HOST: 'http://127.0.0.1:9', NODE_ENV: 'test' });
+    const platform = await createPlatform(config, createLogger('silent'));
+    try {
+      expect(platform.database.kind).toBe('pglite');
+      platform.startWorkers();
+      const session = await signUpCreator(platform.app);
+      const bot = await createBot(platform.app, session.auth);
+      const guide = readFileSync(new URL('../../examples/coaching-guide.md', import.meta.url));
+      const ready = await uploadAndIngest(platform.app, session.auth, bot.id, { name: 'coaching-guide.md', type: 'text/markdown', bytes: guide });
+      expect(ready.chunks).toBeGreaterThan(1);
+      expect(ready.retrievalMode).toBe('lexical');
+      const search = await platform.app.inject({ url: `/v1/bots/${bot.id}/search?q=${encodeURIComponent('when should I stop caffeine before bed?')}`, headers: session.auth });
+      expect(search.statusCode).toBe(200);
+      expect(search.json().results[0].text).toMatch(/caffeine/i);
+    } finally {
+      await platform.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_BOT_NAME, DEMO_EMAIL, seedDemo, type DemoSeedDeps } from '../../src/demo/seed-demo.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait-for.js';
+
+let platform: TestPlatform;
+const printed: string[] = [];
+
+function deps(): DemoSeedDeps {
+  return {
+    hasCreators: () => platform.hasCreators(),
+    auth: platform.auth,
+    apiKeys: platform.apiKeys,
+    bots: platform.bots,
+    documents: platform.documents,
+    logger: createLogger('silent'),
+    print: (text) => printed.push(text),
+  };
+}
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+describe('seedDemo', () => {
+  it('on an empty platform creates a demo coach that works with the printed credentials', async () => {
+    const seed = await seedDemo(deps(), { baseUrl: 'http://localhost:3000' });
+    expect(seed).not.toBeNull();
+    const { botId, apiKey, password, documentId } = seed!;
+    const block = printed.join('\n');
+    expect(block).toContain(`http://localhost:3000/chat/${botId}`);
+    expect(block).toContain(apiKey);
+    expect(block).toContain(DEMO_EMAIL);
+    expect(block).toContain(password);
+
+    // The printed key lists the demo bot; the printed password logs in.
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const bots = await platform.app.inject({ method: 'GET', url: '/v1/bots', headers: auth });
+    expect((bots.json() as { bots: Array<{ id: string; name: string }> }).bots.map((b) => [b.id, b.name])).toEqual([[botId, DEMO_BOT_NAME]]);
+    const login = await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: DEMO_EMAIL, password } });
+    expect(login.statusCode).toBe(200);
+
+    const document = await waitFor(
+      async () => {
+        const res = await platform.app.inject({ method: 'GET', url: `/v1/bots/${botId}/documents/${documentId}`, headers: auth });
+        const doc = res.json() as { status: string; error?: string; chunks: number };
+        if (doc.status === 'failed') throw new Error(`ingestion failed: ${doc.error}`);
+        return doc.status === 'ready' ? doc : null;
+      },
+      { what: 'the demo guide to be ready' },
+    );
+    expect(document.chunks).toBeGreaterThan(0);
+
+    // The chat page the link points to exists.
+    const page = await platform.app.inject({ method: 'GET', url: `/chat/${botId}` });
+    expect(page.statusCode).toBe(200);
+  });
+
+  it('does nothing once any creator exists', async () => {
+    printed.length = 0;
+    expect(await seedDemo(deps(), { baseUrl: 'http://localhost:3000' })).toBeNull();
+    expect(printed).toEqual([]);
+    const { rows } = await platform.database.pool.query<{ creators: number; bots: number }>(
+      `SELECT (SELECT count(*) FROM public.creators)::int AS creators, (SELECT count(*) FROM public.bots)::int AS bots`,
+    );
+    expect(rows[0]).toEqual({ creators: 1, bots: 1 });
+  });
+});

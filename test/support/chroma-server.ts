@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.js';
+
+export interface ChromaServer {
+  url: string;
+  /** Stops the server (its whole process group) and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+const chromaBin = fileURLToPath(new URL('../../node_modules/.bin/chroma', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts a real Chroma server (`chroma run` from the chromadb package) on a free port and a fresh directory. */
+export async function startChromaServer({ timeoutMs = 60_000 } = {}): Promise<ChromaServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chroma-test-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // Its own process group, so stop() also ends anything the CLI spawns.
+  const child = spawn(chromaBin, ['run', '--path', dataDir, '--port', String(port)], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (data: Buffer) => {
+    output = (output + data.toString()).slice(-4_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (exited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  const onParentExit = () => killGroup('SIGKILL');
+  process.once('exit', onParentExit);
+
+  const stop = async () => {
+    process.off('exit', onParentExit);
+    killGroup('SIGTERM');
+    const timer = setTimeout(() => killGroup('SIGKILL'), 5_000);
+    await exit;
+    clearTimeout(timer);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const heartbeat = waitFor(
+      async () => {
+        const response = await fetch(`${url}/api/v2/heartbeat`, { signal: AbortSignal.timeout(1_000) });
+        return response.ok;
+      },
+      { timeoutMs, intervalMs: 100, what: `Chroma heartbeat at ${url}` },
+    );
+    // A server that dies at start-up (port taken, bindings missing) fails at once, not at the deadline.
+    await Promise.race([heartbeat, exit.then(() => Promise.reject(new Error('chroma exited during start-up')))]);
+  } catch (err) {
+    await stop();
+    throw new Error(`Chroma did not start: ${(err as Error).message}\n${output}`, { cause: err });
+  }
+  return { url, stop };
+}

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** ../shared/fixtures beside the repository: real third-party payloads and documents, never copied in. */
+export const fixturesDir = path.resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/fixtures');
+
+/** Reads a fixture file's bytes, e.g. `fixture('docs/pdfjs__tracemonkey.pdf')`. */
+export function fixture(relativePath: string): Buffer {
+  return readFileSync(path.join(fixturesDir, relativePath));
+}
+
+/** Reads and parses a JSON fixture. */
+export function jsonFixture<T = unknown>(relativePath: string): T {
+  return JSON.parse(fixture(relativePath).toString('utf8')) as T;
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createPlatform, type Platform } from '../../src/platform.js';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from './test-database.js';
+
+export interface TestPlatform extends Platform {
+  testDatabase: TestDatabase;
+  /** Closes the platform and drops its database and data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The real platform, wired by `createPlatform`, on a fresh database of the shared PostgreSQL server.
+ * `env` overrides configuration (e.g. `{ REDIS_URL }` for the scale-out mode, `{ VECTOR_STORE: 'chroma' }`).
+ */
+export async function startTestPlatform(
+  env: Record<string, string | undefined> = {},
+  options: { workers?: boolean } = {},
+): Promise<TestPlatform> {
+  const testDatabase = await createTestDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: testDatabase.url,
+    QUEUE_PREFIX: uniquePrefix(),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RATE_LIMIT_MAX: '100000',
+    AUTH_RATE_LIMIT_MAX: '100000',
+    // Nothing listens here: the extractive fallback and lexical-only retrieval unless a test sets a fake.
+    OLLAMA_HOST: 'http://127.0.0.1:9',
+    SEED_DEMO: 'false',
+    ...env,
+  });
+  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL));
+  if (options.workers !== false) platform.startWorkers();
+  return Object.assign(platform, {
+    testDatabase,
+    async stop() {
+      await platform.close();
+      await testDatabase.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}

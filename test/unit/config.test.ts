@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('starts with defaults on a bare machine', () => {
+    const config = parseConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.VECTOR_STORE).toBe('pgvector');
+    expect(config.LLM_PROVIDER).toBe('auto');
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('names every invalid variable in one message', () => {
+    let error: unknown;
+    try {
+      parseConfig({ PORT: 'eighty', VECTOR_STORE: 'faiss', DATABASE_URL: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('PORT');
+    expect(message).toContain('VECTOR_STORE');
+    expect(message).toContain('DATABASE_URL');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseConfig({ REDIS_URL: '', PORT: '' }).REDIS_URL).toBeUndefined();
+  });
+
+  it('rejects an encryption key that is not 32 bytes of hex', () => {
+    expect(() => parseConfig({ ENCRYPTION_KEY: 'short' })).toThrow(/ENCRYPTION_KEY/);
+  });
+
+  it('generates local secrets once and keeps them across restarts', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-config-'));
+    const first = loadConfig({ DATA_DIR: dataDir });
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(first.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(first.ENCRYPTION_KEY).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.JWT_SECRET).toBe(first.JWT_SECRET);
+    expect(second.ENCRYPTION_KEY).toBe(first.ENCRYPTION_KEY);
+    const file = path.join(dataDir, 'secrets', 'encryption-key');
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.ENCRYPTION_KEY);
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it('prefers secrets given in the environment', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-config-'));
+    const key = 'ab'.repeat(32);
+    expect(loadConfig({ DATA_DIR: dataDir, ENCRYPTION_KEY: key }).ENCRYPTION_KEY).toBe(key);
+  });
+});
