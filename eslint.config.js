@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/conversation/**', 'src/billing/**', 'src/coaching/**', 'src/accounts/**', 'src/bots/**', 'src/knowledge/**'],
+    files: ['src/conversation/**', 'src/billing/**', 'src/coaching/**', 'src/accounts/**', 'src/bots/**', 'src/knowledge/**', 'src/email/*.ts', 'src/email/templates/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: infrastructure, message: 'Services depend on ports, not SDKs; wire adapters in src/main.ts.' }, { group: ['**/http/**', '**/workers/**'], message: 'Services never import routes or workers.' }] }],
     },

@@ -311,7 +311,7 @@ async function main() {
   const ollama = await startFakeOllama({ dims: 768 });
   const { fake: telegram, nextReply } = await startObservedTelegram();
   const bare = await startBareFastify();
-  const common = { OLLAMA_HOST: ollama.url, TELEGRAM_THROTTLE: 'false', LOG_LEVEL: 'silent' };
+  const common = { OLLAMA_HOST: ollama.url, TELEGRAM_THROTTLE: 'false', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' };
   let platform: TestPlatform | undefined;
   try {
     // 1. acknowledgement, workers off.

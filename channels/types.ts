@@ -41,7 +41,7 @@ export interface InboundContact {
   languageCode?: string;
 }
 
-export type InboundKind = 'text' | 'command' | 'callback' | 'attachment' | 'edited' | 'contact_status' | 'unsupported';
+export type InboundKind = 'text' | 'command' | 'callback' | 'attachment' | 'edited' | 'reaction' | 'contact_status' | 'unsupported';
 
 /** One thing a user did on a channel, in one shape for every channel. */
 export interface InboundMessage {
@@ -61,12 +61,23 @@ export interface InboundMessage {
   callback?: { id: string; data?: string; messageId?: string };
   /** For `edited`: the channel's id of the message that changed. */
   editedMessageId?: string;
+  /** For `reaction`: the message reacted to and the emoji; no emoji means the reaction was removed. */
+  reaction?: { messageId: string; emoji?: string };
   /** For `contact_status`: whether the user blocked the bot or came back. */
   contactStatus?: 'blocked' | 'unblocked';
   /** The channel's id of the message itself (for replies and reactions). */
   externalMessageId?: string;
   replyToMessageId?: string;
   sentAt: Date;
+}
+
+/** What the channel reported about a message we sent (WhatsApp status webhooks). */
+export interface DeliveryReport {
+  /** The channel's id of the sent message (WhatsApp: wamid). */
+  externalMessageId: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  at: Date;
+  error?: { code: number; title: string; details?: string };
 }
 
 /** A reply as the engine produces it; each sender renders it in its channel's own way. */
@@ -103,8 +114,13 @@ export interface ChannelSender {
    * the complete reply delivered; channels that cannot stream just send the final message.
    */
   streamText(conversationId: string, tokens: AsyncIterable<string>, options?: StreamOptions): Promise<SendResult>;
-  /** Shows "typing…" for a few seconds, where the channel has such a thing. */
-  sendTyping(conversationId: string): Promise<void>;
+  /**
+   * Shows "typing…" for a few seconds, where the channel has such a thing. WhatsApp ties it to the
+   * user's message (`inboundMessageId`), which it also marks read.
+   */
+  sendTyping(conversationId: string, inboundMessageId?: string): Promise<void>;
+  /** Downloads a file the user sent, by its attachment `fileId`; absent where the channel cannot. */
+  downloadMedia?(fileId: string, options: { maxBytes: number }): Promise<{ bytes: Buffer; mimeType: string }>;
   /** Acknowledges a button press so the client stops its spinner. */
   answerCallback(callbackId: string, text?: string): Promise<void>;
 }

@@ -242,6 +242,8 @@ async function main() {
       CHROMA_URL: process.env.CHROMA_URL ?? chroma?.url,
       RATE_LIMIT_MAX: '1000000',
       AUTH_RATE_LIMIT_MAX: '1000000',
+      // The corpus is larger than the default Free plan allows; this measures retrieval, not plans.
+      PLANS_JSON: JSON.stringify([{ id: 'free', name: 'Evaluation', limits: { bots: null, documents: null, storageBytes: null, repliesPerMonth: null, contacts: null } }]),
     });
     platform = await createPlatform(config, createLogger(config.LOG_LEVEL));
     platform.startWorkers();

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
@@ -27,7 +28,7 @@ import { createIngestProcessor } from '../workers/ingest.worker.js';
 import { createJobQueues, queueNames, type JobQueues } from './jobs/queues.js';
 import { connectTelegramBot, disconnectTelegramBot } from '../channels/telegram/telegram.client.js';
 import { generateWebhookSecret } from '../channels/telegram/telegram.webhook.js';
-import { ChannelSetupService, type TelegramCredentials } from './conversation/channel-setup.service.js';
+import { ChannelSetupService, type TelegramCredentials, type WhatsAppCredentials } from './conversation/channel-setup.service.js';
 import { ConversationEngine } from './conversation/engine.js';
 import { InboundService } from './conversation/inbound.service.js';
 import { ReconcileService } from './conversation/reconcile.service.js';
@@ -37,12 +38,23 @@ import { ContactRepository } from './db/contact.repository.js';
 import { ConversationLockRepository } from './db/conversation-lock.repository.js';
 import { ConversationBotRepository, ConversationRepository } from './db/conversation.repository.js';
 import { InboundRepository } from './db/inbound.repository.js';
+import { PerBotCache } from './bots/per-bot.cache.js';
 import { OutboundRepository } from './db/outbound.repository.js';
 import { TurnRepository } from './db/turn.repository.js';
 import { createLlm } from './llm/llm-provider.js';
-import { createConverseProcessor, createTurnQueue, TelegramSenderCache } from '../workers/converse.worker.js';
+import { DeliveryService } from './conversation/delivery.service.js';
+import { DeliveryRepository } from './db/delivery.repository.js';
+import { MediaRepository } from './db/media.repository.js';
+import { LocalDiskStorage } from './media/local-disk.storage.js';
+import { MediaService } from './media/media.service.js';
+import { converseJobId, createConverseProcessor, createTurnQueue } from '../workers/converse.worker.js';
+import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../workers/channel-senders.js';
+import { WhatsAppClient } from '../channels/whatsapp/whatsapp.client.js';
+import { WhatsAppPacer } from '../channels/whatsapp/whatsapp.pacing.js';
 import { startReconciler } from '../workers/reconciler.js';
 import type { Logger } from './observability/logger.js';
+import { createEmailPlatform, type EmailPlatform } from './email-platform.js';
+import { createBillingPlatform, type BillingPlatform } from './billing-platform.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 /** The assembled platform: the only place adapters meet services. */
@@ -62,6 +74,10 @@ export interface Platform {
   documents: DocumentService;
   auth: AuthService;
   apiKeys: ApiKeyService;
+  /** Transactional email: send queue, notifications (incl. the BillingNotifier), digests. */
+  email: EmailPlatform;
+  /** Plans, Stripe subscriptions, end-user premium and the reply quota. */
+  billing: BillingPlatform;
   /** Whether any creator has signed up (the first-run demo seeds only an empty platform). */
   hasCreators(): Promise<boolean>;
   app: FastifyInstance;
@@ -107,14 +123,22 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   );
 
   const creators = new CreatorRepository(database.pool);
+  // `mail.notifications` is the BillingNotifier (src/billing/ports.ts).
+  const mail = createEmailPlatform({ config, pool: database.pool, queues, logger, creators });
   const auth = new AuthService({
     creators,
     refreshTokens: new RefreshTokenRepository(database.pool),
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    onSignup: mail.onSignup,
   });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(database.pool));
   // Stores outside PostgreSQL's cascades (the vector store) clean up through `onBotDeleted`.
-  const bots = new BotService({ bots: new BotRepository(database.pool), secretBox: new SecretBox(config.ENCRYPTION_KEY) });
+  // Plans are checked where the work happens; `billing` is assembled below, before any request runs.
+  const bots = new BotService({
+    bots: new BotRepository(database.pool),
+    secretBox: new SecretBox(config.ENCRYPTION_KEY),
+    quota: { assertCanCreateBot: (creatorId) => billing.service.assertCanCreateBot(creatorId) },
+  });
 
   const vectorStore: VectorStore =
     config.VECTOR_STORE === 'chroma'
@@ -135,16 +159,34 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     vectors: vectorStore,
     embedder,
     onCleanupError: (err, context) => logger.warn({ err }, `documents: ${context} failed`),
+    quota: { assertCanAddDocument: (creatorId, bytes) => billing.service.assertCanAddDocument(creatorId, bytes) },
   });
 
   // Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel.
   const conversationBots = new ConversationBotRepository(database.pool);
   const inboundRepository = new InboundRepository(database.pool);
+  // Every Telegram webhook and every reply needs the bot's credentials: decrypted once and kept a
+  // few seconds, dropped at once when the channel changes in this process (another process's change
+  // shows within the TTL; Telegram redelivers what it refused meanwhile).
+  const telegramCredentials = new PerBotCache((botId) => bots.getChannelCredentials<TelegramCredentials>(botId, 'telegram'), { ttlMs: 5_000 });
+  bots.addBotDeletedListener(async (botId) => {
+    telegramCredentials.invalidate(botId);
+    conversationBots.invalidate(botId);
+  });
   const turnQueue = createTurnQueue(queues);
-  const telegramSenders = new TelegramSenderCache({
-    token: async (botId) => (await bots.getChannelCredentials<TelegramCredentials>(botId, 'telegram'))?.token ?? null,
-    apiRoot: config.TELEGRAM_API_ROOT,
-    throttle: config.TELEGRAM_THROTTLE,
+  const contacts = new ContactRepository(database.pool);
+  const senders = new ChannelSenders({
+    telegram: new TelegramSenderCache({
+      token: async (botId) => (await telegramCredentials.get(botId))?.token ?? null,
+      apiRoot: config.TELEGRAM_API_ROOT,
+      throttle: config.TELEGRAM_THROTTLE,
+    }),
+    whatsapp: new WhatsAppSenderCache({
+      credentials: (botId) => bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp'),
+      lastInboundAt: (botId, waId) => contacts.lastInboundAt(botId, 'whatsapp', waId),
+      graphUrl: config.WHATSAPP_GRAPH_URL,
+      pacer: new WhatsAppPacer({ messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND, recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS }),
+    }),
   });
   const channels = new ChannelSetupService({
     bots,
@@ -153,8 +195,14 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
       disconnect: (token) => disconnectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT }),
       newSecret: generateWebhookSecret,
     },
+    whatsapp: {
+      verify: (phoneNumberId, accessToken) => new WhatsAppClient({ accessToken, graphUrl: config.WHATSAPP_GRAPH_URL }).phoneNumber(phoneNumberId),
+    },
     publicUrl: config.PUBLIC_URL,
-    onChanged: (botId) => telegramSenders.invalidate(botId),
+    onChanged: (botId) => {
+      senders.invalidate(botId);
+      telegramCredentials.invalidate(botId);
+    },
     onDisconnectFailed: (err, botId) => logger.warn({ err, botId }, 'telegram: webhook could not be removed; credentials deleted anyway'),
   });
   const inbound = new InboundService({
@@ -173,6 +221,16 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   // One connection per turn holding its locks: the worker's turns plus up to 16 web turns. The pool
   // connects lazily, so a process only opens what its role uses.
   const conversationLocks = new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16);
+  const billing = createBillingPlatform({
+    config,
+    pool: database.pool,
+    queues,
+    logger,
+    creators,
+    bots,
+    notifier: mail.notifications,
+    chat: { senders, contacts, ledger },
+  });
   const webChat = new WebChatService({
     locks: conversationLocks,
     perCreatorLimit: config.CONVERSE_PER_CREATOR,
@@ -182,7 +240,9 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     turns: turnStore,
     ledger,
     engine,
+    replyGate: billing.replyGate,
   });
+  const deliveries = new DeliveryService({ store: new DeliveryRepository(database.pool), bots });
   let stopReconciler: (() => Promise<void>) | undefined;
 
   const app = await buildApp({
@@ -192,12 +252,17 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     redis,
     auth,
     apiKeys,
+    accountEmail: mail.accountEmail,
+    email: mail.http,
     bots,
     retriever,
     documents,
     channels,
+    telegramWebhookCredentials: { telegramCredentials: (botId) => telegramCredentials.get(botId) },
     inbound,
     webChat,
+    deliveries,
+    billing: { service: billing.service, premium: billing.premium, stripeEvents: billing.stripeEvents },
     readiness: [
       { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },
       { name: 'queue', check: () => queues.ping() },
@@ -219,28 +284,43 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     documents,
     auth,
     apiKeys,
+    email: mail,
+    billing,
     hasCreators: () => creators.any(),
     app,
     startWorkers() {
-      const files = createLoaderRegistry();
-      const urls = new UrlLoader(files, {
+      const loaders = createLoaderRegistry();
+      const urls = new UrlLoader(loaders, {
         timeoutMs: config.URL_FETCH_TIMEOUT_MS,
         maxBytes: config.URL_FETCH_MAX_BYTES,
         allowPrivate: config.URL_FETCH_ALLOW_PRIVATE,
       });
       const ingest = createIngestProcessor({
         documents: documentRepository,
-        sources: { load: (input) => files.load(input), fetch: (url) => urls.fetch(url) },
+        sources: { load: (input) => loaders.load(input), fetch: (url) => urls.fetch(url) },
         splitter: new TextSplitter({ chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP }),
         embedder,
         vectors: vectorStore,
         embedBatchSize: config.EMBED_BATCH_SIZE,
         metrics,
         logger,
+        onFailed: mail.onDocumentFailed,
       });
       // Large PDFs parse for a while; the lock must outlast a slow page between renewals.
       queues.work('ingest', ingest, { concurrency: config.INGEST_CONCURRENCY, lockDurationMs: 120_000 });
 
+      // Files users send live under DATA_DIR/media; documents are read with the knowledge-base loaders.
+      const mediaStorage = new LocalDiskStorage(path.join(config.dataDir, 'media'));
+      bots.addBotDeletedListener((botId) => mediaStorage.deletePrefix(`${botId}/`));
+      const files = new MediaService({
+        records: new MediaRepository(database.pool),
+        storage: mediaStorage,
+        maxBytes: config.MEDIA_MAX_BYTES,
+        readText: async ({ bytes, mimeType, fileName }) => {
+          const loaded = await loaders.load({ bytes, mediaType: mimeType, ...(fileName ? { filename: fileName } : {}) });
+          return loaded.pages.map((p) => p.text).join('\n\n');
+        },
+      });
       const turns = new TurnService({
         engine,
         memory,
@@ -248,13 +328,20 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         inbound: inboundRepository,
         turns: turnStore,
         ledger,
-        contacts: new ContactRepository(database.pool),
+        contacts,
         locks: conversationLocks,
-        senders: telegramSenders,
+        senders,
         perCreatorLimit: config.CONVERSE_PER_CREATOR,
+        files,
+        replyGate: billing.replyGate,
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
-      queues.work('converse', createConverseProcessor({ turns, busyRetryMs: 250, logger }), {
+      const nextDue = async (inboundId: string, botId: string) => {
+        const bot = await conversationBots.find(botId);
+        return bot ? inboundRepository.nextDue(inboundId, bot.mergeWindowMs) : null;
+      };
+      const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));
+      queues.work('converse', createConverseProcessor({ turns, nextDue, jobState, busyRetryMs: 250, logger }), {
         concurrency: config.CONVERSE_CONCURRENCY,
         lockDurationMs: config.CONVERSE_LOCK_DURATION_MS,
         stalledIntervalMs: config.CONVERSE_STALLED_INTERVAL_MS,
@@ -265,10 +352,14 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         logger,
       });
       stopReconciler = () => reconciler.stop();
+      mail.startWorkers();
+      billing.startWorkers();
     },
     async close() {
       await app.close();
       await stopReconciler?.();
+      await mail.stop();
+      await billing.stop();
       await queues.close();
       await conversationLocks.close();
       redis?.disconnect();

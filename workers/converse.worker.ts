@@ -1,8 +1,5 @@
 import { DelayedError } from 'bullmq';
-import { createTelegramApi } from '../channels/telegram/telegram.client.js';
-import { TelegramSender } from '../channels/telegram/telegram.outbound.js';
-import type { ChannelName, ChannelSender } from '../channels/types.js';
-import type { SenderDirectory, TurnQueue } from '../src/conversation/turn.ports.js';
+import type { TurnQueue } from '../src/conversation/turn.ports.js';
 import type { ProcessOutcome } from '../src/conversation/turn.service.js';
 import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
 import type { Logger } from '../src/observability/logger.js';
@@ -34,9 +31,47 @@ export function createTurnQueue(queues: Pick<JobQueues, 'enqueue' | 'jobState' |
 
 export interface ConverseWorkerDeps {
   turns: { process(inboundId: string): Promise<ProcessOutcome>; giveUp(inboundId: string, error: unknown): Promise<void> };
+  /**
+   * The oldest message of the same conversation not yet claimed into a turn whose merge window has
+   * passed (null when there is none): answered right after this job's own, see `drain`.
+   */
+  nextDue?(inboundId: string, botId: string): Promise<string | null>;
+  /** The state of a message's job ('waiting', 'delayed', 'active', …; 'unknown' when there is none). */
+  jobState?(inboundId: string): Promise<string>;
   /** How long a job waits before trying again when its conversation or creator is busy. */
   busyRetryMs: number;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+// Turns one job answers for later messages of its conversation before leaving them to their own jobs.
+const MAX_DRAINED_TURNS = 20;
+
+/**
+ * After a job's own turn, answers the conversation's next message at once when its job already had
+ * its turn and found the conversation locked by this one. Without this, that message would wait out
+ * the busy job's retry delay (250–500 ms) although the conversation is free a few milliseconds later.
+ * The message was committed before its job tried the lock, so it is seen here (this runs after the
+ * lock was released). Its job, delayed after the busy answer (or still active, about to be), stays
+ * as the safety net and finds it answered. A message whose job is still waiting in the queue is left
+ * to it: answering it here would let an active conversation jump ahead of others. Failures are left
+ * to the message's own job too: they must not spend this job's attempts.
+ */
+async function drain(deps: ConverseWorkerDeps, inboundId: string, botId: string, log: Record<string, unknown>): Promise<void> {
+  if (!deps.nextDue || !deps.jobState) return;
+  let current = inboundId;
+  for (let i = 0; i < MAX_DRAINED_TURNS; i++) {
+    try {
+      const next = await deps.nextDue(current, botId);
+      if (!next || next === current) return;
+      const state = await deps.jobState(next);
+      if (state !== 'delayed' && state !== 'active') return;
+      if ((await deps.turns.process(next)) !== 'done') return;
+      current = next;
+    } catch (err) {
+      deps.logger.warn({ ...log, err }, "converse: answering the conversation's next message failed; its own job will retry");
+      return;
+    }
+  }
 }
 
 /**
@@ -62,42 +97,7 @@ export function createConverseProcessor(deps: ConverseWorkerDeps): QueueProcesso
       await job.moveToDelayed(Date.now() + deps.busyRetryMs + Math.floor(Math.random() * deps.busyRetryMs), token);
       throw new DelayedError();
     }
+    if (outcome === 'done') await drain(deps, inboundId, job.data.botId, log);
     return { outcome };
   };
-}
-
-export interface TelegramSenderCacheOptions {
-  /** The bot's Telegram token, or null when Telegram is not connected. */
-  token(botId: string): Promise<string | null>;
-  apiRoot: string;
-  /** Telegram's rate limits applied client-side; off only against a local fake. */
-  throttle: boolean;
-}
-
-/** One TelegramSender per bot and token, so a bot's throttling is shared by all its turns in this process. */
-export class TelegramSenderCache implements SenderDirectory {
-  private readonly senders = new Map<string, { token: string; sender: TelegramSender }>();
-
-  constructor(private readonly options: TelegramSenderCacheOptions) {}
-
-  async sender(botId: string, channel: ChannelName): Promise<ChannelSender | null> {
-    if (channel !== 'telegram') return null;
-    const token = await this.options.token(botId);
-    if (!token) {
-      this.senders.delete(botId);
-      return null;
-    }
-    const cached = this.senders.get(botId);
-    // A changed token (reconnected in another process) replaces the sender here too.
-    if (cached?.token === token) return cached.sender;
-    const api = createTelegramApi(token, { apiRoot: this.options.apiRoot, ...(this.options.throttle ? {} : { throttle: false }) });
-    const sender = new TelegramSender(api);
-    this.senders.set(botId, { token, sender });
-    return sender;
-  }
-
-  /** Drops a bot's sender after its channel changed. */
-  invalidate(botId: string): void {
-    this.senders.delete(botId);
-  }
 }

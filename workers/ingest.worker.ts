@@ -17,12 +17,22 @@ export interface IngestWorkerDeps extends Omit<IngestPorts, 'onProgress' | 'onCl
   documents: IngestPorts['documents'] & IngestJobStore;
   metrics: NonNullable<IngestPorts['metrics']> & { ingestDocuments: { inc(labels: { outcome: string }): void } };
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Told once a document is recorded failed (e.g. to email its creator); `runKey` names this ingestion run. */
+  onFailed?: (failure: { botId: string; documentId: string; reason: string; runKey: string }) => Promise<void>;
 }
 
 /** What the creator reads when retries are exhausted; internal details stay in the log. */
 function failureReason(err: unknown): string {
   if (err instanceof EmbedderError) return 'The embedding model (Ollama) could not process the document; try re-ingesting later';
   return 'Processing failed because of a temporary problem; try re-ingesting later';
+}
+
+/** Runs the `onFailed` hook; its own failure is logged, never allowed to change the job's outcome. */
+async function notifyFailed(deps: IngestWorkerDeps, job: QueueJob<'ingest'>, reason: string): Promise<void> {
+  const { botId, documentId } = job.data;
+  await deps.onFailed?.({ botId, documentId, reason, runKey: job.id ?? `${documentId}_${job.timestamp}` }).catch((err: unknown) =>
+    deps.logger.warn({ documentId, botId, jobId: job.id, err }, 'ingest: failure notification could not be queued'),
+  );
 }
 
 function isLastAttempt(job: QueueJob<'ingest'>): boolean {
@@ -59,14 +69,20 @@ export function createIngestProcessor(deps: IngestWorkerDeps): QueueProcessor<'i
         await deps.documents.markFailed(botId, documentId, err.message);
         deps.metrics.ingestDocuments.inc({ outcome: 'failed' });
         deps.logger.info({ ...log, reason: err.message }, 'ingest: source unreadable');
+        await notifyFailed(deps, job, err.message);
         throw new UnrecoverableError(err.message);
       }
       if (isLastAttempt(job)) {
         deps.logger.error({ ...log, err }, 'ingest: failed after the last attempt');
-        await deps.documents
+        const recorded = await deps.documents
           .markFailed(botId, documentId, failureReason(err))
-          .catch((recordErr: unknown) => deps.logger.error({ ...log, err: recordErr }, 'ingest: could not record the failure'));
+          .then(() => true)
+          .catch((recordErr: unknown) => {
+            deps.logger.error({ ...log, err: recordErr }, 'ingest: could not record the failure');
+            return false;
+          });
         deps.metrics.ingestDocuments.inc({ outcome: 'failed' });
+        if (recorded) await notifyFailed(deps, job, failureReason(err));
       } else {
         deps.logger.warn({ ...log, err }, 'ingest: attempt failed; will retry');
         await deps.documents

@@ -68,6 +68,19 @@ const sentSchema = z.looseObject({
   messages: z.array(z.looseObject({ id: z.string().min(1) })).min(1),
 });
 
+export interface PhoneNumberInfo {
+  id: string;
+  /** As users see it, e.g. "+1 555-010-0100". */
+  displayPhoneNumber: string;
+  verifiedName?: string;
+}
+
+const phoneNumberSchema = z.looseObject({
+  id: z.string().min(1),
+  display_phone_number: z.string(),
+  verified_name: z.string().optional(),
+});
+
 const mediaInfoSchema = z.looseObject({
   url: z.string().url(),
   mime_type: z.string().default('application/octet-stream'),
@@ -173,6 +186,9 @@ export class WhatsAppClient {
   private readonly api: WhatsAppAPI;
   private readonly retry: Required<RetryOptions>;
   private readonly maxMediaBytes: number;
+  private readonly fetch: typeof fetch;
+  private readonly apiVersion: string;
+  private readonly accessToken: string;
 
   constructor(options: WhatsAppClientOptions) {
     this.pacer = options.pacer ?? new WhatsAppPacer();
@@ -183,15 +199,29 @@ export class WhatsAppClient {
       maxDelayMs: options.retry?.maxDelayMs ?? 60_000,
     };
     this.maxMediaBytes = options.maxMediaBytes ?? 25 * 1024 * 1024;
+    this.fetch = graphFetch(options.graphUrl, options.timeoutMs ?? 30_000, options.fetch);
+    this.apiVersion = options.apiVersion ?? WHATSAPP_API_VERSION;
+    this.accessToken = options.accessToken;
     this.api = new WhatsAppAPI({
       token: options.accessToken,
-      v: options.apiVersion ?? WHATSAPP_API_VERSION,
+      v: this.apiVersion,
       // Raw responses: we need the HTTP status and must survive bodies that are not JSON.
       parsed: false,
       // Webhook signatures are checked by whatsapp.webhook.ts over the raw bytes, not by the library.
       secure: false,
-      ponyfill: { fetch: graphFetch(options.graphUrl, options.timeoutMs ?? 30_000, options.fetch) },
+      ponyfill: { fetch: this.fetch },
     });
+  }
+
+  /**
+   * The business phone number behind `phoneNumberId` as this token sees it: proves the token and
+   * the id belong together (ChannelAuthError for a bad token, a request error for an unknown id).
+   */
+  async phoneNumber(phoneNumberId: string): Promise<PhoneNumberInfo> {
+    const url = `${GRAPH_ORIGIN}/${this.apiVersion}/${encodeURIComponent(phoneNumberId)}?fields=display_phone_number,verified_name`;
+    const body = phoneNumberSchema.safeParse(await readGraph(await reach(() => this.fetch(url, { headers: { authorization: `Bearer ${this.accessToken}` } }))));
+    if (!body.success) throw unexpected('a phone number lookup');
+    return { id: body.data.id, displayPhoneNumber: body.data.display_phone_number, ...(body.data.verified_name ? { verifiedName: body.data.verified_name } : {}) };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Attachment, InboundContact, InboundKind, InboundMessage } from '../types.js';
+import type { Attachment, DeliveryReport, InboundContact, InboundMessage } from '../types.js';
 import {
   buttonSchema,
   changeSchema,
@@ -20,11 +20,6 @@ import {
   type WebhookMessage,
 } from './whatsapp.schema.js';
 
-/**
- * What WhatsApp carries beyond channels/types.ts. `reaction` has no InboundKind yet, so this type is a
- * superset; `toInboundMessage` gives the channel-free shape for every other kind.
- */
-export type WhatsAppInboundKind = InboundKind | 'reaction';
 
 export interface WhatsAppAttachment extends Attachment {
   /** The file's SHA-256 (base64) as WhatsApp reports it, to check a download against. */
@@ -40,14 +35,11 @@ export interface WhatsAppAttachment extends Attachment {
   waId?: string;
 }
 
-export interface WhatsAppInboundMessage extends Omit<InboundMessage, 'channel' | 'kind' | 'attachments'> {
+export interface WhatsAppInboundMessage extends Omit<InboundMessage, 'channel' | 'attachments'> {
   channel: 'whatsapp';
-  kind: WhatsAppInboundKind;
   attachments: WhatsAppAttachment[];
   /** WhatsApp's own message type (text, image, interactive, button, reaction, …), for logs and metrics. */
   whatsappType: string;
-  /** For `reaction`: the message reacted to and the emoji; no emoji means the reaction was removed. */
-  reaction?: { messageId: string; emoji?: string };
   forwarded?: boolean;
   /** For `unsupported`: WhatsApp's reason when it gives one (e.g. "Message type unknown"). */
   unsupportedReason?: string;
@@ -364,9 +356,24 @@ export function phoneNumberIdsOf(json: unknown): string[] {
   return [...ids];
 }
 
-/** The channel-free message, or undefined for kinds channels/types.ts has no place for yet (reactions). */
-export function toInboundMessage(message: WhatsAppInboundMessage): InboundMessage | undefined {
-  const { kind } = message;
-  if (kind === 'reaction') return undefined;
-  return { ...message, kind };
+// WhatsApp has no bot commands, but typing "/reset" should work as it does on Telegram.
+const commandPattern = /^\/([a-z][a-z0-9_]{0,31})(?:\s+([\s\S]*))?$/i;
+
+/** The channel-free message; a text that reads like a bot command ("/help") becomes a command. */
+export function toInboundMessage(message: WhatsAppInboundMessage): InboundMessage {
+  const command = message.kind === 'text' ? commandPattern.exec(message.text?.trim() ?? '') : null;
+  if (!command) return message;
+  const payload = command[2]?.trim();
+  return { ...message, kind: 'command', command: { name: command[1]!.toLowerCase(), ...(payload ? { payload } : {}) } };
+}
+
+/** The channel-free delivery report of a status; the first error explains a failure. */
+export function toDeliveryReport(status: WhatsAppStatus): DeliveryReport {
+  const error = status.errors?.[0];
+  return {
+    externalMessageId: status.messageId,
+    status: status.status,
+    at: status.timestamp,
+    ...(error ? { error: { code: error.code, title: error.title, ...(error.details ? { details: error.details } : {}) } } : {}),
+  };
 }

@@ -57,3 +57,38 @@ export interface ApiKeyStore {
   /** Returns the owning creator and records the use; null for an unknown hash. */
   touchByHash(keyHash: string): Promise<string | null>;
 }
+
+export type AccountTokenPurpose = 'verify-email' | 'password-reset';
+
+/** A single-use link token as issued: the raw token goes into an email, only its hash is stored. */
+export interface AccountLink {
+  tokenId: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** Persistence port for email verification and password-reset tokens (src/db/account-token.repository.ts). */
+export interface AccountTokenStore {
+  issue(input: { creatorId: string; purpose: AccountTokenPurpose; tokenHash: string; email: string; expiresAt: Date }): Promise<{ id: string }>;
+  /** Tokens of this purpose issued to the creator since `since` (used or not). */
+  countSince(creatorId: string, purpose: AccountTokenPurpose, since: Date): Promise<number>;
+  /** Whether the token is unused and unexpired, without using it. */
+  isLive(purpose: AccountTokenPurpose, tokenHash: string): Promise<boolean>;
+  /**
+   * Uses a live verification token and marks the address verified, in one statement; null when the
+   * token is unknown, used or expired (or the creator's address changed since it was issued).
+   */
+  confirmEmail(tokenHash: string): Promise<{ creatorId: string; email: string } | null>;
+  /**
+   * Uses a live reset token: sets the password, revokes every refresh token and every other unused
+   * reset token of the creator, in one statement; null when the token is unknown, used or expired.
+   */
+  resetPassword(tokenHash: string, passwordHash: string): Promise<{ creatorId: string } | null>;
+  isEmailVerified(creatorId: string): Promise<boolean>;
+}
+
+/** Sends the emails that carry account links (implemented by src/email/email-notifications.ts). */
+export interface AccountMailer {
+  verifyEmail(creator: Creator, link: AccountLink): Promise<void>;
+  passwordReset(creator: Creator, link: AccountLink): Promise<void>;
+}

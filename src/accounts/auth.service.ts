@@ -15,6 +15,8 @@ export interface AuthServiceOptions {
   creators: CreatorStore;
   refreshTokens: RefreshTokenStore;
   refreshTokenTtlSeconds: number;
+  /** Runs after a creator is stored (e.g. sends the verification email); it must not throw. */
+  onSignup?: (creator: Creator) => Promise<void>;
   now?: () => Date;
 }
 
@@ -37,6 +39,7 @@ export class AuthService {
     const passwordHash = await hashPassword(input.password);
     const creator = await this.options.creators.insert({ email, name: input.name.trim(), passwordHash });
     if (!creator) throw emailTaken();
+    await this.options.onSignup?.(creator);
     return this.openSession(creator, randomUUID());
   }
 

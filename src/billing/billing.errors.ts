@@ -32,3 +32,32 @@ export class BillingDisabledError extends AppError {
     this.name = 'BillingDisabledError';
   }
 }
+
+/** The plan cannot be bought: it is the free plan, or no Stripe price is configured for it. */
+export class PlanNotPurchasableError extends AppError {
+  constructor(message: string, planId: string) {
+    super('PLAN_NOT_PURCHASABLE', 409, message, { plan: planId });
+    this.name = 'PlanNotPurchasableError';
+  }
+}
+
+/** A second subscription would bill the creator twice; plan changes go through the billing portal. */
+export class SubscriptionExistsError extends AppError {
+  constructor(planName: string, status: string) {
+    super(
+      'SUBSCRIPTION_EXISTS',
+      409,
+      `You already have a ${planName} subscription (${status}). Change or cancel it in the billing portal (POST /v1/billing/portal).`,
+      { plan: planName, status },
+    );
+    this.name = 'SubscriptionExistsError';
+  }
+}
+
+/** The creator has no Stripe customer yet, so there is no billing portal to open. */
+export class NoBillingAccountError extends AppError {
+  constructor() {
+    super('NO_BILLING_ACCOUNT', 409, 'There is no billing account yet: subscribe to a plan first (POST /v1/billing/checkout).');
+    this.name = 'NoBillingAccountError';
+  }
+}

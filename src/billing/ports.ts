@@ -1,7 +1,11 @@
 /**
- * What billing needs from a payment provider. The Stripe adapter lives in src/payments; billing
- * itself never sees the SDK.
+ * What billing needs from a payment provider, from storage and from whoever tells people about
+ * their billing. The Stripe adapter lives in src/payments, stores in src/db; billing itself never
+ * sees the SDK or SQL.
  */
+import type { BillingReference } from './billing-reference.js';
+import type { ContactPremium } from './entitlements.js';
+import type { BillingDomainEvent, SubscriptionRecord } from './subscription-state.js';
 import type { StripeEventEnvelope } from './stripe-objects.js';
 
 export type { StripeEventEnvelope } from './stripe-objects.js';
@@ -44,4 +48,160 @@ export interface PaymentGateway {
    * returns the event; throws WebhookSignatureError when missing, wrong or too old.
    */
   verifyWebhook(rawBody: Buffer | string, signatureHeader: string | undefined): StripeEventEnvelope;
+}
+
+
+/** A notification an event raised, with the price of the subscription it concerns (for the plan's name). */
+export type BillingEffect = BillingDomainEvent & { priceId?: string | null };
+
+/** What applying one Stripe event to a payer's record came to; saved with the record in one transaction. */
+export interface EventApplication {
+  /** The payer's next record (the same object when nothing changed). */
+  record: SubscriptionRecord;
+  changed: boolean;
+  /** The configured plan selling the record's price, stored beside it for reading (creators only). */
+  planId: string | null;
+  /** `applied` when notifications are still to be sent, `processed` when none are, `ignored` when nothing applied. */
+  status: 'applied' | 'processed' | 'ignored';
+  /** Why, in a few words (e.g. `changed`, `stale`, `duplicate`). */
+  outcome: string;
+  effects: BillingEffect[];
+}
+
+/** A stored Stripe event as the worker reads it. */
+export interface StoredStripeEvent {
+  id: string;
+  type: string;
+  status: 'pending' | 'applied' | 'processed' | 'ignored' | 'failed';
+  payload: StripeEventEnvelope;
+  effects: BillingEffect[];
+}
+
+/** Stripe events by id, and the payers' records they change. */
+export interface StripeEventStore {
+  /** Stores a verified event unless one with its id exists (ON CONFLICT DO NOTHING); whether it was new. */
+  insert(event: StripeEventEnvelope): Promise<{ created: boolean }>;
+  find(eventId: string): Promise<StoredStripeEvent | null>;
+  /**
+   * In one transaction: locks the payer's record (creating an empty one for a payer that exists
+   * here), runs `apply` on it unless the event was applied already, and saves the record and the
+   * event's status together. `unknown_payer` when the reference names no creator or contact here;
+   * `already` when another attempt applied the event first.
+   */
+  applyToPayer(
+    eventId: string,
+    reference: BillingReference,
+    apply: (record: SubscriptionRecord) => EventApplication,
+  ): Promise<'unknown_payer' | 'already' | EventApplication>;
+  /** The payer whose record mentions this Stripe subscription or customer id, if any. */
+  locatePayer(keys: { subscriptionId: string | null; customerId: string | null }): Promise<BillingReference | null>;
+  /** Settles an event that changed no record. */
+  markIgnored(eventId: string, outcome: string): Promise<void>;
+  /** Settles an applied event once its notifications are sent. */
+  markProcessed(eventId: string): Promise<void>;
+  /** Records that every retry failed. */
+  markFailed(eventId: string, error: string): Promise<void>;
+  /** Ids of events stored more than `olderThanMs` ago and not settled, oldest first (for re-enqueueing). */
+  unsettled(olderThanMs: number, limit: number): Promise<string[]>;
+}
+
+/** The Stripe records of payers, for reading plans and unlocks. */
+export interface PayerRecordStore {
+  creatorRecord(creatorId: string): Promise<SubscriptionRecord | null>;
+  contactRecord(contactId: string): Promise<SubscriptionRecord | null>;
+}
+
+/** How much of a plan a creator uses now. */
+export interface CreatorUsageCounts {
+  bots: number;
+  documents: number;
+  storageBytes: number;
+  contacts: number;
+}
+
+/** Who a conversation's turn is for. */
+export interface TurnParties {
+  creatorId: string;
+  botId: string;
+  contactId: string;
+}
+
+/** Usage counting; the reply counter is exact under concurrency and keyed by turn. */
+export interface UsageStore {
+  counts(creatorId: string): Promise<CreatorUsageCounts>;
+  /** Replies counted in the creator's usage period starting at `periodStart`. */
+  repliesIn(creatorId: string, periodStart: Date): Promise<number>;
+  parties(conversationId: string): Promise<TurnParties | null>;
+  /** Whether the turn already holds a counted reply (a retry of an allowed turn). */
+  isCounted(turnId: string): Promise<boolean>;
+  /**
+   * Counts one reply for the turn unless the creator's period already has `limit` (null =
+   * unlimited): atomically, so concurrent turns never exceed the limit, and once per turn.
+   * `counted: false` when the limit is reached; `used` is the count after the attempt.
+   */
+  countReply(input: { turnId: string; parties: TurnParties; period: { start: Date; end: Date }; limit: number | null }): Promise<{ counted: boolean; used: number }>;
+  /** Marks the turn's counted reply delivered. */
+  markDelivered(turnId: string): Promise<void>;
+  /** Delivered replies of one bot to one contact since `since`. */
+  deliveredToContact(botId: string, contactId: string, since: Date): Promise<number>;
+  /** How many of the creator's contacts (over all bots) came before this one. */
+  contactsBefore(creatorId: string, contactId: string): Promise<number>;
+}
+
+/** Per-bot end-user premium settings. Reads and writes of creators are scoped by the caller's bot check. */
+export interface BotPremiumStore {
+  find(botId: string): Promise<ContactPremium | null>;
+  save(botId: string, premium: ContactPremium): Promise<void>;
+  remove(botId: string): Promise<boolean>;
+}
+
+/** A creator as billing needs them. */
+export interface BillingCreator {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface CreatorDirectory {
+  findById(id: string): Promise<BillingCreator | null>;
+}
+
+/** A Stripe event to the worker queue; job id = event id, so a redelivery never queues twice. */
+export interface StripeEventQueue {
+  enqueue(eventId: string): Promise<void>;
+  /** Adds the job unless a live one exists (a finished one is replaced); whether it added. */
+  ensure(eventId: string): Promise<boolean>;
+}
+
+/** The inputs of the payment-failed email (src/email/templates/payment-failed.template.ts). */
+export interface PaymentFailedNotice {
+  name: string;
+  planName: string;
+  /** Minor units, as Stripe reports them. */
+  amountDue: { amount: number; currency: string } | null;
+  accessUntil: Date | null;
+  nextAttempt: Date | null;
+  updatePaymentUrl: string;
+  fallbackPlanName: string;
+}
+
+/** The inputs of the subscription-ended email (src/email/templates/subscription-ended.template.ts). */
+export interface SubscriptionEndedNotice {
+  name: string;
+  planName: string;
+  endedAt: Date;
+  fallbackPlanName: string;
+  fallbackLimits: string[];
+  resubscribeUrl: string;
+}
+
+/** Tells creators about their billing by email; `dedupeKey` makes a repeated call send once. */
+export interface BillingNotifier {
+  paymentFailed(creatorId: string, data: PaymentFailedNotice, dedupeKey: string): Promise<void>;
+  subscriptionEnded(creatorId: string, data: SubscriptionEndedNotice, dedupeKey: string): Promise<void>;
+}
+
+/** Sends a contact a chat message that answers no turn, once per `dedupeKey`. */
+export interface ContactMessenger {
+  notify(botId: string, contactId: string, text: string, dedupeKey: string): Promise<void>;
 }

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { botSettingsPatchSchema, botSettingsSchema, readBotSettings, type BotSettingsInput, type BotSettingsPatch } from './bot-settings.js';
-import type { Bot, BotChannelInfo, BotStore, ChannelName, StoredBot } from './bot.types.js';
+import type { Bot, BotChannelInfo, BotStore, ChannelName, ChannelRouting, StoredBot } from './bot.types.js';
 
 export interface CreateBotInput {
   name: string;
@@ -25,6 +26,8 @@ export interface BotServiceOptions {
   bots: BotStore;
   secretBox: Pick<SecretBox, 'seal' | 'open'>;
   onBotDeleted?: BotDeletedListener[];
+  /** The creator's plan: throws (402) when it has no room for another bot. */
+  quota?: { assertCanCreateBot(creatorId: string): Promise<void> };
 }
 
 const DEFAULT_LANGUAGE = 'en';
@@ -40,6 +43,7 @@ export class BotService {
   /** Creates a bot with settings validated and defaults filled in. */
   async create(creatorId: string, input: CreateBotInput): Promise<Bot> {
     const settings = parseOrThrow(botSettingsSchema, input.settings ?? {}, 'settings');
+    await this.options.quota?.assertCanCreateBot(creatorId);
     const stored = await this.options.bots.insert(creatorId, {
       name: input.name.trim(),
       persona: input.persona ?? '',
@@ -101,10 +105,11 @@ export class BotService {
     channel: ChannelName,
     credentials: object,
     publicConfig: Record<string, unknown>,
+    routing?: ChannelRouting,
   ): Promise<BotChannelInfo> {
     await this.get(creatorId, botId);
     const { channel: _ignored, ...shown } = publicConfig;
-    await this.options.bots.upsertChannel(botId, channel, this.options.secretBox.seal(credentials, sealContext(botId, channel)), shown);
+    await this.options.bots.upsertChannel(botId, channel, this.options.secretBox.seal(credentials, sealContext(botId, channel)), shown, routing);
     return { ...shown, channel };
   }
 
@@ -122,6 +127,21 @@ export class BotService {
     const sealed = await this.options.bots.findSealedCredentials(botId, channel);
     return sealed === null ? null : this.options.secretBox.open<T>(sealed, sealContext(botId, channel));
   }
+
+  /** Which bot a channel address belongs to (WhatsApp: its phone number id); null when none. */
+  findBotIdByRoute(channel: ChannelName, routeKey: string): Promise<string | null> {
+    return this.options.bots.findBotIdByRoute(channel, routeKey);
+  }
+
+  /** Whether a channel was connected with this verify token (compared by SHA-256). */
+  async hasVerifyToken(channel: ChannelName, verifyToken: string): Promise<boolean> {
+    return this.options.bots.hasVerifyTokenHash(channel, verifyTokenHash(verifyToken));
+  }
+}
+
+/** The form a webhook verify token is stored and looked up in. */
+export function verifyTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 // Binds sealed credentials to their row, so copying them to another bot or channel makes them unreadable.

@@ -25,6 +25,14 @@ export interface StoredBot extends Omit<Bot, 'settings'> {
   settings: unknown;
 }
 
+/** How webhooks find a channel without decrypting credentials. */
+export interface ChannelRouting {
+  /** The channel's own address of the bot, unique per channel (WhatsApp: phone_number_id). */
+  routeKey?: string;
+  /** SHA-256 (hex) of the webhook verify token. */
+  verifyTokenHash?: string;
+}
+
 /** Persistence port for bots and their channels (src/db/bot.repository.ts). Reads never return credentials. */
 export interface BotStore {
   insert(creatorId: string, input: { name: string; persona: string; language: string; settings: BotSettings }): Promise<StoredBot>;
@@ -41,7 +49,12 @@ export interface BotStore {
     patch: { name?: string; persona?: string; language?: string; setSettings?: Record<string, unknown>; unsetSettings?: string[] },
   ): Promise<StoredBot | null>;
   delete(creatorId: string, botId: string): Promise<boolean>;
-  upsertChannel(botId: string, channel: ChannelName, sealedCredentials: string, publicConfig: Record<string, unknown>): Promise<void>;
+  /** Stores a channel; ChannelRouteTakenError when another bot already has the same route key. */
+  upsertChannel(botId: string, channel: ChannelName, sealedCredentials: string, publicConfig: Record<string, unknown>, routing?: ChannelRouting): Promise<void>;
+  /** The bot connected under the channel's own address (WhatsApp: phone number id). */
+  findBotIdByRoute(channel: ChannelName, routeKey: string): Promise<string | null>;
+  /** Whether any bot's channel was connected with this verify-token hash. */
+  hasVerifyTokenHash(channel: ChannelName, verifyTokenHash: string): Promise<boolean>;
   deleteChannel(botId: string, channel: ChannelName): Promise<boolean>;
   /** The sealed credentials of a channel, or null when the bot has none for it. */
   findSealedCredentials(botId: string, channel: ChannelName): Promise<string | null>;

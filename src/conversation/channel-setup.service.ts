@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { BotService } from '../bots/bot.service.js';
+import { verifyTokenHash, type BotService } from '../bots/bot.service.js';
 
 /** Talks to Telegram for set-up (channels/telegram/telegram.client.ts behind it). */
 export interface TelegramConnector {
@@ -7,6 +7,38 @@ export interface TelegramConnector {
   connect(token: string, webhookUrl: string, secretToken: string): Promise<{ id: number; username: string }>;
   disconnect(token: string): Promise<void>;
   newSecret(): string;
+}
+
+/** Talks to the WhatsApp Cloud API for set-up (channels/whatsapp/whatsapp.client.ts behind it). */
+export interface WhatsAppConnector {
+  /** Checks that the token may use the phone number; ChannelAuthError for a bad token. */
+  verify(phoneNumberId: string, accessToken: string): Promise<{ displayPhoneNumber: string; verifiedName?: string }>;
+}
+
+/** The approved template sent when the 24-hour window has closed; parameters fill {{1}}, {{2}}, … */
+export interface WhatsAppTemplate {
+  name: string;
+  language: string;
+  parameters?: string[];
+}
+
+/** What is sealed for a connected WhatsApp business number. */
+export interface WhatsAppCredentials {
+  phoneNumberId: string;
+  wabaId: string;
+  accessToken: string;
+  appSecret: string;
+  verifyToken: string;
+  template?: WhatsAppTemplate;
+}
+
+export interface WhatsAppConnection {
+  phoneNumberId: string;
+  wabaId: string;
+  displayPhoneNumber: string;
+  /** Where to point the Meta app's webhook; null without PUBLIC_URL. */
+  webhookUrl: string | null;
+  template: WhatsAppTemplate | null;
 }
 
 /** What is sealed for a connected Telegram bot. */
@@ -17,8 +49,9 @@ export interface TelegramCredentials {
 }
 
 export interface ChannelSetupDeps {
-  bots: Pick<BotService, 'get' | 'setChannelCredentials' | 'getChannelCredentials' | 'removeChannel'>;
+  bots: Pick<BotService, 'get' | 'setChannelCredentials' | 'getChannelCredentials' | 'removeChannel' | 'findBotIdByRoute' | 'hasVerifyToken'>;
   telegram: TelegramConnector;
+  whatsapp: WhatsAppConnector;
   /** Where the platform is reachable from the internet; webhooks cannot be registered without it. */
   publicUrl: string | undefined;
   /** Called after a channel's credentials changed, so cached clients are dropped. */
@@ -69,5 +102,59 @@ export class ChannelSetupService {
   /** The sealed Telegram credentials of a bot, for webhook verification; null when not connected. */
   telegramCredentials(botId: string): Promise<TelegramCredentials | null> {
     return this.deps.bots.getChannelCredentials<TelegramCredentials>(botId, 'telegram');
+  }
+
+  /**
+   * Connects a WhatsApp business number: checks the token against the phone number, then stores
+   * every secret sealed. Meta's webhook is configured in the Meta app, pointing at `webhookUrl`.
+   */
+  async connectWhatsApp(creatorId: string, botId: string, input: WhatsAppCredentials): Promise<WhatsAppConnection> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const phone = await this.deps.whatsapp.verify(input.phoneNumberId, input.accessToken);
+    const connection: WhatsAppConnection = {
+      phoneNumberId: input.phoneNumberId,
+      wabaId: input.wabaId,
+      displayPhoneNumber: phone.displayPhoneNumber,
+      webhookUrl: this.deps.publicUrl ? `${this.deps.publicUrl.replace(/\/+$/, '')}/webhooks/whatsapp` : null,
+      template: input.template ?? null,
+    };
+    await this.deps.bots.setChannelCredentials(
+      creatorId,
+      bot.id,
+      'whatsapp',
+      input,
+      { phoneNumberId: input.phoneNumberId, wabaId: input.wabaId, displayPhoneNumber: phone.displayPhoneNumber, template: input.template ?? null },
+      { routeKey: input.phoneNumberId, verifyTokenHash: verifyTokenHash(input.verifyToken) },
+    );
+    this.deps.onChanged?.(bot.id);
+    return connection;
+  }
+
+  /** Forgets the bot's WhatsApp credentials; its number's webhooks are ignored from then on. */
+  async disconnectWhatsApp(creatorId: string, botId: string): Promise<{ phoneNumberId: string }> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const credentials = await this.deps.bots.getChannelCredentials<WhatsAppCredentials>(bot.id, 'whatsapp');
+    if (!credentials) throw new NotFoundError('WhatsApp channel');
+    await this.deps.bots.removeChannel(creatorId, bot.id, 'whatsapp');
+    this.deps.onChanged?.(bot.id);
+    return { phoneNumberId: credentials.phoneNumberId };
+  }
+
+  /** The bot behind a WhatsApp business number and its sealed credentials; null when none is connected. */
+  async whatsappByPhoneNumberId(phoneNumberId: string): Promise<{ botId: string; credentials: WhatsAppCredentials } | null> {
+    const botId = await this.deps.bots.findBotIdByRoute('whatsapp', phoneNumberId);
+    if (!botId) return null;
+    const credentials = await this.deps.bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp');
+    return credentials ? { botId, credentials } : null;
+  }
+
+  /** The sealed WhatsApp credentials of a bot, for its sender; null when not connected. */
+  whatsappCredentials(botId: string): Promise<WhatsAppCredentials | null> {
+    return this.deps.bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp');
+  }
+
+  /** Whether a WhatsApp channel was connected with this verify token (Meta's subscription handshake). */
+  isWhatsAppVerifyToken(token: string): Promise<boolean> {
+    return this.deps.bots.hasVerifyToken('whatsapp', token);
   }
 }

@@ -20,6 +20,16 @@ const ATTACHMENTS_ONLY: Record<string, string> = {
   nl: 'Bedankt voor het sturen! Ik kan voorlopig alleen tekstberichten lezen — wil je je vraag voor me typen?',
 };
 
+const DOCUMENT_READ: Record<string, string> = {
+  en: 'Thanks, I have read “{name}”. What would you like to know about it?',
+  de: 'Danke, ich habe „{name}“ gelesen. Was möchtest du darüber wissen?',
+  es: 'Gracias, he leído «{name}». ¿Qué te gustaría saber al respecto?',
+  fr: "Merci, j'ai lu « {name} ». Que veux-tu savoir à ce sujet ?",
+  pt: 'Obrigado, li “{name}”. O que você gostaria de saber sobre ele?',
+  it: 'Grazie, ho letto «{name}». Cosa vorresti sapere al riguardo?',
+  nl: 'Bedankt, ik heb ‘{name}’ gelezen. Wat wil je erover weten?',
+};
+
 function pick(table: Record<string, string>, language: string): string {
   const primary = language.toLowerCase().split('-')[0] ?? 'en';
   return table[primary] ?? (table.en as string);
@@ -33,6 +43,11 @@ export function defaultUnknownAnswer(language: string): string {
 /** Said when a turn holds attachments but no text. */
 export function attachmentsOnlyAnswer(language: string): string {
   return pick(ATTACHMENTS_ONLY, language);
+}
+
+/** Said when the user sent a document without a question: it was read, so ask what they want to know. */
+export function documentReadAnswer(language: string, name: string): string {
+  return pick(DOCUMENT_READ, language).replace('{name}', name);
 }
 
 /** The English name of a language code ('pt-BR' → 'Brazilian Portuguese'), for instructions to the model. */

@@ -3,8 +3,8 @@
  * turns, the outbound ledger, locks and the work queue. Adapters live in src/db, workers/ and
  * src/platform.ts; the services here never see pg, BullMQ or grammY.
  */
-import type { ChannelName, ChannelSender, InboundMessage } from '../../channels/types.js';
-import type { BotProfile, TurnSource } from './types.js';
+import type { Attachment, ChannelName, ChannelSender, InboundMessage, OutboundMessage } from '../../channels/types.js';
+import type { BotProfile, TurnSource, UserDocument } from './types.js';
 
 /** The bot as the pipeline needs it: its profile for the engine plus the settings around turns. */
 export interface ConversationBot {
@@ -130,4 +130,35 @@ export interface TurnQueue {
   enqueue(inboundId: string, botId: string, delayMs: number): Promise<void>;
   /** Adds the job unless a live one exists; a finished one with the same id is replaced. Returns whether it added. */
   ensure(inboundId: string, botId: string): Promise<boolean>;
+}
+
+/** Where a file a user sent comes from: their conversation and the channel's downloader. */
+export interface SharedFileSource {
+  botId: string;
+  conversationId: string;
+  channel: string;
+  download(fileId: string, options: { maxBytes: number }): Promise<{ bytes: Buffer; mimeType: string }>;
+}
+
+/** Files users send (src/media): kept, and documents read so the coach can answer about them. */
+export interface SharedFiles {
+  /** Downloads and stores one attachment (once per file); a document's text when it could be read. */
+  receive(source: SharedFileSource, attachment: Attachment): Promise<{ stored: true; text?: string } | { stored: false; reason: string }>;
+  /** Documents shared in the conversation within `withinMs`, newest first. */
+  recentDocuments(conversationId: string, withinMs: number): Promise<UserDocument[]>;
+  /** Deletes the conversation's files (the user asked to be forgotten). */
+  forgetConversation(botId: string, conversationId: string): Promise<void>;
+}
+
+/** What the reply gate decided: answer with the coach, or send `message` instead (no model call). */
+export type ReplyGateDecision = { allow: true } | { allow: false; message: OutboundMessage };
+
+/**
+ * Plans and paywalls (src/billing), consulted before the engine runs: the creator's monthly reply
+ * quota, and a bot's end-user premium. An allowed turn's reply is counted once, whatever retries.
+ */
+export interface ReplyGate {
+  check(turn: Pick<ClaimedTurn, 'id' | 'botId' | 'conversationId'>): Promise<ReplyGateDecision>;
+  /** The turn's reply was delivered. */
+  recordReply(turnId: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import {
   ChannelAuthError,
+  ChannelRequestError,
   RecipientBlockedError,
   type ChannelSender,
   type InboundMessage,
@@ -28,10 +29,12 @@ import type {
   ConversationLocks,
   InboundStore,
   OutboundLedger,
+  ReplyGate,
   SenderDirectory,
+  SharedFiles,
   TurnStore,
 } from './turn.ports.js';
-import type { TurnAttachment, TurnInput } from './types.js';
+import type { TurnAttachment, TurnInput, UserDocument } from './types.js';
 
 export interface TurnServiceDeps {
   engine: Pick<ConversationEngine, 'runTurn'>;
@@ -45,6 +48,10 @@ export interface TurnServiceDeps {
   senders: SenderDirectory;
   /** Turns one creator may have running at once, across all worker processes. */
   perCreatorLimit: number;
+  /** Files users send; without it attachments are noted but never downloaded. */
+  files?: SharedFiles;
+  /** Plans and paywalls, consulted before the engine: without it every turn is answered. */
+  replyGate?: ReplyGate;
   /** Told about problems worked around (a typing action or button acknowledgement that failed). */
   onDegraded?(what: string, error: unknown): void;
 }
@@ -54,6 +61,9 @@ export type ProcessOutcome = 'done' | 'busy' | 'gone';
 
 /** A reply: a fixed message, or one generated while it is streamed to the user. */
 type Reply = { message: OutboundMessage } | { stream: (sender: ChannelSender, ledgerId: string) => Promise<SendResult> };
+
+// How long a document the user shared stays in the coach's view for follow-up questions.
+const DOCUMENT_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 // A job never answers more turns than this before yielding its slot (a guard, not a tuning knob).
 const MAX_TURNS_PER_JOB = 50;
@@ -146,6 +156,7 @@ export class TurnService {
       await sender.answerCallback(message.callback.id).catch((err: unknown) => this.deps.onDegraded?.('button press not acknowledged', err));
     }
     if (data === FORGET_CONFIRM) {
+      await this.deps.files?.forgetConversation(turn.botId, turn.conversationId);
       await this.deps.contacts.forgetContact(turn.conversationId, turn.id);
       return this.deliver(turn, { message: forgottenReply });
     }
@@ -157,22 +168,43 @@ export class TurnService {
     const texts: string[] = [];
     const attachments: TurnAttachment[] = [];
     for (const m of turn.messages) {
-      // Edits are not answered again: the original message was (see README, Telegram).
-      if (m.kind === 'edited') continue;
+      // Edits are not answered again (the original message was), and a reaction needs no answer.
+      if (m.kind === 'edited' || m.kind === 'reaction') continue;
       if (m.text !== undefined && m.text.trim() !== '') texts.push(m.text);
-      for (const a of m.attachments) attachments.push({ type: a.type, ...(a.fileName ? { fileName: a.fileName } : {}) });
+      for (const a of m.attachments) {
+        const read = await this.receiveFile(turn, a);
+        attachments.push({ type: a.type, ...(a.fileName ? { fileName: a.fileName } : {}), ...(read ? { read } : {}) });
+      }
       if (m.kind === 'unsupported') attachments.push({ type: 'other' });
     }
     if (texts.length === 0 && attachments.length === 0) return this.deps.turns.finish(turn.id, 'answered');
+    // The creator's quota or the bot's paywall may answer instead of the coach: no model call then.
+    const gate = await this.deps.replyGate?.check(turn);
+    if (gate && !gate.allow) return this.deliver(turn, { message: gate.message });
+    const documents: UserDocument[] = (await this.deps.files?.recentDocuments(turn.conversationId, DOCUMENT_MEMORY_MS)) ?? [];
     const contactName = turn.messages.findLast((m) => m.contact.displayName)?.contact.displayName;
     const input: TurnInput = {
       botId: turn.botId,
       conversationId: turn.conversationId,
       texts,
       ...(attachments.length ? { attachments } : {}),
+      ...(documents.length ? { documents } : {}),
       ...(contactName ? { contactName } : {}),
     };
-    return this.deliver(turn, { stream: (sender, ledgerId) => this.generate(bot, turn, input, sender, ledgerId) });
+    await this.deliver(turn, { stream: (sender, ledgerId) => this.generate(bot, turn, input, sender, ledgerId) });
+    await this.deps.replyGate?.recordReply(turn.id);
+  }
+
+  /** Downloads and keeps a file the user sent, where the channel can; true when it is a document that was read. */
+  private async receiveFile(turn: ClaimedTurn, attachment: InboundMessage['attachments'][number]): Promise<boolean> {
+    const files = this.deps.files;
+    if (!files || !attachment.fileId) return false;
+    const sender = await this.deps.senders.sender(turn.botId, turn.channel);
+    const download = sender?.downloadMedia?.bind(sender);
+    if (!download) return false;
+    const outcome = await files.receive({ botId: turn.botId, conversationId: turn.conversationId, channel: turn.channel, download }, attachment);
+    if (!outcome.stored) this.deps.onDegraded?.(`file ${attachment.fileId} not kept: ${outcome.reason}`, undefined);
+    return outcome.stored && outcome.text !== undefined;
   }
 
   /** Runs the engine and streams its reply; the ledger turns `sending` just before the final message. */
@@ -183,7 +215,9 @@ export class TurnService {
       onToken: (delta) => tokens.push(delta),
       onStage: (stage) => {
         if (stage !== 'retrieve') return;
-        sender.sendTyping(turn.externalChatId).catch((err: unknown) => this.deps.onDegraded?.('typing action failed', err));
+        // WhatsApp shows "typing…" against the user's latest message (and marks it read).
+        const latest = turn.messages.findLast((m) => m.externalMessageId)?.externalMessageId;
+        sender.sendTyping(turn.externalChatId, latest).catch((err: unknown) => this.deps.onDegraded?.('typing action failed', err));
       },
       signal: abort.signal,
     });
@@ -239,7 +273,8 @@ export class TurnService {
         await ledger.markFailed(record.id, err.message);
         return turns.finish(turn.id, 'answered');
       }
-      if (err instanceof ChannelAuthError) {
+      // Credentials revoked, or a refusal retrying cannot change (e.g. WhatsApp's window closed and no template).
+      if (err instanceof ChannelAuthError || (err instanceof ChannelRequestError && !err.retryable)) {
         await ledger.markFailed(record.id, err.message);
         return turns.finish(turn.id, 'failed', err.message);
       }

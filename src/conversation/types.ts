@@ -25,6 +25,14 @@ export interface BotProfile {
 export interface TurnAttachment {
   type: string;
   fileName?: string;
+  /** True when the file was read: its text is among the turn's `documents`. */
+  read?: boolean;
+}
+
+/** A document the user shared in this conversation, as text the coach can answer questions about. */
+export interface UserDocument {
+  name: string;
+  text: string;
 }
 
 /** One turn of an end user: a burst of messages that arrived close together, answered once. */
@@ -34,6 +42,8 @@ export interface TurnInput {
   contactName?: string;
   texts: string[];
   attachments?: TurnAttachment[];
+  /** Documents the user shared in this conversation, newest first (this turn's and recent ones). */
+  documents?: UserDocument[];
 }
 
 export interface TurnSource {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InboundMessage } from '../../channels/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ConversationEngine } from './engine.js';
-import type { BotDirectory, ConversationBot, ConversationLease, ConversationLocks, InboundStore, OutboundLedger, TurnStore } from './turn.ports.js';
+import type { BotDirectory, ConversationBot, ConversationLease, ConversationLocks, InboundStore, OutboundLedger, ReplyGate, TurnStore } from './turn.ports.js';
 import type { TurnSource } from './types.js';
 
 export interface WebChatServiceDeps {
@@ -21,6 +21,8 @@ export interface WebChatServiceDeps {
   perCreatorLimit: number;
   /** How long to wait for the conversation or a creator slot before answering SESSION_BUSY. */
   lockWaitMs?: number;
+  /** Plans and paywalls: may the coach answer this turn (checked before the engine runs)? */
+  replyGate?: ReplyGate;
 }
 
 const LOCK_RETRY_MS = 100;
@@ -104,7 +106,17 @@ export class WebChatService {
     await deps.turns.recordAttempt(turn.id);
     const ledger = await deps.ledger.open({ turnId: turn.id, botId, conversationId });
     const texts = turn.messages.filter((m) => m.text?.trim()).map((m) => m.text as string);
+    let answered: WebChatReply;
     try {
+      const gate = await deps.replyGate?.check(turn);
+      if (gate && !gate.allow) {
+        // The quota or paywall message is the reply; no model call.
+        await deps.turns.saveReply(turn.id, gate.message.text, []);
+        await deps.ledger.markSending(ledger.id, gate.message.text);
+        await deps.ledger.markSent(ledger.id, []);
+        await deps.turns.finish(turn.id, 'answered');
+        return { reply: gate.message.text, sources: [] };
+      }
       const result = await deps.engine.runTurn(
         bot.profile,
         { botId, conversationId, texts },
@@ -114,13 +126,16 @@ export class WebChatService {
       await deps.ledger.markSending(ledger.id, result.reply);
       await deps.ledger.markSent(ledger.id, []);
       await deps.turns.finish(turn.id, 'answered');
-      return { reply: result.reply, sources: result.sources };
+      answered = { reply: result.reply, sources: result.sources };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       await deps.ledger.markFailed(ledger.id, reason);
       await deps.turns.finish(turn.id, 'failed', reason);
       throw err;
     }
+    // After the turn is settled: the reply went out whatever happens here.
+    await deps.replyGate?.recordReply(turn.id);
+    return answered;
   }
 
   /** Waits (bounded) for the conversation lock and a creator slot; SESSION_BUSY when none comes free. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { BotSettings } from '../bots/bot-settings.js';
-import type { BotStore, ChannelName, StoredBot } from '../bots/bot.types.js';
+import { ChannelRouteTakenError } from '../bots/bot.errors.js';
+import type { BotStore, ChannelName, ChannelRouting, StoredBot } from '../bots/bot.types.js';
 import { isUuid } from './ids.js';
 
 // Channels carry only public_config: the credentials column is never selected by a bot read.
@@ -78,13 +79,43 @@ export class BotRepository implements BotStore {
     return (rowCount ?? 0) > 0;
   }
 
-  async upsertChannel(botId: string, channel: ChannelName, sealedCredentials: string, publicConfig: Record<string, unknown>): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO public.bot_channels (bot_id, channel, credentials, public_config) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (bot_id, channel) DO UPDATE
-         SET credentials = EXCLUDED.credentials, public_config = EXCLUDED.public_config, updated_at = now()`,
-      [botId, channel, sealedCredentials, JSON.stringify(publicConfig)],
+  async upsertChannel(
+    botId: string,
+    channel: ChannelName,
+    sealedCredentials: string,
+    publicConfig: Record<string, unknown>,
+    routing: ChannelRouting = {},
+  ): Promise<void> {
+    try {
+      await this.pool.query(
+        `INSERT INTO public.bot_channels (bot_id, channel, credentials, public_config, route_key, verify_token_hash) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (bot_id, channel) DO UPDATE
+           SET credentials = EXCLUDED.credentials, public_config = EXCLUDED.public_config, route_key = EXCLUDED.route_key,
+               verify_token_hash = EXCLUDED.verify_token_hash, updated_at = now()`,
+        [botId, channel, sealedCredentials, JSON.stringify(publicConfig), routing.routeKey ?? null, routing.verifyTokenHash ?? null],
+      );
+    } catch (err) {
+      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'bot_channels_route_idx') {
+        throw new ChannelRouteTakenError(channel);
+      }
+      throw err;
+    }
+  }
+
+  async findBotIdByRoute(channel: ChannelName, routeKey: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ bot_id: string }>(
+      `SELECT bot_id FROM public.bot_channels WHERE channel = $1 AND route_key = $2`,
+      [channel, routeKey],
     );
+    return rows[0]?.bot_id ?? null;
+  }
+
+  async hasVerifyTokenHash(channel: ChannelName, verifyTokenHash: string): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM public.bot_channels WHERE channel = $1 AND verify_token_hash = $2 LIMIT 1`, [
+      channel,
+      verifyTokenHash,
+    ]);
+    return rows.length > 0;
   }
 
   async deleteChannel(botId: string, channel: ChannelName): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ChannelName } from '../../channels/types.js';
 import type { ContactStore } from '../conversation/turn.ports.js';
 import { inTransaction } from './transaction.js';
 
@@ -8,6 +9,15 @@ const CONTACT_OF = `(SELECT contact_id FROM public.conversations WHERE id = $1)`
 /** End users (`public.contacts`), addressed through their conversation. */
 export class ContactRepository implements ContactStore {
   constructor(private readonly pool: pg.Pool) {}
+
+  /** When the user last wrote to the bot on this channel (their messages' own timestamps). */
+  async lastInboundAt(botId: string, channel: ChannelName, externalId: string): Promise<Date | undefined> {
+    const { rows } = await this.pool.query<{ last_inbound_at: Date | null }>(
+      `SELECT last_inbound_at FROM public.contacts WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
+      [botId, channel, externalId],
+    );
+    return rows[0]?.last_inbound_at ?? undefined;
+  }
 
   async isBlocked(conversationId: string): Promise<boolean> {
     const { rows } = await this.pool.query<{ blocked: boolean }>(
@@ -44,6 +54,7 @@ export class ContactRepository implements ContactStore {
           [contactId, keepTurnId],
         );
         await client.query(`DELETE FROM public.turns WHERE conversation_id IN (${scope}) AND id <> $2`, [contactId, keepTurnId]);
+        await client.query(`DELETE FROM public.media_files WHERE conversation_id IN (${scope})`, [contactId]);
         // The button press being answered stays, stripped of the person's profile.
         await client.query(
           `UPDATE public.inbound_messages SET text = NULL,

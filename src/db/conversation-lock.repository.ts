@@ -19,19 +19,19 @@ export class ConversationLockRepository implements ConversationLocks {
   async tryAcquire(conversationId: string, creatorId: string, creatorSlots: number): Promise<ConversationLease | null> {
     const client = await this.pool.connect();
     try {
-      // One-key (bigint) and two-key (int, int) advisory locks live in separate spaces.
-      const conversation = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok`, [
-        `conversation:${conversationId}`,
-      ]);
-      if (!conversation.rows[0]!.ok) {
-        client.release();
-        return null;
-      }
-      for (let slot = 0; slot < creatorSlots; slot++) {
-        const taken = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok`, [`creator:${creatorId}`, slot]);
-        if (taken.rows[0]!.ok) return lease(client);
-      }
-      await client.query('SELECT pg_advisory_unlock_all()');
+      // One round trip: the conversation's lock, then the creator's first free slot. One-key (bigint)
+      // and two-key (int, int) advisory locks live in separate spaces. The slot subquery runs only
+      // when the conversation lock was taken, and stops at the first slot it gets (LIMIT 1).
+      const { rows } = await client.query<{ slot: number }>(
+        `SELECT CASE WHEN pg_try_advisory_lock(hashtextextended($1, 0))
+                     THEN COALESCE((SELECT s FROM generate_series(0, $3::int - 1) s WHERE pg_try_advisory_lock(hashtext($2), s) LIMIT 1), -1)
+                     ELSE -2 END AS slot`,
+        [`conversation:${conversationId}`, `creator:${creatorId}`, creatorSlots],
+      );
+      const slot = rows[0]!.slot;
+      if (slot >= 0) return lease(client);
+      // -1: the conversation was locked but the creator has no free slot; let it go again.
+      if (slot === -1) await client.query('SELECT pg_advisory_unlock_all()');
       client.release();
       return null;
     } catch (err) {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { readBotSettings } from '../bots/bot-settings.js';
+import { PerBotCache } from '../bots/per-bot.cache.js';
 import type { ConversationMemoryPort, ConversationSummary, MemoryTurn } from '../conversation/ports.js';
 import type { BotDirectory, ConversationBot } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
@@ -55,10 +56,30 @@ export class ConversationRepository implements ConversationMemoryPort {
 
 /** Bots as the message pipeline reads them: by id alone (webhooks and workers know no creator). */
 export class ConversationBotRepository implements BotDirectory {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly cache: PerBotCache<ConversationBot>;
 
-  async find(botId: string): Promise<ConversationBot | null> {
-    if (!isUuid(botId)) return null;
+  /**
+   * `ttlMs` is how long a bot read for one message serves the next ones (every webhook and every
+   * turn needs it): a settings change made in another process shows within that time.
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { ttlMs?: number } = {},
+  ) {
+    this.cache = new PerBotCache((botId) => this.read(botId), { ttlMs: options.ttlMs ?? 1_000 });
+  }
+
+  find(botId: string): Promise<ConversationBot | null> {
+    if (!isUuid(botId)) return Promise.resolve(null);
+    return this.cache.get(botId);
+  }
+
+  /** Forgets a bot changed or deleted in this process, so the next message reads it again. */
+  invalidate(botId: string): void {
+    this.cache.invalidate(botId);
+  }
+
+  private async read(botId: string): Promise<ConversationBot | null> {
     const { rows } = await this.pool.query<{ id: string; creator_id: string; name: string; persona: string; language: string; settings: unknown }>(
       `SELECT id, creator_id, name, persona, language, settings FROM public.bots WHERE id = $1`,
       [botId],

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { InboundMessage } from '../../channels/types.js';
 import type { InboundStore, ReceivedInbound, StoredInbound } from '../conversation/turn.ports.js';
-import { inTransaction } from './transaction.js';
 import { isUuid } from './ids.js';
 
 /** Reads a stored payload back into an InboundMessage (dates travel through JSON as strings). */
@@ -10,51 +9,230 @@ export function inboundFromPayload(payload: unknown): InboundMessage {
   return { ...message, sentAt: new Date(message.sentAt) };
 }
 
-/** Inbound messages with their contacts and conversations (`public.inbound_messages`). */
-export class InboundRepository implements InboundStore {
-  constructor(private readonly pool: pg.Pool) {}
+interface PendingReceive {
+  botId: string;
+  message: InboundMessage;
+  resolve(result: ReceivedInbound): void;
+  reject(error: unknown): void;
+}
 
-  async receive(botId: string, message: InboundMessage): Promise<ReceivedInbound> {
-    return inTransaction(this.pool, async (client) => {
-      const { contact } = message;
-      const contactRow = await client.query<{ id: string }>(
-        `INSERT INTO public.contacts (bot_id, channel, external_id, display_name, username, language_code, last_inbound_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (bot_id, channel, external_id) DO UPDATE SET
-           display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
-           username = COALESCE(EXCLUDED.username, contacts.username),
-           language_code = COALESCE(EXCLUDED.language_code, contacts.language_code),
-           last_inbound_at = GREATEST(contacts.last_inbound_at, EXCLUDED.last_inbound_at),
-           updated_at = now()
-         RETURNING id`,
-        [botId, message.channel, contact.externalId, contact.displayName ?? null, contact.username ?? null, contact.languageCode ?? null, message.sentAt],
-      );
-      const contactId = contactRow.rows[0]!.id;
-      const conversationRow = await client.query<{ id: string }>(
-        `INSERT INTO public.conversations (bot_id, contact_id, channel, external_chat_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (bot_id, channel, external_chat_id) DO UPDATE SET updated_at = now()
-         RETURNING id`,
-        [botId, contactId, message.channel, message.conversationId],
-      );
-      const conversationId = conversationRow.rows[0]!.id;
-      const inserted = await client.query<{ id: string }>(
-        `INSERT INTO public.inbound_messages (bot_id, channel, external_id, conversation_id, contact_id, kind, text, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (bot_id, channel, external_id) DO NOTHING
-         RETURNING id`,
-        [botId, message.channel, message.externalId, conversationId, contactId, message.kind, message.text ?? null, JSON.stringify(message)],
-      );
-      let inboundId = inserted.rows[0]?.id;
-      const created = inboundId !== undefined;
-      if (!inboundId) {
-        const existing = await client.query<{ id: string }>(
-          `SELECT id FROM public.inbound_messages WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
-          [botId, message.channel, message.externalId],
-        );
-        inboundId = existing.rows[0]!.id;
-      }
-      return { inboundId, conversationId, created };
+export interface InboundRepositoryOptions {
+  /** Messages written by one statement at most. */
+  maxBatch?: number;
+  /** Statements writing messages at once; further messages wait and go together in the next one. */
+  maxInFlight?: number;
+}
+
+// Upserts every message's contact and conversation and inserts the messages, in one statement
+// (so in one implicit transaction: all of it is committed or none). Contacts and conversations are
+// locked in key order, so two batches touching the same rows cannot deadlock on them. The final
+// SELECT reports per input row the id inserted, or the id already stored (a redelivery); it reads
+// the snapshot taken before the statement, so a row committed concurrently by another writer shows
+// as neither and is looked up afterwards.
+const RECEIVE_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+    WITH ORDINALITY AS i(bot_id, channel, contact_external_id, display_name, username, language_code, sent_at,
+                         external_chat_id, external_id, kind, text, payload, ord)
+),
+contact_input AS (
+  SELECT bot_id, channel, contact_external_id,
+         (array_agg(display_name ORDER BY ord DESC) FILTER (WHERE display_name IS NOT NULL))[1] AS display_name,
+         (array_agg(username ORDER BY ord DESC) FILTER (WHERE username IS NOT NULL))[1] AS username,
+         (array_agg(language_code ORDER BY ord DESC) FILTER (WHERE language_code IS NOT NULL))[1] AS language_code,
+         max(sent_at) AS last_inbound_at
+    FROM input GROUP BY bot_id, channel, contact_external_id
+),
+contacts_upserted AS (
+  INSERT INTO public.contacts (bot_id, channel, external_id, display_name, username, language_code, last_inbound_at)
+  SELECT bot_id, channel, contact_external_id, display_name, username, language_code, last_inbound_at
+    FROM contact_input ORDER BY bot_id, channel, contact_external_id
+  ON CONFLICT (bot_id, channel, external_id) DO UPDATE SET
+    display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
+    username = COALESCE(EXCLUDED.username, contacts.username),
+    language_code = COALESCE(EXCLUDED.language_code, contacts.language_code),
+    last_inbound_at = GREATEST(contacts.last_inbound_at, EXCLUDED.last_inbound_at),
+    updated_at = now()
+  RETURNING id, bot_id, channel, external_id
+),
+conversation_input AS (
+  -- A new conversation belongs to the contact of its first message.
+  SELECT DISTINCT ON (i.bot_id, i.channel, i.external_chat_id) i.bot_id, i.channel, i.external_chat_id, c.id AS contact_id
+    FROM input i
+    JOIN contacts_upserted c ON c.bot_id = i.bot_id AND c.channel = i.channel AND c.external_id = i.contact_external_id
+   ORDER BY i.bot_id, i.channel, i.external_chat_id, i.ord
+),
+conversations_upserted AS (
+  INSERT INTO public.conversations (bot_id, contact_id, channel, external_chat_id)
+  SELECT bot_id, contact_id, channel, external_chat_id FROM conversation_input ORDER BY bot_id, channel, external_chat_id
+  ON CONFLICT (bot_id, channel, external_chat_id) DO UPDATE SET updated_at = now()
+  RETURNING id, bot_id, channel, external_chat_id
+),
+inserted AS (
+  INSERT INTO public.inbound_messages (bot_id, channel, external_id, conversation_id, contact_id, kind, text, payload)
+  SELECT i.bot_id, i.channel, i.external_id, cv.id, ct.id, i.kind, i.text, i.payload::jsonb
+    FROM input i
+    JOIN contacts_upserted ct ON ct.bot_id = i.bot_id AND ct.channel = i.channel AND ct.external_id = i.contact_external_id
+    JOIN conversations_upserted cv ON cv.bot_id = i.bot_id AND cv.channel = i.channel AND cv.external_chat_id = i.external_chat_id
+   ORDER BY i.ord
+  ON CONFLICT (bot_id, channel, external_id) DO NOTHING
+  RETURNING id, bot_id, channel, external_id
+)
+SELECT i.ord, cv.id AS conversation_id, ins.id AS inserted_id, old.id AS existing_id
+  FROM input i
+  JOIN conversations_upserted cv ON cv.bot_id = i.bot_id AND cv.channel = i.channel AND cv.external_chat_id = i.external_chat_id
+  LEFT JOIN inserted ins ON ins.bot_id = i.bot_id AND ins.channel = i.channel AND ins.external_id = i.external_id
+  LEFT JOIN public.inbound_messages old ON old.bot_id = i.bot_id AND old.channel = i.channel AND old.external_id = i.external_id
+ ORDER BY i.ord`;
+
+/** SQLSTATE classes caused by one row's data (22 data exception, 23 constraint violation). */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** Deadlock or serialization failure: the same statement succeeds when run again. */
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}
+
+const keyOf = (botId: string, message: InboundMessage) => `${botId}\u0000${message.channel}\u0000${message.externalId}`;
+
+/**
+ * Inbound messages with their contacts and conversations (`public.inbound_messages`).
+ *
+ * Webhooks arrive many at a time under load, and each must be committed before it is acknowledged.
+ * Messages that arrive while earlier writes are in flight are written together by one statement (a
+ * group commit): one round trip and one commit for the lot instead of a transaction each. A lone
+ * message is written at once. A batch the database rejects because of one row's data is written
+ * again row by row, so only that message fails.
+ */
+export class InboundRepository implements InboundStore {
+  private readonly queue: PendingReceive[] = [];
+  private inFlight = 0;
+  private flushScheduled = false;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: InboundRepositoryOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.maxInFlight = options.maxInFlight ?? 4;
+  }
+
+  receive(botId: string, message: InboundMessage): Promise<ReceivedInbound> {
+    return new Promise<ReceivedInbound>((resolve, reject) => {
+      this.queue.push({ botId, message, resolve, reject });
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.inFlight >= this.maxInFlight) return;
+    this.flushScheduled = true;
+    // After the current I/O callbacks: the webhooks parsed in this turn of the event loop go together.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        this.inFlight += 1;
+        void this.write(batch).finally(() => {
+          this.inFlight -= 1;
+          if (this.queue.length > 0) this.scheduleFlush();
+        });
+      }
+    });
+  }
+
+  private async write(batch: PendingReceive[]): Promise<void> {
+    // The same update twice in one batch (a redelivery racing the original): one row, the later ones duplicates.
+    const groups = new Map<string, PendingReceive[]>();
+    for (const item of batch) {
+      const key = keyOf(item.botId, item.message);
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
+    }
+    const unique = [...groups.values()];
+    const settle = (group: PendingReceive[], result: ReceivedInbound) => {
+      group[0]!.resolve(result);
+      for (const later of group.slice(1)) later.resolve({ ...result, created: false });
+    };
+    try {
+      const results = await this.insertRetrying(unique.map((g) => g[0]!));
+      unique.forEach((group, i) => settle(group, results[i]!));
+    } catch (err) {
+      if (unique.length === 1 || !isRowError(err)) {
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      // One message's data was refused: write each alone so the others are still stored.
+      await Promise.all(
+        unique.map(async (group) => {
+          try {
+            const [result] = await this.insertRetrying([group[0]!]);
+            settle(group, result!);
+          } catch (rowError) {
+            for (const item of group) item.reject(rowError);
+          }
+        }),
+      );
+    }
+  }
+
+  private async insertRetrying(items: Array<Pick<PendingReceive, 'botId' | 'message'>>): Promise<ReceivedInbound[]> {
+    try {
+      return await this.insert(items);
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+      return this.insert(items);
+    }
+  }
+
+  private async insert(items: Array<Pick<PendingReceive, 'botId' | 'message'>>): Promise<ReceivedInbound[]> {
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    for (const { botId, message } of items) {
+      const { contact } = message;
+      const values = [
+        botId,
+        message.channel,
+        contact.externalId,
+        contact.displayName ?? null,
+        contact.username ?? null,
+        contact.languageCode ?? null,
+        message.sentAt,
+        message.conversationId,
+        message.externalId,
+        message.kind,
+        message.text ?? null,
+        JSON.stringify(message),
+      ];
+      values.forEach((v, i) => columns[i]!.push(v));
+    }
+    const { rows } = await this.pool.query<{ ord: number; conversation_id: string; inserted_id: string | null; existing_id: string | null }>(
+      RECEIVE_SQL,
+      columns,
+    );
+    const results: ReceivedInbound[] = rows.map((r) => ({
+      inboundId: (r.inserted_id ?? r.existing_id) as string,
+      conversationId: r.conversation_id,
+      created: r.inserted_id !== null,
+    }));
+    // Stored by a concurrent writer after this statement's snapshot was taken: read it now.
+    for (let i = 0; i < results.length; i++) {
+      if (results[i]!.inboundId) continue;
+      const { botId, message } = items[i]!;
+      const existing = await this.pool.query<{ id: string }>(
+        `SELECT id FROM public.inbound_messages WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
+        [botId, message.channel, message.externalId],
+      );
+      results[i] = { ...results[i]!, inboundId: existing.rows[0]!.id };
+    }
+    return results;
   }
 
   async find(inboundId: string): Promise<StoredInbound | null> {
@@ -67,6 +245,22 @@ export class InboundRepository implements InboundStore {
     return row ? { id: row.id, botId: row.bot_id, conversationId: row.conversation_id, message: inboundFromPayload(row.payload) } : null;
   }
 
+  /**
+   * The oldest message of `inboundId`'s conversation not yet claimed into a turn and received at
+   * least `settledMs` ago (its merge window has passed), or null.
+   */
+  async nextDue(inboundId: string, settledMs: number): Promise<string | null> {
+    if (!isUuid(inboundId)) return null;
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT n.id FROM public.inbound_messages i
+         JOIN public.inbound_messages n ON n.conversation_id = i.conversation_id AND n.turn_id IS NULL
+        WHERE i.id = $1 AND n.received_at <= clock_timestamp() - $2 * interval '1 millisecond'
+        ORDER BY n.seq LIMIT 1`,
+      [inboundId, settledMs],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   async unfinished(olderThanMs: number, limit: number): Promise<Array<{ inboundId: string; botId: string }>> {
     const { rows } = await this.pool.query<{ id: string; bot_id: string }>(
       `SELECT id, bot_id FROM (
@@ -75,7 +269,7 @@ export class InboundRepository implements InboundStore {
            ORDER BY received_at LIMIT $2)
          UNION ALL
          (SELECT DISTINCT ON (t.id) i.id, i.bot_id, i.received_at
-            FROM public.turns t JOIN public.inbound_messages i ON i.turn_id = t.id
+            FROM public.turns t JOIN public.inbound_messages i ON i.conversation_id = t.conversation_id AND i.turn_id = t.id
            WHERE t.status = 'processing' AND t.updated_at < clock_timestamp() - $1 * interval '1 millisecond'
            ORDER BY t.id, i.seq LIMIT $2)
        ) pending

@@ -3,17 +3,12 @@ import type { ChannelName, InboundKind } from '../../channels/types.js';
 import type { ClaimedTurn, TurnKind, TurnStatus, TurnStore } from '../conversation/turn.ports.js';
 import type { TurnSource } from '../conversation/types.js';
 import { inboundFromPayload } from './inbound.repository.js';
-import { inTransaction } from './transaction.js';
 
 // Ordinary messages arriving together are answered as one turn; anything else is a turn of its own.
-const burstKinds = new Set<InboundKind>(['text', 'attachment', 'edited', 'unsupported']);
+const burstKinds = new Set<InboundKind>(['text', 'attachment', 'edited', 'reaction', 'unsupported']);
 
-function turnKindOf(kind: InboundKind): TurnKind {
-  if (kind === 'command') return 'command';
-  if (kind === 'callback') return 'callback';
-  if (kind === 'contact_status') return 'contact_status';
-  return 'message';
-}
+// The turn an inbound kind starts: commands, button presses and status changes are turns of their own kind.
+const TURN_KIND_SQL = `CASE WHEN f.kind IN ('command', 'callback', 'contact_status') THEN f.kind ELSE 'message' END`;
 
 interface TurnRow {
   id: string;
@@ -23,6 +18,53 @@ interface TurnRow {
   external_chat_id: string;
   kind: TurnKind;
 }
+
+/** One row per message of a turn (payload null for a turn whose messages are gone), in arrival order. */
+function toTurn(rows: Array<TurnRow & { payload: unknown }>): ClaimedTurn | null {
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    botId: row.bot_id,
+    conversationId: row.conversation_id,
+    channel: row.channel,
+    externalChatId: row.external_chat_id,
+    kind: row.kind,
+    messages: rows.filter((r) => r.payload !== null).map((r) => inboundFromPayload(r.payload)),
+  };
+}
+
+// Claims the conversation's next unclaimed messages into a new turn, in one statement: the oldest
+// unclaimed message, and when it is an ordinary message every consecutive ordinary one after it (a
+// burst). Rows are locked in arrival order; callers hold the conversation's lock as well.
+const CLAIM_SQL = `
+WITH candidates AS (
+  SELECT id, seq, kind, text, bot_id, payload FROM public.inbound_messages
+   WHERE conversation_id = $1 AND turn_id IS NULL
+   ORDER BY seq LIMIT 200
+   FOR UPDATE
+),
+f AS (SELECT * FROM candidates ORDER BY seq LIMIT 1),
+burst_end AS (
+  SELECT min(c.seq) AS seq FROM candidates c, f
+   WHERE c.seq > f.seq AND NOT (f.kind = ANY($2::text[]) AND c.kind = ANY($2::text[]))
+),
+grp AS (
+  SELECT c.* FROM candidates c, f, burst_end e WHERE c.seq >= f.seq AND (e.seq IS NULL OR c.seq < e.seq)
+),
+turn AS (
+  INSERT INTO public.turns (bot_id, conversation_id, kind, texts)
+  SELECT f.bot_id, $1, ${TURN_KIND_SQL},
+         COALESCE((SELECT array_agg(g.text ORDER BY g.seq) FROM grp g WHERE g.kind <> 'edited' AND g.text <> ''), '{}')
+    FROM f
+  RETURNING id, bot_id, conversation_id, kind
+),
+claimed AS (
+  UPDATE public.inbound_messages i SET turn_id = t.id FROM turn t WHERE i.id IN (SELECT id FROM grp) RETURNING i.id
+)
+SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind, g.payload
+  FROM turn t JOIN public.conversations c ON c.id = t.conversation_id CROSS JOIN grp g
+ ORDER BY g.seq`;
 
 /** Turns: bursts of inbound messages claimed for one answer (`public.turns`). */
 export class TurnRepository implements TurnStore {
@@ -37,60 +79,26 @@ export class TurnRepository implements TurnStore {
     return rows[0]!.status;
   }
 
-  private async load(row: TurnRow | undefined, client: pg.Pool | pg.PoolClient = this.pool): Promise<ClaimedTurn | null> {
-    if (!row) return null;
-    const { rows } = await client.query<{ payload: unknown }>(`SELECT payload FROM public.inbound_messages WHERE turn_id = $1 ORDER BY seq`, [row.id]);
-    return {
-      id: row.id,
-      botId: row.bot_id,
-      conversationId: row.conversation_id,
-      channel: row.channel,
-      externalChatId: row.external_chat_id,
-      kind: row.kind,
-      messages: rows.map((r) => inboundFromPayload(r.payload)),
-    };
-  }
-
   async unfinished(conversationId: string): Promise<ClaimedTurn | null> {
-    const { rows } = await this.pool.query<TurnRow>(
-      `SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind
-         FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
-        WHERE t.conversation_id = $1 AND t.status = 'processing'
-        ORDER BY t.created_at LIMIT 1`,
+    // The messages are found through the conversation's index (there is none on turn_id alone).
+    const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(
+      `WITH t AS (
+         SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind
+           FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
+          WHERE t.conversation_id = $1 AND t.status = 'processing'
+          ORDER BY t.created_at LIMIT 1
+       )
+       SELECT t.*, i.payload FROM t
+         LEFT JOIN public.inbound_messages i ON i.conversation_id = t.conversation_id AND i.turn_id = t.id
+        ORDER BY i.seq`,
       [conversationId],
     );
-    return this.load(rows[0]);
+    return toTurn(rows);
   }
 
   async claimNext(conversationId: string): Promise<ClaimedTurn | null> {
-    return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ id: string; kind: InboundKind; text: string | null; bot_id: string }>(
-        `SELECT id, kind, text, bot_id FROM public.inbound_messages
-          WHERE conversation_id = $1 AND turn_id IS NULL ORDER BY seq LIMIT 200 FOR UPDATE`,
-        [conversationId],
-      );
-      const first = rows[0];
-      if (!first) {
-        return null;
-      }
-      let end = 1;
-      if (burstKinds.has(first.kind)) while (end < rows.length && burstKinds.has(rows[end]!.kind)) end += 1;
-      const group = rows.slice(0, end);
-      const texts = group.filter((r) => r.kind !== 'edited' && r.text).map((r) => r.text as string);
-      const inserted = await client.query<{ id: string }>(
-        `INSERT INTO public.turns (bot_id, conversation_id, kind, texts) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [first.bot_id, conversationId, turnKindOf(first.kind), texts],
-      );
-      const turnId = inserted.rows[0]!.id;
-      await client.query(`UPDATE public.inbound_messages SET turn_id = $1 WHERE id = ANY($2::uuid[])`, [turnId, group.map((r) => r.id)]);
-      const turn = await client.query<TurnRow>(
-        `SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind
-           FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id WHERE t.id = $1`,
-        [turnId],
-      );
-      const claimed = await this.load(turn.rows[0], client);
-      return claimed;
-    });
+    const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(CLAIM_SQL, [conversationId, [...burstKinds]]);
+    return toTurn(rows);
   }
 
   async recordAttempt(turnId: string): Promise<void> {

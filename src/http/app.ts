@@ -24,9 +24,24 @@ import type { ChannelSetupService } from '../conversation/channel-setup.service.
 import type { InboundService } from '../conversation/inbound.service.js';
 import { channelRoutes } from './routes/channels.routes.js';
 import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
+import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
+import { deliveryRoutes } from './routes/deliveries.routes.js';
+import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { chatPageRoutes } from './routes/chat-page.routes.js';
+import type { BillingService } from '../billing/billing.service.js';
+import type { PremiumService } from '../billing/premium.service.js';
+import type { StripeEventService } from '../billing/stripe-events.service.js';
+import { billingPageRoutes, billingRoutes } from './routes/billing.routes.js';
+import { stripeWebhookRoutes } from './routes/stripe-webhook.routes.js';
+import type { AccountEmailService } from '../accounts/account-email.service.js';
+import type { SendGridWebhookVerifier } from '../email/adapters/sendgrid.webhook.js';
+import type { OutboxReader } from '../email/delivery.ports.js';
+import type { EmailFeedbackService } from '../email/email-feedback.service.js';
+import { devOutboxRoutes } from './routes/dev-outbox.routes.js';
+import { emailLinkRoutes } from './routes/email-links.routes.js';
+import { sendGridWebhookRoutes } from './routes/sendgrid-webhook.routes.js';
 
 /** Everything the HTTP layer needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -38,6 +53,10 @@ export interface AppDeps {
   redis?: Redis;
   auth: AuthService;
   apiKeys: ApiKeyService;
+  /** Email verification and password reset. */
+  accountEmail: AccountEmailService;
+  /** Email: the development outbox (absent when SendGrid sends), the event webhook's verifier, feedback. */
+  email: { outbox?: OutboxReader; webhookVerifier?: SendGridWebhookVerifier; feedback: EmailFeedbackService };
   bots: BotService;
   /** Hybrid retrieval over a bot's documents (the search endpoint; the same one the bot uses). */
   retriever: Retriever;
@@ -45,10 +64,16 @@ export interface AppDeps {
   documents: DocumentService;
   /** Connecting bots to channels (Telegram token, webhook). */
   channels: ChannelSetupService;
+  /** Telegram credentials for webhook verification, cached by the platform; read through `channels` when absent. */
+  telegramWebhookCredentials?: Pick<ChannelSetupService, 'telegramCredentials'>;
   /** Where webhooks hand their normalised messages. */
   inbound: InboundService;
   /** Web chat: answers inside the request and streams the reply (SSE). */
   webChat: WebChatService;
+  /** Plans and Stripe: the creator's subscription, bots' end-user premium, the Stripe webhook. */
+  billing: { service: BillingService; premium: PremiumService; stripeEvents: Pick<StripeEventService, 'receive'> };
+  /** Channels' delivery reports and the outgoing messages creators can inspect. */
+  deliveries: DeliveryService;
 }
 
 
@@ -105,16 +130,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics, metricsToken: deps.config.METRICS_TOKEN });
-  await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX });
+  await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, accountEmail: deps.accountEmail, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX });
   await app.register(apiKeyRoutes, { prefix: '/v1', apiKeys: deps.apiKeys });
   await app.register(botRoutes, { prefix: '/v1', bots: deps.bots });
   await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES });
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels });
+  await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
+  await app.register(billingRoutes, { prefix: '/v1', billing: deps.billing.service, premium: deps.billing.premium });
+  await app.register(billingPageRoutes);
+  await app.register(devOutboxRoutes, { prefix: '/v1', outbox: deps.email.outbox });
+  await app.register(emailLinkRoutes, { feedback: deps.email.feedback });
+  await app.register(sendGridWebhookRoutes, { verifier: deps.email.webhookVerifier, feedback: deps.email.feedback });
   // Webhooks live outside /v1: they authenticate by the channel's own secret, not a JWT.
-  await app.register(telegramWebhookRoutes, { channels: deps.channels, inbound: deps.inbound });
+  await app.register(telegramWebhookRoutes, { channels: deps.telegramWebhookCredentials ?? deps.channels, inbound: deps.inbound });
+  await app.register(stripeWebhookRoutes, { events: deps.billing.stripeEvents });
+  await app.register(whatsappWebhookRoutes, { channels: deps.channels, inbound: deps.inbound, deliveries: deps.deliveries });
 
   return app;
 }

@@ -9,12 +9,16 @@ export interface QueuePayloads {
   ingest: { documentId: string; botId: string };
   /** Answer the turn holding one inbound message (job id `converse_<inboundId>`). */
   converse: { inboundId: string; botId: string };
+  /** Deliver one queued email (job id from its dedupe key: `email_<hash>`). */
+  email: { messageId: string };
+  /** Apply one stored Stripe event (job id = the event id, so a redelivered event never queues twice). */
+  'stripe-events': { eventId: string };
 }
 
 export type QueueName = keyof QueuePayloads;
 
 /** Every queue, for start-up checks and metrics. */
-export const queueNames: QueueName[] = ['ingest', 'converse'];
+export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events'];
 export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
 export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
 
@@ -72,6 +76,7 @@ export function createJobQueues(connection: QueueConnection): JobQueues {
 abstract class BaseJobQueues implements JobQueues {
   abstract readonly backend: 'redis' | 'postgres';
   private readonly queues = new Map<QueueName, Queue>();
+  private readonly pendingAdds = new Map<QueueName, Array<{ data: unknown; options: JobsOptions; resolve(): void; reject(err: unknown): void }>>();
   protected readonly workers: SupervisedWorker[] = [];
 
   constructor(protected readonly onError: (err: Error, source: string) => void) {}
@@ -107,8 +112,34 @@ abstract class BaseJobQueues implements JobQueues {
     }
   }
 
-  async enqueue<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }) {
-    await this.withQueue(name, (queue) => queue.add(name, data, { ...defaultJobOptions, ...options }));
+  /**
+   * Jobs added in the same turn of the event loop (e.g. by webhooks committed together) go to the
+   * backend as one bulk add: one round trip instead of one each. Each caller still learns whether
+   * its job was added.
+   */
+  enqueue<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let pending = this.pendingAdds.get(name);
+      if (!pending) {
+        pending = [];
+        this.pendingAdds.set(name, pending);
+        setImmediate(() => this.flushAdds(name));
+      }
+      pending.push({ data, options: { ...defaultJobOptions, ...options }, resolve, reject });
+    });
+  }
+
+  private flushAdds(name: QueueName): void {
+    const pending = this.pendingAdds.get(name) ?? [];
+    this.pendingAdds.delete(name);
+    const added =
+      pending.length === 1
+        ? this.withQueue(name, (queue) => queue.add(name, pending[0]!.data, pending[0]!.options))
+        : this.withQueue(name, (queue) => queue.addBulk(pending.map((p) => ({ name, data: p.data, opts: p.options }))));
+    added.then(
+      () => pending.forEach((p) => p.resolve()),
+      (err: unknown) => pending.forEach((p) => p.reject(err)),
+    );
   }
 
   work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void {

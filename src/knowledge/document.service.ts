@@ -21,6 +21,8 @@ export interface DocumentServiceOptions {
   embedder: Pick<Embedder, 'available' | 'model'>;
   /** Receives failures of best-effort clean-up that must not fail the request. */
   onCleanupError?: (err: unknown, context: string) => void;
+  /** The creator's plan: throws (402) when another document of `incomingBytes` does not fit it. */
+  quota?: { assertCanAddDocument(creatorId: string, incomingBytes: number): Promise<void> };
 }
 
 export interface UploadInput {
@@ -64,6 +66,7 @@ export class DocumentService {
     if (!input.bytes.length) throw new ValidationError('The file is empty');
     const mediaType = detectMediaType(input.bytes, input.mediaType, input.filename);
     if (!mediaType) throw new UnsupportedMediaTypeError(input.mediaType);
+    await this.options.quota?.assertCanAddDocument(creatorId, input.bytes.length);
     const filename = input.filename?.trim() || null;
     const document = await this.options.documents.createUpload(creatorId, botId, {
       title: cleanTitle(input.title) ?? cleanTitle(filename ?? undefined) ?? 'Untitled document',
@@ -88,6 +91,8 @@ export class DocumentService {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError('url: only http and https addresses can be added');
     const sourceUrl = url.toString();
+    // Its size is known only once fetched; the document count is checked now.
+    await this.options.quota?.assertCanAddDocument(creatorId, 0);
     const document = await this.options.documents.createUrl(creatorId, botId, { title: cleanTitle(input.title) ?? sourceUrl, sourceUrl });
     if (!document) throw new NotFoundError('Bot');
     await this.enqueueNew(document);

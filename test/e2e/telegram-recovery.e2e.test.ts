@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startChildWorker, type ChildWorker } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
@@ -13,6 +12,7 @@ import { testRedisUrl } from '../support/test-database.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { signUpCreator, createBot } from '../support/creator-session.js';
 import { waitFor } from '../support/wait-for.js';
+import { flushQueueKeys } from '../support/redis-keys.js';
 
 const REPLY = 'Aim for seven to nine hours of sleep and keep a steady wake-up time.';
 
@@ -53,23 +53,6 @@ async function apiPlatform(env: Record<string, string> = {}) {
   platforms.push(platform);
   await platform.app.listen({ host: '127.0.0.1', port });
   return platform;
-}
-
-/** Deletes every Redis key of one test's queue prefix (the server is shared: nothing else). */
-async function flushQueueKeys(prefix: string): Promise<number> {
-  const redis = new Redis(testRedisUrl);
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 describe('PUBLIC_URL', () => {

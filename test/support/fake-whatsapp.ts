@@ -188,6 +188,7 @@ export class FakeWhatsApp {
   readonly downloads: Array<{ mediaId: string; finished: boolean; closed: boolean }> = [];
   accessToken: string;
   private readonly media = new Map<string, StoredMedia>();
+  private readonly phoneNumbers = new Map<string, { display: string; verifiedName: string }>();
   private readonly failures: Array<{ on: FakeRequestKind; error: FakeGraphError | number }> = [];
   private readonly events = new EventEmitter();
   private readonly now: () => number;
@@ -225,6 +226,11 @@ export class FakeWhatsApp {
   /** The next `count` requests of kind `on` (default sends) fail with this Graph error. */
   failNext(count: number, error: FakeGraphError | number, options: { on?: FakeRequestKind } = {}): void {
     for (let i = 0; i < count; i++) this.failures.push({ on: options.on ?? 'send', error });
+  }
+
+  /** Registers a business phone number this token may use; `GET /<version>/<id>` then describes it. */
+  addPhoneNumber(id: string, display = '+1 555-010-0100', verifiedName = 'Coach'): void {
+    this.phoneNumbers.set(id, { display, verifiedName });
   }
 
   /** Makes a file downloadable by media id, as if a user had sent it. `reportedSize` lets metadata lie. */
@@ -298,6 +304,10 @@ export class FakeWhatsApp {
     if (kind === 'other') return answer('other', 400, graphError({ code: 100, title: 'Unsupported request', details: `${method} ${url.pathname}` }).body);
     if (!this.authorized(request)) return fail(kind, 190);
 
+    const phone = node && method === 'GET' ? this.phoneNumbers.get(node[1]!) : undefined;
+    if (phone) {
+      return answer('other', 200, { id: node![1], display_phone_number: phone.display, verified_name: phone.verifiedName });
+    }
     if (kind === 'media-info') {
       const injected = this.takeFailure('media-info');
       if (injected !== undefined) return fail(kind, injected);

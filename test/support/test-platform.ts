@@ -12,6 +12,11 @@ export interface TestPlatform extends Platform {
   stop(): Promise<void>;
 }
 
+/** One free plan without limits (PLANS_JSON). */
+export const unlimitedPlans = JSON.stringify([
+  { id: 'free', name: 'Unlimited', limits: { bots: null, documents: null, storageBytes: null, repliesPerMonth: null, contacts: null } },
+]);
+
 /**
  * The real platform, wired by `createPlatform`, on a fresh database of the shared PostgreSQL server.
  * `env` overrides configuration (e.g. `{ REDIS_URL }` for the scale-out mode, `{ VECTOR_STORE: 'chroma' }`).
@@ -33,6 +38,8 @@ export async function startTestPlatform(
     // Nothing listens here: the extractive fallback and lexical-only retrieval unless a test sets a fake.
     OLLAMA_HOST: 'http://127.0.0.1:9',
     SEED_DEMO: 'false',
+    // Suites about other things are not capped by the default Free plan; billing tests set their own plans.
+    PLANS_JSON: unlimitedPlans,
     ...env,
   });
   const platform = await createPlatform(config, createLogger(config.LOG_LEVEL));

@@ -145,10 +145,10 @@ describe('parseWhatsAppWebhook: every message type', () => {
     expect(message).toMatchObject({ kind: 'callback', text: 'Done', callback: { data: 'CHECKIN_DONE', messageId: 'wamid.reminder' } });
   });
 
-  it('reads a reaction, and a removed reaction (no emoji), without making it channel-free', () => {
+  it('reads a reaction, and a removed reaction (no emoji)', () => {
     const added = single(typedMessage('reaction', { message_id: 'wamid.answer', emoji: '👍' }));
     expect(added).toMatchObject({ kind: 'reaction', reaction: { messageId: 'wamid.answer', emoji: '👍' } });
-    expect(toInboundMessage(added)).toBeUndefined();
+    expect(toInboundMessage(added)).toMatchObject({ kind: 'reaction', channel: 'whatsapp' });
     const removed = single(typedMessage('reaction', { message_id: 'wamid.answer' }));
     expect(removed.reaction).toEqual({ messageId: 'wamid.answer' });
   });
@@ -187,6 +187,15 @@ describe('parseWhatsAppWebhook: every message type', () => {
     const message = single(typedMessage('unsupported', undefined, { errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', error_data: { details: 'Message type is currently not supported.' } }] }));
     expect(message).toMatchObject({ kind: 'unsupported', unsupportedReason: 'Message type unknown', externalId: 'wamid.xyzxyz' });
     expect(toInboundMessage(message)).toMatchObject({ kind: 'unsupported', channel: 'whatsapp' });
+  });
+
+  it('reads a typed "/reset" or "/start code" as the command it is on Telegram, and leaves other text alone', () => {
+    expect(toInboundMessage(single(typedMessage('text', { body: '/Reset' })))).toMatchObject({ kind: 'command', command: { name: 'reset' } });
+    expect(toInboundMessage(single(typedMessage('text', { body: '/start spring-cohort' })))).toMatchObject({
+      kind: 'command',
+      command: { name: 'start', payload: 'spring-cohort' },
+    });
+    expect(toInboundMessage(single(typedMessage('text', { body: 'and/or what?' })))).toMatchObject({ kind: 'text', text: 'and/or what?' });
   });
 
   it('marks types we do not read (orders, flows) as unsupported rather than dropping them', () => {

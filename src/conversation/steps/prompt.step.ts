@@ -11,6 +11,7 @@ export const promptStep: Step = {
       ...(state.input.contactName ? { contactName: state.input.contactName } : {}),
       userText: state.userText,
       ...(state.input.attachments ? { attachments: state.input.attachments } : {}),
+      ...(state.input.documents?.length ? { documents: state.input.documents } : {}),
       history: state.history,
       ...(state.summary ? { summary: state.summary } : {}),
       passages: state.relevant,

@@ -1,11 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AccountEmailService } from '../../accounts/account-email.service.js';
 import type { AuthService, Session } from '../../accounts/auth.service.js';
-import { loginBody, logoutBody, refreshBody, sessionResponse, signupBody } from '../schemas/auth.js';
+import {
+  loginBody,
+  logoutBody,
+  passwordResetAccepted,
+  passwordResetBody,
+  passwordResetConfirmBody,
+  refreshBody,
+  resendVerificationResponse,
+  sessionResponse,
+  signupBody,
+  verifyEmailBody,
+  verifyEmailResponse,
+} from '../schemas/auth.js';
 
 interface AuthRoutesOptions {
   auth: AuthService;
+  /** Email verification and password reset. */
+  accountEmail: AccountEmailService;
   /** Requests per minute per client for signup, login and refresh (config.AUTH_RATE_LIMIT_MAX). */
   rateLimitMax: number;
 }
@@ -15,7 +30,7 @@ function toResponse(app: FastifyInstance, session: Session) {
 }
 
 /** Sign-up, login, token refresh and logout for creators. */
-export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { auth, rateLimitMax }) => {
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { auth, accountEmail, rateLimitMax }) => {
   // Credential guessing is the threat here, so these routes get a much lower limit than the API.
   const strict = { rateLimit: { max: rateLimitMax, timeWindow: '1 minute' } };
 
@@ -54,6 +69,64 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
     },
     async (request, reply) => {
       await auth.logout(request.creatorId, request.body?.refreshToken);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/verify-email',
+    {
+      config: strict,
+      schema: { tags: ['auth'], summary: 'Confirm an email address with the token from the verification email', body: verifyEmailBody, response: { 200: verifyEmailResponse } },
+    },
+    async (request) => ({ verified: true as const, email: (await accountEmail.confirmEmail(request.body.token)).email }),
+  );
+
+  app.post(
+    '/auth/verify-email/resend',
+    {
+      onRequest: [app.authenticate],
+      config: strict,
+      schema: {
+        tags: ['auth'],
+        summary: 'Email a new verification link',
+        security: [{ bearer: [] }],
+        response: { 202: resendVerificationResponse },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await accountEmail.resendVerification(request.creatorId)),
+  );
+
+  app.post(
+    '/auth/password-reset',
+    {
+      config: strict,
+      schema: {
+        tags: ['auth'],
+        summary: 'Email a password-reset link (the answer never says whether the address has an account)',
+        body: passwordResetBody,
+        response: { 202: passwordResetAccepted },
+      },
+    },
+    async (request, reply) => {
+      await accountEmail.requestPasswordReset(request.body.email);
+      return reply.status(202).send({ accepted: true as const });
+    },
+  );
+
+  app.post(
+    '/auth/password-reset/confirm',
+    {
+      config: strict,
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with the token from the reset email; ends every session',
+        body: passwordResetConfirmBody,
+        response: { 204: z.null().describe('Password changed; log in again') },
+      },
+    },
+    async (request, reply) => {
+      await accountEmail.resetPassword(request.body.token, request.body.password);
       return reply.status(204).send(null);
     },
   );

@@ -23,3 +23,21 @@ export const sessionResponse = z.object({
   refreshToken: z.string().describe('Single-use; exchange at /v1/auth/refresh for a new pair'),
   creator: z.object({ id: z.uuid(), email: z.string(), name: z.string() }),
 });
+
+const linkToken = z.string().min(16).max(256).describe('The token from the emailed link');
+
+export const verifyEmailBody = z.object({ token: linkToken });
+
+export const verifyEmailResponse = z.object({ verified: z.literal(true), email: z.string() });
+
+export const resendVerificationResponse = z.object({
+  alreadyVerified: z.boolean().describe('True when the address is verified already and nothing was sent'),
+});
+
+export const passwordResetBody = z.object({ email });
+
+export const passwordResetAccepted = z
+  .object({ accepted: z.literal(true) })
+  .describe('Always the same answer: a link is emailed if the address belongs to an account');
+
+export const passwordResetConfirmBody = z.object({ token: linkToken, password });

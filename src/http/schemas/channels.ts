@@ -11,3 +11,28 @@ export const telegramChannelResponse = z.object({
 export const telegramWebhookParams = z.object({ botId: z.string() });
 
 export const webhookAck = z.object({ ok: z.literal(true) });
+
+const whatsappTemplate = z.object({
+  name: z.string().trim().min(1).max(512).describe('Name of an approved message template'),
+  language: z.string().trim().min(2).max(15).describe('Its language code, e.g. en_US'),
+  parameters: z.array(z.string().min(1).max(1024)).max(20).optional().describe('Values for {{1}}, {{2}}, … in its body'),
+});
+
+export const whatsappChannelBody = z.object({
+  phoneNumberId: z.string().trim().regex(/^\d{5,32}$/, 'a numeric phone number id').describe('Phone number ID from the Meta app (WhatsApp → API Setup)'),
+  wabaId: z.string().trim().regex(/^\d{5,32}$/, 'a numeric WhatsApp Business Account id').describe('WhatsApp Business Account ID'),
+  accessToken: z.string().trim().min(20).max(1024).describe('A system-user access token with whatsapp_business_messaging'),
+  appSecret: z.string().trim().min(16).max(256).describe("The Meta app's secret; signs every webhook"),
+  verifyToken: z.string().trim().min(8).max(256).describe('The verify token you enter in the Meta app webhook settings'),
+  template: whatsappTemplate.optional().describe('Approved template used when the 24-hour customer-service window has closed'),
+});
+
+export const whatsappChannelResponse = z.object({
+  phoneNumberId: z.string(),
+  wabaId: z.string(),
+  displayPhoneNumber: z.string(),
+  webhookUrl: z.string().nullable().describe('Callback URL to enter in the Meta app; null until PUBLIC_URL is set'),
+  template: whatsappTemplate.nullable(),
+});
+
+export const whatsappDisconnectResponse = z.object({ phoneNumberId: z.string() });

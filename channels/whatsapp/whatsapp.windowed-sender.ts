@@ -1,0 +1,85 @@
+import { ChannelRequestError, type ChannelSender, type OutboundMessage, type SendResult, type StreamOptions } from '../types.js';
+import { WINDOW_CLOSED_CODE, WindowClosedError } from './whatsapp.errors.js';
+import type { WhatsAppSender } from './whatsapp.outbound.js';
+import { chooseDelivery, NO_TEMPLATE_MESSAGE } from './service-window.js';
+
+export interface WindowTemplate {
+  name: string;
+  language: string;
+  parameters?: string[];
+}
+
+export interface WindowedSenderOptions {
+  /** When the user last wrote to this number (the contact's last inbound message); undefined if never. */
+  lastInboundAt(to: string): Promise<Date | undefined>;
+  /** The bot's approved template for a closed window; without one such sends fail. */
+  template?: WindowTemplate;
+  /** Treat the window as closed this long before it really closes (default 60 s). */
+  marginMs?: number;
+  now?: () => Date;
+}
+
+/** A send that needs a template the bot does not have: recorded as failed with this reason, never retried. */
+export class TemplateRequiredError extends ChannelRequestError {
+  constructor() {
+    super('whatsapp', WINDOW_CLOSED_CODE, NO_TEMPLATE_MESSAGE, false);
+    this.name = 'TemplateRequiredError';
+  }
+}
+
+/**
+ * Sends within WhatsApp's 24-hour customer-service window: free-form while it is open, the bot's
+ * approved template once it has closed (also when Meta refuses with 131047 because our clock and
+ * theirs disagree), and a TemplateRequiredError when there is no template.
+ */
+export class WindowedWhatsAppSender implements ChannelSender {
+  readonly channel = 'whatsapp' as const;
+
+  constructor(
+    readonly inner: WhatsAppSender,
+    private readonly options: WindowedSenderOptions,
+  ) {}
+
+  async sendText(to: string, message: OutboundMessage): Promise<SendResult> {
+    const template = this.options.template;
+    const delivery = chooseDelivery({
+      lastInboundAt: await this.options.lastInboundAt(to),
+      now: this.options.now?.() ?? new Date(),
+      templateConfigured: template !== undefined,
+      marginMs: this.options.marginMs ?? 60_000,
+    });
+    if (typeof delivery === 'object') throw new TemplateRequiredError();
+    if (delivery === 'template') return this.sendTemplate(to);
+    try {
+      return await this.inner.sendText(to, message);
+    } catch (err) {
+      if (!(err instanceof WindowClosedError)) throw err;
+      return this.sendTemplate(to);
+    }
+  }
+
+  /** WhatsApp cannot show a message growing: the whole reply is gathered, then sent once. */
+  async streamText(to: string, tokens: AsyncIterable<string>, options: StreamOptions = {}): Promise<SendResult> {
+    let text = '';
+    for await (const token of tokens) text += token;
+    return this.sendText(to, options.final ? await options.final(text) : { text });
+  }
+
+  sendTyping(conversationId: string, inboundMessageId?: string): Promise<void> {
+    return this.inner.sendTyping(conversationId, inboundMessageId);
+  }
+
+  answerCallback(): Promise<void> {
+    return this.inner.answerCallback();
+  }
+
+  async downloadMedia(fileId: string, options: { maxBytes: number }): Promise<{ bytes: Buffer; mimeType: string }> {
+    return this.inner.downloadMedia(fileId, options);
+  }
+
+  private sendTemplate(to: string): Promise<SendResult> {
+    const template = this.options.template;
+    if (!template) throw new TemplateRequiredError();
+    return this.inner.sendTemplate(to, template.name, template.language, template.parameters ?? []);
+  }
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import type { ChannelName } from '../../channels/types.js';
+import type { NoticeStore, NoticeTarget } from '../conversation/notice.service.js';
+import type { OutboundRecord } from '../conversation/turn.ports.js';
+import { isUuid } from './ids.js';
+
+/**
+ * Messages that answer no turn (e.g. "you're unlocked") in the outbound ledger, keyed by their own
+ * `dedupe_key`, and the conversation they go to.
+ */
+export class NoticeRepository implements NoticeStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async target(botId: string, contactId: string): Promise<NoticeTarget | null> {
+    if (!isUuid(botId) || !isUuid(contactId)) return null;
+    // The conversation the contact used last (normally their private chat with the bot).
+    const { rows } = await this.pool.query<NoticeTarget>(
+      `SELECT id AS "conversationId", channel, external_chat_id AS "externalChatId"
+         FROM public.conversations WHERE bot_id = $1 AND contact_id = $2
+        ORDER BY updated_at DESC, created_at DESC LIMIT 1`,
+      [botId, contactId],
+    );
+    const row = rows[0];
+    return row ? { ...row, channel: row.channel as ChannelName } : null;
+  }
+
+  async open(notice: { botId: string; conversationId: string; dedupeKey: string }): Promise<OutboundRecord> {
+    const { rows } = await this.pool.query<OutboundRecord>(
+      `WITH inserted AS (
+         INSERT INTO public.outbound_messages (bot_id, conversation_id, dedupe_key) VALUES ($1, $2, $3)
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING id, status, text
+       )
+       SELECT id, status, text FROM inserted
+       UNION ALL
+       SELECT id, status, text FROM public.outbound_messages WHERE dedupe_key = $3
+       LIMIT 1`,
+      [notice.botId, notice.conversationId, notice.dedupeKey],
+    );
+    return rows[0]!;
+  }
+}

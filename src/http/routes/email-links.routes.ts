@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { EmailFeedbackService } from '../../email/email-feedback.service.js';
+import { acceptRawBody } from '../plugins/raw-body.js';
+import { unsubscribeQuery } from '../schemas/email.js';
+import { renderResetPasswordPage, renderUnsubscribePage, renderUnsubscribedPage, renderVerifyEmailPage } from '../static/account-pages.js';
+
+function sendPage(reply: FastifyReply, render: (nonce: string) => string) {
+  const nonce = randomBytes(16).toString('base64');
+  return reply
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header(
+      'content-security-policy',
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    )
+    .send(render(nonce));
+}
+
+/**
+ * Where emailed links lead: the email-verification and password-reset pages (which post to the
+ * JSON API) and unsubscribing from the digest, by link or by the one-click List-Unsubscribe POST
+ * (RFC 8058) mail clients send.
+ */
+export const emailLinkRoutes: FastifyPluginAsyncZod<{ feedback: Pick<EmailFeedbackService, 'unsubscribe'> }> = async (app, { feedback }) => {
+  // The one-click POST is form-encoded (`List-Unsubscribe=One-Click`); its body carries nothing we need.
+  acceptRawBody(app, 16 * 1024);
+
+  app.get('/account/verify-email', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, renderVerifyEmailPage));
+  app.get('/account/reset-password', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, renderResetPasswordPage));
+
+  app.get('/email/unsubscribe', { schema: { hide: true, querystring: unsubscribeQuery } }, async (request, reply) =>
+    sendPage(reply, (nonce) => renderUnsubscribePage(nonce, request.query.token)),
+  );
+
+  app.post(
+    '/email/unsubscribe',
+    { schema: { tags: ['email'], summary: 'Unsubscribe from the weekly digest (link or List-Unsubscribe one-click)', querystring: unsubscribeQuery } },
+    async (request, reply) => {
+      const { email } = await feedback.unsubscribe(request.query.token);
+      request.log.info('email: unsubscribed from the weekly digest');
+      return sendPage(reply, (nonce) => renderUnsubscribedPage(nonce, email));
+    },
+  );
+};
