@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Domain services must stay free of transport and infrastructure SDKs (see DESIGN.md, "Layout").
-const infrastructure = ['fastify', 'fastify-*', '@fastify/*', 'grammy', 'bullmq', 'ioredis', 'pg', 'stripe', '@sendgrid/*', 'chromadb', 'ollama'];
+const infrastructure = ['fastify', 'fastify-*', '@fastify/*', 'grammy', 'bullmq', 'ioredis', 'pg', 'stripe', '@sendgrid/*', 'chromadb', 'ollama', '@aws-sdk/*'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/results/'] },
@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/conversation/**', 'src/billing/**', 'src/coaching/**', 'src/accounts/**', 'src/bots/**', 'src/knowledge/**', 'src/email/*.ts', 'src/email/templates/**'],
+    files: ['src/conversation/**', 'src/billing/**', 'src/coaching/**', 'src/accounts/**', 'src/bots/**', 'src/knowledge/**', 'src/email/*.ts', 'src/email/templates/**', 'src/media/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: infrastructure, message: 'Services depend on ports, not SDKs; wire adapters in src/main.ts.' }, { group: ['**/http/**', '**/workers/**'], message: 'Services never import routes or workers.' }] }],
     },

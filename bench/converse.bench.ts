@@ -1,59 +1,151 @@
 /**
- * Conversation path under load, on one process: the platform listening on 127.0.0.1, a load
- * generator (undici, keep-alive) in the same process sending real signed Telegram updates, the fake
- * Bot API and a fake Ollama that answers at once (no token delay), so what is left is our overhead.
+ * Conversation path under load. The platform runs in a child process of its own (bench/converse-platform.ts),
+ * listening on 127.0.0.1; this process is Telegram and Ollama: a load generator (undici, keep-alive)
+ * sending real signed Telegram updates, the fake Bot API receiving the replies and a fake Ollama that
+ * answers at once (no token delay), so what is left is our overhead. Keeping them out of the
+ * platform's process is how production runs (and keeps their CPU and memory out of its figures);
+ * `--one-process` puts everything in one process, as earlier versions of this benchmark did.
  *
  * 1. Webhook acknowledgement, workers off (only the webhook path: verify → store → enqueue → 200):
  *    highest sustained rate (closed loop, 64 senders) and p50/p99 at an offered open-loop 1,000/s.
- *    Baseline in the same run: a bare Fastify app with the same route doing no work, same load.
+ *    Baseline in the same run: a bare Fastify app (in the platform's process) with the same route
+ *    doing no work, same load.
  * 2. Platform overhead per turn, workers on: webhook sent → sendMessage received by the fake
- *    Telegram, 100 conversations (distinct chats) × 5 messages, each waiting for its reply.
- *    Merge window 0 (bot setting), TELEGRAM_THROTTLE=false. Baseline: an HTTP round trip to the
- *    bare Fastify route, the floor any webhook → reply path pays.
- * 3. Peak RSS of the process, sampled every 100 ms.
+ *    Telegram, 100 conversations (distinct chats), merge window 0 (bot setting), TELEGRAM_THROTTLE=false.
+ *    - capacity: each conversation sends its next message as soon as the previous one is answered
+ *      (closed loop, 5 messages each): the highest sustained turns/s. Its latencies are mostly
+ *      queueing (Little's law: 100 conversations in flight / turns per second).
+ *    - paced: the same 100 conversations writing `--turn-rate` messages/s between them (each one
+ *      every 100/rate seconds, never before its previous reply): p50/p99 of the overhead at that
+ *      rate, counted from when each message was due, so a slow reply delays the next one's clock.
+ *    - one conversation alone, 20 messages one after the other.
+ *    Baseline: an HTTP round trip to the bare Fastify route, the floor any webhook → reply path pays.
+ * 3. Exactly once at volume: `--replay` distinct messages (default 10,000, one chat each) of which
+ *    30 % are delivered a second time, interleaved, 40 at a time (Telegram's default connections):
+ *    every chat must get exactly one reply.
+ * 4. Peak RSS and CPU of the platform's process per phase.
  *
  *   npm run bench:converse -- [--redis] [--seconds 5] [--rate 1000] [--senders 64]
- *                             [--conversations 100] [--messages 5] [--concurrency 16]
+ *                             [--conversations 100] [--messages 5] [--turn-rate 300]
+ *                             [--concurrency 16] [--replay 10000] [--one-process]
+ *   BENCH_PROFILE_DIR=dir writes CPU profiles of the platform's process during the acknowledgement
+ *   and capacity runs; BENCH_LOG_LEVEL sets its log level (default silent).
+ *
+ * The last line is `overhead_p50_ms=… overhead_p99_ms=… turns_per_s=… ack_p99_ms=…`: the paced
+ * overhead, the capacity and the open-loop acknowledgement p99.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import Fastify from 'fastify';
 import { Pool } from 'undici';
 import { startFakeOllama } from '../test/support/fake-ollama.js';
-import { FakeTelegram } from '../test/support/fake-telegram.js';
+import { FakeTelegram, type FakeBot } from '../test/support/fake-telegram.js';
 import { textUpdate } from '../test/support/telegram-updates.js';
-import { connectedBot, freePort, type ConnectedBot } from '../test/support/telegram-e2e.js';
-import { startTestPlatform, type TestPlatform } from '../test/support/test-platform.js';
+import { freePort } from '../test/support/telegram-e2e.js';
 import { percentile, saveResults } from './bench-report.js';
+import { platformCommands, type PlatformCommand } from './converse-platform.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) || fallback : fallback;
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  return Number.isFinite(value) ? value : fallback;
 }
 
 const redis = process.argv.includes('--redis');
+const oneProcess = process.argv.includes('--one-process');
 const seconds = flag('seconds', 5);
 const openRate = flag('rate', 1000);
 const senders = flag('senders', 64);
 const conversations = flag('conversations', 100);
 const messagesPerConversation = flag('messages', 5);
+const turnRate = flag('turn-rate', 300);
 const concurrency = flag('concurrency', 16);
+const replayMessages = flag('replay', 10_000);
+// --only ack | turns: run one part (for profiling); the summary line needs both.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-// --- memory -------------------------------------------------------------------------------------
-
-const rss = { peak: 0, phase: 0 };
-const sampler = setInterval(() => {
-  const now = process.memoryUsage().rss;
-  rss.peak = Math.max(rss.peak, now);
-  rss.phase = Math.max(rss.phase, now);
-}, 100);
 const mb = (bytes: number) => bytes / 1024 / 1024;
-function phasePeak(): number {
-  const peak = Math.max(rss.phase, process.memoryUsage().rss);
-  rss.phase = 0;
-  return mb(peak);
+
+// --- the platform's process ---------------------------------------------------------------------
+
+/** The platform under test, in a child process (or this one with --one-process). */
+interface PlatformHandle {
+  run(command: PlatformCommand): Promise<unknown>;
+  /** CPU seconds the platform's process has used so far, in user space and in the kernel. */
+  cpuSeconds(): { user: number; system: number };
+  /** Peak resident memory of the platform's process so far, in bytes. */
+  peakRss(): number;
+  close(): Promise<void>;
+}
+
+function procStatus(pid: number, field: string): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+function procCpuSeconds(pid: number): { user: number; system: number } {
+  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name) are utime and stime in clock ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+async function startPlatformProcess(): Promise<PlatformHandle> {
+  if (oneProcess) {
+    const run = platformCommands();
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    return {
+      run,
+      cpuSeconds: () => {
+        const usage = process.cpuUsage();
+        return { user: usage.user / 1e6, system: usage.system / 1e6 };
+      },
+      peakRss: () => Math.max(peak, process.memoryUsage().rss),
+      async close() {
+        clearInterval(sampler);
+      },
+    };
+  }
+  const child: ChildProcess = fork(new URL('./converse-platform.ts', import.meta.url), ['--platform-child'], {
+    // BENCH_PLATFORM_NODE_OPTIONS adds node flags to the platform's process, e.g. "--cpu-prof".
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PLATFORM_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 1;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`platform process exited with ${code}`)));
+    child.on('message', (message: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
+      if (message.ready) return resolve();
+      const waiter = pending.get(message.id!);
+      pending.delete(message.id!);
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.result);
+    });
+  });
+  await ready;
+  const pid = child.pid!;
+  return {
+    run(command) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, command });
+      });
+    },
+    cpuSeconds: () => procCpuSeconds(pid),
+    peakRss: () => procStatus(pid, 'VmHWM'),
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 // --- load generation ----------------------------------------------------------------------------
@@ -71,10 +163,9 @@ const template = textUpdate('How do I keep a habit going when I travel?', { upda
   message: { message_id: number; chat: { id: number }; from: { id: number }; text: string };
 };
 
-function body(chatId: number, text?: string): string {
-  const id = nextUpdateId++;
-  template.update_id = id;
-  template.message.message_id = id;
+function body(chatId: number, text?: string, updateId = nextUpdateId++): string {
+  template.update_id = updateId;
+  template.message.message_id = updateId;
   template.message.chat.id = chatId;
   template.message.from.id = chatId;
   if (text) template.message.text = text;
@@ -88,6 +179,9 @@ interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** CPU milliseconds the platform's process spent per request (of which in the kernel). */
+  cpuMsPerRequest?: number;
+  systemCpuMsPerRequest?: number;
 }
 
 function summarise(latencies: number[], errors: number, elapsedMs: number): LoadResult {
@@ -105,6 +199,19 @@ async function post(pool: Pool, target: Target, chatId: number): Promise<boolean
   const response = await pool.request({ method: 'POST', path: target.path, headers: target.headers, body: body(chatId) });
   await response.body.dump();
   return response.statusCode === 200;
+}
+
+/** Runs `load` and adds the platform process's CPU time per request. */
+async function withCpu(platform: PlatformHandle, load: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = platform.cpuSeconds();
+  const result = await load();
+  const after = platform.cpuSeconds();
+  const n = Math.max(1, result.requests + result.errors);
+  return {
+    ...result,
+    cpuMsPerRequest: ((after.user + after.system - before.user - before.system) * 1000) / n,
+    systemCpuMsPerRequest: ((after.system - before.system) * 1000) / n,
+  };
 }
 
 /** `senders` loops each sending the next update as soon as the previous one is acknowledged. */
@@ -166,21 +273,11 @@ async function openLoop(target: Target, rate: number, durationMs: number): Promi
 }
 
 /** Closed loop, then open loop, after a one-second warm-up that is thrown away. */
-async function ackLoad(target: Target) {
+async function ackLoad(platform: PlatformHandle, target: Target) {
   await closedLoop(target, 1000);
-  const sustained = await closedLoop(target, seconds * 1000);
-  const open = await openLoop(target, openRate, seconds * 1000);
+  const sustained = await withCpu(platform, () => closedLoop(target, seconds * 1000));
+  const open = await withCpu(platform, () => openLoop(target, openRate, seconds * 1000));
   return { sustained, open };
-}
-
-// --- baseline -----------------------------------------------------------------------------------
-
-async function startBareFastify() {
-  const app = Fastify({ logger: false });
-  app.post('/webhooks/telegram/:botId', async () => ({ ok: true }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as AddressInfo;
-  return { app, origin: `http://127.0.0.1:${port}` };
 }
 
 // --- fake Telegram with per-chat reply notification ------------------------------------------------
@@ -194,6 +291,7 @@ async function startObservedTelegram() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const fake = new FakeTelegram(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   const waiters = new Map<number, (at: number) => void>();
+  const replies = new Map<number, number>();
   let seen = 0;
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     fake
@@ -207,16 +305,22 @@ async function startObservedTelegram() {
           const call = fake.calls[seen]!;
           if (call.method.toLowerCase() !== 'sendmessage' || !call.response.ok) continue;
           const chatId = Number(call.params.chat_id);
+          replies.set(chatId, (replies.get(chatId) ?? 0) + 1);
           const waiter = waiters.get(chatId);
           if (waiter) {
             waiters.delete(chatId);
             waiter(call.at);
           }
         }
+        // The recorded calls are only needed until they are seen; a long replay would hold them all.
+        if (seen > 10_000) {
+          fake.calls.splice(0, seen);
+          seen = 0;
+        }
       });
   });
   /** Resolves with the receipt time of the chat's next sendMessage. */
-  const nextReply = (chatId: number, timeoutMs = 30_000) =>
+  const nextReply = (chatId: number, timeoutMs = 60_000) =>
     new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         waiters.delete(chatId);
@@ -227,33 +331,60 @@ async function startObservedTelegram() {
         resolve(at);
       });
     });
-  return { fake, nextReply };
+  return { fake, nextReply, replies };
 }
 
 // --- platform -------------------------------------------------------------------------------------
 
 async function listeningPlatform(env: Record<string, string>, workers: boolean, telegram: FakeTelegram, ingest: boolean) {
   const port = await freePort();
-  const platform = await startTestPlatform(
-    { ...env, TELEGRAM_API_ROOT: telegram.apiRoot, PUBLIC_URL: `http://127.0.0.1:${port}`, ...(redis ? { REDIS_URL } : {}) },
-    { workers },
-  );
-  await platform.app.listen({ host: '127.0.0.1', port });
-  const bot = await connectedBot(platform, telegram, { settings: { mergeWindowMs: 0 }, ingest });
-  return { platform, bot, target: targetOf(bot) };
+  const platform = await startPlatformProcess();
+  await platform.run({
+    cmd: 'start',
+    env: { ...env, TELEGRAM_API_ROOT: telegram.apiRoot, PUBLIC_URL: `http://127.0.0.1:${port}`, ...(redis ? { REDIS_URL } : {}) },
+    workers,
+    port,
+  });
+  const fakeBot = telegram.addBot();
+  await platform.run({ cmd: 'connect', token: fakeBot.token, settings: { mergeWindowMs: 0 }, ingest });
+  const { origin } = (await platform.run({ cmd: 'bare' })) as { origin: string };
+  return { platform, target: targetOf(fakeBot), bareOrigin: origin };
 }
 
-function targetOf(bot: ConnectedBot): Target {
-  const url = new URL(bot.fakeBot.webhook!.url);
+function targetOf(fakeBot: FakeBot): Target {
+  const url = new URL(fakeBot.webhook!.url);
   return {
     origin: url.origin,
     path: url.pathname,
-    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': bot.fakeBot.webhook!.secretToken! },
+    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': fakeBot.webhook!.secretToken! },
   };
 }
 
-/** `conversations` chats, each sending `messages` texts one after another, each waiting for its reply. */
-async function conversationLoad(target: Target, nextReply: (chatId: number) => Promise<number>, firstChat: number, count: number, messages: number) {
+interface TurnResult {
+  turns: number;
+  errors: number;
+  seconds: number;
+  turnsPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuMsPerTurn?: number;
+  systemCpuMsPerTurn?: number;
+}
+
+/**
+ * `count` chats, each sending `messages` texts one after another and waiting for each reply. With
+ * `periodMs`, chat i's message m is due at start + (i/count + m) × periodMs and is not sent before
+ * then; latency counts from that moment (or from sending, in a closed loop).
+ */
+async function conversationLoad(
+  target: Target,
+  nextReply: (chatId: number) => Promise<number>,
+  firstChat: number,
+  count: number,
+  messages: number,
+  periodMs?: number,
+): Promise<TurnResult> {
   const pool = new Pool(target.origin, { connections: count, pipelining: 1 });
   const overheads: number[] = [];
   let errors = 0;
@@ -262,18 +393,40 @@ async function conversationLoad(target: Target, nextReply: (chatId: number) => P
     Array.from({ length: count }, async (_, i) => {
       const chatId = firstChat + i;
       for (let m = 0; m < messages; m++) {
+        const due = periodMs === undefined ? undefined : started + (i / count + m) * periodMs;
+        if (due !== undefined && due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
         const reply = nextReply(chatId);
         const sentAt = performance.now();
         const response = await pool.request({ method: 'POST', path: target.path, headers: target.headers, body: body(chatId, `Question ${m + 1}: how do I keep a habit going?`) });
         await response.body.dump();
         if (response.statusCode !== 200) errors++;
-        overheads.push((await reply) - sentAt);
+        overheads.push((await reply) - (due ?? sentAt));
       }
     }),
   );
   const elapsed = performance.now() - started;
   await pool.close();
-  return { turns: overheads.length, errors, seconds: elapsed / 1000, turnsPerSecond: overheads.length / (elapsed / 1000), p50: percentile(overheads, 0.5), p99: percentile(overheads, 0.99), max: overheads.reduce((a, b) => Math.max(a, b), 0) };
+  return {
+    turns: overheads.length,
+    errors,
+    seconds: elapsed / 1000,
+    turnsPerSecond: overheads.length / (elapsed / 1000),
+    p50: percentile(overheads, 0.5),
+    p99: percentile(overheads, 0.99),
+    max: overheads.reduce((a, b) => Math.max(a, b), 0),
+  };
+}
+
+async function turnsWithCpu(platform: PlatformHandle, load: () => Promise<TurnResult>): Promise<TurnResult> {
+  const before = platform.cpuSeconds();
+  const result = await load();
+  const after = platform.cpuSeconds();
+  const n = Math.max(1, result.turns);
+  return {
+    ...result,
+    cpuMsPerTurn: ((after.user + after.system - before.user - before.system) * 1000) / n,
+    systemCpuMsPerTurn: ((after.system - before.system) * 1000) / n,
+  };
 }
 
 /** The floor of a webhook → reply path: one keep-alive round trip to a route that does nothing. */
@@ -298,6 +451,70 @@ async function roundTripFloor(origin: string, count: number): Promise<{ p50: num
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
+/**
+ * `count` messages to as many chats, 30 % of them delivered twice, interleaved and 40 at a time;
+ * then waits until every chat has its reply and every turn is settled, and counts the replies.
+ */
+async function replayLoad(platform: PlatformHandle, target: Target, replies: Map<number, number>, count: number) {
+  const firstChat = 5_000_000;
+  const updates = Array.from({ length: count }, (_, i) => ({ chat: firstChat + i, updateId: 50_000_000 + i }));
+  const deliveries = [...updates, ...updates.filter((_, i) => i % 10 < 3)];
+  // Redeliveries land among first deliveries, as when Telegram retries while new updates flow.
+  for (let i = deliveries.length - 1; i > 0; i--) {
+    const j = (i * 7919) % (i + 1);
+    [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+  }
+  const pool = new Pool(target.origin, { connections: 40, pipelining: 1 });
+  const started = performance.now();
+  let next = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: 40 }, async () => {
+      while (next < deliveries.length) {
+        const { chat, updateId } = deliveries[next++]!;
+        // Telegram redelivers until it gets a 2xx.
+        for (;;) {
+          const response = await pool.request({ method: 'POST', path: target.path, headers: target.headers, body: body(chat, `Question for chat ${chat}`, updateId) });
+          await response.body.dump();
+          if (response.statusCode === 200) break;
+          errors++;
+        }
+      }
+    }),
+  );
+  const acknowledged = performance.now();
+  await pool.close();
+  const deadline = Date.now() + 600_000;
+  const settled = async () => {
+    const rows = (await platform.run({
+      cmd: 'sql',
+      text: `SELECT count(*) FILTER (WHERE t.status = 'answered') AS answered, count(*) FILTER (WHERE t.id IS NULL OR t.status = 'processing') AS open
+               FROM inbound_messages i LEFT JOIN turns t ON t.id = i.turn_id JOIN conversations c ON c.id = i.conversation_id
+              WHERE c.external_chat_id::bigint >= ${firstChat}`,
+    })) as Array<{ answered: number; open: number }>;
+    return rows[0]!;
+  };
+  let state = await settled();
+  while ((state.open > 0 || updates.some((u) => !replies.get(u.chat))) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    state = await settled();
+  }
+  const done = performance.now();
+  const counts = updates.map((u) => replies.get(u.chat) ?? 0);
+  return {
+    messages: count,
+    deliveries: deliveries.length,
+    webhookRetries: errors,
+    acknowledgedSeconds: (acknowledged - started) / 1000,
+    answeredSeconds: (done - started) / 1000,
+    turnsPerSecond: count / ((done - started) / 1000),
+    turnsAnswered: state.answered,
+    chatsWithoutReply: counts.filter((n) => n === 0).length,
+    chatsWithSeveralReplies: counts.filter((n) => n > 1).length,
+    exactlyOnce: counts.every((n) => n === 1) && state.answered === count,
+  };
+}
+
 // --- report ---------------------------------------------------------------------------------------
 
 const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
@@ -308,41 +525,72 @@ function row(cells: string[], widths: number[]): string {
 
 async function main() {
   const mode = redis ? 'scale-out (BullMQ on Redis)' : 'small server (BullMQ on PostgreSQL)';
+  const layout = oneProcess ? 'one process (platform, load generator and fakes together)' : 'platform in its own process';
   const ollama = await startFakeOllama({ dims: 768 });
-  const { fake: telegram, nextReply } = await startObservedTelegram();
-  const bare = await startBareFastify();
+  const { fake: telegram, nextReply, replies } = await startObservedTelegram();
   const common = { OLLAMA_HOST: ollama.url, TELEGRAM_THROTTLE: 'false', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' };
-  let platform: TestPlatform | undefined;
-  try {
-    // 1. acknowledgement, workers off.
-    phasePeak();
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  let platform: PlatformHandle | undefined;
+  const redisKeysDeleted: number[] = [];
+  const stopPlatform = async () => {
+    const stopped = (await platform!.run({ cmd: 'stop' })) as { redisKeysDeleted: number };
+    redisKeysDeleted.push(stopped.redisKeysDeleted);
+    await platform!.close();
+    platform = undefined;
+  };
+  const profiled = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    if (!profileDir) return work();
+    await platform!.run({ cmd: 'profile', start: true });
+    const result = await work();
+    const { file } = (await platform!.run({ cmd: 'profile', stop: `${profileDir}/${name}-${Date.now()}.cpuprofile` })) as { file: string };
+    console.log(`profile of the ${name} run: ${file}`);
+    return result;
+  };
+
+  // 1. acknowledgement, workers off.
+  const ackPhase = async () => {
     const ack = await listeningPlatform(common, false, telegram, false);
     platform = ack.platform;
-    const project = await ackLoad(ack.target);
-    const baselineAck = await ackLoad({ ...ack.target, origin: bare.origin });
-    const { rows } = await platform.database.pool.query<{ n: string }>('SELECT count(*) AS n FROM inbound_messages');
-    const stored = Number(rows[0]?.n ?? 0);
-    await platform.stop();
-    platform = undefined;
-    const ackRss = phasePeak();
+    const project = await profiled('acknowledgement', () => ackLoad(platform!, ack.target));
+    const baselineAck = await ackLoad(platform, { ...ack.target, origin: ack.bareOrigin });
+    const [{ n: stored }] = (await platform.run({ cmd: 'sql', text: 'SELECT count(*)::int AS n FROM inbound_messages' })) as [{ n: number }];
+    const ackRss = mb(platform.peakRss());
+    await stopPlatform();
+    return { project, baselineAck, stored, ackRss };
+  };
 
-    // 2. per-turn overhead, workers on.
+  // 2. per-turn overhead, workers on; 3. exactly once at volume.
+  const turnPhase = async () => {
     const turnEnv = { ...common, CONVERSE_CONCURRENCY: String(concurrency), CONVERSE_PER_CREATOR: String(concurrency) };
     const turn = await listeningPlatform(turnEnv, true, telegram, true);
     platform = turn.platform;
     await conversationLoad(turn.target, nextReply, 9_000, 10, 2); // warm-up, discarded
-    const overhead = await conversationLoad(turn.target, nextReply, 10_000, conversations, messagesPerConversation);
+    const capacity = await profiled('capacity', () => turnsWithCpu(platform!, () => conversationLoad(turn.target, nextReply, 10_000, conversations, messagesPerConversation)));
+    const periodMs = (conversations * 1000) / turnRate;
+    const pacedMessages = Math.max(1, Math.round((seconds * 1000) / periodMs));
+    const paced = await turnsWithCpu(platform, () => conversationLoad(turn.target, nextReply, 30_000, conversations, pacedMessages, periodMs));
     // One conversation alone: the overhead without queueing behind other chats.
     const alone = await conversationLoad(turn.target, nextReply, 20_000, 1, 20);
-    const floor = await roundTripFloor(bare.origin, messagesPerConversation);
-    await platform.stop();
-    platform = undefined;
-    const turnRss = phasePeak();
+    const floor = await roundTripFloor(turn.bareOrigin, messagesPerConversation);
+    const replay = replayMessages > 0 ? await replayLoad(platform, turn.target, replies, replayMessages) : undefined;
+    const turnRss = mb(platform.peakRss());
+    await stopPlatform();
+    return { capacity, paced, alone, floor, replay, turnRss };
+  };
+
+  try {
+    if (only) {
+      console.log(JSON.stringify(only === 'ack' ? await ackPhase() : await turnPhase(), null, 2));
+      return;
+    }
+    const { project, baselineAck, stored, ackRss } = await ackPhase();
+    const { capacity, paced, alone, floor, replay, turnRss } = await turnPhase();
 
     const figures = {
-      machine: { cpus: os.cpus().length, node: process.version },
+      machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
       mode,
-      settings: { seconds, openRate, senders, conversations, messagesPerConversation, converseConcurrency: concurrency, mergeWindowMs: 0, telegramThrottle: false },
+      layout,
+      settings: { seconds, openRate, senders, conversations, messagesPerConversation, turnRate, converseConcurrency: concurrency, mergeWindowMs: 0, telegramThrottle: false, replayMessages },
       ack: {
         project,
         baseline: { what: 'bare Fastify, same route, no work', ...baselineAck },
@@ -354,44 +602,57 @@ async function main() {
         targets: { sustainedPerSecond: 3000, openP99Ms: 20 },
       },
       turn: {
-        project: overhead,
+        capacity,
+        paced: { offeredPerSecond: turnRate, ...paced },
         baseline: { what: 'keep-alive round trip to the bare Fastify route, same concurrency', ...floor },
         singleConversation: alone,
-        ratios: { p50: overhead.p50 / floor.p50, p99: overhead.p99 / floor.p99 },
+        ratios: { p50: paced.p50 / floor.p50, p99: paced.p99 / floor.p99 },
         targets: { p50Ms: 20, p99Ms: 80, turnsPerSecond: 300 },
       },
-      rssMb: { peak: mb(rss.peak), ackPhase: ackRss, turnPhase: turnRss, target: 400 },
+      replay,
+      rssMb: { ackPhase: ackRss, turnPhase: turnRss, peak: Math.max(ackRss, turnRss), target: 400 },
+      redisKeysDeleted: redisKeysDeleted.reduce((a, b) => a + b, 0),
     };
 
-    const widths = [44, 12, 12, 10, 10];
-    console.log(`mode: ${mode}; ${os.cpus().length} cores, node ${process.version}`);
+    const widths = [46, 12, 12, 10, 10];
+    console.log(`mode: ${mode}; ${layout}; ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log();
     console.log('Webhook acknowledgement (workers off)');
     console.log(row(['', 'platform', 'bare', 'ratio', 'target'], widths));
     console.log(row([`sustained, ${senders} senders (updates/s)`, f(project.sustained.perSecond, 0), f(baselineAck.sustained.perSecond, 0), f(figures.ack.ratios.sustained, 2), '≥ 3000'], widths));
     console.log(row([`  latency p50 / p99 (ms)`, `${f(project.sustained.p50)}/${f(project.sustained.p99)}`, `${f(baselineAck.sustained.p50)}/${f(baselineAck.sustained.p99)}`, '', ''], widths));
+    console.log(row([`  platform CPU per update (ms, of which kernel)`, `${f(project.sustained.cpuMsPerRequest!, 2)} (${f(project.sustained.systemCpuMsPerRequest!, 2)})`, `${f(baselineAck.sustained.cpuMsPerRequest!, 2)} (${f(baselineAck.sustained.systemCpuMsPerRequest!, 2)})`, '', ''], widths));
     console.log(row([`open loop ${openRate}/s: achieved (updates/s)`, f(project.open.perSecond, 0), f(baselineAck.open.perSecond, 0), '', ''], widths));
     console.log(row([`  latency p50 (ms)`, f(project.open.p50), f(baselineAck.open.p50), f(project.open.p50 / baselineAck.open.p50, 2), ''], widths));
     console.log(row([`  latency p99 (ms)`, f(project.open.p99), f(baselineAck.open.p99), f(figures.ack.ratios.openP99, 2), '≤ 20'], widths));
     console.log(row([`  errors (closed / open)`, `${project.sustained.errors}/${project.open.errors}`, `${baselineAck.sustained.errors}/${baselineAck.open.errors}`, '', ''], widths));
     console.log(`inbound rows stored by the platform: ${stored}`);
     console.log();
-    console.log(`Per-turn overhead, webhook → sendMessage (${conversations} conversations × ${messagesPerConversation}, instant model, ${concurrency} converse workers)`);
+    console.log(`Per-turn overhead, webhook → sendMessage (${conversations} conversations, instant model, ${concurrency} converse workers)`);
     console.log(row(['', 'platform', 'floor', 'ratio', 'target'], widths));
-    console.log(row(['p50 (ms)', f(overhead.p50), f(floor.p50, 2), f(figures.turn.ratios.p50, 1), '≤ 20'], widths));
-    console.log(row(['p99 (ms)', f(overhead.p99), f(floor.p99, 2), f(figures.turn.ratios.p99, 1), '≤ 80'], widths));
-    console.log(row(['max (ms)', f(overhead.max), '', '', ''], widths));
-    console.log(row(['turns/s', f(overhead.turnsPerSecond, 0), '', '', '≥ 300'], widths));
-    console.log(row(['webhook errors', String(overhead.errors), '', '', ''], widths));
+    console.log(row([`paced at ${turnRate}/s offered: p50 (ms)`, f(paced.p50), f(floor.p50, 2), f(figures.turn.ratios.p50, 1), '≤ 20'], widths));
+    console.log(row([`  p99 (ms)`, f(paced.p99), f(floor.p99, 2), f(figures.turn.ratios.p99, 1), '≤ 80'], widths));
+    console.log(row([`  achieved (turns/s)`, f(paced.turnsPerSecond, 0), '', '', ''], widths));
+    console.log(row([`capacity, closed loop × ${messagesPerConversation} (turns/s)`, f(capacity.turnsPerSecond, 0), '', '', '≥ 300'], widths));
+    console.log(row([`  latency p50 / p99 (ms, mostly queueing)`, `${f(capacity.p50, 0)}/${f(capacity.p99, 0)}`, '', '', ''], widths));
+    console.log(row([`  platform CPU per turn (ms, of which kernel)`, `${f(capacity.cpuMsPerTurn!, 1)} (${f(capacity.systemCpuMsPerTurn!, 1)})`, '', '', ''], widths));
+    console.log(row(['webhook errors (capacity / paced)', `${capacity.errors}/${paced.errors}`, '', '', ''], widths));
     console.log(`one conversation alone (20 messages): p50 ${f(alone.p50)} ms, p99 ${f(alone.p99)} ms, ${f(alone.turnsPerSecond, 0)} turns/s`);
+    if (replay) {
+      console.log();
+      console.log(
+        `Replay: ${replay.messages} messages, ${replay.deliveries - replay.messages} delivered twice: ` +
+          `acknowledged in ${f(replay.acknowledgedSeconds)} s, all answered in ${f(replay.answeredSeconds)} s (${f(replay.turnsPerSecond, 0)} turns/s); ` +
+          `exactly one reply each: ${replay.exactlyOnce ? 'yes' : `NO (${replay.chatsWithoutReply} without, ${replay.chatsWithSeveralReplies} with several)`}`,
+      );
+    }
     console.log();
-    console.log(`Peak RSS: ${f(figures.rssMb.peak, 0)} MB (ack phase ${f(ackRss, 0)}, turn phase ${f(turnRss, 0)}; target ≤ 400)`);
+    console.log(`Peak RSS of the platform's process: ${f(figures.rssMb.peak, 0)} MB (ack phase ${f(ackRss, 0)}, turn phase ${f(turnRss, 0)}; target ≤ 400)`);
+    if (redis) console.log(`Redis keys of this run deleted: ${figures.redisKeysDeleted}`);
     console.log(`saved ${saveResults('converse', figures)}`);
-    console.log(`overhead_p50_ms=${f(overhead.p50)} overhead_p99_ms=${f(overhead.p99)} turns_per_s=${f(overhead.turnsPerSecond, 0)} ack_p99_ms=${f(project.open.p99)}`);
+    console.log(`overhead_p50_ms=${f(paced.p50)} overhead_p99_ms=${f(paced.p99)} turns_per_s=${f(capacity.turnsPerSecond, 0)} ack_p99_ms=${f(project.open.p99)}`);
   } finally {
-    clearInterval(sampler);
-    await platform?.stop();
-    await bare.app.close();
+    if (platform) await stopPlatform().catch(() => platform?.close());
     await telegram.close();
     await ollama.close();
   }

@@ -45,7 +45,9 @@ import { createLlm } from './llm/llm-provider.js';
 import { DeliveryService } from './conversation/delivery.service.js';
 import { DeliveryRepository } from './db/delivery.repository.js';
 import { MediaRepository } from './db/media.repository.js';
-import { LocalDiskStorage } from './media/local-disk.storage.js';
+import { LocalDiskStorage } from './media/adapters/local-disk.storage.js';
+import { S3Storage } from './media/adapters/s3.storage.js';
+import type { MediaStorage } from './media/media.ports.js';
 import { MediaService } from './media/media.service.js';
 import { converseJobId, createConverseProcessor, createTurnQueue } from '../workers/converse.worker.js';
 import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../workers/channel-senders.js';
@@ -244,6 +246,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   });
   const deliveries = new DeliveryService({ store: new DeliveryRepository(database.pool), bots });
   let stopReconciler: (() => Promise<void>) | undefined;
+  let closeMedia: (() => void) | undefined;
 
   const app = await buildApp({
     config,
@@ -310,8 +313,20 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
       queues.work('ingest', ingest, { concurrency: config.INGEST_CONCURRENCY, lockDurationMs: 120_000 });
 
       // Files users send live under DATA_DIR/media; documents are read with the knowledge-base loaders.
-      const mediaStorage = new LocalDiskStorage(path.join(config.dataDir, 'media'));
+      const mediaStorage: MediaStorage =
+        config.MEDIA_STORAGE === 's3'
+          ? new S3Storage({
+              bucket: config.S3_BUCKET!,
+              region: config.S3_REGION,
+              forcePathStyle: config.S3_FORCE_PATH_STYLE ?? config.S3_ENDPOINT !== undefined,
+              ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+              ...(config.S3_ACCESS_KEY_ID ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
+              ...(config.S3_SECRET_ACCESS_KEY ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY } : {}),
+              ...(config.S3_PREFIX ? { prefix: config.S3_PREFIX } : {}),
+            })
+          : new LocalDiskStorage(path.join(config.dataDir, 'media'));
       bots.addBotDeletedListener((botId) => mediaStorage.deletePrefix(`${botId}/`));
+      closeMedia = () => mediaStorage.close?.();
       const files = new MediaService({
         records: new MediaRepository(database.pool),
         storage: mediaStorage,
@@ -358,6 +373,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     async close() {
       await app.close();
       await stopReconciler?.();
+      closeMedia?.();
       await mail.stop();
       await billing.stop();
       await queues.close();

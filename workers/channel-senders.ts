@@ -32,7 +32,7 @@ export class TelegramSenderCache {
     // A changed token (reconnected in another process) replaces the sender here too.
     if (cached?.token === token) return cached.sender;
     const api = createTelegramApi(token, { apiRoot: this.options.apiRoot, ...(this.options.throttle ? {} : { throttle: false }) });
-    const sender = new TelegramSender(api);
+    const sender = new TelegramSender(api, { fileApiRoot: this.options.apiRoot });
     this.senders.set(botId, { token, sender });
     return sender;
   }

@@ -11,6 +11,7 @@ import {
   type SendResult,
   type StreamOptions,
 } from '../types.js';
+import { MediaTooLargeError, readLimited } from '../media-download.js';
 import { callTelegram, toChannelError } from './telegram.client.js';
 import { formatForTelegram, inlineKeyboard, splitFormatted, type FormatOptions, type FormattedText } from './telegram.format.js';
 
@@ -31,6 +32,8 @@ export interface TelegramSenderOptions {
    */
   previewTimeoutMs?: number;
   format?: FormatOptions;
+  /** The Bot API server files are downloaded from (TELEGRAM_API_ROOT); downloads are off without it. */
+  fileApiRoot?: string;
 }
 
 // grammY's Node build types signals with the abort-controller polyfill; the native one works at run time.
@@ -66,6 +69,7 @@ export class TelegramSender implements ChannelSender {
   private readonly minPreviewChars: number;
   private readonly previewTimeoutMs: number;
   private readonly format: FormatOptions;
+  private readonly fileApiRoot: string | undefined;
 
   constructor(
     private readonly api: Api,
@@ -73,6 +77,7 @@ export class TelegramSender implements ChannelSender {
   ) {
     this.clock = options.clock ?? (() => performance.now());
     this.drafts = options.drafts ?? true;
+    this.fileApiRoot = options.fileApiRoot?.replace(/\/+$/, '');
     this.editIntervalMs = options.editIntervalMs ?? 1_000;
     this.groupEditIntervalMs = options.groupEditIntervalMs ?? 3_000;
     this.minPreviewChars = options.minPreviewChars ?? 16;
@@ -154,6 +159,22 @@ export class TelegramSender implements ChannelSender {
   }
 
   /** Stops the button's spinner, optionally with a short notice at the top of the chat. */
+  /** Downloads a file a user sent (getFile, then the file URL), refusing anything over `maxBytes`. */
+  async downloadMedia(fileId: string, options: { maxBytes: number }): Promise<{ bytes: Buffer; mimeType: string }> {
+    if (!this.fileApiRoot) throw new ChannelRequestError('telegram', undefined, 'file downloads are not configured', false);
+    const file = await callTelegram(() => this.api.getFile(fileId));
+    if (file.file_size !== undefined && file.file_size > options.maxBytes) throw new MediaTooLargeError('telegram', options.maxBytes, file.file_size);
+    if (!file.file_path) throw new ChannelRequestError('telegram', undefined, 'Telegram gave no path for the file (larger than 20 MB?)', false);
+    let response: Response;
+    try {
+      response = await fetch(`${this.fileApiRoot}/file/bot${this.api.token}/${file.file_path}`, { signal: AbortSignal.timeout(60_000) });
+    } catch (err) {
+      throw new ChannelRequestError('telegram', undefined, err instanceof Error ? err.message : String(err), true);
+    }
+    if (!response.ok) throw new ChannelRequestError('telegram', response.status, `file download answered ${response.status}`, response.status >= 500);
+    return { bytes: await readLimited(response, options.maxBytes, 'telegram'), mimeType: response.headers.get('content-type') ?? 'application/octet-stream' };
+  }
+
   async answerCallback(callbackId: string, text?: string): Promise<void> {
     try {
       await this.api.answerCallbackQuery(callbackId, text ? { text } : {});

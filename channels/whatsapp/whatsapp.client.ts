@@ -7,7 +7,8 @@ import { WhatsAppAPI } from 'whatsapp-api-js';
 import type { ClientMessage } from 'whatsapp-api-js/types';
 import { z } from 'zod';
 import { ChannelAuthError, ChannelRequestError } from '../types.js';
-import { errorFromGraph, graphErrorEnvelopeSchema, isRateLimited, MediaTooLargeError, PAIR_RATE_LIMIT_CODE } from './whatsapp.errors.js';
+import { MediaTooLargeError, readLimited } from '../media-download.js';
+import { errorFromGraph, graphErrorEnvelopeSchema, isRateLimited, PAIR_RATE_LIMIT_CODE } from './whatsapp.errors.js';
 import { WhatsAppPacer } from './whatsapp.pacing.js';
 
 /** The Graph API version we speak; pinned so Meta's changes reach us only when we move it. */
@@ -152,33 +153,6 @@ function unexpected(what: string): ChannelRequestError {
 }
 
 /** Reads at most `limit` bytes of a body; past it, cancels the transfer and throws MediaTooLargeError. */
-async function readLimited(response: Response, limit: number): Promise<Buffer> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new MediaTooLargeError(limit, declared);
-  }
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => undefined);
-        throw new MediaTooLargeError(limit);
-      }
-      chunks.push(Buffer.from(value));
-    }
-  } catch (err) {
-    if (err instanceof MediaTooLargeError) throw err;
-    throw networkError(err);
-  }
-  return Buffer.concat(chunks, total);
-}
 
 /** Cloud API calls for one access token, paced per phone number and recipient. */
 export class WhatsAppClient {
@@ -272,10 +246,10 @@ export class WhatsAppClient {
     const info = mediaInfoSchema.safeParse(await readGraph(await reach(() => this.api.retrieveMedia(mediaId, options.phoneNumberId))));
     if (!info.success) throw unexpected('a media lookup');
     const { url, mime_type: mimeType, sha256, file_size: size } = info.data;
-    if (size !== undefined && size > limit) throw new MediaTooLargeError(limit, size);
+    if (size !== undefined && size > limit) throw new MediaTooLargeError('whatsapp', limit, size);
     const response = await reach(() => this.api.fetchMedia(url));
     if (!response.ok) await readGraph(response);
-    const bytes = await readLimited(response, limit);
+    const bytes = await readLimited(response, limit, 'whatsapp');
     return { bytes, mimeType, ...(sha256 ? { sha256 } : {}) };
   }
 }

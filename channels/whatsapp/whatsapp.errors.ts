@@ -3,7 +3,6 @@
  * branch on `code` (and `error_data.details`), never on the message text, so that is all we read.
  */
 import { z } from 'zod';
-import { AppError } from '../../src/errors.js';
 import { ChannelAuthError, ChannelRequestError } from '../types.js';
 
 /** 24 hours have passed since the user last wrote: only a template may be sent now. */
@@ -66,19 +65,7 @@ export class WindowClosedError extends WhatsAppRequestError {
   }
 }
 
-/** A media file is larger than we accept; nothing past the limit was read. */
-export class MediaTooLargeError extends AppError {
-  constructor(
-    readonly limitBytes: number,
-    readonly sizeBytes?: number,
-  ) {
-    super('MEDIA_TOO_LARGE', 413, `The WhatsApp media file is larger than ${limitBytes} bytes`, {
-      limitBytes,
-      ...(sizeBytes !== undefined ? { sizeBytes } : {}),
-    });
-    this.name = 'MediaTooLargeError';
-  }
-}
+export { MediaTooLargeError } from '../media-download.js';
 
 // "(#131047) Re-engagement message" → "Re-engagement message".
 function titleOf(graph: GraphError): string {

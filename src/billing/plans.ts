@@ -52,16 +52,13 @@ export const planListSchema = z
     });
   });
 
-const MB = 1024 * 1024;
-
 /**
- * Plans used when none are configured. Free works without Stripe; the paid plans carry no price
- * id because each self-hoster creates their own Prices, so they are not on sale until configured.
+ * The plan list when none is configured: one free plan without limits, because whoever runs the
+ * platform for their own coaching should not be held back by it. Operators who charge creators set
+ * PLANS_JSON (README, "Billing", has an example with Free / Pro / Business tiers).
  */
 export const defaultPlans: readonly Plan[] = Object.freeze([
-  { id: 'free', name: 'Free', limits: { bots: 1, documents: 20, storageBytes: 50 * MB, repliesPerMonth: 500, contacts: 100 } },
-  { id: 'pro', name: 'Pro', limits: { bots: 5, documents: 500, storageBytes: 2048 * MB, repliesPerMonth: 10_000, contacts: 5_000 } },
-  { id: 'business', name: 'Business', limits: { bots: null, documents: null, storageBytes: 20_480 * MB, repliesPerMonth: 100_000, contacts: null } },
+  { id: 'free', name: 'Free', limits: { bots: null, documents: null, storageBytes: null, repliesPerMonth: null, contacts: null } },
 ]);
 
 /** The plan configuration could not be read; the message names every problem. */

@@ -25,10 +25,10 @@ export interface InboundRepositoryOptions {
 
 // Upserts every message's contact and conversation and inserts the messages, in one statement
 // (so in one implicit transaction: all of it is committed or none). Contacts and conversations are
-// locked in key order, so two batches touching the same rows cannot deadlock on them. The final
-// SELECT reports per input row the id inserted, or the id already stored (a redelivery); it reads
-// the snapshot taken before the statement, so a row committed concurrently by another writer shows
-// as neither and is looked up afterwards.
+// locked in key order, so two batches touching the same rows cannot deadlock on them. It answers
+// one row per message inserted and one per message stored before (a redelivery), keyed by bot,
+// channel and external id. Both read the snapshot taken before the statement, so a message committed
+// concurrently by another writer shows as neither and is looked up afterwards.
 const RECEIVE_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
@@ -36,18 +36,14 @@ WITH input AS (
     WITH ORDINALITY AS i(bot_id, channel, contact_external_id, display_name, username, language_code, sent_at,
                          external_chat_id, external_id, kind, text, payload, ord)
 ),
-contact_input AS (
-  SELECT bot_id, channel, contact_external_id,
-         (array_agg(display_name ORDER BY ord DESC) FILTER (WHERE display_name IS NOT NULL))[1] AS display_name,
-         (array_agg(username ORDER BY ord DESC) FILTER (WHERE username IS NOT NULL))[1] AS username,
-         (array_agg(language_code ORDER BY ord DESC) FILTER (WHERE language_code IS NOT NULL))[1] AS language_code,
-         max(sent_at) AS last_inbound_at
-    FROM input GROUP BY bot_id, channel, contact_external_id
-),
 contacts_upserted AS (
   INSERT INTO public.contacts (bot_id, channel, external_id, display_name, username, language_code, last_inbound_at)
-  SELECT bot_id, channel, contact_external_id, display_name, username, language_code, last_inbound_at
-    FROM contact_input ORDER BY bot_id, channel, contact_external_id
+  SELECT bot_id, channel, contact_external_id,
+         (array_agg(display_name ORDER BY ord DESC) FILTER (WHERE display_name IS NOT NULL))[1],
+         (array_agg(username ORDER BY ord DESC) FILTER (WHERE username IS NOT NULL))[1],
+         (array_agg(language_code ORDER BY ord DESC) FILTER (WHERE language_code IS NOT NULL))[1],
+         max(sent_at)
+    FROM input GROUP BY bot_id, channel, contact_external_id ORDER BY bot_id, channel, contact_external_id
   ON CONFLICT (bot_id, channel, external_id) DO UPDATE SET
     display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
     username = COALESCE(EXCLUDED.username, contacts.username),
@@ -56,35 +52,40 @@ contacts_upserted AS (
     updated_at = now()
   RETURNING id, bot_id, channel, external_id
 ),
-conversation_input AS (
-  -- A new conversation belongs to the contact of its first message.
-  SELECT DISTINCT ON (i.bot_id, i.channel, i.external_chat_id) i.bot_id, i.channel, i.external_chat_id, c.id AS contact_id
+-- Ids by key as jsonb objects: the planner cannot estimate how many rows an upsert returns and
+-- would join them row by row against every message (quadratic in the batch size).
+contact_ids AS (
+  SELECT jsonb_object_agg(bot_id || ' ' || channel || ' ' || external_id, id) AS ids FROM contacts_upserted
+),
+messages AS (
+  SELECT i.*, ((SELECT ids FROM contact_ids) ->> (i.bot_id || ' ' || i.channel || ' ' || i.contact_external_id))::uuid AS contact_id
     FROM input i
-    JOIN contacts_upserted c ON c.bot_id = i.bot_id AND c.channel = i.channel AND c.external_id = i.contact_external_id
-   ORDER BY i.bot_id, i.channel, i.external_chat_id, i.ord
 ),
 conversations_upserted AS (
+  -- A new conversation belongs to the contact of its first message.
   INSERT INTO public.conversations (bot_id, contact_id, channel, external_chat_id)
-  SELECT bot_id, contact_id, channel, external_chat_id FROM conversation_input ORDER BY bot_id, channel, external_chat_id
+  SELECT DISTINCT ON (bot_id, channel, external_chat_id) bot_id, contact_id, channel, external_chat_id
+    FROM messages ORDER BY bot_id, channel, external_chat_id, ord
   ON CONFLICT (bot_id, channel, external_chat_id) DO UPDATE SET updated_at = now()
   RETURNING id, bot_id, channel, external_chat_id
 ),
+conversation_ids AS (
+  SELECT jsonb_object_agg(bot_id || ' ' || channel || ' ' || external_chat_id, id) AS ids FROM conversations_upserted
+),
 inserted AS (
   INSERT INTO public.inbound_messages (bot_id, channel, external_id, conversation_id, contact_id, kind, text, payload)
-  SELECT i.bot_id, i.channel, i.external_id, cv.id, ct.id, i.kind, i.text, i.payload::jsonb
-    FROM input i
-    JOIN contacts_upserted ct ON ct.bot_id = i.bot_id AND ct.channel = i.channel AND ct.external_id = i.contact_external_id
-    JOIN conversations_upserted cv ON cv.bot_id = i.bot_id AND cv.channel = i.channel AND cv.external_chat_id = i.external_chat_id
-   ORDER BY i.ord
+  SELECT m.bot_id, m.channel, m.external_id,
+         ((SELECT ids FROM conversation_ids) ->> (m.bot_id || ' ' || m.channel || ' ' || m.external_chat_id))::uuid,
+         m.contact_id, m.kind, m.text, m.payload::jsonb
+    FROM messages m
+   ORDER BY m.ord
   ON CONFLICT (bot_id, channel, external_id) DO NOTHING
-  RETURNING id, bot_id, channel, external_id
+  RETURNING id, bot_id, channel, external_id, conversation_id
 )
-SELECT i.ord, cv.id AS conversation_id, ins.id AS inserted_id, old.id AS existing_id
-  FROM input i
-  JOIN conversations_upserted cv ON cv.bot_id = i.bot_id AND cv.channel = i.channel AND cv.external_chat_id = i.external_chat_id
-  LEFT JOIN inserted ins ON ins.bot_id = i.bot_id AND ins.channel = i.channel AND ins.external_id = i.external_id
-  LEFT JOIN public.inbound_messages old ON old.bot_id = i.bot_id AND old.channel = i.channel AND old.external_id = i.external_id
- ORDER BY i.ord`;
+SELECT true AS created, id, bot_id, channel, external_id, conversation_id FROM inserted
+UNION ALL
+SELECT false, old.id, old.bot_id, old.channel, old.external_id, old.conversation_id
+  FROM input i JOIN public.inbound_messages old ON old.bot_id = i.bot_id AND old.channel = i.channel AND old.external_id = i.external_id`;
 
 /** SQLSTATE classes caused by one row's data (22 data exception, 23 constraint violation). */
 function isRowError(err: unknown): boolean {
@@ -213,24 +214,24 @@ export class InboundRepository implements InboundStore {
       ];
       values.forEach((v, i) => columns[i]!.push(v));
     }
-    const { rows } = await this.pool.query<{ ord: number; conversation_id: string; inserted_id: string | null; existing_id: string | null }>(
+    const { rows } = await this.pool.query<{ created: boolean; id: string; bot_id: string; channel: string; external_id: string; conversation_id: string }>(
       RECEIVE_SQL,
       columns,
     );
-    const results: ReceivedInbound[] = rows.map((r) => ({
-      inboundId: (r.inserted_id ?? r.existing_id) as string,
-      conversationId: r.conversation_id,
-      created: r.inserted_id !== null,
-    }));
-    // Stored by a concurrent writer after this statement's snapshot was taken: read it now.
-    for (let i = 0; i < results.length; i++) {
-      if (results[i]!.inboundId) continue;
-      const { botId, message } = items[i]!;
-      const existing = await this.pool.query<{ id: string }>(
-        `SELECT id FROM public.inbound_messages WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
-        [botId, message.channel, message.externalId],
-      );
-      results[i] = { ...results[i]!, inboundId: existing.rows[0]!.id };
+    const stored = new Map(rows.map((r) => [`${r.bot_id}\u0000${r.channel}\u0000${r.external_id}`, r]));
+    const results: ReceivedInbound[] = [];
+    for (const { botId, message } of items) {
+      let row = stored.get(keyOf(botId, message));
+      if (!row) {
+        // Stored by a concurrent writer after this statement's snapshot was taken: read it now.
+        const existing = await this.pool.query<{ id: string; conversation_id: string }>(
+          `SELECT id, conversation_id FROM public.inbound_messages WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
+          [botId, message.channel, message.externalId],
+        );
+        const found = existing.rows[0]!;
+        row = { created: false, id: found.id, bot_id: botId, channel: message.channel, external_id: message.externalId, conversation_id: found.conversation_id };
+      }
+      results.push({ inboundId: row.id, conversationId: row.conversation_id, created: row.created });
     }
     return results;
   }

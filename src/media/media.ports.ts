@@ -6,6 +6,8 @@ export interface MediaStorage {
   get(key: string): Promise<Buffer | null>;
   /** Deletes every object whose key starts with `prefix` (a bot's or a conversation's files). */
   deletePrefix(prefix: string): Promise<void>;
+  /** Releases connections, where the storage holds any. */
+  close?(): void;
 }
 
 export interface StoredMedia {

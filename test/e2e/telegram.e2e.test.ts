@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
+import { fixture } from '../support/fixtures.js';
 import { startFakeTelegram, telegramErrors, type FakeTelegram } from '../support/fake-telegram.js';
 import { chatMemberUpdate, telegramUpdate, textUpdate } from '../support/telegram-updates.js';
 import { connectedBot, freePort, GUIDE_TITLE, ledger, turnsOf, type ConnectedBot } from '../support/telegram-e2e.js';
@@ -193,6 +196,24 @@ describe('the webhook', () => {
     expect((await deliver(main, telegramUpdate('voice', { updateId: updateId(), chatId }))).status).toBe(200);
     await waitFor(() => botTexts(chatId).length === 1, { what: 'the reply to a voice note' });
     expect(botTexts(chatId)[0]).toMatch(/only read text messages/);
+  });
+});
+
+describe('documents', () => {
+  it('reads a PDF the user sends and answers about it, the file kept under DATA_DIR/media', async () => {
+    const chatId = 5104;
+    const bytes = fixture('docs/pdfjs__tracemonkey.pdf');
+    const fileId = telegram.addFile(bytes, { name: 'tracemonkey.pdf' });
+    const update = telegramUpdate('document', { updateId: updateId(), chatId }) as unknown as { message: Record<string, unknown> };
+    update.message.document = { file_id: fileId, file_unique_id: 'tm1', file_name: 'tracemonkey.pdf', mime_type: 'application/pdf', file_size: bytes.length };
+    update.message.caption = 'What is this paper about?';
+    const before = ollama.chatRequests.length;
+    expect((await deliver(main, update)).status).toBe(200);
+    await waitFor(() => botTexts(chatId).length === 1, { what: 'the answer about the document' });
+    expect(JSON.stringify(ollama.chatRequests.slice(before))).toContain('Trace-based Just-in-Time Type Specialization');
+    const { rows } = await platform.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
+    expect(Number(rows[0].size_bytes)).toBe(bytes.length);
+    expect(existsSync(path.join(platform.config.dataDir, 'media', rows[0].storage_key))).toBe(true);
   });
 });
 

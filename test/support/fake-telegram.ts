@@ -237,6 +237,7 @@ export class FakeTelegram {
   private readonly failures = new Map<string, FailureRule[]>();
   private readonly events = new EventEmitter();
   private nextBotId = 7_000_000_001;
+  private readonly files = new Map<string, { bytes: Buffer; path: string; reportedSize?: number }>();
 
   constructor(
     private readonly server: Server,
@@ -343,9 +344,29 @@ export class FakeTelegram {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /**
+   * Makes a file downloadable as if a user had sent it: `getFile` describes it (with a size that may
+   * lie) and `GET /file/bot<token>/<file_path>` serves it. Returns its file_id.
+   */
+  addFile(bytes: Buffer, options: { name?: string; reportedSize?: number } = {}): string {
+    const id = `BQACAgIAAxkBAAI${this.files.size + 1}${Math.random().toString(36).slice(2, 10)}`;
+    this.files.set(id, { bytes, path: `documents/file_${this.files.size}_${options.name ?? 'file'}`, ...(options.reportedSize !== undefined ? { reportedSize: options.reportedSize } : {}) });
+    return id;
+  }
+
   /** @internal Answers one HTTP request. */
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake');
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (download && request.method === 'GET') {
+      const file = this.bots.has(decodeURIComponent(download[1]!)) ? [...this.files.values()].find((f) => f.path === decodeURIComponent(download[2]!)) : undefined;
+      if (!file) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error_code: 404, description: 'Not Found' }));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.bytes.length) }).end(file.bytes);
+      return;
+    }
     const send = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
@@ -421,6 +442,12 @@ export class FakeTelegram {
   }
 
   private readonly handlers: Record<string, (bot: FakeBot, params: Record<string, unknown>) => { result: unknown; description?: string }> = {
+    getfile: (_bot, params) => {
+      const fileId = String(params.file_id ?? '');
+      const file = this.files.get(fileId);
+      if (!file) throw badRequest('invalid file_id');
+      return { result: { file_id: fileId, file_unique_id: `u${fileId.slice(-8)}`, file_size: file.reportedSize ?? file.bytes.length, file_path: file.path } };
+    },
     getme: (bot) => ({
       result: {
         id: bot.id,

@@ -7,13 +7,13 @@ const custom = [
 ];
 
 describe('plans', () => {
-  it('uses the built-in plans when PLANS_JSON is unset or blank, and Free needs no Stripe', () => {
+  it('uses one free plan without limits when PLANS_JSON is unset or blank, needing no Stripe', () => {
     for (const input of [undefined, '', '   ']) {
       const plans = parsePlans(input);
       expect(plans.map((p) => p.id)).toEqual(defaultPlans.map((p) => p.id));
       expect(freePlan(plans).name).toBe('Free');
       expect(freePlan(plans).stripePriceId).toBeUndefined();
-      expect(freePlan(plans).limits.bots).toBe(1);
+      expect(Object.values(freePlan(plans).limits).every((limit) => limit === null)).toBe(true);
     }
     // Self-hosters add their own Stripe prices; until then nothing is on sale.
     expect(purchasablePlans(parsePlans(undefined))).toEqual([]);
@@ -22,7 +22,7 @@ describe('plans', () => {
   it('returns copies, so changing one list never changes the defaults', () => {
     const plans = parsePlans(undefined);
     plans[0]!.limits.bots = 99;
-    expect(defaultPlans[0]!.limits.bots).toBe(1);
+    expect(defaultPlans[0]!.limits.bots).toBeNull();
   });
 
   it('reads a configured plan list, with null meaning unlimited', () => {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { MediaStorage } from './media.ports.js';
+import type { MediaStorage } from '../media.ports.js';
 
 /** Media files on local disk under one root (DATA_DIR/media by default). */
 export class LocalDiskStorage implements MediaStorage {

@@ -1,0 +1,123 @@
+/**
+ * The process under test for bench/converse.bench.ts: the real platform (listening on 127.0.0.1)
+ * and, for the baseline, a bare Fastify app with the same route doing no work. The benchmark drives
+ * it over IPC (`process.send`) so the load generator and the fake Telegram and Ollama servers run in
+ * another process, as Telegram and Ollama do in production, and what this process uses (CPU, RSS)
+ * is the platform's alone. `--one-process` in the benchmark runs the same commands in its own process.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { uploadDocument, waitUntilReady } from '../scripts/eval-retrieval.js';
+import { createBot, signUpCreator } from '../test/support/creator-session.js';
+import { GUIDE_TITLE, guideMarkdown } from '../test/support/telegram-e2e.js';
+import { startTestPlatform, type TestPlatform } from '../test/support/test-platform.js';
+
+export type PlatformCommand =
+  | { cmd: 'start'; env: Record<string, string>; workers: boolean; port: number }
+  | { cmd: 'connect'; token: string; settings: Record<string, unknown>; ingest: boolean }
+  | { cmd: 'bare' }
+  | { cmd: 'sql'; text: string }
+  | { cmd: 'profile'; start: true }
+  | { cmd: 'profile'; stop: string }
+  | { cmd: 'stop' };
+
+/** Deletes every Redis key under `prefix` (the server is shared: nothing else). */
+async function deleteKeys(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Runs the commands of one platform's life: start, connect a bot, query, stop. */
+export function platformCommands() {
+  let platform: TestPlatform | undefined;
+  let bare: FastifyInstance | undefined;
+  let profiler: Session | undefined;
+
+  return async function run(command: PlatformCommand): Promise<unknown> {
+    switch (command.cmd) {
+      case 'start': {
+        platform = await startTestPlatform(command.env, { workers: command.workers });
+        await platform.app.listen({ host: '127.0.0.1', port: command.port });
+        return { queuePrefix: platform.config.QUEUE_PREFIX };
+      }
+      case 'connect': {
+        const app = platform!.app;
+        const session = await signUpCreator(app);
+        const bot = await createBot(app, session.auth, { name: 'Maya', language: 'en', settings: command.settings });
+        if (command.ingest) {
+          await uploadDocument(app, session.auth, bot.id, { title: GUIDE_TITLE, filename: 'coaching-guide.md', bytes: guideMarkdown(), mediaType: 'text/markdown' });
+          await waitUntilReady(app, session.auth, bot.id, 1);
+        }
+        const response = await app.inject({ method: 'PUT', url: `/v1/bots/${bot.id}/channels/telegram`, headers: session.auth, payload: { token: command.token } });
+        if (response.statusCode !== 200) throw new Error(`connecting Telegram failed: ${response.statusCode} ${response.body}`);
+        return { botId: bot.id };
+      }
+      case 'bare': {
+        bare = Fastify({ logger: false });
+        bare.post('/webhooks/telegram/:botId', async () => ({ ok: true }));
+        await bare.listen({ host: '127.0.0.1', port: 0 });
+        return { origin: `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}` };
+      }
+      case 'sql': {
+        const { rows } = await platform!.database.pool.query(command.text);
+        return rows;
+      }
+      case 'profile': {
+        // A CPU profile of this process between the two commands (BENCH_PROFILE_DIR in the benchmark).
+        if ('start' in command) {
+          profiler = new Session();
+          profiler.connect();
+          await profiler.post('Profiler.enable');
+          await profiler.post('Profiler.start');
+          return {};
+        }
+        const { profile } = await profiler!.post('Profiler.stop');
+        profiler!.disconnect();
+        profiler = undefined;
+        writeFileSync(command.stop, JSON.stringify(profile));
+        return { file: command.stop };
+      }
+      case 'stop': {
+        let redisKeysDeleted = 0;
+        if (platform) {
+          const { REDIS_URL, QUEUE_PREFIX } = platform.config;
+          await platform.stop();
+          // Queues and rate-limit counters of this run live under its unique prefix.
+          if (REDIS_URL) redisKeysDeleted = await deleteKeys(REDIS_URL, QUEUE_PREFIX);
+        }
+        await bare?.close();
+        platform = undefined;
+        bare = undefined;
+        return { redisKeysDeleted };
+      }
+    }
+  };
+}
+
+// As a child process: one command per message, answered with `{ id, result }` or `{ id, error }`.
+if (process.argv.includes('--platform-child') && process.send) {
+  const run = platformCommands();
+  process.on('message', (message: { id: number; command: PlatformCommand }) => {
+    run(message.command).then(
+      (result) => process.send!({ id: message.id, result }),
+      (err: unknown) => process.send!({ id: message.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    );
+  });
+  // A normal exit, so flags such as --cpu-prof write their output.
+  process.on('SIGTERM', () => process.exit(0));
+  process.send({ ready: true });
+}

@@ -1,0 +1,51 @@
+/** Reading files users sent from a channel's servers, never past a size limit. */
+import { AppError } from '../src/errors.js';
+import { ChannelRequestError, type ChannelName } from './types.js';
+
+/** A file is larger than we accept; nothing past the limit was read. */
+export class MediaTooLargeError extends AppError {
+  constructor(
+    readonly channel: ChannelName,
+    readonly limitBytes: number,
+    readonly sizeBytes?: number,
+  ) {
+    super('MEDIA_TOO_LARGE', 413, `The ${channel} media file is larger than ${limitBytes} bytes`, {
+      limitBytes,
+      ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+    });
+    this.name = 'MediaTooLargeError';
+  }
+}
+
+/**
+ * Reads a download's body, refusing (and aborting) anything over `limit` bytes — by its declared
+ * length when there is one, otherwise as soon as the bytes read pass it.
+ */
+export async function readLimited(response: Response, limit: number, channel: ChannelName): Promise<Buffer> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new MediaTooLargeError(channel, limit, declared);
+  }
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw new MediaTooLargeError(channel, limit);
+      }
+      chunks.push(Buffer.from(value));
+    }
+  } catch (err) {
+    if (err instanceof MediaTooLargeError) throw err;
+    const message = err instanceof Error ? (err.name === 'TimeoutError' ? 'request timed out' : err.message) : String(err);
+    throw new ChannelRequestError(channel, undefined, message, true);
+  }
+  return Buffer.concat(chunks, total);
+}
