@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startChildWorker, type ChildWorker } from '../support/child-worker.js';
+import { startChildWorker, workerEnvFor, type ChildWorker } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -97,22 +97,11 @@ describe('a worker killed mid-turn', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {
       const platform = await apiPlatform();
-      const env = {
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATA_DIR: dataDir,
-        DATABASE_URL: platform.testDatabase.url,
-        REDIS_URL: testRedisUrl,
-        QUEUE_PREFIX: platform.config.QUEUE_PREFIX,
-        ENCRYPTION_KEY: platform.config.ENCRYPTION_KEY,
-        JWT_SECRET: platform.config.JWT_SECRET,
+      const env = workerEnvFor(platform, dataDir, {
         TELEGRAM_API_ROOT: telegram.apiRoot,
         TELEGRAM_THROTTLE: 'false',
         OLLAMA_HOST: gate.url,
-        CONVERSE_LOCK_DURATION_MS: '1500',
-        CONVERSE_STALLED_INTERVAL_MS: '300',
-        RECONCILE_INTERVAL_MS: '60000',
-      };
+      });
       const first = await startChildWorker(env);
       children.push(first);
       // The first worker ingests the guide too: this platform runs no workers of its own.

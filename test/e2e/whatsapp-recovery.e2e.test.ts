@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startChildWorker, type ChildWorker } from '../support/child-worker.js';
+import { startChildWorker, workerEnvFor, type ChildWorker } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -69,22 +69,11 @@ describe('a WhatsApp turn whose worker is killed', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {
       const { platform, baseUrl } = await apiPlatform();
-      const env = {
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATA_DIR: dataDir,
-        DATABASE_URL: platform.testDatabase.url,
-        REDIS_URL: testRedisUrl,
-        QUEUE_PREFIX: platform.config.QUEUE_PREFIX,
-        ENCRYPTION_KEY: platform.config.ENCRYPTION_KEY,
-        JWT_SECRET: platform.config.JWT_SECRET,
+      const env = workerEnvFor(platform, dataDir, {
         WHATSAPP_GRAPH_URL: graph.url,
         WHATSAPP_RECIPIENT_GAP_MS: '0',
         OLLAMA_HOST: gate.url,
-        CONVERSE_LOCK_DURATION_MS: '1500',
-        CONVERSE_STALLED_INTERVAL_MS: '300',
-        RECONCILE_INTERVAL_MS: '60000',
-      };
+      });
       const first = await startChildWorker(env);
       children.push(first);
       const bot = await whatsappBot(platform, graph, { settings: { mergeWindowMs: 0 } });

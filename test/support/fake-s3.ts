@@ -3,7 +3,8 @@
  * path-style addressing: PutObject, GetObject, ListObjectsV2 (paged) and DeleteObjects. Requests
  * must carry a SigV4 Authorization header for the configured access key; errors use S3's XML.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { buffer } from 'node:stream/consumers';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeS3 {
@@ -16,14 +17,6 @@ export interface FakeS3 {
   close(): Promise<void>;
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
 
 const escapeXml = (value: string) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -51,7 +44,7 @@ export async function startFakeS3(options: { bucket?: string; pageSize?: number 
       const [, name, ...rest] = url.pathname.split('/');
       if (name !== bucket) return error(response, 404, 'NoSuchBucket', `No bucket ${name}`);
       const key = decodeURIComponent(rest.join('/'));
-      const body = await readBody(request);
+      const body = await buffer(request);
 
       if (request.method === 'PUT' && key) {
         objects.set(key, body);

@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,14 +47,6 @@ export interface FakeSendGridOptions {
 
 const HELP = 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html';
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
 /** The validation SendGrid applies before accepting a message (the parts our mailer can get wrong). */
 function validate(body: Record<string, unknown>): SendGridError[] {
@@ -99,7 +92,7 @@ export async function startFakeSendGrid(options: FakeSendGridOptions = {}): Prom
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
-    const raw = await readBody(request);
+    const raw = await text(request);
     const path = (request.url ?? '/').split('?')[0]!;
     requests.push({ method: request.method ?? 'GET', path, headers: request.headers, body: raw });
     const auth = request.headers.authorization ?? '';

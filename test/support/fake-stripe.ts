@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -95,14 +96,6 @@ export function parseStripeForm(body: string): Record<string, unknown> {
   return out;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
 class StripeHttpError extends Error {
   constructor(
@@ -298,7 +291,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
-    const rawBody = await readBody(request);
+    const rawBody = await text(request);
     const path = (request.url ?? '/').split('?')[0]!;
     const method = request.method ?? 'GET';
     const query = (request.url ?? '').includes('?') ? (request.url ?? '').slice((request.url ?? '').indexOf('?') + 1) : '';

@@ -4,6 +4,7 @@
  * `{ok:false,error_code,description,parameters?}` with the matching HTTP status, as Telegram does.
  * It records every call and keeps what each chat shows, so tests assert what the user would see.
  */
+import { buffer } from 'node:stream/consumers';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -124,16 +125,11 @@ function coerce(value: unknown): unknown {
   return value;
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of request) parts.push(part as Buffer);
-  return Buffer.concat(parts);
-}
 
 async function parseParams(request: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
   const params: Record<string, unknown> = {};
   for (const [key, value] of url.searchParams) params[key] = coerce(value);
-  const body = await readBody(request);
+  const body = await buffer(request);
   if (body.length === 0) return params;
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/json')) {

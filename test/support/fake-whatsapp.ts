@@ -4,6 +4,7 @@
  * and the media download it points at. Bearer tokens are checked; errors use Graph's envelope.
  * It records what each recipient was sent, so tests assert what the user would see.
  */
+import { text as readText } from 'node:stream/consumers';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -118,14 +119,6 @@ export interface FakeWhatsAppOptions {
   now?: () => number;
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -326,7 +319,7 @@ export class FakeWhatsApp {
     const phoneNumberId = messages![1]!;
     let body: unknown;
     try {
-      body = JSON.parse((await readBody(request)).toString('utf8'));
+      body = JSON.parse(await readText(request));
     } catch {
       return fail('send', { code: 100, details: 'The request body is not valid JSON' });
     }
