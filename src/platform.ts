@@ -28,7 +28,7 @@ import { createIngestProcessor } from '../workers/ingest.worker.js';
 import { createJobQueues, queueNames, type JobQueues } from './jobs/queues.js';
 import { connectTelegramBot, disconnectTelegramBot } from '../channels/telegram/telegram.client.js';
 import { generateWebhookSecret } from '../channels/telegram/telegram.webhook.js';
-import { ChannelSetupService, type TelegramCredentials, type WhatsAppCredentials } from './conversation/channel-setup.service.js';
+import { ChannelSetupService, type TelegramCredentials } from './conversation/channel-setup.service.js';
 import { ConversationEngine } from './conversation/engine.js';
 import { InboundService } from './conversation/inbound.service.js';
 import { ReconcileService } from './conversation/reconcile.service.js';
@@ -184,7 +184,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
       throttle: config.TELEGRAM_THROTTLE,
     }),
     whatsapp: new WhatsAppSenderCache({
-      credentials: (botId) => bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp'),
+      credentials: (botId) => channels.whatsappCredentials(botId),
       lastInboundAt: (botId, waId) => contacts.lastInboundAt(botId, 'whatsapp', waId),
       graphUrl: config.WHATSAPP_GRAPH_URL,
       pacer: new WhatsAppPacer({ messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND, recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS }),
@@ -207,6 +207,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     },
     onDisconnectFailed: (err, botId) => logger.warn({ err, botId }, 'telegram: webhook could not be removed; credentials deleted anyway'),
   });
+  bots.addBotDeletedListener(async (botId) => channels.forgetWhatsApp(botId));
   const inbound = new InboundService({
     bots: conversationBots,
     store: inboundRepository,

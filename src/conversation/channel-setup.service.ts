@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '../errors.js';
 import { verifyTokenHash, type BotService } from '../bots/bot.service.js';
+import { PerBotCache } from '../bots/per-bot.cache.js';
 
 /** Talks to Telegram for set-up (channels/telegram/telegram.client.ts behind it). */
 export interface TelegramConnector {
@@ -60,9 +61,19 @@ export interface ChannelSetupDeps {
   onDisconnectFailed?(error: unknown, botId: string): void;
 }
 
+// Webhooks and senders read a number's bot and credentials for every message; changes made in this
+// process are seen at once, another process's within this time.
+const CREDENTIALS_TTL_MS = 5_000;
+
 /** Connecting and disconnecting a creator's bot to messaging channels. */
 export class ChannelSetupService {
-  constructor(private readonly deps: ChannelSetupDeps) {}
+  private readonly whatsappBots: PerBotCache<string>;
+  private readonly whatsappSecrets: PerBotCache<WhatsAppCredentials>;
+
+  constructor(private readonly deps: ChannelSetupDeps) {
+    this.whatsappBots = new PerBotCache((phoneNumberId) => deps.bots.findBotIdByRoute('whatsapp', phoneNumberId), { ttlMs: CREDENTIALS_TTL_MS });
+    this.whatsappSecrets = new PerBotCache((botId) => deps.bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp'), { ttlMs: CREDENTIALS_TTL_MS });
+  }
 
   /** Checks the token, points Telegram's webhook at us and stores the credentials sealed. */
   async connectTelegram(creatorId: string, botId: string, token: string): Promise<{ username: string }> {
@@ -126,7 +137,7 @@ export class ChannelSetupService {
       { phoneNumberId: input.phoneNumberId, wabaId: input.wabaId, displayPhoneNumber: phone.displayPhoneNumber, template: input.template ?? null },
       { routeKey: input.phoneNumberId, verifyTokenHash: verifyTokenHash(input.verifyToken) },
     );
-    this.deps.onChanged?.(bot.id);
+    this.forgetWhatsApp(bot.id, input.phoneNumberId);
     return connection;
   }
 
@@ -136,21 +147,33 @@ export class ChannelSetupService {
     const credentials = await this.deps.bots.getChannelCredentials<WhatsAppCredentials>(bot.id, 'whatsapp');
     if (!credentials) throw new NotFoundError('WhatsApp channel');
     await this.deps.bots.removeChannel(creatorId, bot.id, 'whatsapp');
-    this.deps.onChanged?.(bot.id);
+    this.forgetWhatsApp(bot.id, credentials.phoneNumberId);
     return { phoneNumberId: credentials.phoneNumberId };
   }
 
   /** The bot behind a WhatsApp business number and its sealed credentials; null when none is connected. */
   async whatsappByPhoneNumberId(phoneNumberId: string): Promise<{ botId: string; credentials: WhatsAppCredentials } | null> {
-    const botId = await this.deps.bots.findBotIdByRoute('whatsapp', phoneNumberId);
-    if (!botId) return null;
-    const credentials = await this.deps.bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp');
-    return credentials ? { botId, credentials } : null;
+    // A cached answer is trusted only when the bot's credentials still name this number: a number
+    // moved to another bot in another process is read again rather than dropped.
+    for (const fresh of [false, true]) {
+      const botId = fresh ? await this.whatsappBots.refresh(phoneNumberId) : await this.whatsappBots.get(phoneNumberId);
+      if (!botId) return null;
+      const credentials = fresh ? await this.whatsappSecrets.refresh(botId) : await this.whatsappSecrets.get(botId);
+      if (credentials?.phoneNumberId === phoneNumberId) return { botId, credentials };
+    }
+    return null;
   }
 
   /** The sealed WhatsApp credentials of a bot, for its sender; null when not connected. */
   whatsappCredentials(botId: string): Promise<WhatsAppCredentials | null> {
-    return this.deps.bots.getChannelCredentials<WhatsAppCredentials>(botId, 'whatsapp');
+    return this.whatsappSecrets.get(botId);
+  }
+
+  /** Drops what this process cached about a bot's WhatsApp number after a change. */
+  forgetWhatsApp(botId: string, phoneNumberId?: string): void {
+    this.whatsappSecrets.invalidate(botId);
+    if (phoneNumberId) this.whatsappBots.invalidate(phoneNumberId);
+    this.deps.onChanged?.(botId);
   }
 
   /** Whether a WhatsApp channel was connected with this verify token (Meta's subscription handshake). */
