@@ -1,4 +1,5 @@
 import type { Logger } from '../src/observability/logger.js';
+import { startPeriodic } from './periodic.js';
 
 export interface EmailSchedulerOptions {
   /** Queues the weekly digests now due (idempotent: one per creator and week). */
@@ -17,30 +18,15 @@ export interface EmailSchedulerOptions {
  * job ids make overlapping passes harmless.
  */
 export function startEmailScheduler(options: EmailSchedulerOptions): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const pass = async () => {
-    const requeued = await options.email.requeueStale(new Date(Date.now() - options.staleAfterMs));
-    if (requeued > 0) options.logger.info({ requeued }, 'email: re-enqueued unsettled emails');
-    const digests = (await options.digests?.sendDue()) ?? 0;
-    if (digests > 0) options.logger.info({ digests }, 'email: weekly digests queued');
-  };
-  const tick = () => {
-    if (running || stopped) return;
-    running = pass()
-      .catch((err: unknown) => options.logger.warn({ err }, 'email: scheduler pass failed; trying again next interval'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, options.intervalMs);
-  timer.unref();
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startPeriodic({
+    name: 'email',
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    async pass() {
+      const requeued = await options.email.requeueStale(new Date(Date.now() - options.staleAfterMs));
+      if (requeued > 0) options.logger.info({ requeued }, 'email: re-enqueued unsettled emails');
+      const digests = (await options.digests?.sendDue()) ?? 0;
+      if (digests > 0) options.logger.info({ digests }, 'email: weekly digests queued');
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../src/observability/logger.js';
+import { startPeriodic } from './periodic.js';
 
 export interface ReconcilerOptions {
   service: { run(): Promise<number> };
@@ -11,28 +12,13 @@ export interface ReconcilerOptions {
  * job ids make the passes idempotent, so overlapping runs across processes are harmless.
  */
 export function startReconciler(options: ReconcilerOptions): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const tick = () => {
-    if (running || stopped) return;
-    running = options.service
-      .run()
-      .then((added) => {
-        if (added > 0) options.logger.info({ added }, 'reconciler: re-enqueued unanswered messages');
-      })
-      .catch((err: unknown) => options.logger.warn({ err }, 'reconciler: pass failed; trying again next interval'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, options.intervalMs);
-  timer.unref();
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startPeriodic({
+    name: 'reconciler',
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    async pass() {
+      const added = await options.service.run();
+      if (added > 0) options.logger.info({ added }, 'reconciler: re-enqueued unanswered messages');
     },
-  };
+  });
 }

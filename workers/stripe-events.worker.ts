@@ -2,6 +2,7 @@ import type { StripeEventQueue } from '../src/billing/ports.js';
 import type { StripeEventOutcome } from '../src/billing/stripe-events.service.js';
 import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
 import type { Logger } from '../src/observability/logger.js';
+import { startPeriodic } from './periodic.js';
 
 // Jobs still to run or running; anything else may be replaced.
 const liveStates = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
@@ -62,28 +63,13 @@ export interface StripeEventSweepOptions {
  * or whose notifications are still unsent. Job ids make overlapping passes harmless.
  */
 export function startStripeEventSweep(options: StripeEventSweepOptions): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const tick = () => {
-    if (running || stopped) return;
-    running = options.events
-      .requeueUnsettled(options.graceMs)
-      .then((added) => {
-        if (added > 0) options.logger.info({ added }, 'stripe-events: re-queued stored events');
-      })
-      .catch((err: unknown) => options.logger.warn({ err }, 'stripe-events: sweep failed; trying again next interval'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, options.intervalMs);
-  timer.unref();
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startPeriodic({
+    name: 'stripe-events',
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    async pass() {
+      const added = await options.events.requeueUnsettled(options.graceMs);
+      if (added > 0) options.logger.info({ added }, 'stripe-events: re-queued stored events');
     },
-  };
+  });
 }
