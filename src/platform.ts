@@ -166,7 +166,9 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
 
   // Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel.
   const conversationBots = new ConversationBotRepository(database.pool);
-  const inboundRepository = new InboundRepository(database.pool);
+  // The embedded database has one session behind every connection: no statement can be prepared per connection.
+  const prepared = database.kind === 'postgres';
+  const inboundRepository = new InboundRepository(database.pool, { prepared });
   // Every Telegram webhook and every reply needs the bot's credentials: decrypted once and kept a
   // few seconds, dropped at once when the channel changes in this process (another process's change
   // shows within the TTL; Telegram redelivers what it refused meanwhile).
@@ -216,14 +218,14 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   });
   // One engine, memory and ledger for both ways a turn is answered: the converse worker and web
   // chat (inside the API request).
-  const memory = new ConversationRepository(database.pool);
-  const turnStore = new TurnRepository(database.pool);
+  const memory = new ConversationRepository(database.pool, { prepared });
+  const turnStore = new TurnRepository(database.pool, { prepared });
   const ledger = new OutboundRepository(database.pool);
   const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
   const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, { onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`) });
   // One connection per turn holding its locks: the worker's turns plus up to 16 web turns. The pool
   // connects lazily, so a process only opens what its role uses.
-  const conversationLocks = new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16);
+  const conversationLocks = new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16, { prepared });
   const billing = createBillingPlatform({
     config,
     pool: database.pool,

@@ -48,13 +48,14 @@ const MAX_DRAINED_TURNS = 20;
 
 /**
  * After a job's own turn, answers the conversation's next message at once when its job already had
- * its turn and found the conversation locked by this one. Without this, that message would wait out
- * the busy job's retry delay (250–500 ms) although the conversation is free a few milliseconds later.
- * The message was committed before its job tried the lock, so it is seen here (this runs after the
- * lock was released). Its job, delayed after the busy answer (or still active, about to be), stays
- * as the safety net and finds it answered. A message whose job is still waiting in the queue is left
- * to it: answering it here would let an active conversation jump ahead of others. Failures are left
- * to the message's own job too: they must not spend this job's attempts.
+ * its turn and was sent back to wait because this one held the conversation (a turn longer than the
+ * lock wait). Without this, that message would wait out the busy job's retry delay (250–500 ms)
+ * although the conversation is free now. The message was committed before its job tried the lock,
+ * so it is seen here (this runs after the lock was released). Its job stays as the safety net and
+ * finds it answered. A message whose job is waiting in the queue is left to it (answering it here
+ * would let an active conversation jump ahead of others), and one whose job is active is being
+ * answered by that job. Failures are left to the message's own job too: they must not spend this
+ * job's attempts.
  */
 async function drain(deps: ConverseWorkerDeps, inboundId: string, botId: string, log: Record<string, unknown>): Promise<void> {
   if (!deps.nextDue || !deps.jobState) return;
@@ -64,7 +65,7 @@ async function drain(deps: ConverseWorkerDeps, inboundId: string, botId: string,
       const next = await deps.nextDue(current, botId);
       if (!next || next === current) return;
       const state = await deps.jobState(next);
-      if (state !== 'delayed' && state !== 'active') return;
+      if (state !== 'delayed') return;
       if ((await deps.turns.process(next)) !== 'done') return;
       current = next;
     } catch (err) {

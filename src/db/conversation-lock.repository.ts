@@ -1,6 +1,10 @@
 import pg from 'pg';
 import type { ConversationLease, ConversationLocks } from '../conversation/turn.ports.js';
+import { PreparedStatements } from './prepared-statement.js';
 import { ResilientClient } from './resilient-client.js';
+
+// SQLSTATE of a lock wait that ran out of lock_timeout.
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Per-conversation locks and per-creator slots as PostgreSQL session advisory locks, held on a
@@ -9,32 +13,48 @@ import { ResilientClient } from './resilient-client.js';
  */
 export class ConversationLockRepository implements ConversationLocks {
   private readonly pool: pg.Pool;
+  private readonly statements: PreparedStatements;
 
-  /** `max` bounds the turns this process can run at once (one connection each). */
-  constructor(connectionString: string, max: number) {
-    this.pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, Client: ResilientClient });
+  /**
+   * `max` bounds the turns this process can run at once (one connection each). A conversation
+   * locked by another turn is waited for up to `waitMs` (the lock connections' lock_timeout): the
+   * holder is usually closing its turn (ledger, status) a few milliseconds after the reply went
+   * out, exactly when a quick user's next message arrives. Waiting that long spares the message a
+   * round of busy, delayed and retried; a longer turn still answers busy.
+   */
+  constructor(connectionString: string, max: number, options: { waitMs?: number; prepared?: boolean } = {}) {
+    this.statements = new PreparedStatements(options.prepared ?? false);
+    const waitMs = Math.max(1, Math.round(options.waitMs ?? 50));
+    this.pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, options: `-c lock_timeout=${waitMs}`, Client: ResilientClient });
     this.pool.on('error', () => undefined);
   }
 
   async tryAcquire(conversationId: string, creatorId: string, creatorSlots: number): Promise<ConversationLease | null> {
     const client = await this.pool.connect();
     try {
-      // One round trip: the conversation's lock, then the creator's first free slot. One-key (bigint)
-      // and two-key (int, int) advisory locks live in separate spaces. The slot subquery runs only
-      // when the conversation lock was taken, and stops at the first slot it gets (LIMIT 1).
+      // One round trip: the conversation's lock (waited for up to lock_timeout), then the creator's
+      // first free slot, never waited for. One-key (bigint) and two-key (int, int) advisory locks
+      // live in separate spaces. The slot subquery runs once the conversation lock is held and stops
+      // at the first slot it gets (LIMIT 1).
       const { rows } = await client.query<{ slot: number }>(
-        `SELECT CASE WHEN pg_try_advisory_lock(hashtextextended($1, 0))
-                     THEN COALESCE((SELECT s FROM generate_series(0, $3::int - 1) s WHERE pg_try_advisory_lock(hashtext($2), s) LIMIT 1), -1)
-                     ELSE -2 END AS slot`,
-        [`conversation:${conversationId}`, `creator:${creatorId}`, creatorSlots],
+        this.statements.query(
+          'conversation_lock',
+          `SELECT COALESCE((SELECT s FROM generate_series(0, $3::int - 1) s WHERE pg_try_advisory_lock(hashtext($2), s) LIMIT 1), -1) AS slot
+             FROM (SELECT pg_advisory_lock(hashtextextended($1, 0))) AS conversation`,
+          [`conversation:${conversationId}`, `creator:${creatorId}`, creatorSlots],
+        ),
       );
-      const slot = rows[0]!.slot;
-      if (slot >= 0) return lease(client);
-      // -1: the conversation was locked but the creator has no free slot; let it go again.
-      if (slot === -1) await client.query('SELECT pg_advisory_unlock_all()');
+      if (rows[0]!.slot >= 0) return lease(client);
+      // The conversation is ours but the creator has no free slot: let it go again.
+      await client.query('SELECT pg_advisory_unlock_all()');
       client.release();
       return null;
     } catch (err) {
+      if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
+        // Still answered elsewhere; the wait took no lock, so the connection is clean.
+        client.release();
+        return null;
+      }
       // A connection in an unknown state might still hold locks: destroy it rather than reuse it.
       client.release(err instanceof Error ? err : true);
       throw err;

@@ -4,38 +4,73 @@ import { PerBotCache } from '../bots/per-bot.cache.js';
 import type { ConversationMemoryPort, ConversationSummary, MemoryTurn } from '../conversation/ports.js';
 import type { BotDirectory, ConversationBot } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
+import { PreparedStatements } from './prepared-statement.js';
 
 /**
  * Conversation memory for the engine: recent answered turns (each a user and an assistant
  * message) since the last /reset, and the rolling summary kept on the conversation row.
  */
 export class ConversationRepository implements ConversationMemoryPort {
-  constructor(private readonly pool: pg.Pool) {}
+  // Summaries read along with the recent turns, for the summary() call made alongside (see recentTurns).
+  private readonly summariesInFlight = new Map<string, Promise<ConversationSummary | null>>();
+  private readonly statements: PreparedStatements;
 
+  /** `prepared`: prepare the per-turn statements once per connection (PostgreSQL; not the embedded database). */
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { prepared?: boolean } = {},
+  ) {
+    this.statements = new PreparedStatements(options.prepared ?? false);
+  }
+
+  /**
+   * Reads the turns and the conversation's summary in one round trip: every turn asks for both at
+   * once (recentTurns, then summary, without waiting in between), so summary() answers from this
+   * read while it is under way instead of querying again.
+   */
   async recentTurns(conversationId: string, limit: number): Promise<MemoryTurn[]> {
-    const { rows } = await this.pool.query<{ id: string; texts: string[]; reply: string }>(
-      `SELECT t.id, t.texts, t.reply
-         FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
-        WHERE t.conversation_id = $1 AND t.kind = 'message' AND t.status = 'answered' AND t.reply IS NOT NULL
-          AND (c.memory_reset_at IS NULL OR t.created_at > c.memory_reset_at)
-        ORDER BY t.created_at DESC
-        LIMIT $2`,
-      [conversationId, Math.ceil(limit / 2)],
+    const read = this.pool.query<{ summary: string | null; summary_through: string | null; id: string | null; texts: string[] | null; reply: string | null }>(
+      this.statements.query(
+        'conversation_memory',
+        `SELECT c.summary, c.summary_through, t.id, t.texts, t.reply
+         FROM public.conversations c
+         LEFT JOIN LATERAL (
+           SELECT t.id, t.texts, t.reply, t.created_at FROM public.turns t
+            WHERE t.conversation_id = c.id AND t.kind = 'message' AND t.status = 'answered' AND t.reply IS NOT NULL
+              AND (c.memory_reset_at IS NULL OR t.created_at > c.memory_reset_at)
+            ORDER BY t.created_at DESC
+            LIMIT $2
+         ) t ON true
+        WHERE c.id = $1
+        ORDER BY t.created_at DESC`,
+        [conversationId, Math.ceil(limit / 2)],
+      ),
     );
-    const turns = rows.reverse().flatMap((r): MemoryTurn[] => [
-      ...(r.texts.length ? [{ id: `${r.id}:u`, role: 'user' as const, text: r.texts.join('\n') }] : []),
-      { id: `${r.id}:a`, role: 'assistant', text: r.reply },
-    ]);
+    const summary = read.then(({ rows }) => toSummary(rows[0]));
+    this.summariesInFlight.set(conversationId, summary);
+    const forget = () => {
+      if (this.summariesInFlight.get(conversationId) === summary) this.summariesInFlight.delete(conversationId);
+    };
+    summary.then(forget, forget);
+    const { rows } = await read;
+    const turns = rows
+      .filter((r) => r.id !== null)
+      .reverse()
+      .flatMap((r): MemoryTurn[] => [
+        ...(r.texts!.length ? [{ id: `${r.id}:u`, role: 'user' as const, text: r.texts!.join('\n') }] : []),
+        { id: `${r.id}:a`, role: 'assistant', text: r.reply! },
+      ]);
     return turns.slice(-limit);
   }
 
   async summary(conversationId: string): Promise<ConversationSummary | null> {
+    const inFlight = this.summariesInFlight.get(conversationId);
+    if (inFlight) return inFlight;
     const { rows } = await this.pool.query<{ summary: string | null; summary_through: string | null }>(
       `SELECT summary, summary_through FROM public.conversations WHERE id = $1`,
       [conversationId],
     );
-    const row = rows[0];
-    return row?.summary && row.summary_through ? { text: row.summary, coversUpToTurnId: row.summary_through } : null;
+    return toSummary(rows[0]);
   }
 
   async saveSummary(conversationId: string, summary: string, coversUpToTurnId: string): Promise<void> {
@@ -52,6 +87,10 @@ export class ConversationRepository implements ConversationMemoryPort {
       [conversationId],
     );
   }
+}
+
+function toSummary(row: { summary: string | null; summary_through: string | null } | undefined): ConversationSummary | null {
+  return row?.summary && row.summary_through ? { text: row.summary, coversUpToTurnId: row.summary_through } : null;
 }
 
 /** Bots as the message pipeline reads them: by id alone (webhooks and workers know no creator). */

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { InboundMessage } from '../../channels/types.js';
 import type { InboundStore, ReceivedInbound, StoredInbound } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
+import { PreparedStatements } from './prepared-statement.js';
 
 /** Reads a stored payload back into an InboundMessage (dates travel through JSON as strings). */
 export function inboundFromPayload(payload: unknown): InboundMessage {
@@ -21,6 +22,8 @@ export interface InboundRepositoryOptions {
   maxBatch?: number;
   /** Statements writing messages at once; further messages wait and go together in the next one. */
   maxInFlight?: number;
+  /** Prepare the hot statements once per connection (PostgreSQL; not the embedded database). */
+  prepared?: boolean;
 }
 
 // Upserts every message's contact and conversation and inserts the messages, in one statement
@@ -116,6 +119,7 @@ export class InboundRepository implements InboundStore {
   private flushScheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly statements: PreparedStatements;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -123,6 +127,7 @@ export class InboundRepository implements InboundStore {
   ) {
     this.maxBatch = options.maxBatch ?? 200;
     this.maxInFlight = options.maxInFlight ?? 4;
+    this.statements = new PreparedStatements(options.prepared ?? false);
   }
 
   receive(botId: string, message: InboundMessage): Promise<ReceivedInbound> {
@@ -215,8 +220,7 @@ export class InboundRepository implements InboundStore {
       values.forEach((v, i) => columns[i]!.push(v));
     }
     const { rows } = await this.pool.query<{ created: boolean; id: string; bot_id: string; channel: string; external_id: string; conversation_id: string }>(
-      RECEIVE_SQL,
-      columns,
+      this.statements.query('inbound_receive', RECEIVE_SQL, columns),
     );
     const stored = new Map(rows.map((r) => [`${r.bot_id}\u0000${r.channel}\u0000${r.external_id}`, r]));
     const results: ReceivedInbound[] = [];
@@ -239,8 +243,7 @@ export class InboundRepository implements InboundStore {
   async find(inboundId: string): Promise<StoredInbound | null> {
     if (!isUuid(inboundId)) return null;
     const { rows } = await this.pool.query<{ id: string; bot_id: string; conversation_id: string; payload: unknown }>(
-      `SELECT id, bot_id, conversation_id, payload FROM public.inbound_messages WHERE id = $1`,
-      [inboundId],
+      this.statements.query('inbound_find', `SELECT id, bot_id, conversation_id, payload FROM public.inbound_messages WHERE id = $1`, [inboundId]),
     );
     const row = rows[0];
     return row ? { id: row.id, botId: row.bot_id, conversationId: row.conversation_id, message: inboundFromPayload(row.payload) } : null;
@@ -253,11 +256,14 @@ export class InboundRepository implements InboundStore {
   async nextDue(inboundId: string, settledMs: number): Promise<string | null> {
     if (!isUuid(inboundId)) return null;
     const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT n.id FROM public.inbound_messages i
-         JOIN public.inbound_messages n ON n.conversation_id = i.conversation_id AND n.turn_id IS NULL
-        WHERE i.id = $1 AND n.received_at <= clock_timestamp() - $2 * interval '1 millisecond'
-        ORDER BY n.seq LIMIT 1`,
-      [inboundId, settledMs],
+      this.statements.query(
+        'inbound_next_due',
+        `SELECT n.id FROM public.inbound_messages i
+           JOIN public.inbound_messages n ON n.conversation_id = i.conversation_id AND n.turn_id IS NULL
+          WHERE i.id = $1 AND n.received_at <= clock_timestamp() - $2 * interval '1 millisecond'
+          ORDER BY n.seq LIMIT 1`,
+        [inboundId, settledMs],
+      ),
     );
     return rows[0]?.id ?? null;
   }

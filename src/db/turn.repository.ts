@@ -3,6 +3,7 @@ import type { ChannelName, InboundKind } from '../../channels/types.js';
 import type { ClaimedTurn, TurnKind, TurnStatus, TurnStore } from '../conversation/turn.ports.js';
 import type { TurnSource } from '../conversation/types.js';
 import { inboundFromPayload } from './inbound.repository.js';
+import { PreparedStatements } from './prepared-statement.js';
 
 // Ordinary messages arriving together are answered as one turn; anything else is a turn of its own.
 const burstKinds = new Set<InboundKind>(['text', 'attachment', 'edited', 'reaction', 'unsupported']);
@@ -68,12 +69,21 @@ SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind,
 
 /** Turns: bursts of inbound messages claimed for one answer (`public.turns`). */
 export class TurnRepository implements TurnStore {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly statements: PreparedStatements;
+
+  /** `prepared`: prepare the per-turn statements once per connection (PostgreSQL; not the embedded database). */
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { prepared?: boolean } = {},
+  ) {
+    this.statements = new PreparedStatements(options.prepared ?? false);
+  }
 
   async statusOf(inboundId: string): Promise<TurnStatus | null | 'gone'> {
     const { rows } = await this.pool.query<{ status: TurnStatus | null }>(
-      `SELECT t.status FROM public.inbound_messages i LEFT JOIN public.turns t ON t.id = i.turn_id WHERE i.id = $1`,
-      [inboundId],
+      this.statements.query('turn_status_of', `SELECT t.status FROM public.inbound_messages i LEFT JOIN public.turns t ON t.id = i.turn_id WHERE i.id = $1`, [
+        inboundId,
+      ]),
     );
     if (rows.length === 0) return 'gone';
     return rows[0]!.status;
@@ -82,7 +92,9 @@ export class TurnRepository implements TurnStore {
   async unfinished(conversationId: string): Promise<ClaimedTurn | null> {
     // The messages are found through the conversation's index (there is none on turn_id alone).
     const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(
-      `WITH t AS (
+      this.statements.query(
+        'turn_unfinished',
+        `WITH t AS (
          SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind
            FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
           WHERE t.conversation_id = $1 AND t.status = 'processing'
@@ -91,29 +103,35 @@ export class TurnRepository implements TurnStore {
        SELECT t.*, i.payload FROM t
          LEFT JOIN public.inbound_messages i ON i.conversation_id = t.conversation_id AND i.turn_id = t.id
         ORDER BY i.seq`,
-      [conversationId],
+        [conversationId],
+      ),
     );
     return toTurn(rows);
   }
 
   async claimNext(conversationId: string): Promise<ClaimedTurn | null> {
-    const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(CLAIM_SQL, [conversationId, [...burstKinds]]);
+    const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(this.statements.query('turn_claim_next', CLAIM_SQL, [conversationId, [...burstKinds]]));
     return toTurn(rows);
   }
 
   async recordAttempt(turnId: string): Promise<void> {
-    await this.pool.query(`UPDATE public.turns SET attempts = attempts + 1, updated_at = now() WHERE id = $1`, [turnId]);
+    await this.pool.query(this.statements.query('turn_record_attempt', `UPDATE public.turns SET attempts = attempts + 1, updated_at = now() WHERE id = $1`, [turnId]));
   }
 
   async saveReply(turnId: string, reply: string, sources: TurnSource[]): Promise<void> {
-    await this.pool.query(`UPDATE public.turns SET reply = $2, sources = $3, updated_at = now() WHERE id = $1`, [turnId, reply, JSON.stringify(sources)]);
+    await this.pool.query(
+      this.statements.query('turn_save_reply', `UPDATE public.turns SET reply = $2, sources = $3, updated_at = now() WHERE id = $1`, [turnId, reply, JSON.stringify(sources)]),
+    );
   }
 
   async finish(turnId: string, status: 'answered' | 'failed', error?: string): Promise<void> {
     await this.pool.query(
-      `UPDATE public.turns SET status = $2, error = $3, updated_at = now(), answered_at = CASE WHEN $2 = 'answered' THEN now() END
-        WHERE id = $1`,
-      [turnId, status, error ?? null],
+      this.statements.query(
+        'turn_finish',
+        `UPDATE public.turns SET status = $2, error = $3, updated_at = now(), answered_at = CASE WHEN $2 = 'answered' THEN now() END
+          WHERE id = $1`,
+        [turnId, status, error ?? null],
+      ),
     );
   }
 

@@ -73,10 +73,21 @@ export function createJobQueues(connection: QueueConnection): JobQueues {
     : new PostgresJobQueues(connection.databaseUrl, onError);
 }
 
+/** Jobs waiting to be added to one queue, and the adds under way. */
+interface PendingAdds {
+  pending: Array<{ data: unknown; options: JobsOptions; resolve(): void; reject(err: unknown): void }>;
+  inFlight: number;
+  scheduled: boolean;
+}
+
+// Adds under way per queue before further jobs wait to go together, and jobs per bulk add.
+const MAX_ADDS_IN_FLIGHT = 2;
+const MAX_BULK_ADD = 500;
+
 abstract class BaseJobQueues implements JobQueues {
   abstract readonly backend: 'redis' | 'postgres';
   private readonly queues = new Map<QueueName, Queue>();
-  private readonly pendingAdds = new Map<QueueName, Array<{ data: unknown; options: JobsOptions; resolve(): void; reject(err: unknown): void }>>();
+  private readonly adds = new Map<QueueName, PendingAdds>();
   protected readonly workers: SupervisedWorker[] = [];
 
   constructor(protected readonly onError: (err: Error, source: string) => void) {}
@@ -113,33 +124,46 @@ abstract class BaseJobQueues implements JobQueues {
   }
 
   /**
-   * Jobs added in the same turn of the event loop (e.g. by webhooks committed together) go to the
-   * backend as one bulk add: one round trip instead of one each. Each caller still learns whether
-   * its job was added.
+   * Jobs added while earlier adds to the same queue are under way (e.g. by webhooks committed
+   * together) go to the backend as one bulk add: one round trip, and on PostgreSQL one statement,
+   * instead of one each. A lone job is added at once. Each caller still learns whether its job was added.
    */
   enqueue<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let pending = this.pendingAdds.get(name);
-      if (!pending) {
-        pending = [];
-        this.pendingAdds.set(name, pending);
-        setImmediate(() => this.flushAdds(name));
+      let adds = this.adds.get(name);
+      if (!adds) {
+        adds = { pending: [], inFlight: 0, scheduled: false };
+        this.adds.set(name, adds);
       }
-      pending.push({ data, options: { ...defaultJobOptions, ...options }, resolve, reject });
+      adds.pending.push({ data, options: { ...defaultJobOptions, ...options }, resolve, reject });
+      this.scheduleAdds(name, adds);
     });
   }
 
-  private flushAdds(name: QueueName): void {
-    const pending = this.pendingAdds.get(name) ?? [];
-    this.pendingAdds.delete(name);
-    const added =
-      pending.length === 1
-        ? this.withQueue(name, (queue) => queue.add(name, pending[0]!.data, pending[0]!.options))
-        : this.withQueue(name, (queue) => queue.addBulk(pending.map((p) => ({ name, data: p.data, opts: p.options }))));
-    added.then(
-      () => pending.forEach((p) => p.resolve()),
-      (err: unknown) => pending.forEach((p) => p.reject(err)),
-    );
+  private scheduleAdds(name: QueueName, adds: PendingAdds): void {
+    if (adds.scheduled || adds.inFlight >= MAX_ADDS_IN_FLIGHT) return;
+    adds.scheduled = true;
+    // After the current I/O callbacks, so the jobs of everything handled in this turn go together.
+    setImmediate(() => {
+      adds.scheduled = false;
+      while (adds.pending.length > 0 && adds.inFlight < MAX_ADDS_IN_FLIGHT) {
+        const batch = adds.pending.splice(0, MAX_BULK_ADD);
+        adds.inFlight += 1;
+        const added =
+          batch.length === 1
+            ? this.withQueue(name, (queue) => queue.add(name, batch[0]!.data, batch[0]!.options))
+            : this.withQueue(name, (queue) => queue.addBulk(batch.map((p) => ({ name, data: p.data, opts: p.options }))));
+        void added
+          .then(
+            () => batch.forEach((p) => p.resolve()),
+            (err: unknown) => batch.forEach((p) => p.reject(err)),
+          )
+          .finally(() => {
+            adds.inFlight -= 1;
+            if (adds.pending.length > 0) this.scheduleAdds(name, adds);
+          });
+      }
+    });
   }
 
   work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void {
