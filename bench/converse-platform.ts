@@ -18,6 +18,7 @@ import { startTestPlatform, type TestPlatform } from '../test/support/test-platf
 export type PlatformCommand =
   | { cmd: 'start'; env: Record<string, string>; workers: boolean; port: number }
   | { cmd: 'connect'; token: string; settings: Record<string, unknown>; ingest: boolean }
+  | { cmd: 'connect-whatsapp'; phoneNumberId: string; accessToken: string; appSecret: string; settings: Record<string, unknown>; ingest: boolean }
   | { cmd: 'bare' }
   | { cmd: 'sql'; text: string }
   | { cmd: 'profile'; start: true }
@@ -54,7 +55,8 @@ export function platformCommands() {
         await platform.app.listen({ host: '127.0.0.1', port: command.port });
         return { queuePrefix: platform.config.QUEUE_PREFIX };
       }
-      case 'connect': {
+      case 'connect':
+      case 'connect-whatsapp': {
         const app = platform!.app;
         const session = await signUpCreator(app);
         const bot = await createBot(app, session.auth, { name: 'Maya', language: 'en', settings: command.settings });
@@ -62,13 +64,21 @@ export function platformCommands() {
           await uploadDocument(app, session.auth, bot.id, { title: GUIDE_TITLE, filename: 'coaching-guide.md', bytes: guideMarkdown(), mediaType: 'text/markdown' });
           await waitUntilReady(app, session.auth, bot.id, 1);
         }
-        const response = await app.inject({ method: 'PUT', url: `/v1/bots/${bot.id}/channels/telegram`, headers: session.auth, payload: { token: command.token } });
-        if (response.statusCode !== 200) throw new Error(`connecting Telegram failed: ${response.statusCode} ${response.body}`);
+        const [channel, payload] =
+          command.cmd === 'connect'
+            ? ['telegram', { token: command.token }]
+            : [
+                'whatsapp',
+                { phoneNumberId: command.phoneNumberId, wabaId: '102030405060708', accessToken: command.accessToken, appSecret: command.appSecret, verifyToken: 'bench-verify-token' },
+              ];
+        const response = await app.inject({ method: 'PUT', url: `/v1/bots/${bot.id}/channels/${channel}`, headers: session.auth, payload });
+        if (response.statusCode !== 200) throw new Error(`connecting ${channel} failed: ${response.statusCode} ${response.body}`);
         return { botId: bot.id };
       }
       case 'bare': {
         bare = Fastify({ logger: false });
         bare.post('/webhooks/telegram/:botId', async () => ({ ok: true }));
+        bare.post('/webhooks/whatsapp', async () => ({ ok: true }));
         await bare.listen({ host: '127.0.0.1', port: 0 });
         return { origin: `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}` };
       }

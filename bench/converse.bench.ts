@@ -24,10 +24,15 @@
  *    30 % are delivered a second time, interleaved, 40 at a time (Telegram's default connections):
  *    every chat must get exactly one reply.
  * 4. Peak RSS and CPU of the platform's process per phase.
+ * 5. WhatsApp: the acknowledgement and per-turn runs again through `POST /webhooks/whatsapp`
+ *    (signed Cloud API payloads) and the fake Graph API (WHATSAPP_RECIPIENT_GAP_MS=0, as the
+ *    Telegram run turns its throttle off); `--no-whatsapp` skips it. Its summary line starts with
+ *    `whatsapp:` and comes before the last line.
  *
  *   npm run bench:converse -- [--redis] [--seconds 5] [--rate 1000] [--senders 64]
  *                             [--conversations 100] [--messages 5] [--turn-rate 300]
  *                             [--concurrency 16] [--replay 10000] [--one-process] [--only ack|turns]
+ *                             [--no-whatsapp]
  *   --replay 0 skips the replay; --only runs one part and prints its figures as JSON.
  *   BENCH_PROFILE_DIR=dir writes CPU profiles of the platform's process during the acknowledgement
  *   and capacity runs; BENCH_LOG_LEVEL sets its log level (default silent);
@@ -48,6 +53,8 @@ import { startFakeOllama } from '../test/support/fake-ollama.js';
 import { FakeTelegram, type FakeBot } from '../test/support/fake-telegram.js';
 import { textUpdate } from '../test/support/telegram-updates.js';
 import { freePort } from '../test/support/telegram-e2e.js';
+import { startFakeWhatsApp, type FakeWhatsApp } from '../test/support/fake-whatsapp.js';
+import { signWhatsAppBody, webhookPayload } from '../test/support/whatsapp-payloads.js';
 import { percentile, saveResults } from './bench-report.js';
 import { platformCommands, type PlatformCommand } from './converse-platform.js';
 
@@ -68,6 +75,8 @@ const messagesPerConversation = flag('messages', 5);
 const turnRate = flag('turn-rate', 300);
 const concurrency = flag('concurrency', 16);
 const replayMessages = flag('replay', 10_000);
+// --no-whatsapp skips the WhatsApp run (acknowledgement and per-turn overhead through the Cloud API path).
+const whatsappRun = !process.argv.includes('--no-whatsapp');
 // --only ack | turns: run one part (for profiling); the summary line needs both.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -158,6 +167,13 @@ interface Target {
   origin: string;
   path: string;
   headers: Record<string, string>;
+  /** Builds one request for a chat (body and its own headers); Telegram updates when absent. */
+  build?: (chatId: number, text?: string) => { body: string; headers: Record<string, string> };
+}
+
+/** One webhook request of `target` for a chat. */
+function request(target: Target, chatId: number, text?: string): { body: string; headers: Record<string, string> } {
+  return target.build ? target.build(chatId, text) : { body: body(chatId, text), headers: target.headers };
 }
 
 let nextUpdateId = 1_000_000;
@@ -200,7 +216,7 @@ function summarise(latencies: number[], errors: number, elapsedMs: number): Load
 }
 
 async function post(pool: Pool, target: Target, chatId: number): Promise<boolean> {
-  const response = await pool.request({ method: 'POST', path: target.path, headers: target.headers, body: body(chatId) });
+  const response = await pool.request({ method: 'POST', path: target.path, ...request(target, chatId) });
   await response.body.dump();
   return response.statusCode === 200;
 }
@@ -364,6 +380,50 @@ function targetOf(fakeBot: FakeBot): Target {
   };
 }
 
+// --- WhatsApp ---------------------------------------------------------------------------------------
+
+const WHATSAPP_NUMBER = '100200300400';
+const WHATSAPP_SECRET = 'bench-app-secret-0123456789abcdef';
+let nextWamid = 1;
+// One payload, mutated per request, as for Telegram; each body is signed as Meta signs it.
+const whatsappTemplate = webhookPayload([
+  { changes: [{ phoneNumberId: WHATSAPP_NUMBER, contacts: [{ profile: { name: 'Dana' }, wa_id: '0' }], messages: [{ from: '0', id: 'wamid.0', timestamp: '0', type: 'text', text: { body: '' } }] }] },
+]) as unknown as { entry: Array<{ changes: Array<{ value: { contacts: Array<{ wa_id: string }>; messages: Array<{ from: string; id: string; timestamp: string; text: { body: string } }> } }> }> };
+
+function whatsappRequest(chatId: number, text = 'How do I keep a habit going when I travel?') {
+  const value = whatsappTemplate.entry[0]!.changes[0]!.value;
+  const from = String(15_550_000_000 + chatId);
+  value.contacts[0]!.wa_id = from;
+  Object.assign(value.messages[0]!, { from, id: `wamid.bench${nextWamid++}`, timestamp: String(Math.floor(Date.now() / 1000)), text: { body: text } });
+  const json = JSON.stringify(whatsappTemplate);
+  return { body: json, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWhatsAppBody(json, WHATSAPP_SECRET) } };
+}
+
+async function whatsappPlatform(env: Record<string, string>, workers: boolean, graph: FakeWhatsApp, ingest: boolean) {
+  const port = await freePort();
+  const platform = await startPlatformProcess();
+  await platform.run({
+    cmd: 'start',
+    env: { ...env, WHATSAPP_GRAPH_URL: graph.url, WHATSAPP_RECIPIENT_GAP_MS: '0', PUBLIC_URL: `http://127.0.0.1:${port}`, ...(redis ? { REDIS_URL } : {}) },
+    workers,
+    port,
+  });
+  graph.addPhoneNumber(WHATSAPP_NUMBER);
+  await platform.run({ cmd: 'connect-whatsapp', phoneNumberId: WHATSAPP_NUMBER, accessToken: graph.accessToken, appSecret: WHATSAPP_SECRET, settings: { mergeWindowMs: 0 }, ingest });
+  const { origin } = (await platform.run({ cmd: 'bare' })) as { origin: string };
+  const target: Target = { origin: `http://127.0.0.1:${port}`, path: '/webhooks/whatsapp', headers: {}, build: whatsappRequest };
+  return { platform, target, bareOrigin: origin };
+}
+
+/** Resolves with the receipt time (performance.now) of the chat's next message at the fake Graph API. */
+function nextWhatsAppReply(graph: FakeWhatsApp) {
+  return async (chatId: number) => {
+    const to = String(15_550_000_000 + chatId);
+    const messages = await graph.waitForMessages(graph.sentTo(to).length + 1, { to, timeoutMs: 60_000 });
+    return messages.at(-1)!.at;
+  };
+}
+
 interface TurnResult {
   turns: number;
   errors: number;
@@ -401,7 +461,7 @@ async function conversationLoad(
         if (due !== undefined && due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
         const reply = nextReply(chatId);
         const sentAt = performance.now();
-        const response = await pool.request({ method: 'POST', path: target.path, headers: target.headers, body: body(chatId, `Question ${m + 1}: how do I keep a habit going?`) });
+        const response = await pool.request({ method: 'POST', path: target.path, ...request(target, chatId, `Question ${m + 1}: how do I keep a habit going?`) });
         await response.body.dump();
         if (response.statusCode !== 200) errors++;
         overheads.push((await reply) - (due ?? sentAt));
@@ -587,6 +647,40 @@ async function main() {
     return { capacity, paced, alone, floor, replay, turnRss };
   };
 
+  // 5. The same acknowledgement and per-turn runs through WhatsApp's webhook and the fake Graph API.
+  const whatsappPhase = async () => {
+    const graph = await startFakeWhatsApp({ now: () => performance.now() });
+    try {
+      const ack = await whatsappPlatform(common, false, graph, false);
+      platform = ack.platform;
+      const project = await ackLoad(platform, ack.target);
+      const baselineAck = await ackLoad(platform, { ...ack.target, origin: ack.bareOrigin });
+      const ackRss = mb(platform.peakRss());
+      await stopPlatform();
+
+      const turn = await whatsappPlatform(
+        { ...common, CONVERSE_CONCURRENCY: String(concurrency), CONVERSE_PER_CREATOR: String(concurrency) },
+        true,
+        graph,
+        true,
+      );
+      platform = turn.platform;
+      const nextReply = nextWhatsAppReply(graph);
+      await conversationLoad(turn.target, nextReply, 9_000, 10, 2); // warm-up, discarded
+      const capacity = await turnsWithCpu(platform, () => conversationLoad(turn.target, nextReply, 10_000, conversations, messagesPerConversation));
+      const periodMs = (conversations * 1000) / turnRate;
+      const paced = await turnsWithCpu(platform, () =>
+        conversationLoad(turn.target, nextReply, 30_000, conversations, Math.max(1, Math.round((seconds * 1000) / periodMs)), periodMs),
+      );
+      const alone = await conversationLoad(turn.target, nextReply, 20_000, 1, 20);
+      const turnRss = mb(platform.peakRss());
+      await stopPlatform();
+      return { ack: { project, baseline: baselineAck }, capacity, paced, alone, rssMb: Math.max(ackRss, turnRss) };
+    } finally {
+      await graph.close();
+    }
+  };
+
   try {
     if (only) {
       console.log(JSON.stringify(only === 'ack' ? await ackPhase() : await turnPhase(), null, 2));
@@ -594,6 +688,7 @@ async function main() {
     }
     const { project, baselineAck, stored, ackRss } = await ackPhase();
     const { capacity, paced, alone, floor, replay, turnRss } = await turnPhase();
+    const whatsapp = whatsappRun ? await whatsappPhase() : undefined;
 
     const figures = {
       machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
@@ -620,6 +715,7 @@ async function main() {
       },
       replay,
       rssMb: { ackPhase: ackRss, turnPhase: turnRss, peak: Math.max(ackRss, turnRss), target: 400 },
+      whatsapp,
       redisKeysDeleted: redisKeysDeleted.reduce((a, b) => a + b, 0),
     };
 
@@ -653,6 +749,21 @@ async function main() {
         `Replay: ${replay.messages} messages, ${replay.deliveries - replay.messages} delivered twice: ` +
           `acknowledged in ${f(replay.acknowledgedSeconds)} s, all answered in ${f(replay.answeredSeconds)} s (${f(replay.turnsPerSecond, 0)} turns/s); ` +
           `exactly one reply each: ${replay.exactlyOnce ? 'yes' : `NO (${replay.chatsWithoutReply} without, ${replay.chatsWithSeveralReplies} with several)`}`,
+      );
+    }
+    if (whatsapp) {
+      const a = whatsapp.ack;
+      console.log();
+      console.log('WhatsApp (POST /webhooks/whatsapp, signed Cloud API payloads → fake Graph API)');
+      console.log(row(['', 'platform', 'bare', 'ratio', 'target'], widths));
+      console.log(row([`ack sustained, ${senders} senders (payloads/s)`, f(a.project.sustained.perSecond, 0), f(a.baseline.sustained.perSecond, 0), f(a.project.sustained.perSecond / a.baseline.sustained.perSecond, 2), '≥ 3000'], widths));
+      console.log(row([`ack open loop ${openRate}/s: p99 (ms)`, f(a.project.open.p99), f(a.baseline.open.p99), f(a.project.open.p99 / a.baseline.open.p99, 2), '≤ 20'], widths));
+      console.log(row([`turn paced at ${turnRate}/s offered: p50 / p99 (ms)`, `${f(whatsapp.paced.p50)}/${f(whatsapp.paced.p99)}`, `${f(floor.p50, 2)}/${f(floor.p99, 2)}`, '', '≤ 20/80'], widths));
+      console.log(row([`capacity, closed loop × ${messagesPerConversation} (turns/s)`, f(whatsapp.capacity.turnsPerSecond, 0), '', '', '≥ 300'], widths));
+      console.log(row([`  platform CPU per turn (ms)`, f(whatsapp.capacity.cpuMsPerTurn!, 1), '', '', ''], widths));
+      console.log(`one conversation alone (20 messages): p50 ${f(whatsapp.alone.p50)} ms, p99 ${f(whatsapp.alone.p99)} ms; peak RSS ${f(whatsapp.rssMb, 0)} MB`);
+      console.log(
+        `whatsapp: overhead_p50_ms=${f(whatsapp.paced.p50)} overhead_p99_ms=${f(whatsapp.paced.p99)} turns_per_s=${f(whatsapp.capacity.turnsPerSecond, 0)} ack_p99_ms=${f(a.project.open.p99)}`,
       );
     }
     console.log();
