@@ -1,8 +1,21 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config.js';
+
+const dataDirs: string[] = [];
+
+/** A data directory of the test's own, removed afterwards. */
+function temporaryDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'coach-config-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('configuration', () => {
   it('starts with defaults on a bare machine', () => {
@@ -36,7 +49,7 @@ describe('configuration', () => {
   });
 
   it('generates local secrets once and keeps them across restarts', () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-config-'));
+    const dataDir = temporaryDataDir();
     const first = loadConfig({ DATA_DIR: dataDir });
     const second = loadConfig({ DATA_DIR: dataDir });
     expect(first.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
@@ -49,7 +62,7 @@ describe('configuration', () => {
   });
 
   it('prefers secrets given in the environment', () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-config-'));
+    const dataDir = temporaryDataDir();
     const key = 'ab'.repeat(32);
     expect(loadConfig({ DATA_DIR: dataDir, ENCRYPTION_KEY: key }).ENCRYPTION_KEY).toBe(key);
   });
