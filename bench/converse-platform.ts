@@ -9,10 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { uploadDocument, waitUntilReady } from '../scripts/eval-retrieval.js';
 import { createBot, signUpCreator } from '../test/support/creator-session.js';
 import { GUIDE_TITLE, guideMarkdown } from '../test/support/telegram-e2e.js';
+import { flushQueueKeys } from '../test/support/redis-keys.js';
 import { startTestPlatform, type TestPlatform } from '../test/support/test-platform.js';
 
 export type PlatformCommand =
@@ -24,23 +24,6 @@ export type PlatformCommand =
   | { cmd: 'profile'; start: true }
   | { cmd: 'profile'; stop: string }
   | { cmd: 'stop' };
-
-/** Deletes every Redis key under `prefix` (the server is shared: nothing else). */
-async function deleteKeys(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl);
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Runs the commands of one platform's life: start, connect a bot, query, stop. */
 export function platformCommands() {
@@ -107,7 +90,7 @@ export function platformCommands() {
           const { REDIS_URL, QUEUE_PREFIX } = platform.config;
           await platform.stop();
           // Queues and rate-limit counters of this run live under its unique prefix.
-          if (REDIS_URL) redisKeysDeleted = await deleteKeys(REDIS_URL, QUEUE_PREFIX);
+          if (REDIS_URL) redisKeysDeleted = await flushQueueKeys(QUEUE_PREFIX, REDIS_URL);
         }
         await bare?.close();
         platform = undefined;
