@@ -3,6 +3,8 @@
  * their billing. The Stripe adapter lives in src/payments, stores in src/db; billing itself never
  * sees the SDK or SQL.
  */
+import type { PaymentFailedData } from '../email/templates/payment-failed.template.js';
+import type { SubscriptionEndedData } from '../email/templates/subscription-ended.template.js';
 import type { BillingReference } from './billing-reference.js';
 import type { ContactPremium } from './entitlements.js';
 import type { BillingDomainEvent, SubscriptionRecord } from './subscription-state.js';
@@ -173,27 +175,11 @@ export interface StripeEventQueue {
   ensure(eventId: string): Promise<boolean>;
 }
 
-/** The inputs of the payment-failed email (src/email/templates/payment-failed.template.ts). */
-export interface PaymentFailedNotice {
-  name: string;
-  planName: string;
-  /** Minor units, as Stripe reports them. */
-  amountDue: { amount: number; currency: string } | null;
-  accessUntil: Date | null;
-  nextAttempt: Date | null;
-  updatePaymentUrl: string;
-  fallbackPlanName: string;
-}
+/** The inputs of the payment-failed email: what billing tells a creator whose renewal failed. */
+export type PaymentFailedNotice = PaymentFailedData;
 
-/** The inputs of the subscription-ended email (src/email/templates/subscription-ended.template.ts). */
-export interface SubscriptionEndedNotice {
-  name: string;
-  planName: string;
-  endedAt: Date;
-  fallbackPlanName: string;
-  fallbackLimits: string[];
-  resubscribeUrl: string;
-}
+/** The inputs of the subscription-ended email. */
+export type SubscriptionEndedNotice = SubscriptionEndedData;
 
 /** Tells creators about their billing by email; `dedupeKey` makes a repeated call send once. */
 export interface BillingNotifier {
