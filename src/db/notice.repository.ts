@@ -3,6 +3,7 @@ import type { ChannelName } from '../../channels/types.js';
 import type { NoticeStore, NoticeTarget } from '../conversation/notice.service.js';
 import type { OutboundRecord } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
+import { openLedgerRow } from './outbound.repository.js';
 
 /**
  * Messages that answer no turn (e.g. "you're unlocked") in the outbound ledger, keyed by their own
@@ -24,19 +25,7 @@ export class NoticeRepository implements NoticeStore {
     return row ? { ...row, channel: row.channel as ChannelName } : null;
   }
 
-  async open(notice: { botId: string; conversationId: string; dedupeKey: string }): Promise<OutboundRecord> {
-    const { rows } = await this.pool.query<OutboundRecord>(
-      `WITH inserted AS (
-         INSERT INTO public.outbound_messages (bot_id, conversation_id, dedupe_key) VALUES ($1, $2, $3)
-         ON CONFLICT (dedupe_key) DO NOTHING
-         RETURNING id, status, text
-       )
-       SELECT id, status, text FROM inserted
-       UNION ALL
-       SELECT id, status, text FROM public.outbound_messages WHERE dedupe_key = $3
-       LIMIT 1`,
-      [notice.botId, notice.conversationId, notice.dedupeKey],
-    );
-    return rows[0]!;
+  open(notice: { botId: string; conversationId: string; dedupeKey: string }): Promise<OutboundRecord> {
+    return openLedgerRow(this.pool, 'dedupe_key', { botId: notice.botId, conversationId: notice.conversationId, key: notice.dedupeKey });
   }
 }

@@ -1,24 +1,36 @@
 import type pg from 'pg';
 import type { OutboundLedger, OutboundRecord } from '../conversation/turn.ports.js';
 
+/**
+ * The ledger row keyed by `column` (a reply's turn, or a notice's own dedupe key), created `pending`
+ * on first use: concurrent or repeated opens all get the same row.
+ */
+export async function openLedgerRow(
+  pool: pg.Pool,
+  column: 'turn_id' | 'dedupe_key',
+  row: { botId: string; conversationId: string; key: string },
+): Promise<OutboundRecord> {
+  const { rows } = await pool.query<OutboundRecord>(
+    `WITH inserted AS (
+       INSERT INTO public.outbound_messages (bot_id, conversation_id, ${column}) VALUES ($1, $2, $3)
+       ON CONFLICT (${column}) DO NOTHING
+       RETURNING id, status, text
+     )
+     SELECT id, status, text FROM inserted
+     UNION ALL
+     SELECT id, status, text FROM public.outbound_messages WHERE ${column} = $3
+     LIMIT 1`,
+    [row.botId, row.conversationId, row.key],
+  );
+  return rows[0]!;
+}
+
 /** The outbound ledger (`public.outbound_messages`): one row per reply, keyed by the turn it answers. */
 export class OutboundRepository implements OutboundLedger {
   constructor(private readonly pool: pg.Pool) {}
 
   async open(turn: { turnId: string; botId: string; conversationId: string }): Promise<OutboundRecord> {
-    const { rows } = await this.pool.query<OutboundRecord>(
-      `WITH inserted AS (
-         INSERT INTO public.outbound_messages (bot_id, conversation_id, turn_id) VALUES ($1, $2, $3)
-         ON CONFLICT (turn_id) DO NOTHING
-         RETURNING id, status, text
-       )
-       SELECT id, status, text FROM inserted
-       UNION ALL
-       SELECT id, status, text FROM public.outbound_messages WHERE turn_id = $3
-       LIMIT 1`,
-      [turn.botId, turn.conversationId, turn.turnId],
-    );
-    return rows[0]!;
+    return openLedgerRow(this.pool, 'turn_id', { botId: turn.botId, conversationId: turn.conversationId, key: turn.turnId });
   }
 
   async markSending(id: string, text: string): Promise<void> {

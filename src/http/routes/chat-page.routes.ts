@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { sendHtmlPage } from '../html-page.js';
 import { renderChatPage } from '../static/chat-page.js';
 
 const pageParams = z.object({ botId: z.uuid() });
@@ -11,16 +11,6 @@ const pageParams = z.object({ botId: z.uuid() });
  */
 export const chatPageRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/chat/:botId', { schema: { hide: true, params: pageParams } }, async (request, reply) => {
-    const nonce = randomBytes(16).toString('base64');
-    return reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
-      .header(
-        'content-security-policy',
-        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-      )
-      .send(renderChatPage(request.params.botId, nonce));
+    return sendHtmlPage(reply, (nonce) => renderChatPage(request.params.botId, nonce), { formAction: 'none' });
   });
 };

@@ -1,23 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { EmailFeedbackService } from '../../email/email-feedback.service.js';
+import { sendHtmlPage } from '../html-page.js';
 import { acceptRawBody } from '../plugins/raw-body.js';
 import { unsubscribeQuery } from '../schemas/email.js';
 import { renderResetPasswordPage, renderUnsubscribePage, renderUnsubscribedPage, renderVerifyEmailPage } from '../static/account-pages.js';
 
 function sendPage(reply: FastifyReply, render: (nonce: string) => string) {
-  const nonce = randomBytes(16).toString('base64');
-  return reply
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
-    )
-    .send(render(nonce));
+  return sendHtmlPage(reply, render, { formAction: 'self' });
 }
 
 /**

@@ -1,12 +1,12 @@
+// The email templates' escaper serves these pages too (element text and quoted attributes).
+import { escapeHtml } from '../../email/templates/html.js';
+
 /**
  * The few pages emailed links open: confirm an address, choose a new password, unsubscribe. Each
  * is one self-contained HTML document; account tokens travel in the URL fragment, which browsers
  * never send to a server, and are posted to the JSON API by the page's script.
  */
 
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(title: string, nonce: string, body: string, script = ''): string {
   const n = escapeHtml(nonce);

@@ -1,7 +1,5 @@
-/** Escapes text for an HTML attribute or element; the bot id is validated too, this is defence in depth. */
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+// The email templates' escaper serves these pages too (element text and quoted attributes).
+import { escapeHtml } from '../../email/templates/html.js';
 
 /**
  * The web chat page: one self-contained HTML document (inline CSS and JS, no external assets).
