@@ -44,7 +44,7 @@
  * ≤ 20 ms would need 5,000 turns/s: the targets hold together only as "≤ 20 ms at ≥ 300 turns/s".
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -105,6 +105,30 @@ function procCpuSeconds(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+/** CPU seconds used so far by every process running one of `commands` (e.g. PostgreSQL's backends), as far as they are still alive. */
+function commandCpuSeconds(commands: string[]): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!commands.includes(name)) continue;
+      const { user, system } = procCpuSeconds(Number(entry));
+      total += user + system;
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return total;
+}
+
+/** Where a run's CPU went besides the platform's process: the database and Redis servers, and this process (load generator and fakes). */
+function machineCpuSeconds(): { database: number; redis: number; driver: number } {
+  const own = process.cpuUsage();
+  return { database: commandCpuSeconds(['postgres']), redis: commandCpuSeconds(['redis-server']), driver: (own.user + own.system) / 1e6 };
 }
 
 async function startPlatformProcess(): Promise<PlatformHandle> {
@@ -434,6 +458,10 @@ interface TurnResult {
   max: number;
   cpuMsPerTurn?: number;
   systemCpuMsPerTurn?: number;
+  /** CPU per turn of the PostgreSQL and Redis servers and of the benchmark's own process (load generator, fake Telegram and Ollama). */
+  databaseCpuMsPerTurn?: number;
+  redisCpuMsPerTurn?: number;
+  driverCpuMsPerTurn?: number;
 }
 
 /**
@@ -483,13 +511,20 @@ async function conversationLoad(
 
 async function turnsWithCpu(platform: PlatformHandle, load: () => Promise<TurnResult>): Promise<TurnResult> {
   const before = platform.cpuSeconds();
+  const machineBefore = machineCpuSeconds();
   const result = await load();
   const after = platform.cpuSeconds();
+  const machineAfter = machineCpuSeconds();
   const n = Math.max(1, result.turns);
+  const perTurn = (seconds: number) => (seconds * 1000) / n;
   return {
     ...result,
-    cpuMsPerTurn: ((after.user + after.system - before.user - before.system) * 1000) / n,
-    systemCpuMsPerTurn: ((after.system - before.system) * 1000) / n,
+    cpuMsPerTurn: perTurn(after.user + after.system - before.user - before.system),
+    systemCpuMsPerTurn: perTurn(after.system - before.system),
+    databaseCpuMsPerTurn: perTurn(machineAfter.database - machineBefore.database),
+    redisCpuMsPerTurn: perTurn(machineAfter.redis - machineBefore.redis),
+    // In one process the platform's CPU is this process's too.
+    driverCpuMsPerTurn: perTurn(machineAfter.driver - machineBefore.driver - (oneProcess ? after.user + after.system - before.user - before.system : 0)),
   };
 }
 
@@ -741,6 +776,18 @@ async function main() {
     console.log(row([`capacity, closed loop × ${messagesPerConversation} (turns/s)`, f(capacity.turnsPerSecond, 0), '', '', '≥ 300'], widths));
     console.log(row([`  latency p50 / p99 (ms, mostly queueing)`, `${f(capacity.p50, 0)}/${f(capacity.p99, 0)}`, '', '', ''], widths));
     console.log(row([`  platform CPU per turn (ms, of which kernel)`, `${f(capacity.cpuMsPerTurn!, 1)} (${f(capacity.systemCpuMsPerTurn!, 1)})`, '', '', ''], widths));
+    console.log(
+      row(
+        [
+          `  other CPU per turn (ms): PostgreSQL / Redis / load generator + fakes`,
+          `${f(capacity.databaseCpuMsPerTurn!, 1)} / ${f(capacity.redisCpuMsPerTurn!, 1)} / ${f(capacity.driverCpuMsPerTurn!, 1)}`,
+          '',
+          '',
+          '',
+        ],
+        widths,
+      ),
+    );
     console.log(row(['webhook errors (capacity / paced)', `${capacity.errors}/${paced.errors}`, '', '', ''], widths));
     console.log(`one conversation alone (20 messages): p50 ${f(alone.p50)} ms, p99 ${f(alone.p99)} ms, ${f(alone.turnsPerSecond, 0)} turns/s`);
     if (replay) {

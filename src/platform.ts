@@ -343,7 +343,6 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         engine,
         memory,
         bots: conversationBots,
-        inbound: inboundRepository,
         turns: turnStore,
         ledger,
         contacts,

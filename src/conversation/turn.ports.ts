@@ -26,21 +26,12 @@ export interface ReceivedInbound {
   created: boolean;
 }
 
-/** An inbound row as the worker reads it. */
-export interface StoredInbound {
-  id: string;
-  botId: string;
-  conversationId: string;
-  message: InboundMessage;
-}
-
 export interface InboundStore {
   /**
    * Upserts the contact and the conversation and inserts the message (ON CONFLICT DO NOTHING),
    * all in one transaction: either everything is committed or nothing is.
    */
   receive(botId: string, message: InboundMessage): Promise<ReceivedInbound>;
-  find(inboundId: string): Promise<StoredInbound | null>;
   /**
    * One inbound row per piece of unfinished work older than `olderThanMs`: rows not claimed into a
    * turn, and the first row of every turn still processing.
@@ -61,20 +52,39 @@ export interface ClaimedTurn {
   externalChatId: string;
   kind: TurnKind;
   messages: InboundMessage[];
+  /** The inbound rows the turn answers, in the order of `messages`. */
+  inboundIds: string[];
+  /** The contact has blocked the bot (as of the claim): nothing is sent. */
+  contactBlocked: boolean;
+  /** The user shared a document within the window asked for when claiming: worth loading for the prompt. */
+  sharedDocuments: boolean;
 }
 
+/** What a worker holding the conversation's lock is to do next for an inbound row. */
+export type NextTurn =
+  | { next: 'gone' }
+  /** The row's turn is answered or failed, and no earlier turn is unfinished. */
+  | { next: 'settled' }
+  | { next: 'turn'; turn: ClaimedTurn };
+
 export interface TurnStore {
-  /** The status of the turn that claimed `inboundId`: null when unclaimed, 'gone' when the row no longer exists. */
-  statusOf(inboundId: string): Promise<TurnStatus | null | 'gone'>;
-  /** The conversation's oldest turn still processing (left behind by a crash or a failed attempt). */
-  unfinished(conversationId: string): Promise<ClaimedTurn | null>;
   /**
-   * Claims the conversation's next unclaimed rows, in arrival order, into a new turn: one command,
-   * button press or status change alone, or every consecutive ordinary message (a burst).
+   * In one step: nothing when `inboundId`'s turn is settled; otherwise the conversation's oldest
+   * turn still processing (left behind by a crash or a failed attempt), or else its next unclaimed
+   * rows claimed into a new turn (see `claimNext`). The attempt is counted. `documentWindowMs`
+   * is how far back `sharedDocuments` looks.
+   */
+  next(inboundId: string, conversationId: string, documentWindowMs: number): Promise<NextTurn>;
+  /**
+   * Claims the conversation's next unclaimed rows, in arrival order, into a new turn (its first
+   * attempt counted): one command, button press or status change alone, or every consecutive
+   * ordinary message (a burst).
    */
   claimNext(conversationId: string): Promise<ClaimedTurn | null>;
-  recordAttempt(turnId: string): Promise<void>;
-  saveReply(turnId: string, reply: string, sources: TurnSource[]): Promise<void>;
+  /** The reply is complete: kept on the turn, and its ledger row turns `sending` with the final text. */
+  saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<void>;
+  /** The reply arrived: its ledger row is `sent` with the channel's message ids and the turn `answered`, together. */
+  finishSent(turn: { turnId: string; ledgerId: string }, messageIds: string[]): Promise<void>;
   finish(turnId: string, status: 'answered' | 'failed', error?: string): Promise<void>;
   /** Marks the turn holding `inboundId` (or the conversation's oldest unfinished one) failed. */
   failFor(inboundId: string, error: string): Promise<void>;
@@ -114,10 +124,18 @@ export interface ConversationLease {
   release(): Promise<void>;
 }
 
+/** A worker's hold on an inbound row's conversation, with where the row belongs. */
+export interface InboundLease extends ConversationLease {
+  botId: string;
+  conversationId: string;
+}
+
 /** Serialises turns per conversation and caps turns per creator, across processes. */
 export interface ConversationLocks {
   /** Null when the conversation is being answered elsewhere or the creator has no free slot. */
   tryAcquire(conversationId: string, creatorId: string, creatorSlots: number): Promise<ConversationLease | null>;
+  /** As `tryAcquire` for the conversation and bot an inbound row belongs to: 'gone' when the row (or its bot) no longer exists. */
+  acquireFor(inboundId: string, creatorSlots: number): Promise<InboundLease | 'gone' | null>;
 }
 
 /** Senders per bot and channel; null when the channel is not connected. */

@@ -27,7 +27,6 @@ import type {
   ContactStore,
   ConversationBot,
   ConversationLocks,
-  InboundStore,
   OutboundLedger,
   ReplyGate,
   SenderDirectory,
@@ -40,7 +39,6 @@ export interface TurnServiceDeps {
   engine: Pick<ConversationEngine, 'runTurn'>;
   memory: Pick<ConversationMemoryPort, 'forget'>;
   bots: BotDirectory;
-  inbound: Pick<InboundStore, 'find'>;
   turns: TurnStore;
   ledger: OutboundLedger;
   contacts: ContactStore;
@@ -86,22 +84,20 @@ export class TurnService {
   /** Makes sure the turn holding `inboundId` is answered; 'busy' when it must wait for a lock. */
   async process(inboundId: string): Promise<ProcessOutcome> {
     const { deps } = this;
-    const row = await deps.inbound.find(inboundId);
-    if (!row) return 'gone';
-    const bot = await deps.bots.find(row.botId);
-    if (!bot) return 'gone';
-    const lease = await deps.locks.tryAcquire(row.conversationId, bot.creatorId, deps.perCreatorLimit);
+    const lease = await deps.locks.acquireFor(inboundId, deps.perCreatorLimit);
+    if (lease === 'gone') return 'gone';
     if (!lease) return 'busy';
     try {
+      const bot = await deps.bots.find(lease.botId);
+      if (!bot) return 'gone';
       for (let i = 0; i < MAX_TURNS_PER_JOB; i++) {
-        const status = await deps.turns.statusOf(inboundId);
-        if (status === 'gone') return 'gone';
-        if (status === 'answered' || status === 'failed') return 'done';
         // Earlier work first: an unfinished turn, then the next burst in arrival order (which includes ours eventually).
-        const turn = (await deps.turns.unfinished(row.conversationId)) ?? (await deps.turns.claimNext(row.conversationId));
-        if (!turn) return 'done';
-        await deps.turns.recordAttempt(turn.id);
-        await this.run(bot, turn);
+        const next = await deps.turns.next(inboundId, lease.conversationId, DOCUMENT_MEMORY_MS);
+        if (next.next === 'gone') return 'gone';
+        if (next.next === 'settled') return 'done';
+        await this.run(bot, next.turn);
+        // A turn that ran to its end is answered or failed: no need to ask again when it held ours.
+        if (next.turn.inboundIds.includes(inboundId)) return 'done';
       }
       return 'busy';
     } finally {
@@ -181,7 +177,9 @@ export class TurnService {
     // The creator's quota or the bot's paywall may answer instead of the coach: no model call then.
     const gate = await this.deps.replyGate?.check(turn);
     if (gate && !gate.allow) return this.deliver(turn, { message: gate.message });
-    const documents: UserDocument[] = (await this.deps.files?.recentDocuments(turn.conversationId, DOCUMENT_MEMORY_MS)) ?? [];
+    // Documents shared earlier (known at the claim) or read just now.
+    const shared = turn.sharedDocuments || attachments.some((a) => a.read);
+    const documents: UserDocument[] = (shared && (await this.deps.files?.recentDocuments(turn.conversationId, DOCUMENT_MEMORY_MS))) || [];
     const contactName = turn.messages.findLast((m) => m.contact.displayName)?.contact.displayName;
     const input: TurnInput = {
       botId: turn.botId,
@@ -229,8 +227,7 @@ export class TurnService {
       return await sender.streamText(turn.externalChatId, tokens, {
         final: async () => {
           const result = await running;
-          await this.deps.turns.saveReply(turn.id, result.reply, result.sources);
-          await this.deps.ledger.markSending(ledgerId, result.reply);
+          await this.deps.turns.saveFinalReply({ turnId: turn.id, ledgerId }, result.reply, result.sources);
           return { text: result.reply };
         },
       });
@@ -245,7 +242,7 @@ export class TurnService {
     const { ledger, turns, contacts } = this.deps;
     const record = await ledger.open({ turnId: turn.id, botId: turn.botId, conversationId: turn.conversationId });
     if (record.status === 'sent' || record.status === 'failed') return turns.finish(turn.id, 'answered');
-    if (await contacts.isBlocked(turn.conversationId)) {
+    if (turn.contactBlocked) {
       await ledger.markFailed(record.id, 'The recipient has blocked the bot');
       return turns.finish(turn.id, 'answered');
     }
@@ -265,8 +262,7 @@ export class TurnService {
       } else {
         result = await reply.stream(sender, record.id);
       }
-      await ledger.markSent(record.id, result.messageIds);
-      await turns.finish(turn.id, 'answered');
+      await turns.finishSent({ turnId: turn.id, ledgerId: record.id }, result.messageIds);
     } catch (err) {
       if (err instanceof RecipientBlockedError) {
         await contacts.setBlocked(turn.conversationId, true);

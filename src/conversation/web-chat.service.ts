@@ -10,7 +10,7 @@ export interface WebChatServiceDeps {
   bots: { get(creatorId: string, botId: string): Promise<unknown> };
   directory: BotDirectory;
   inbound: Pick<InboundStore, 'receive'>;
-  turns: Pick<TurnStore, 'claimNext' | 'recordAttempt' | 'saveReply' | 'finish'>;
+  turns: Pick<TurnStore, 'claimNext' | 'saveFinalReply' | 'finishSent' | 'finish'>;
   ledger: OutboundLedger;
   engine: Pick<ConversationEngine, 'runTurn'>;
   /**
@@ -103,7 +103,6 @@ export class WebChatService {
     const turn = await deps.turns.claimNext(conversationId);
     // Someone else claimed our message into their turn while we waited for the lock.
     if (!turn) throw busy();
-    await deps.turns.recordAttempt(turn.id);
     const ledger = await deps.ledger.open({ turnId: turn.id, botId, conversationId });
     const texts = turn.messages.filter((m) => m.text?.trim()).map((m) => m.text as string);
     let answered: WebChatReply;
@@ -111,10 +110,8 @@ export class WebChatService {
       const gate = await deps.replyGate?.check(turn);
       if (gate && !gate.allow) {
         // The quota or paywall message is the reply; no model call.
-        await deps.turns.saveReply(turn.id, gate.message.text, []);
-        await deps.ledger.markSending(ledger.id, gate.message.text);
-        await deps.ledger.markSent(ledger.id, []);
-        await deps.turns.finish(turn.id, 'answered');
+        await deps.turns.saveFinalReply({ turnId: turn.id, ledgerId: ledger.id }, gate.message.text, []);
+        await deps.turns.finishSent({ turnId: turn.id, ledgerId: ledger.id }, []);
         return { reply: gate.message.text, sources: [] };
       }
       const result = await deps.engine.runTurn(
@@ -122,10 +119,8 @@ export class WebChatService {
         { botId, conversationId, texts },
         { ...(hooks.onToken ? { onToken: hooks.onToken } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}) },
       );
-      await deps.turns.saveReply(turn.id, result.reply, result.sources);
-      await deps.ledger.markSending(ledger.id, result.reply);
-      await deps.ledger.markSent(ledger.id, []);
-      await deps.turns.finish(turn.id, 'answered');
+      await deps.turns.saveFinalReply({ turnId: turn.id, ledgerId: ledger.id }, result.reply, result.sources);
+      await deps.turns.finishSent({ turnId: turn.id, ledgerId: ledger.id }, []);
       answered = { reply: result.reply, sources: result.sources };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { ConversationLease, ConversationLocks } from '../conversation/turn.ports.js';
+import type { ConversationLease, ConversationLocks, InboundLease } from '../conversation/turn.ports.js';
+import { isUuid } from './ids.js';
 import { PreparedStatements } from './prepared-statement.js';
 import { ResilientClient } from './resilient-client.js';
 
@@ -30,21 +31,48 @@ export class ConversationLockRepository implements ConversationLocks {
   }
 
   async tryAcquire(conversationId: string, creatorId: string, creatorSlots: number): Promise<ConversationLease | null> {
+    // The conversation's lock (waited for up to lock_timeout), then the creator's first free slot,
+    // never waited for. One-key (bigint) and two-key (int, int) advisory locks live in separate
+    // spaces. The slot subquery runs once the conversation lock is held and stops at the first
+    // slot it gets (LIMIT 1).
+    const held = await this.acquire<{ slot: number }>(
+      'conversation_lock',
+      `SELECT COALESCE((SELECT s FROM generate_series(0, $3::int - 1) s WHERE pg_try_advisory_lock(hashtext($2), s) LIMIT 1), -1) AS slot
+         FROM (SELECT pg_advisory_lock(hashtextextended($1, 0))) AS conversation`,
+      [`conversation:${conversationId}`, `creator:${creatorId}`, creatorSlots],
+    );
+    return held === 'gone' ? null : (held?.lease ?? null);
+  }
+
+  async acquireFor(inboundId: string, creatorSlots: number): Promise<InboundLease | 'gone' | null> {
+    if (!isUuid(inboundId)) return 'gone';
+    // As tryAcquire, with the keys read from the row in the same round trip. The fenced subquery
+    // (OFFSET 0) takes the conversation's lock for its one row before the slot is tried.
+    const held = await this.acquire<{ slot: number; bot_id: string; conversation_id: string }>(
+      'inbound_lock',
+      `SELECT m.bot_id, m.conversation_id,
+              COALESCE((SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock(hashtext('creator:' || m.creator_id), s) LIMIT 1), -1) AS slot
+         FROM (SELECT i.bot_id, i.conversation_id, b.creator_id, pg_advisory_lock(hashtextextended('conversation:' || i.conversation_id, 0))
+                 FROM public.inbound_messages i JOIN public.bots b ON b.id = i.bot_id
+                WHERE i.id = $1 OFFSET 0) AS m`,
+      [inboundId, creatorSlots],
+    );
+    if (held === 'gone' || held === null) return held;
+    return { ...held.lease, botId: held.row.bot_id, conversationId: held.row.conversation_id };
+  }
+
+  /** Runs a lock statement answering one row with `slot`: the lease when it got its slot, null when busy, 'gone' for no row. */
+  private async acquire<Row extends { slot: number }>(name: string, text: string, values: unknown[]): Promise<{ lease: ConversationLease; row: Row } | 'gone' | null> {
     const client = await this.pool.connect();
     try {
-      // One round trip: the conversation's lock (waited for up to lock_timeout), then the creator's
-      // first free slot, never waited for. One-key (bigint) and two-key (int, int) advisory locks
-      // live in separate spaces. The slot subquery runs once the conversation lock is held and stops
-      // at the first slot it gets (LIMIT 1).
-      const { rows } = await client.query<{ slot: number }>(
-        this.statements.query(
-          'conversation_lock',
-          `SELECT COALESCE((SELECT s FROM generate_series(0, $3::int - 1) s WHERE pg_try_advisory_lock(hashtext($2), s) LIMIT 1), -1) AS slot
-             FROM (SELECT pg_advisory_lock(hashtextextended($1, 0))) AS conversation`,
-          [`conversation:${conversationId}`, `creator:${creatorId}`, creatorSlots],
-        ),
-      );
-      if (rows[0]!.slot >= 0) return lease(client);
+      const { rows } = await client.query<Row>(this.statements.query(name, text, values));
+      const row = rows[0];
+      if (!row) {
+        // Nothing to lock: no lock was taken.
+        client.release();
+        return 'gone';
+      }
+      if (row.slot >= 0) return { lease: lease(client), row };
       // The conversation is ours but the creator has no free slot: let it go again.
       await client.query('SELECT pg_advisory_unlock_all()');
       client.release();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { InboundMessage } from '../../channels/types.js';
-import type { InboundStore, ReceivedInbound, StoredInbound } from '../conversation/turn.ports.js';
+import type { InboundStore, ReceivedInbound } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
 import { PreparedStatements } from './prepared-statement.js';
 
@@ -238,15 +238,6 @@ export class InboundRepository implements InboundStore {
       results.push({ inboundId: row.id, conversationId: row.conversation_id, created: row.created });
     }
     return results;
-  }
-
-  async find(inboundId: string): Promise<StoredInbound | null> {
-    if (!isUuid(inboundId)) return null;
-    const { rows } = await this.pool.query<{ id: string; bot_id: string; conversation_id: string; payload: unknown }>(
-      this.statements.query('inbound_find', `SELECT id, bot_id, conversation_id, payload FROM public.inbound_messages WHERE id = $1`, [inboundId]),
-    );
-    const row = rows[0];
-    return row ? { id: row.id, botId: row.bot_id, conversationId: row.conversation_id, message: inboundFromPayload(row.payload) } : null;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ChannelName, InboundKind } from '../../channels/types.js';
-import type { ClaimedTurn, TurnKind, TurnStatus, TurnStore } from '../conversation/turn.ports.js';
+import type { ClaimedTurn, NextTurn, TurnKind, TurnStore } from '../conversation/turn.ports.js';
 import type { TurnSource } from '../conversation/types.js';
 import { inboundFromPayload } from './inbound.repository.js';
 import { PreparedStatements } from './prepared-statement.js';
@@ -18,12 +18,15 @@ interface TurnRow {
   channel: ChannelName;
   external_chat_id: string;
   kind: TurnKind;
+  contact_blocked: boolean;
+  shared_documents: boolean;
 }
 
-/** One row per message of a turn (payload null for a turn whose messages are gone), in arrival order. */
-function toTurn(rows: Array<TurnRow & { payload: unknown }>): ClaimedTurn | null {
+/** One row per message of a turn (inbound id and payload null for a turn whose messages are gone), in arrival order. */
+function toTurn(rows: Array<TurnRow & { inbound_id: string | null; payload: unknown }>): ClaimedTurn | null {
   const row = rows[0];
-  if (!row) return null;
+  if (!row?.id) return null;
+  const present = rows.filter((r) => r.inbound_id !== null && r.payload !== null);
   return {
     id: row.id,
     botId: row.bot_id,
@@ -31,17 +34,22 @@ function toTurn(rows: Array<TurnRow & { payload: unknown }>): ClaimedTurn | null
     channel: row.channel,
     externalChatId: row.external_chat_id,
     kind: row.kind,
-    messages: rows.filter((r) => r.payload !== null).map((r) => inboundFromPayload(r.payload)),
+    messages: present.map((r) => inboundFromPayload(r.payload)),
+    inboundIds: present.map((r) => r.inbound_id as string),
+    contactBlocked: row.contact_blocked,
+    sharedDocuments: row.shared_documents,
   };
 }
 
-// Claims the conversation's next unclaimed messages into a new turn, in one statement: the oldest
-// unclaimed message, and when it is an ordinary message every consecutive ordinary one after it (a
-// burst). Rows are locked in arrival order; callers hold the conversation's lock as well.
-const CLAIM_SQL = `
-WITH candidates AS (
+// The oldest unclaimed message of conversation $1 and, when it is an ordinary message, every
+// consecutive ordinary one after it (a burst; $2 = the ordinary kinds), claimed into a new turn
+// whose first attempt is counted. Rows are locked in arrival order; callers hold the
+// conversation's lock as well. `claimable` gates the whole claim (a CTE of the including statement).
+function claimCtes(claimable: string): string {
+  return `
+candidates AS (
   SELECT id, seq, kind, text, bot_id, payload FROM public.inbound_messages
-   WHERE conversation_id = $1 AND turn_id IS NULL
+   WHERE conversation_id = $1 AND turn_id IS NULL AND ${claimable}
    ORDER BY seq LIMIT 200
    FOR UPDATE
 ),
@@ -54,18 +62,68 @@ grp AS (
   SELECT c.* FROM candidates c, f, burst_end e WHERE c.seq >= f.seq AND (e.seq IS NULL OR c.seq < e.seq)
 ),
 turn AS (
-  INSERT INTO public.turns (bot_id, conversation_id, kind, texts)
+  INSERT INTO public.turns (bot_id, conversation_id, kind, texts, attempts)
   SELECT f.bot_id, $1, ${TURN_KIND_SQL},
-         COALESCE((SELECT array_agg(g.text ORDER BY g.seq) FROM grp g WHERE g.kind <> 'edited' AND g.text <> ''), '{}')
+         COALESCE((SELECT array_agg(g.text ORDER BY g.seq) FROM grp g WHERE g.kind <> 'edited' AND g.text <> ''), '{}'), 1
     FROM f
   RETURNING id, bot_id, conversation_id, kind
 ),
 claimed AS (
   UPDATE public.inbound_messages i SET turn_id = t.id FROM turn t WHERE i.id IN (SELECT id FROM grp) RETURNING i.id
+)`;
+}
+
+// The turn's columns around its conversation, contact and (in \`msgs\`) messages; $3 = the shared-document window in ms.
+const TURN_COLUMNS = `ch.id, ch.bot_id, ch.conversation_id, c.channel, c.external_chat_id, ch.kind,
+       (ct.blocked_at IS NOT NULL) AS contact_blocked,
+       EXISTS (SELECT 1 FROM public.media_files mf
+                WHERE mf.conversation_id = ch.conversation_id AND mf.extracted_text IS NOT NULL
+                  AND mf.created_at > now() - $3 * interval '1 millisecond') AS shared_documents,
+       m.id AS inbound_id, m.payload`;
+const TURN_JOINS = `LEFT JOIN public.conversations c ON c.id = ch.conversation_id
+  LEFT JOIN public.contacts ct ON ct.id = c.contact_id
+  LEFT JOIN msgs m ON ch.id IS NOT NULL`;
+
+const CLAIM_SQL = `
+WITH ${claimCtes('true')},
+ch AS (SELECT * FROM turn),
+msgs AS (SELECT id, seq, payload FROM grp)
+SELECT ${TURN_COLUMNS}
+  FROM ch ${TURN_JOINS}
+ ORDER BY m.seq`;
+
+// What a worker holding conversation $1's lock does next for inbound row $4: nothing when the
+// row's turn is settled; else the oldest turn still processing (its attempt counted), else a claim.
+// A claim's message rows are read from \`grp\`: the statement cannot see its own UPDATE of turn_id.
+const NEXT_SQL = `
+WITH target AS (
+  SELECT t.status FROM public.inbound_messages i LEFT JOIN public.turns t ON t.id = i.turn_id WHERE i.id = $4
+),
+pending AS (
+  SELECT EXISTS (SELECT 1 FROM target WHERE status IS NULL OR status = 'processing') AS yes
+),
+open_turn AS (
+  SELECT t.id FROM public.turns t, pending
+   WHERE pending.yes AND t.conversation_id = $1 AND t.status = 'processing'
+   ORDER BY t.created_at LIMIT 1
+),
+retried AS (
+  UPDATE public.turns SET attempts = attempts + 1, updated_at = now()
+   WHERE id = (SELECT id FROM open_turn)
+  RETURNING id, bot_id, conversation_id, kind
+),
+${claimCtes('(SELECT yes FROM pending) AND NOT EXISTS (SELECT 1 FROM open_turn)').trim()},
+ch AS (SELECT * FROM retried UNION ALL SELECT * FROM turn),
+msgs AS (
+  SELECT id, seq, payload FROM grp
+  UNION ALL
+  SELECT i.id, i.seq, i.payload FROM public.inbound_messages i, retried r WHERE i.conversation_id = $1 AND i.turn_id = r.id
 )
-SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind, g.payload
-  FROM turn t JOIN public.conversations c ON c.id = t.conversation_id CROSS JOIN grp g
- ORDER BY g.seq`;
+SELECT EXISTS (SELECT 1 FROM target) AS found, ${TURN_COLUMNS}
+  FROM (SELECT 1) AS one
+  LEFT JOIN ch ON true
+  ${TURN_JOINS}
+ ORDER BY m.seq`;
 
 /** Turns: bursts of inbound messages claimed for one answer (`public.turns`). */
 export class TurnRepository implements TurnStore {
@@ -79,48 +137,44 @@ export class TurnRepository implements TurnStore {
     this.statements = new PreparedStatements(options.prepared ?? false);
   }
 
-  async statusOf(inboundId: string): Promise<TurnStatus | null | 'gone'> {
-    const { rows } = await this.pool.query<{ status: TurnStatus | null }>(
-      this.statements.query('turn_status_of', `SELECT t.status FROM public.inbound_messages i LEFT JOIN public.turns t ON t.id = i.turn_id WHERE i.id = $1`, [
-        inboundId,
-      ]),
+  async next(inboundId: string, conversationId: string, documentWindowMs: number): Promise<NextTurn> {
+    const { rows } = await this.pool.query<TurnRow & { found: boolean; inbound_id: string | null; payload: unknown }>(
+      this.statements.query('turn_next', NEXT_SQL, [conversationId, [...burstKinds], documentWindowMs, inboundId]),
     );
-    if (rows.length === 0) return 'gone';
-    return rows[0]!.status;
-  }
-
-  async unfinished(conversationId: string): Promise<ClaimedTurn | null> {
-    // The messages are found through the conversation's index (there is none on turn_id alone).
-    const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(
-      this.statements.query(
-        'turn_unfinished',
-        `WITH t AS (
-         SELECT t.id, t.bot_id, t.conversation_id, c.channel, c.external_chat_id, t.kind
-           FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
-          WHERE t.conversation_id = $1 AND t.status = 'processing'
-          ORDER BY t.created_at LIMIT 1
-       )
-       SELECT t.*, i.payload FROM t
-         LEFT JOIN public.inbound_messages i ON i.conversation_id = t.conversation_id AND i.turn_id = t.id
-        ORDER BY i.seq`,
-        [conversationId],
-      ),
-    );
-    return toTurn(rows);
+    const turn = toTurn(rows);
+    if (turn) return { next: 'turn', turn };
+    return rows[0]?.found ? { next: 'settled' } : { next: 'gone' };
   }
 
   async claimNext(conversationId: string): Promise<ClaimedTurn | null> {
-    const { rows } = await this.pool.query<TurnRow & { payload: unknown }>(this.statements.query('turn_claim_next', CLAIM_SQL, [conversationId, [...burstKinds]]));
+    const { rows } = await this.pool.query<TurnRow & { inbound_id: string | null; payload: unknown }>(
+      // The web chat loads no shared documents: the window is empty.
+      this.statements.query('turn_claim_next', CLAIM_SQL, [conversationId, [...burstKinds], 0]),
+    );
     return toTurn(rows);
   }
 
-  async recordAttempt(turnId: string): Promise<void> {
-    await this.pool.query(this.statements.query('turn_record_attempt', `UPDATE public.turns SET attempts = attempts + 1, updated_at = now() WHERE id = $1`, [turnId]));
+  async saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<void> {
+    await this.pool.query(
+      this.statements.query(
+        'turn_save_final_reply',
+        `WITH saved AS (UPDATE public.turns SET reply = $3, sources = $4, updated_at = now() WHERE id = $1)
+         UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now() WHERE id = $2`,
+        [turn.turnId, turn.ledgerId, reply, JSON.stringify(sources)],
+      ),
+    );
   }
 
-  async saveReply(turnId: string, reply: string, sources: TurnSource[]): Promise<void> {
+  async finishSent(turn: { turnId: string; ledgerId: string }, messageIds: string[]): Promise<void> {
     await this.pool.query(
-      this.statements.query('turn_save_reply', `UPDATE public.turns SET reply = $2, sources = $3, updated_at = now() WHERE id = $1`, [turnId, reply, JSON.stringify(sources)]),
+      this.statements.query(
+        'turn_finish_sent',
+        `WITH sent AS (
+           UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $3, error = NULL, sent_at = now(), updated_at = now() WHERE id = $2
+         )
+         UPDATE public.turns SET status = 'answered', error = NULL, updated_at = now(), answered_at = now() WHERE id = $1`,
+        [turn.turnId, turn.ledgerId, messageIds],
+      ),
     );
   }
 
