@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { BillingService, type BillingUrls } from './billing/billing.service.js';
 import { InvalidPlansError, parsePlans, purchasablePlans, type Plan } from './billing/plans.js';
-import type { BillingNotifier, CreatorDirectory, PaymentGateway } from './billing/ports.js';
+import type { BillingNotifier, BotPremiumStore, CreatorDirectory, PaymentGateway } from './billing/ports.js';
 import { PremiumService } from './billing/premium.service.js';
 import { ReplyGateService } from './billing/reply-gate.service.js';
 import { StripeEventService } from './billing/stripe-events.service.js';
@@ -85,9 +85,27 @@ export function createBillingPlatform(deps: BillingPlatformDeps): BillingPlatfor
   if (!paymentsEnabled && purchasablePlans(plans).length) logger.warn('PLANS_JSON names Stripe prices but STRIPE_SECRET_KEY is unset: only the free plan is available');
 
   const urls = billingUrls(config);
-  const records = new BillingRepository(pool);
+  // The reply gate keeps plans and premium settings for a few seconds; what this process changes
+  // reaches it at once through these two hooks (other processes' changes within its TTL).
+  const records = new BillingRepository(pool, {
+    onRecordChanged: (reference) => {
+      if (reference.kind === 'creator') replyGate.subscriptionChanged(reference.creatorId);
+    },
+  });
   const usage = new UsageRepository(pool);
-  const premiumStore = new BotPremiumRepository(pool);
+  const premiumRepository = new BotPremiumRepository(pool);
+  const premiumStore: BotPremiumStore = {
+    find: (botId) => premiumRepository.find(botId),
+    save: async (botId, settings) => {
+      await premiumRepository.save(botId, settings);
+      replyGate.premiumChanged(botId);
+    },
+    remove: async (botId) => {
+      const removed = await premiumRepository.remove(botId);
+      replyGate.premiumChanged(botId);
+      return removed;
+    },
+  };
   const service = new BillingService({ plans, gateway, paymentsEnabled, records, usage, creators: deps.creators, urls });
   const premium = new PremiumService({ bots: deps.bots, store: premiumStore, paymentsEnabled });
   const notices = new NoticeService({ store: new NoticeRepository(pool), ...deps.chat });
@@ -111,7 +129,7 @@ export function createBillingPlatform(deps: BillingPlatformDeps): BillingPlatfor
   const replyGate = new ReplyGateService({
     billing: service,
     usage,
-    premium: premiumStore,
+    premium: premiumRepository,
     records,
     gateway,
     onDegraded: (what, err) => logger.warn({ err }, `billing: ${what}`),

@@ -94,7 +94,11 @@ export class BillingService {
 
   /** The creator's current plan and usage period. */
   async account(creatorId: string): Promise<CreatorAccount> {
-    const view = (await this.deps.records.creatorRecord(creatorId))?.view ?? null;
+    return this.accountFor((await this.deps.records.creatorRecord(creatorId))?.view ?? null);
+  }
+
+  /** The plan and usage period a subscription view grants now (null: never subscribed). */
+  accountFor(view: SubscriptionView | null): CreatorAccount {
     const now = this.now();
     const plan = currentPlan(this.deps.plans, view, seconds(now), this.deps.pastDuePolicy);
     const subscribed = view !== null && subscriptionAccess(view, seconds(now), this.deps.pastDuePolicy).granted;

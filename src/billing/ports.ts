@@ -107,10 +107,9 @@ export interface StripeEventStore {
   unsettled(olderThanMs: number, limit: number): Promise<string[]>;
 }
 
-/** The Stripe records of payers, for reading plans and unlocks. */
+/** The Stripe records of payers, for reading plans. */
 export interface PayerRecordStore {
   creatorRecord(creatorId: string): Promise<SubscriptionRecord | null>;
-  contactRecord(contactId: string): Promise<SubscriptionRecord | null>;
 }
 
 /** How much of a plan a creator uses now. */
@@ -121,33 +120,69 @@ export interface CreatorUsageCounts {
   contacts: number;
 }
 
-/** Who a conversation's turn is for. */
-export interface TurnParties {
-  creatorId: string;
+/** What the reply gate asks about a turn's contact before deciding. */
+export interface ContactStandingQuery {
+  turnId: string;
+  conversationId: string;
   botId: string;
-  contactId: string;
+  creatorId: string;
+  /** Also count the creator's contacts (over all bots) that came before this one. */
+  contacts: boolean;
+  /** Also read the contact's premium standing with the bot: replies delivered since then, and what they paid for. */
+  deliveredSince: Date | null;
 }
+
+/** A turn's contact as the reply gate sees them; the optional parts only when asked. */
+export interface ContactStanding {
+  /** The turn already holds a counted reply (a retry of an allowed turn). */
+  counted: boolean;
+  contactId: string;
+  contactsBefore?: number;
+  /**
+   * Replies of the bot delivered to the contact since `deliveredSince`. Replies counted before the
+   * bot's premium was switched on count whether or not their delivery was recorded (it is recorded
+   * only while premium is on, the only time it is read).
+   */
+  delivered?: number;
+  /** The contact's own payment record with the bot, if they ever started one. */
+  unlock?: SubscriptionRecord | null;
+}
+
+/** What counting a turn's reply came to. */
+export type ReplyClaim =
+  /** Counted now. */
+  | 'counted'
+  /** Counted by an earlier attempt of the same turn. */
+  | 'already'
+  /** The creator's period has its limit of replies: not counted. */
+  | 'limit_reached'
+  /** The conversation (or its bot) no longer exists. */
+  | 'gone';
 
 /** Usage counting; the reply counter is exact under concurrency and keyed by turn. */
 export interface UsageStore {
   counts(creatorId: string): Promise<CreatorUsageCounts>;
   /** Replies counted in the creator's usage period starting at `periodStart`. */
   repliesIn(creatorId: string, periodStart: Date): Promise<number>;
-  parties(conversationId: string): Promise<TurnParties | null>;
-  /** Whether the turn already holds a counted reply (a retry of an allowed turn). */
-  isCounted(turnId: string): Promise<boolean>;
+  /** The creator whose plan a bot's replies count against; null when the bot does not exist. */
+  creatorOf(botId: string): Promise<string | null>;
+  /** One read of what the gate needs to know about a turn's contact; null when the conversation is gone. */
+  contactStanding(query: ContactStandingQuery): Promise<ContactStanding | null>;
   /**
-   * Counts one reply for the turn unless the creator's period already has `limit` (null =
-   * unlimited): atomically, so concurrent turns never exceed the limit, and once per turn.
-   * `counted: false` when the limit is reached; `used` is the count after the attempt.
+   * Counts one reply for the turn, in one atomic step, unless the turn holds one already or the
+   * creator's period starting at `period.start` has `limit` replies (null = unlimited): concurrent
+   * turns of one creator never pass the limit, and a turn is counted once whatever its retries.
    */
-  countReply(input: { turnId: string; parties: TurnParties; period: { start: Date; end: Date }; limit: number | null }): Promise<{ counted: boolean; used: number }>;
-  /** Marks the turn's counted reply delivered. */
+  claimReply(input: {
+    turnId: string;
+    conversationId: string;
+    botId: string;
+    creatorId: string;
+    period: { start: Date; end: Date };
+    limit: number | null;
+  }): Promise<ReplyClaim>;
+  /** Records that the turn's counted reply was delivered (read by premium's free allowance). */
   markDelivered(turnId: string): Promise<void>;
-  /** Delivered replies of one bot to one contact since `since`. */
-  deliveredToContact(botId: string, contactId: string, since: Date): Promise<number>;
-  /** How many of the creator's contacts (over all bots) came before this one. */
-  contactsBefore(creatorId: string, contactId: string): Promise<number>;
 }
 
 /** Per-bot end-user premium settings. Reads and writes of creators are scoped by the caller's bot check. */

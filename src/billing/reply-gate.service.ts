@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { PerBotCache } from '../bots/per-bot.cache.js';
 import { encodeClientReference, referenceMetadata } from './billing-reference.js';
 import { PaymentProviderError } from './billing.errors.js';
 import type { BillingService } from './billing.service.js';
 import { canAddContact, contactUnlock, decideContactReply, usagePeriod, type ContactPremium } from './entitlements.js';
-import type { BotPremiumStore, PayerRecordStore, PaymentGateway, TurnParties, UsageStore } from './ports.js';
-import type { PastDuePolicy } from './subscription-state.js';
+import type { BotPremiumStore, PayerRecordStore, PaymentGateway, UsageStore } from './ports.js';
+import type { PastDuePolicy, SubscriptionRecord, SubscriptionView } from './subscription-state.js';
 
 /** The turn being decided, as the conversation pipeline knows it. */
 export interface GatedTurn {
@@ -17,13 +18,15 @@ export interface GatedTurn {
 export type GateDecision = { allow: true } | { allow: false; message: { text: string } };
 
 export interface ReplyGateDeps {
-  billing: Pick<BillingService, 'account' | 'urls'>;
-  usage: UsageStore;
+  billing: Pick<BillingService, 'accountFor' | 'urls'>;
+  usage: Pick<UsageStore, 'creatorOf' | 'contactStanding' | 'claimReply' | 'markDelivered'>;
   premium: Pick<BotPremiumStore, 'find'>;
-  records: Pick<PayerRecordStore, 'contactRecord'>;
+  records: Pick<PayerRecordStore, 'creatorRecord'>;
   gateway: Pick<PaymentGateway, 'createCheckoutSession'>;
   pastDuePolicy?: PastDuePolicy;
   clock?: () => Date;
+  /** How long a creator's subscription and a bot's premium settings are kept between reads (default 5 s). */
+  cacheTtlMs?: number;
   /** Told when a paywall link could not be made and the contact got an apology instead. */
   onDegraded?(what: string, error: unknown): void;
 }
@@ -41,59 +44,130 @@ export function paywallText(premium: ContactPremium, url: string): string {
   return `${used} ${offer}: ${url}\nI'll let you know here as soon as it's done.`;
 }
 
+/** Who pays for a bot's replies, and what its contacts pay for more. */
+interface BotTerms {
+  creatorId: string;
+  premium: ContactPremium | null;
+}
+
+const CACHE_TTL_MS = 5_000;
+// Turns let through on a bot with premium whose delivery is still to be recorded; a turn whose
+// delivery never comes (it failed and is retried elsewhere) is forgotten past this many.
+const MAX_AWAITING_DELIVERY = 10_000;
+
 /**
  * Decides, before any model call, whether a turn is answered: the creator's plan must have room
  * for the contact and for one more reply this period, and a bot with premium answers a contact
  * past the free allowance only once they have paid (otherwise it sends them a Checkout link tied
  * to them). An allowed turn's reply is counted at once, exactly once per turn, so concurrent turns
  * can never exceed the plan.
+ *
+ * It runs for every turn, so it reads little: a creator's subscription and a bot's premium settings
+ * are kept for `cacheTtlMs`. Changes made in this process (`subscriptionChanged`, `premiumChanged`)
+ * apply to the next turn; changes made by another process (e.g. a Stripe event applied by a worker
+ * elsewhere, premium set through another API process) apply within the TTL. A plan without a
+ * contacts limit on a bot without premium then costs one statement per turn; otherwise one more.
  */
 export class ReplyGateService {
   private readonly now: () => Date;
+  private readonly bots: PerBotCache<BotTerms>;
+  private readonly subscriptions: PerBotCache<{ view: SubscriptionView | null }>;
+  private readonly awaitingDelivery = new Set<string>();
 
   constructor(private readonly deps: ReplyGateDeps) {
     this.now = deps.clock ?? (() => new Date());
+    const ttlMs = deps.cacheTtlMs ?? CACHE_TTL_MS;
+    this.bots = new PerBotCache(async (botId) => {
+      const [creatorId, premium] = await Promise.all([deps.usage.creatorOf(botId), deps.premium.find(botId)]);
+      return creatorId === null ? null : { creatorId, premium };
+    }, { ttlMs });
+    // A creator who never subscribed has no record: kept too (as a null view), or every turn would look.
+    this.subscriptions = new PerBotCache(async (creatorId) => ({ view: (await deps.records.creatorRecord(creatorId))?.view ?? null }), { ttlMs });
   }
 
   async check(turn: GatedTurn): Promise<GateDecision> {
     const { usage } = this.deps;
-    // A retry of a turn that was let through before stays let through: its reply is counted already.
-    if (await usage.isCounted(turn.id)) return { allow: true };
-    const parties = await usage.parties(turn.conversationId);
-    if (!parties) return { allow: true };
-    const account = await this.deps.billing.account(parties.creatorId);
+    const terms = await this.bots.get(turn.botId);
+    // The bot is gone; so is its conversation, and there is nothing to count.
+    if (!terms) return { allow: true };
+    const { creatorId, premium } = terms;
+    const subscription = await this.subscriptions.get(creatorId);
+    const account = this.deps.billing.accountFor(subscription?.view ?? null);
     const { plan } = account;
+    const contactsLimited = plan.limits.contacts !== null;
 
-    if (plan.limits.contacts !== null) {
-      const before = await usage.contactsBefore(parties.creatorId, parties.contactId);
-      if (!canAddContact(plan, { contacts: before }).allowed) return deny(contactLimitText);
+    if (contactsLimited || premium) {
+      const now = this.now();
+      // Contacts' allowances run by calendar month (UTC), whatever the creator's billing period.
+      const month = usagePeriod(now);
+      const standing = await usage.contactStanding({
+        turnId: turn.id,
+        conversationId: turn.conversationId,
+        botId: turn.botId,
+        creatorId,
+        contacts: contactsLimited,
+        deliveredSince: premium ? month.start : null,
+      });
+      if (!standing) return { allow: true };
+      // A retry of a turn that was let through before stays let through: its reply is counted already.
+      if (standing.counted) return this.allowed(turn.id, premium);
+      if (contactsLimited && !canAddContact(plan, { contacts: standing.contactsBefore ?? 0 }).allowed) return deny(contactLimitText);
+      if (premium) {
+        const paywall = await this.paywall(turn, standing.contactId, premium, standing.delivered ?? 0, standing.unlock ?? null, now);
+        if (paywall) return paywall;
+      }
     }
 
-    const premium = await this.deps.premium.find(parties.botId);
-    if (premium) {
-      const paywall = await this.paywall(turn, parties, premium);
-      if (paywall) return paywall;
-    }
-
-    const counted = await usage.countReply({ turnId: turn.id, parties, period: account.period, limit: plan.limits.repliesPerMonth });
-    return counted.counted ? { allow: true } : deny(replyLimitText);
+    const claim = await usage.claimReply({
+      turnId: turn.id,
+      conversationId: turn.conversationId,
+      botId: turn.botId,
+      creatorId,
+      period: account.period,
+      limit: plan.limits.repliesPerMonth,
+    });
+    return claim === 'limit_reached' ? deny(replyLimitText) : this.allowed(turn.id, premium);
   }
 
-  /** Marks the turn's counted reply as delivered (the contact's free allowance counts delivered replies). */
+  /**
+   * Records that the turn's counted reply was delivered. Only premium's free allowance reads it, so
+   * it is written only for turns let through while their bot had premium: other turns cost nothing.
+   */
   async recordReply(turnId: string): Promise<void> {
-    await this.deps.usage.markDelivered(turnId);
+    if (this.awaitingDelivery.delete(turnId)) await this.deps.usage.markDelivered(turnId);
   }
 
-  private async paywall(turn: GatedTurn, parties: TurnParties, premium: ContactPremium): Promise<GateDecision | null> {
-    const now = this.now();
-    const view = (await this.deps.records.contactRecord(parties.contactId))?.view ?? null;
-    const unlock = contactUnlock(view, Math.floor(now.getTime() / 1000), this.deps.pastDuePolicy);
-    // Contacts' allowances run by calendar month (UTC), whatever the creator's billing period.
-    const month = usagePeriod(now);
-    const used = await this.deps.usage.deliveredToContact(parties.botId, parties.contactId, month.start);
+  /** A creator's subscription record changed in this process: the next turn reads it again. */
+  subscriptionChanged(creatorId: string): void {
+    this.subscriptions.invalidate(creatorId);
+  }
+
+  /** A bot's premium settings changed in this process: the next turn reads them again. */
+  premiumChanged(botId: string): void {
+    this.bots.invalidate(botId);
+  }
+
+  private allowed(turnId: string, premium: ContactPremium | null): GateDecision {
+    if (premium) {
+      if (this.awaitingDelivery.size >= MAX_AWAITING_DELIVERY) this.awaitingDelivery.delete(this.awaitingDelivery.values().next().value as string);
+      this.awaitingDelivery.add(turnId);
+    }
+    return { allow: true };
+  }
+
+  private async paywall(
+    turn: GatedTurn,
+    contactId: string,
+    premium: ContactPremium,
+    used: number,
+    unlockRecord: SubscriptionRecord | null,
+    now: Date,
+  ): Promise<GateDecision | null> {
+    const unlock = contactUnlock(unlockRecord?.view ?? null, Math.floor(now.getTime() / 1000), this.deps.pastDuePolicy);
     const decision = decideContactReply(premium, used, unlock);
     if (decision.action === 'answer') return null;
-    const reference = { kind: 'contact', botId: parties.botId, contactId: parties.contactId } as const;
+    const { botId } = turn;
+    const reference = { kind: 'contact', botId, contactId } as const;
     try {
       const session = await this.deps.gateway.createCheckoutSession({
         mode: premium.mode,
@@ -104,7 +178,7 @@ export class ReplyGateService {
         cancelUrl: this.deps.billing.urls.contactCancel,
         // One link per contact, price and day: asking again the same day gives the same checkout.
         idempotencyKey: `unlock_${createHash('sha256')
-          .update([parties.botId, parties.contactId, premium.stripePriceId, premium.mode, now.toISOString().slice(0, 10)].join('|'))
+          .update([botId, contactId, premium.stripePriceId, premium.mode, now.toISOString().slice(0, 10)].join('|'))
           .digest('hex')
           .slice(0, 40)}`,
       });

@@ -98,7 +98,13 @@ interface EventRow {
  * same transaction as the record it changed.
  */
 export class BillingRepository implements StripeEventStore, PayerRecordStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: {
+      /** Told once a payer's changed record is committed (e.g. to drop a cached copy). */
+      onRecordChanged?: (reference: BillingReference) => void;
+    } = {},
+  ) {}
 
   async insert(event: StripeEventEnvelope): Promise<{ created: boolean }> {
     const { rowCount } = await this.pool.query(
@@ -119,7 +125,7 @@ export class BillingRepository implements StripeEventStore, PayerRecordStore {
     reference: BillingReference,
     apply: (record: SubscriptionRecord) => EventApplication,
   ): Promise<'unknown_payer' | 'already' | EventApplication> {
-    return inTransaction(this.pool, async (client) => {
+    const outcome = await inTransaction(this.pool, async (client) => {
       // Event first, then record: every transaction takes its locks in this order.
       const { rows } = await client.query<{ status: string }>(`SELECT status FROM public.stripe_events WHERE id = $1 FOR UPDATE`, [eventId]);
       const status = rows[0]?.status;
@@ -137,6 +143,9 @@ export class BillingRepository implements StripeEventStore, PayerRecordStore {
       );
       return result;
     });
+    // Only once committed: told earlier, a cache could read the old record again and keep it.
+    if (typeof outcome === 'object' && outcome.changed) this.options.onRecordChanged?.(reference);
+    return outcome;
   }
 
   async locatePayer(keys: { subscriptionId: string | null; customerId: string | null }): Promise<BillingReference | null> {
@@ -196,12 +205,6 @@ export class BillingRepository implements StripeEventStore, PayerRecordStore {
   async creatorRecord(creatorId: string): Promise<SubscriptionRecord | null> {
     if (!isUuid(creatorId)) return null;
     const { rows } = await this.pool.query<{ record: SubscriptionRecord }>(`SELECT record FROM public.creator_subscriptions WHERE creator_id = $1`, [creatorId]);
-    return rows[0]?.record ?? null;
-  }
-
-  async contactRecord(contactId: string): Promise<SubscriptionRecord | null> {
-    if (!isUuid(contactId)) return null;
-    const { rows } = await this.pool.query<{ record: SubscriptionRecord }>(`SELECT record FROM public.contact_unlocks WHERE contact_id = $1`, [contactId]);
     return rows[0]?.record ?? null;
   }
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { CreatorUsageCounts, TurnParties, UsageStore } from '../billing/ports.js';
+import type { ContactStanding, ContactStandingQuery, CreatorUsageCounts, ReplyClaim, UsageStore } from '../billing/ports.js';
+import type { SubscriptionRecord } from '../billing/subscription-state.js';
 import { isUuid } from './ids.js';
-import { inTransaction } from './transaction.js';
 
 /**
  * What creators use of their plans: bots, documents, storage and contacts counted from their rows,
@@ -32,80 +32,101 @@ export class UsageRepository implements UsageStore {
     return rows[0]?.replies ?? 0;
   }
 
-  async parties(conversationId: string): Promise<TurnParties | null> {
-    const { rows } = await this.pool.query<TurnParties>(
-      `SELECT b.creator_id AS "creatorId", cv.bot_id AS "botId", cv.contact_id AS "contactId"
-         FROM public.conversations cv JOIN public.bots b ON b.id = cv.bot_id WHERE cv.id = $1`,
-      [conversationId],
+  async creatorOf(botId: string): Promise<string | null> {
+    if (!isUuid(botId)) return null;
+    const { rows } = await this.pool.query<{ creator_id: string }>(`SELECT creator_id FROM public.bots WHERE id = $1`, [botId]);
+    return rows[0]?.creator_id ?? null;
+  }
+
+  async contactStanding(query: ContactStandingQuery): Promise<ContactStanding | null> {
+    const { turnId, conversationId, botId, creatorId, contacts, deliveredSince } = query;
+    // The parts not asked for are NULL, and their subqueries never run. Deliveries are recorded only
+    // while the bot has premium, so replies counted before it was switched on count as delivered.
+    const { rows } = await this.pool.query<{
+      counted: boolean;
+      contactId: string;
+      contactsBefore: number | null;
+      delivered: number | null;
+      unlock: SubscriptionRecord | null;
+    }>(
+      `SELECT EXISTS (SELECT 1 FROM public.reply_usage WHERE turn_id = $1) AS counted,
+              cv.contact_id AS "contactId",
+              CASE WHEN $5::boolean THEN (
+                SELECT count(*) FROM public.contacts c JOIN public.bots b ON b.id = c.bot_id
+                 WHERE b.creator_id = $4
+                   AND (c.created_at, c.id) < (SELECT created_at, id FROM public.contacts WHERE id = cv.contact_id)
+              ) END AS "contactsBefore",
+              CASE WHEN $6::timestamptz IS NOT NULL THEN (
+                SELECT count(*) FROM public.reply_usage u
+                 WHERE u.bot_id = cv.bot_id AND u.contact_id = cv.contact_id AND u.created_at >= $6
+                   AND (u.replied_at IS NOT NULL OR u.created_at < (SELECT created_at FROM public.bot_premium WHERE bot_id = cv.bot_id))
+              ) END AS delivered,
+              CASE WHEN $6::timestamptz IS NOT NULL THEN (SELECT record FROM public.contact_unlocks WHERE contact_id = cv.contact_id) END AS unlock
+         FROM public.conversations cv
+        WHERE cv.id = $2 AND cv.bot_id = $3`,
+      [turnId, conversationId, botId, creatorId, contacts, deliveredSince],
     );
-    return rows[0] ?? null;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      counted: row.counted,
+      contactId: row.contactId,
+      ...(contacts ? { contactsBefore: row.contactsBefore ?? 0 } : {}),
+      ...(deliveredSince ? { delivered: row.delivered ?? 0, unlock: row.unlock } : {}),
+    };
   }
 
-  async isCounted(turnId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`SELECT 1 FROM public.reply_usage WHERE turn_id = $1`, [turnId]);
-    return rowCount === 1;
-  }
-
-  async countReply(input: {
+  async claimReply(input: {
     turnId: string;
-    parties: TurnParties;
+    conversationId: string;
+    botId: string;
+    creatorId: string;
     period: { start: Date; end: Date };
     limit: number | null;
-  }): Promise<{ counted: boolean; used: number }> {
-    const { turnId, parties, period, limit } = input;
-    return inTransaction(this.pool, async (client) => {
-      const claimed = await client.query(
-        `INSERT INTO public.reply_usage (turn_id, creator_id, bot_id, contact_id, period_start) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (turn_id) DO NOTHING`,
-        [turnId, parties.creatorId, parties.botId, parties.contactId, period.start],
-      );
-      const current = async () => {
-        const { rows } = await client.query<{ replies: number }>(`SELECT replies FROM public.usage_counters WHERE creator_id = $1 AND period_start = $2`, [
-          parties.creatorId,
-          period.start,
-        ]);
-        return rows[0]?.replies ?? 0;
-      };
-      // Counted by an earlier attempt of the same turn.
-      if (claimed.rowCount === 0) return { counted: true, used: await current() };
-      if (limit === 0) {
-        await client.query(`DELETE FROM public.reply_usage WHERE turn_id = $1`, [turnId]);
-        return { counted: false, used: await current() };
-      }
-      // The row lock taken by ON CONFLICT DO UPDATE serialises concurrent turns of one creator, and
-      // the WHERE is evaluated on the latest count: the counter can never pass the limit.
-      const { rows } = await client.query<{ replies: number }>(
-        `INSERT INTO public.usage_counters (creator_id, period_start, period_end, replies) VALUES ($1, $2, $3, 1)
-         ON CONFLICT (creator_id, period_start) DO UPDATE SET replies = usage_counters.replies + 1, updated_at = now()
-           WHERE $4::integer IS NULL OR usage_counters.replies < $4::integer
-         RETURNING replies`,
-        [parties.creatorId, period.start, period.end, limit],
-      );
-      if (rows[0]) return { counted: true, used: rows[0].replies };
-      await client.query(`DELETE FROM public.reply_usage WHERE turn_id = $1`, [turnId]);
-      return { counted: false, used: await current() };
-    });
+  }): Promise<ReplyClaim> {
+    const { turnId, conversationId, botId, creatorId, period, limit } = input;
+    // One statement, so one round trip: a turn counted before is left alone; otherwise the creator's
+    // counter goes up unless it is at the limit, and only then is the turn's row written. The row
+    // lock taken by ON CONFLICT DO UPDATE serialises concurrent turns of one creator, and its WHERE
+    // is evaluated on the latest count: the counter can never pass the limit. A limit of 0 must stop
+    // the first reply too, which the INSERT's own WHERE does.
+    const { rows } = await this.pool.query<{ already: boolean; found: boolean; counted: boolean; claimed: boolean }>(
+      `WITH prior AS (
+         SELECT 1 FROM public.reply_usage WHERE turn_id = $1
+       ), parties AS (
+         SELECT cv.contact_id FROM public.conversations cv
+          WHERE cv.id = $2 AND cv.bot_id = $3 AND NOT EXISTS (SELECT 1 FROM prior)
+       ), counter AS (
+         INSERT INTO public.usage_counters AS u (creator_id, period_start, period_end, replies)
+         SELECT $4, $5, $6, 1 FROM parties WHERE $7::integer IS NULL OR $7::integer > 0
+         ON CONFLICT (creator_id, period_start) DO UPDATE SET replies = u.replies + 1, updated_at = now()
+           WHERE $7::integer IS NULL OR u.replies < $7::integer
+         RETURNING replies
+       ), claimed AS (
+         INSERT INTO public.reply_usage (turn_id, creator_id, bot_id, contact_id, period_start)
+         SELECT $1, $4, $3, parties.contact_id, $5 FROM parties, counter
+         ON CONFLICT (turn_id) DO NOTHING
+         RETURNING turn_id
+       )
+       SELECT EXISTS (SELECT 1 FROM prior) AS already, EXISTS (SELECT 1 FROM parties) AS found,
+              EXISTS (SELECT 1 FROM counter) AS counted, EXISTS (SELECT 1 FROM claimed) AS claimed`,
+      [turnId, conversationId, botId, creatorId, period.start, period.end, limit],
+    );
+    const { already, found, counted, claimed } = rows[0]!;
+    if (already) return 'already';
+    if (!found) return 'gone';
+    if (!counted) return 'limit_reached';
+    if (claimed) return 'counted';
+    // Another attempt of the same turn counted it between our read and our write (turns of one
+    // conversation are serialised, so only a lost lock gets here): give our increment back.
+    await this.pool.query(`UPDATE public.usage_counters SET replies = replies - 1, updated_at = now() WHERE creator_id = $1 AND period_start = $2`, [
+      creatorId,
+      period.start,
+    ]);
+    return 'already';
   }
 
   async markDelivered(turnId: string): Promise<void> {
     await this.pool.query(`UPDATE public.reply_usage SET replied_at = COALESCE(replied_at, now()) WHERE turn_id = $1`, [turnId]);
-  }
-
-  async deliveredToContact(botId: string, contactId: string, since: Date): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
-      `SELECT count(*) AS n FROM public.reply_usage WHERE bot_id = $1 AND contact_id = $2 AND created_at >= $3 AND replied_at IS NOT NULL`,
-      [botId, contactId, since],
-    );
-    return rows[0]?.n ?? 0;
-  }
-
-  async contactsBefore(creatorId: string, contactId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
-      `SELECT count(*) AS n FROM public.contacts c JOIN public.bots b ON b.id = c.bot_id
-        WHERE b.creator_id = $1
-          AND (c.created_at, c.id) < (SELECT created_at, id FROM public.contacts WHERE id = $2)`,
-      [creatorId, contactId],
-    );
-    return rows[0]?.n ?? 0;
   }
 }

@@ -164,4 +164,22 @@ describe('end-user premium', () => {
     expect(telegram.texts(chatId)).toHaveLength(4);
     expect(ollama.chatRequests.length).toBe(modelCalls + 1);
   });
+
+  it('switched on mid-month, counts the replies the contact already had this month against the free allowance', async () => {
+    const bot = await connectedBot(platform, telegram, { settings: { mergeWindowMs: 0 } });
+    const chatId = 7401;
+    expect(await ask(bot, chatId, QUESTIONS[0]!)).toContain(REPLY);
+
+    const premium = await platform.app.inject({
+      method: 'PUT',
+      url: `/v1/bots/${bot.botId}/premium`,
+      headers: bot.session.auth,
+      payload: { freeRepliesPerMonth: 2, stripePriceId: 'price_unlock', mode: 'payment' },
+    });
+    expect(premium.statusCode).toBe(200);
+    // The reply before premium was the first of two free ones; this is the second.
+    expect(await ask(bot, chatId, QUESTIONS[1]!)).toContain(REPLY);
+    expect(await ask(bot, chatId, QUESTIONS[2]!)).toMatch(/^You've used your 2 free replies for this month\. Unlock premium coaching to keep going: https:\/\/checkout\.stripe\.com\//);
+    expect(await repliesThisPeriod(bot)).toBe(2);
+  });
 });

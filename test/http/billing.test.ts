@@ -468,6 +468,19 @@ describe('plan quotas in web chat', () => {
     expect((await billing(session)).usage.repliesThisPeriod).toBe(1);
   });
 
+  it('gives a creator who subscribes the new plan at once, in the middle of a conversation', async () => {
+    const session = await signUpCreator(platform.app);
+    const bot = await createBot(platform.app, session.auth);
+    const chat = (text: string) => post(session, `/v1/bots/${bot.id}/chat`, { sessionId: 'upgrade-session', text });
+    expect(done((await chat('How do I build a habit?')).body).reply).not.toBe(replyLimitText);
+    expect(done((await chat('And how do I keep it?')).body).reply).toBe(replyLimitText);
+
+    const event = subscriptionEvent('customer.subscription.created', session.creatorId, subscriptionId(), nowSeconds() - 60);
+    expect((await deliver(event)).statusCode).toBe(200);
+    await settled(event.id);
+    expect(done((await chat('And how do I keep it?')).body).reply).not.toBe(replyLimitText);
+  });
+
   it('answers only the contacts the plan allows', async () => {
     const session = await signUpCreator(platform.app);
     const bot = await createBot(platform.app, session.auth);
