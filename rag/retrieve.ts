@@ -1,14 +1,8 @@
+import { PerBotCache } from '../src/bots/per-bot.cache.js';
 import { textSearchConfig } from './text-search-config.js';
-import type { Embedder, RetrievedPassage, RetrieveOptions, Retriever, VectorStore } from './types.js';
+import type { ChunkPassage, Embedder, RetrievedPassage, RetrieveOptions, Retriever, VectorStore } from './types.js';
 
-/** A live chunk of a document, as retrieval shows it. */
-export interface ChunkPassage {
-  chunkId: string;
-  documentId: string;
-  title: string;
-  text: string;
-  page: number | null;
-}
+export type { ChunkPassage } from './types.js';
 
 /** What retrieval needs to know about a bot before searching it. */
 export interface BotSearchProfile {
@@ -29,7 +23,10 @@ export interface ChunkSearch {
    * best first: chunks with two or more of the words ahead of those with one, each by full-text rank.
    */
   lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]>;
-  /** The given chunks that are still live, in no particular order; documents embedded by another model are left out. */
+  /**
+   * The given chunks that are still live, in no particular order; documents embedded by another model
+   * are left out. Used for vector stores that cannot join the chunks themselves (VectorStore.queryPassages).
+   */
   passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]>;
 }
 
@@ -42,6 +39,11 @@ export interface HybridRetrieverOptions {
   embedTimeoutMs?: number;
   /** Told when vector search fails and the answer falls back to full text alone. */
   onVectorSearchFailed?(error: unknown): void;
+  /**
+   * How long a bot's search profile (language, whether it has vectors) serves later questions.
+   * Every turn retrieves, and the profile changes rarely; see `forgetBot` for changes made here.
+   */
+  profileTtlMs?: number;
 }
 
 // Enough words for any real question; the rest only slows the full-text match down.
@@ -98,6 +100,7 @@ export class HybridRetriever implements Retriever {
   private readonly candidates: number;
   private readonly rrfK: number;
   private readonly embedTimeoutMs: number;
+  private readonly profiles: PerBotCache<BotSearchProfile>;
 
   constructor(
     private readonly chunks: ChunkSearch,
@@ -108,6 +111,15 @@ export class HybridRetriever implements Retriever {
     this.candidates = options.candidates ?? 50;
     this.rrfK = options.rrfK ?? 60;
     this.embedTimeoutMs = options.embedTimeoutMs ?? 10_000;
+    // A stale profile costs little and lasts at most the TTL: a bot whose first embedded document
+    // just became ready elsewhere is searched by full text alone, and a new language stems the
+    // question as the old one did. Ingestion in this process calls `forgetBot` (src/platform.ts).
+    this.profiles = new PerBotCache((botId) => this.chunks.profile(botId, this.embedder?.model), { ttlMs: options.profileTtlMs ?? 5_000 });
+  }
+
+  /** Forgets what is cached about a bot after a change to it in this process (e.g. a document ingested). */
+  forgetBot(botId: string): void {
+    this.profiles.invalidate(botId);
   }
 
   async retrieve(botId: string, query: string, options: RetrieveOptions): Promise<RetrievedPassage[]> {
@@ -116,7 +128,7 @@ export class HybridRetriever implements Retriever {
 
   /** As `retrieve`, with the query's embedding already computed (or explicitly none); benchmarks use it. */
   async retrieveWith(botId: string, query: string, options: RetrieveOptions, queryEmbedding?: number[] | null): Promise<RetrievedPassage[]> {
-    const profile = await this.chunks.profile(botId, this.embedder?.model);
+    const profile = await this.profiles.get(botId);
     if (!profile) return [];
     const words = questionWords(query);
     const [vector, lexical] = await Promise.all([
@@ -134,9 +146,11 @@ export class HybridRetriever implements Retriever {
         [embedding] = await withTimeout(this.embedder.embed([query]), this.embedTimeoutMs, 'embedding the question');
         if (!embedding) return [];
       }
+      // Vectors may outlive their chunks briefly (re-ingestion, deletion): only live chunks count.
+      // A store beside the chunks joins them in its own query; otherwise they are looked up here.
+      if (this.vectors.queryPassages) return await this.vectors.queryPassages(botId, embedding, this.candidates, this.embedder?.model);
       const hits = await this.vectors.query(botId, embedding, this.candidates);
       if (!hits.length) return [];
-      // Vectors may outlive their chunks briefly (re-ingestion, deletion): only live chunks count.
       const live = new Map((await this.chunks.passages(botId, hits.map((h) => h.chunkId), this.embedder?.model)).map((p) => [p.chunkId, p]));
       return hits.flatMap((h) => live.get(h.chunkId) ?? []);
     } catch (err) {

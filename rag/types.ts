@@ -54,6 +54,21 @@ export interface VectorHit {
   score: number;
 }
 
+/** A live chunk of a document, as retrieval shows it. */
+export interface ChunkPassage {
+  chunkId: string;
+  documentId: string;
+  title: string;
+  text: string;
+  page: number | null;
+}
+
+/** A live chunk found by its embedding. */
+export interface VectorPassage extends ChunkPassage {
+  /** Cosine similarity, higher is closer. */
+  score: number;
+}
+
 /**
  * Where embeddings live. Every operation is scoped to one bot; a query never sees another bot's
  * vectors, because the store filters by bot before ranking.
@@ -62,6 +77,13 @@ export interface VectorStore {
   readonly name: 'pgvector' | 'chroma';
   upsert(botId: string, records: VectorRecord[]): Promise<void>;
   query(botId: string, embedding: number[], k: number): Promise<VectorHit[]>;
+  /**
+   * Offered by stores that live beside the chunks (pgvector): the `k` nearest vectors, of which only
+   * those whose chunk is still live come back, with its passage, best first; documents embedded by
+   * another model than `embeddingModel` are left out. Retrieval then needs no second lookup; other
+   * stores answer `query` and retrieval reads the passages from the database.
+   */
+  queryPassages?(botId: string, embedding: number[], k: number, embeddingModel: string | undefined): Promise<VectorPassage[]>;
   deleteChunks(botId: string, chunkIds: string[]): Promise<void>;
   deleteDocument(botId: string, documentId: string): Promise<void>;
   deleteBot(botId: string): Promise<void>;

@@ -312,8 +312,10 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         logger,
         onFailed: mail.onDocumentFailed,
       });
-      // Large PDFs parse for a while; the lock must outlast a slow page between renewals.
-      queues.work('ingest', ingest, { concurrency: config.INGEST_CONCURRENCY, lockDurationMs: 120_000 });
+      // Large PDFs parse for a while; the lock must outlast a slow page between renewals. An
+      // ingested document may give its bot its first vectors: once the job ends (a moment after the
+      // chunks commit), retrieval reads the bot's search profile again.
+      queues.work('ingest', (job, token) => ingest(job, token).finally(() => retriever.forgetBot(job.data.botId)), { concurrency: config.INGEST_CONCURRENCY, lockDurationMs: 120_000 });
 
       // Files users send live under DATA_DIR/media; documents are read with the knowledge-base loaders.
       const mediaStorage: MediaStorage =

@@ -1,6 +1,7 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { toSql } from 'pgvector/pg';
-import type { VectorHit, VectorRecord, VectorStore } from '../types.js';
+import type { VectorHit, VectorPassage, VectorRecord, VectorStore } from '../types.js';
+import { isUuid } from '../../src/db/ids.js';
 import { inTransaction } from '../../src/db/transaction.js';
 
 export interface PgVectorStoreOptions {
@@ -32,6 +33,30 @@ const HNSW_MAX_DIMS = 2000;
 const INDEX_LOCK_KEY = 7_411_022_101;
 // How long a bot's size class (exact or HNSW) is trusted before it is counted again.
 const SIZE_TTL_MS = 60_000;
+
+/** How a statement names the search's inputs: bind parameters, or literals in a one-round-trip script. */
+interface StatementInput {
+  bot: string;
+  vector: string;
+  model: string;
+}
+
+interface PassageRow {
+  chunk_id: string;
+  document_id: string;
+  title: string;
+  text: string;
+  page: number | null;
+  score: number;
+  /** Position in the nearest-neighbour search's answer (bigint, so a string). */
+  rank: string;
+}
+
+/** `[x,y,…]` for a vector literal; only finite numbers get through, so it is safe to inline. */
+function vectorLiteral(embedding: number[]): string {
+  if (!embedding.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new RangeError('An embedding holds only finite numbers');
+  return `[${embedding.join(',')}]`;
+}
 
 function dimsOf(embedding: number[]): number {
   const dims = embedding.length;
@@ -104,45 +129,101 @@ export class PgVectorStore implements VectorStore {
   }
 
   async query(botId: string, embedding: number[], k: number): Promise<VectorHit[]> {
+    const rows = await this.search<{ chunk_id: string; document_id: string; score: number }>(botId, embedding, k, undefined, (nearest) => nearest);
+    return rows.map((r) => ({ chunkId: r.chunk_id, documentId: r.document_id, score: Number(r.score) }));
+  }
+
+  async queryPassages(botId: string, embedding: number[], k: number, embeddingModel: string | undefined): Promise<VectorPassage[]> {
+    // The nearest vectors first (the same search as `query`, fenced so the join cannot change its
+    // plan), numbered in the order the search returned them, then only those whose chunk is live.
+    // Ordered here rather than in SQL: with sorting priced out for HNSW, a final sort would make the
+    // statement look costly enough to be JIT-compiled, which takes longer than the search.
+    const rows = await this.search<PassageRow>(
+      botId,
+      embedding,
+      k,
+      embeddingModel ?? null,
+      (nearest, input) =>
+        `WITH nearest AS MATERIALIZED (
+           SELECT chunk_id, score, row_number() OVER () AS rank FROM (${nearest}) AS n
+         )
+         SELECT c.id AS chunk_id, c.document_id, d.title, c.text, c.page, n.score, n.rank
+         FROM nearest n
+         JOIN chunks c ON c.id = n.chunk_id
+         JOIN documents d ON d.id = c.document_id
+         WHERE c.bot_id = ${input.bot} AND d.bot_id = ${input.bot}
+           AND (${input.model} IS NULL OR d.embedding_model = ${input.model})`,
+    );
+    // Best first; equal scores keep the search's order (relaxed_order may swap near neighbours).
+    rows.sort((a, b) => Number(b.score) - Number(a.score) || Number(a.rank) - Number(b.rank));
+    return rows.map((r) => ({
+      chunkId: r.chunk_id,
+      documentId: r.document_id,
+      title: r.title,
+      text: r.text,
+      page: r.page,
+      score: Number(r.score),
+    }));
+  }
+
+  /**
+   * Runs `statement` around the nearest-neighbour search of one bot's vectors (`nearest`: chunk_id,
+   * document_id, score, best first), exact or through HNSW as `searchesByIndex` decides. `model`
+   * is bound as `input.model` unless undefined.
+   */
+  private async search<R extends { score: number | string }>(
+    botId: string,
+    embedding: number[],
+    k: number,
+    model: string | null | undefined,
+    statement: (nearest: string, input: StatementInput) => string,
+  ): Promise<R[]> {
     const dims = dimsOf(embedding);
     const limit = Math.max(1, Math.floor(k));
-    const useIndex = await this.searchesByIndex(botId, dims);
-    const distance = `embedding::vector(${dims}) <=> $2::vector(${dims})`;
-    const sql = useIndex
-      ? // Ordered by the partial index's expression (cast included) so the planner can walk HNSW.
-        `SELECT chunk_id, document_id, 1 - (${distance}) AS score
-         FROM chunk_embeddings
-         WHERE bot_id = $1 AND dims = ${dims}
-         ORDER BY ${distance}
-         LIMIT ${limit}`
-      : // Exact: the fenced subquery (OFFSET 0) computes each distance once over the bot's own rows
-        // (bot index) and the ordering by its output cannot use the HNSW index.
-        `SELECT chunk_id, document_id, 1 - distance AS score
+    if (!(await this.searchesByIndex(botId, dims))) {
+      const input = { bot: '$1::uuid', vector: `$2::vector(${dims})`, model: '$3::text' };
+      const distance = `embedding::vector(${dims}) <=> ${input.vector}`;
+      // Exact: the fenced subquery (OFFSET 0) computes each distance once over the bot's own rows
+      // (bot index) and the ordering by its output cannot use the HNSW index.
+      const nearest = `SELECT chunk_id, document_id, 1 - distance AS score
          FROM (SELECT chunk_id, document_id, ${distance} AS distance
                FROM chunk_embeddings
-               WHERE bot_id = $1 AND dims = ${dims}
+               WHERE bot_id = ${input.bot} AND dims = ${dims}
                OFFSET 0) AS candidates
          ORDER BY distance
          LIMIT ${limit}`;
-    const params = [botId, toSql(embedding)];
-    let rows: Array<{ chunk_id: string; document_id: string; score: number }>;
-    if (useIndex) {
-      rows = await inTransaction(this.pool, async (client) => {
-        // Iterative scans (pgvector 0.8) keep walking the graph until enough rows pass the bot filter.
-        // The planner cannot tell how many of a bot's rows sit behind the partial index and, not
-        // pricing the detoasting of each vector, prefers a sort over the bot's rows that is several
-        // times slower at this size; with sorting priced out it walks the index.
-        await client.query(
-          `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, limit)}; SET LOCAL enable_sort = off`,
-        );
-        return (await client.query(sql, params)).rows;
-      });
-      // relaxed_order may return neighbours slightly out of order.
-      rows.sort((a, b) => b.score - a.score);
-    } else {
-      ({ rows } = await this.pool.query(sql, params));
+      const values = [botId, toSql(embedding), ...(model === undefined ? [] : [model])];
+      return (await this.pool.query<R>(statement(nearest, input), values)).rows;
     }
-    return rows.map((r) => ({ chunkId: r.chunk_id, documentId: r.document_id, score: Number(r.score) }));
+    // HNSW needs settings local to its transaction. SET LOCAL takes no bind parameters, so the whole
+    // search goes as one simple-protocol script (one implicit transaction, one round trip instead of
+    // BEGIN, SET, SELECT, COMMIT), its inputs as literals: a checked UUID, numbers, a quoted string.
+    if (!isUuid(botId)) throw new RangeError('A bot id must be a UUID');
+    const input = {
+      bot: `'${botId}'::uuid`,
+      vector: `'${vectorLiteral(embedding)}'::vector(${dims})`,
+      model: model == null ? 'NULL::text' : `${pg.escapeLiteral(model)}::text`,
+    };
+    const distance = `embedding::vector(${dims}) <=> ${input.vector}`;
+    // Ordered by the partial index's expression (cast included) so the planner can walk HNSW.
+    const nearest = `SELECT chunk_id, document_id, 1 - (${distance}) AS score
+         FROM chunk_embeddings
+         WHERE bot_id = ${input.bot} AND dims = ${dims}
+         ORDER BY ${distance}
+         LIMIT ${limit}`;
+    // Iterative scans (pgvector 0.8) keep walking the graph until enough rows pass the bot filter.
+    // The planner cannot tell how many of a bot's rows sit behind the partial index and, not
+    // pricing the detoasting of each vector, prefers a sort over the bot's rows that is several
+    // times slower at this size; with sorting priced out it walks the index. A sort that still had
+    // to happen would carry that price and get the statement JIT-compiled (over 100 ms) for a few
+    // dozen rows, so JIT is off for it.
+    const script =
+      `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, limit)}; ` +
+      `SET LOCAL enable_sort = off; SET LOCAL jit = off; ${statement(nearest, input)}`;
+    const results = (await this.pool.query(script)) as unknown as Array<pg.QueryResult<R>>;
+    const rows = results.at(-1)?.rows ?? [];
+    // relaxed_order may return neighbours slightly out of order (a stable sort keeps ties as found).
+    return rows.sort((a, b) => Number(b.score) - Number(a.score));
   }
 
   async deleteChunks(botId: string, chunkIds: string[]): Promise<void> {

@@ -104,6 +104,32 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
     }
   });
 
+  it('searches a new bot by meaning as soon as its first embedded document is ready', async () => {
+    const app = platform.app;
+    const creator = await signUpCreator(app, { name: 'New coach' });
+    const botId = (await createBot(app, creator.auth, { name: 'Fresh coach' })).id;
+    const question = 'How long should a power nap last?';
+    const search = async () => {
+      const response = await app.inject({ method: 'GET', url: `/v1/bots/${botId}/search?q=${encodeURIComponent(question)}&k=5`, headers: creator.auth });
+      expect(response.statusCode).toBe(200);
+      return (response.json() as { results: Array<{ title: string; score: number }> }).results;
+    };
+    // Asked before anything is embedded: retrieval has seen the bot without vectors.
+    expect(await search()).toEqual([]);
+
+    await uploadDocument(app, creator.auth, botId, {
+      title: 'Power naps',
+      filename: 'naps.txt',
+      bytes: 'A power nap should last twenty minutes, so you wake before deep sleep.',
+      mediaType: 'text/plain',
+    });
+    await waitUntilReady(app, creator.auth, botId, 1);
+
+    const [top] = await search();
+    // Ranked first by both searches: 1 / (60 + 1) from full text plus the same from its vector.
+    expect(top).toMatchObject({ title: 'Power naps', score: expect.closeTo(2 / 61, 10) });
+  });
+
   it('never shows a creator passages from another creator’s bot (cross-tenant canary)', async () => {
     const app = platform.app;
     const victim = await signUpCreator(app, { name: 'Victim' });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChromaVectorStore } from '../../rag/stores/chroma.store.js';
 import { PgVectorStore } from '../../rag/stores/pgvector.store.js';
@@ -13,13 +14,54 @@ import { waitFor } from '../support/wait-for.js';
 
 interface StoreUnderTest {
   store: VectorStore;
+  /** The database the chunks live in, when the store lives there too (it then offers queryPassages). */
+  pool?: pg.Pool;
   dispose(): Promise<void>;
 }
 
 async function pgvectorStore(options: ConstructorParameters<typeof PgVectorStore>[1]): Promise<StoreUnderTest> {
   const db: TestDatabase = await createTestDatabase();
   const store = new PgVectorStore(db.pool, options);
-  return { store, dispose: async () => (await store.close(), await db.drop()) };
+  return { store, pool: db.pool, dispose: async () => (await store.close(), await db.drop()) };
+}
+
+interface SeedDocument {
+  title: string;
+  /** The model its vectors came from (documents.embedding_model). */
+  model: string;
+  chunks: Array<{ text: string; page?: number }>;
+}
+
+/**
+ * A bot with documents and live chunks, as ingestion leaves them (vectors are upserted separately):
+ * returns the bot id and, per document, its id and chunk ids.
+ */
+async function seedBot(pool: pg.Pool, documents: SeedDocument[]): Promise<{ botId: string; documents: Array<{ id: string; chunkIds: string[] }> }> {
+  const { rows: creators } = await pool.query<{ id: string }>(
+    `INSERT INTO creators (email, name, password_hash) VALUES ($1, 'Seed', 'x') RETURNING id`,
+    [`${randomUUID()}@example.test`],
+  );
+  const { rows: bots } = await pool.query<{ id: string }>(`INSERT INTO bots (creator_id, name) VALUES ($1, 'Seed coach') RETURNING id`, [creators[0]!.id]);
+  const botId = bots[0]!.id;
+  const seeded: Array<{ id: string; chunkIds: string[] }> = [];
+  for (const document of documents) {
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO documents (bot_id, title, source_kind, status, retrieval_mode, embedding_model, chunk_count)
+       VALUES ($1, $2, 'upload', 'ready', 'hybrid', $3, $4) RETURNING id`,
+      [botId, document.title, document.model, document.chunks.length],
+    );
+    const documentId = rows[0]!.id;
+    const chunkIds: string[] = [];
+    for (const [ordinal, chunk] of document.chunks.entries()) {
+      const { rows: inserted } = await pool.query<{ id: string }>(
+        `INSERT INTO chunks (bot_id, document_id, ordinal, page, text) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [botId, documentId, ordinal, chunk.page ?? null, chunk.text],
+      );
+      chunkIds.push(inserted[0]!.id);
+    }
+    seeded.push({ id: documentId, chunkIds });
+  }
+  return { botId, documents: seeded };
 }
 
 // Every implementation of VectorStore must pass the same cases (DESIGN.md, convention 3).
@@ -36,6 +78,7 @@ const factories: Array<[string, () => Promise<StoreUnderTest>]> = [
       const store = new PgVectorStore(database.pool, { hnsw: database.kind !== 'pglite' });
       return {
         store,
+        pool: database.pool,
         dispose: async () => {
           await database.close();
           rmSync(dataDir, { recursive: true, force: true });
@@ -73,6 +116,9 @@ function records(documentId: string, embeddings: number[][]): VectorRecord[] {
 }
 
 describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
+  const itBesideChunks = (name: string, fn: () => Promise<void>): void => {
+    if (_name.startsWith('pgvector')) it(name, fn);
+  };
   let subject: StoreUnderTest;
   let store: VectorStore;
 
@@ -186,6 +232,62 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     expect(found!.score).toBeCloseTo(1, 4);
   });
 
+  // Stores beside the chunks (pgvector) answer retrieval's vector side in one statement; the others
+  // do not offer it (retrieval then looks the passages up itself), so these cases are theirs alone.
+  itBesideChunks('answers with the live passages of its nearest vectors, in the order of query', async () => {
+    const pool = subject.pool!;
+    const seeded = await seedBot(pool, [
+      { title: 'Sleep basics', model: 'embed-a', chunks: [{ text: 'Keep a fixed wake time.', page: 3 }, { text: 'Dim the lights.' }, { text: 'Skip late coffee.' }] },
+      { title: 'Old model notes', model: 'embed-b', chunks: [{ text: 'Embedded by another model.' }] },
+    ]);
+    const [a, b] = seeded.documents;
+    const [wake, dim, coffee] = a!.chunkIds;
+    const otherModel = b!.chunkIds[0]!;
+    const orphan = randomUUID(); // a vector whose chunk was replaced, as during re-ingestion
+    await store.upsert(seeded.botId, [
+      { chunkId: wake!, documentId: a!.id, embedding: vec(0) },
+      { chunkId: dim!, documentId: a!.id, embedding: vec(0, 1, 0.3) },
+      { chunkId: coffee!, documentId: a!.id, embedding: vec(2) },
+      { chunkId: otherModel, documentId: b!.id, embedding: vec(0, 1, 0.1) },
+      { chunkId: orphan, documentId: a!.id, embedding: vec(0, 1, 0.05) },
+    ]);
+    const query = vec(0, 1, 0.1);
+    const hits = await store.query(seeded.botId, query, 10);
+    expect(hits.map((h) => h.chunkId)).toEqual([otherModel, orphan, wake, dim, coffee]);
+    const scoreOf = (chunkId: string) => hits.find((h) => h.chunkId === chunkId)!.score;
+
+    const passages = await store.queryPassages!(seeded.botId, query, 10, 'embed-a');
+    expect(passages).toEqual([
+      { chunkId: wake, documentId: a!.id, title: 'Sleep basics', text: 'Keep a fixed wake time.', page: 3, score: expect.closeTo(scoreOf(wake!), 5) },
+      { chunkId: dim, documentId: a!.id, title: 'Sleep basics', text: 'Dim the lights.', page: null, score: expect.closeTo(scoreOf(dim!), 5) },
+      { chunkId: coffee, documentId: a!.id, title: 'Sleep basics', text: 'Skip late coffee.', page: null, score: expect.closeTo(scoreOf(coffee!), 5) },
+    ]);
+    // Without a model every live chunk counts; k bounds the vectors searched, before the live ones are kept.
+    expect((await store.queryPassages!(seeded.botId, query, 10, undefined)).map((p) => p.chunkId)).toEqual([otherModel, wake, dim, coffee]);
+    expect((await store.queryPassages!(seeded.botId, query, 2, undefined)).map((p) => p.chunkId)).toEqual([otherModel]);
+  });
+
+  itBesideChunks('never returns another bot’s passages, even through a vector filed under the wrong bot (cross-tenant canary)', async () => {
+    const pool = subject.pool!;
+    const victim = await seedBot(pool, [{ title: 'Private retreat', model: 'embed-a', chunks: [{ text: 'Canary: quokka marmalade.' }, { text: 'Canary two.' }] }]);
+    const searcher = await seedBot(pool, [{ title: 'Own notes', model: 'embed-a', chunks: [{ text: 'Breathe slowly.' }] }]);
+    const query = vec(0, 1, 0.2);
+    const [canary, unvectored] = victim.documents[0]!.chunkIds;
+    await store.upsert(victim.botId, [{ chunkId: canary!, documentId: victim.documents[0]!.id, embedding: query }]);
+    const own = searcher.documents[0]!;
+    // Identical to the query, filed under the searcher but naming the victim's chunk: only its own live chunks may count.
+    await store.upsert(searcher.botId, [
+      { chunkId: own.chunkIds[0]!, documentId: own.id, embedding: vec(3) },
+      { chunkId: unvectored!, documentId: victim.documents[0]!.id, embedding: query },
+    ]);
+
+    const passages = await store.queryPassages!(searcher.botId, query, 10, 'embed-a');
+    expect(passages.map((p) => p.title)).toEqual(['Own notes']);
+    expect(JSON.stringify(passages)).not.toMatch(/Canary|quokka/);
+    // The canary is found for its owner, so its absence above is isolation, not luck.
+    expect((await store.queryPassages!(victim.botId, query, 10, 'embed-a')).map((p) => p.text)).toEqual(['Canary: quokka marmalade.']);
+  });
+
   it('keeps bots on different embedding dimensions apart', async () => {
     const small = randomUUID();
     const large = randomUUID();
@@ -204,12 +306,14 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
 
 describe('PgVectorStore on a large bot (HNSW path)', () => {
   let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
   afterAll(async () => {
     await db?.drop();
   });
 
   it('walks the HNSW index, filters by bot during the scan and still returns k of the bot’s own nearest vectors', async () => {
-    db = await createTestDatabase();
     // exactBelow 100: this bot counts as large; efSearch 10 makes single-pass HNSW visibly short.
     const store = new PgVectorStore(db.pool, { exactBelow: 100, efSearch: 10 });
     const random = (seed: number) => {
@@ -243,5 +347,46 @@ describe('PgVectorStore on a large bot (HNSW path)', () => {
     expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));
     // The answer came from the index, not from a scan of the bot's rows (statistics are flushed lazily).
     await waitFor(async () => (await indexScans()) > before, { timeoutMs: 5_000, what: 'an HNSW index scan in pg_stat_user_indexes' });
+  });
+
+  it('gives the same nearest passages through the index, with its settings kept to that one search', async () => {
+    // One connection, so a setting that outlived the search would show on the next statement.
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      const store = new PgVectorStore(pool, { exactBelow: 100, efSearch: 10 });
+      const random = (seed: number) => {
+        let x = seed;
+        return () => ((x = (x * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648) * 2 - 1;
+      };
+      const next = random(7);
+      const randomVector = () => Array.from({ length: DIMS }, next);
+      // Model names are matched as given, quotes included.
+      const model = "coach's-embed:latest";
+      const seeded = await seedBot(pool, [{ title: 'Habits', model, chunks: Array.from({ length: 150 }, (_, i) => ({ text: `Habit note ${i}`, page: i + 1 })) }]);
+      const document = seeded.documents[0]!;
+      await store.upsert(
+        seeded.botId,
+        document.chunkIds.map((chunkId) => ({ chunkId, documentId: document.id, embedding: randomVector() })),
+      );
+      await pool.query('ANALYZE chunk_embeddings');
+      expect(await store.searchesByIndex(seeded.botId, DIMS)).toBe(true);
+      const indexScans = async () =>
+        (await pool.query<{ n: number }>(`SELECT idx_scan::int AS n FROM pg_stat_user_indexes WHERE indexrelname = 'chunk_embeddings_hnsw_${DIMS}'`)).rows[0]?.n ?? 0;
+      const before = await indexScans();
+
+      const query = randomVector();
+      const hits = await store.query(seeded.botId, query, 10);
+      const passages = await store.queryPassages(seeded.botId, query, 10, model);
+
+      expect(passages).toHaveLength(10);
+      expect(passages.map((p) => p.chunkId)).toEqual(hits.map((h) => h.chunkId));
+      const ordinal = (chunkId: string) => document.chunkIds.indexOf(chunkId);
+      expect(passages.map((p) => [p.title, p.text, p.page])).toEqual(passages.map((p) => ['Habits', `Habit note ${ordinal(p.chunkId)}`, ordinal(p.chunkId) + 1]));
+      expect(await store.queryPassages(seeded.botId, query, 10, 'another-model')).toEqual([]);
+      expect((await pool.query<{ enable_sort: string }>('SHOW enable_sort')).rows[0]!.enable_sort).toBe('on');
+      await waitFor(async () => (await indexScans()) >= before + 2, { timeoutMs: 5_000, what: 'HNSW index scans in pg_stat_user_indexes' });
+    } finally {
+      await pool.end();
+    }
   });
 });
