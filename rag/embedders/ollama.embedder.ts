@@ -1,4 +1,5 @@
 import { Ollama } from 'ollama';
+import { createUndiciFetch } from '../../src/http-client/undici-fetch.js';
 import type { Embedder } from '../types.js';
 
 export interface OllamaEmbedderOptions {
@@ -27,10 +28,6 @@ function sameModel(a: string, b: string): boolean {
   return full(a) === full(b);
 }
 
-function fetchWithTimeout(timeoutMs: number): typeof fetch {
-  return (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
-}
-
 /** Embeddings from a local Ollama server through its `/api/embed` endpoint. */
 export class OllamaEmbedder implements Embedder {
   readonly model: string;
@@ -40,8 +37,9 @@ export class OllamaEmbedder implements Embedder {
 
   constructor(private readonly options: OllamaEmbedderOptions) {
     this.model = options.model;
-    this.client = new Ollama({ host: options.host, fetch: fetchWithTimeout(options.requestTimeoutMs ?? 120_000) });
-    this.probe = new Ollama({ host: options.host, fetch: fetchWithTimeout(options.probeTimeoutMs ?? 2_000) });
+    // The timeouts bound the wait for an answer and each silence within it (undici's timers, free per request).
+    this.client = new Ollama({ host: options.host, fetch: createUndiciFetch({ timeoutMs: options.requestTimeoutMs ?? 120_000 }) });
+    this.probe = new Ollama({ host: options.host, fetch: createUndiciFetch({ timeoutMs: options.probeTimeoutMs ?? 2_000 }) });
   }
 
   /** True when Ollama answers and has the model pulled; the answer is cached briefly. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ollama } from 'ollama';
 import type { LlmChatRequest, LlmPort } from '../conversation/ports.js';
+import { createUndiciFetch, followAbort } from '../http-client/undici-fetch.js';
 import {
   LlmConnectionError,
   LlmError,
@@ -63,6 +64,9 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
 
+// Why an attempt's requests are cancelled once it is over; a reason of our own spares building a DOMException.
+const ATTEMPT_OVER = new Error('the reply attempt is over');
+
 /** The Ollama chat API as an LlmPort: streaming, timeouts, and retries that never duplicate text. */
 export class OllamaLlm implements LlmPort {
   readonly kind = 'model' as const;
@@ -86,12 +90,14 @@ export class OllamaLlm implements LlmPort {
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 4_000;
   }
 
-  /** A client whose every request is cancelled by `signal`; the SDK's own stream signal alone cannot stop a request still waiting for headers. */
+  /**
+   * A client whose every request is cancelled by `signal`; the SDK's own stream signal alone cannot
+   * stop a request still waiting for headers. One per call because the SDK takes no signal per call,
+   * and because it keeps every stream that ends without its final line in a list until the client
+   * goes away; the client itself is a few fields (its connections are the shared pool's).
+   */
   private client(signal: AbortSignal): Ollama {
-    return new Ollama({
-      host: this.host,
-      fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
-    });
+    return new Ollama({ host: this.host, fetch: createUndiciFetch({ signal }) });
   }
 
   /** Resolves when the server answers within `timeoutMs`; throws a typed LlmError otherwise. */
@@ -108,15 +114,17 @@ export class OllamaLlm implements LlmPort {
   /** Streams the reply; see OllamaLlmOptions for timeouts and retries. */
   async *chat(request: LlmChatRequest): AsyncGenerator<string> {
     const model = request.model ?? this.defaultModel;
-    const overall = new AbortController();
-    const overallTimer = setTimeout(() => overall.abort(new LlmTimeoutError('overall', this.overallTimeoutMs)), this.overallTimeoutMs);
+    // The call's signal follows the caller's and the overall timeout; each attempt's follows the call's.
+    const call = new AbortController();
+    const overallTimer = setTimeout(() => call.abort(new LlmTimeoutError('overall', this.overallTimeoutMs)), this.overallTimeoutMs);
     overallTimer.unref();
-    const outer = request.signal ? AbortSignal.any([overall.signal, request.signal]) : overall.signal;
+    const unfollowCaller = request.signal ? followAbort(call, request.signal) : undefined;
     let started = false;
     try {
       for (let attempt = 0; ; attempt += 1) {
         const attemptAbort = new AbortController();
-        const signal = AbortSignal.any([outer, attemptAbort.signal]);
+        const unfollowCall = followAbort(attemptAbort, call.signal);
+        const signal = attemptAbort.signal;
         const firstTokenTimer = setTimeout(
           () => attemptAbort.abort(new LlmTimeoutError('first-token', this.firstTokenTimeoutMs)),
           this.firstTokenTimeoutMs,
@@ -151,13 +159,15 @@ export class OllamaLlm implements LlmPort {
           if (started || !failure.retryable || attempt >= this.maxRetries) throw failure;
         } finally {
           clearTimeout(firstTokenTimer);
+          unfollowCall();
           // Releases the connection when the consumer stopped reading early.
-          attemptAbort.abort();
+          attemptAbort.abort(ATTEMPT_OVER);
         }
-        await this.backoff(attempt, outer);
+        await this.backoff(attempt, call.signal);
       }
     } finally {
       clearTimeout(overallTimer);
+      unfollowCaller?.();
     }
   }
 
