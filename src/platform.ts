@@ -355,12 +355,8 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         replyGate: billing.replyGate,
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
-      const nextDue = async (inboundId: string, botId: string) => {
-        const bot = await conversationBots.find(botId);
-        return bot ? inboundRepository.nextDue(inboundId, bot.mergeWindowMs) : null;
-      };
       const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));
-      queues.work('converse', createConverseProcessor({ turns, nextDue, jobState, busyRetryMs: 250, logger }), {
+      queues.work('converse', createConverseProcessor({ turns, jobState, busyRetryMs: 250, logger }), {
         concurrency: config.CONVERSE_CONCURRENCY,
         lockDurationMs: config.CONVERSE_LOCK_DURATION_MS,
         stalledIntervalMs: config.CONVERSE_STALLED_INTERVAL_MS,

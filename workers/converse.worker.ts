@@ -1,6 +1,6 @@
 import { DelayedError } from 'bullmq';
 import type { TurnQueue } from '../src/conversation/turn.ports.js';
-import type { ProcessOutcome } from '../src/conversation/turn.service.js';
+import type { ProcessResult } from '../src/conversation/turn.service.js';
 import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
 import type { Logger } from '../src/observability/logger.js';
 
@@ -30,12 +30,7 @@ export function createTurnQueue(queues: Pick<JobQueues, 'enqueue' | 'jobState' |
 }
 
 export interface ConverseWorkerDeps {
-  turns: { process(inboundId: string): Promise<ProcessOutcome>; giveUp(inboundId: string, error: unknown): Promise<void> };
-  /**
-   * The oldest message of the same conversation not yet claimed into a turn whose merge window has
-   * passed (null when there is none): answered right after this job's own, see `drain`.
-   */
-  nextDue?(inboundId: string, botId: string): Promise<string | null>;
+  turns: { process(inboundId: string): Promise<ProcessResult>; giveUp(inboundId: string, error: unknown): Promise<void> };
   /** The state of a message's job ('waiting', 'delayed', 'active', …; 'unknown' when there is none). */
   jobState?(inboundId: string): Promise<string>;
   /** How long a job waits before trying again when its conversation or creator is busy. */
@@ -51,23 +46,19 @@ const MAX_DRAINED_TURNS = 20;
  * its turn and was sent back to wait because this one held the conversation (a turn longer than the
  * lock wait). Without this, that message would wait out the busy job's retry delay (250–500 ms)
  * although the conversation is free now. The message was committed before its job tried the lock,
- * so it is seen here (this runs after the lock was released). Its job stays as the safety net and
- * finds it answered. A message whose job is waiting in the queue is left to it (answering it here
- * would let an active conversation jump ahead of others), and one whose job is active is being
- * answered by that job. Failures are left to the message's own job too: they must not spend this
- * job's attempts.
+ * so it is seen as the lock is released (`nextDue`). Its job stays as the safety net and finds it
+ * answered. A message whose job is waiting in the queue is left to it (answering it here would let
+ * an active conversation jump ahead of others), and one whose job is active is being answered by
+ * that job. Failures are left to the message's own job too: they must not spend this job's attempts.
  */
-async function drain(deps: ConverseWorkerDeps, inboundId: string, botId: string, log: Record<string, unknown>): Promise<void> {
-  if (!deps.nextDue || !deps.jobState) return;
-  let current = inboundId;
-  for (let i = 0; i < MAX_DRAINED_TURNS; i++) {
+async function drain(deps: ConverseWorkerDeps, first: ProcessResult, log: Record<string, unknown>): Promise<void> {
+  if (!deps.jobState) return;
+  let result = first;
+  for (let i = 0; i < MAX_DRAINED_TURNS && result.outcome === 'done' && result.nextDue; i++) {
+    const next = result.nextDue;
     try {
-      const next = await deps.nextDue(current, botId);
-      if (!next || next === current) return;
-      const state = await deps.jobState(next);
-      if (state !== 'delayed') return;
-      if ((await deps.turns.process(next)) !== 'done') return;
-      current = next;
+      if ((await deps.jobState(next)) !== 'delayed') return;
+      result = await deps.turns.process(next);
     } catch (err) {
       deps.logger.warn({ ...log, err }, "converse: answering the conversation's next message failed; its own job will retry");
       return;
@@ -84,21 +75,22 @@ export function createConverseProcessor(deps: ConverseWorkerDeps): QueueProcesso
   return async (job, token) => {
     const { inboundId } = job.data;
     const log = { inboundId, jobId: job.id, attempt: job.attemptsMade + 1 };
-    let outcome: ProcessOutcome;
+    let result: ProcessResult;
     try {
-      outcome = await deps.turns.process(inboundId);
+      result = await deps.turns.process(inboundId);
     } catch (err) {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       deps.logger.warn({ ...log, err, last }, 'converse: turn failed');
       if (last) await deps.turns.giveUp(inboundId, err).catch((giveUpError: unknown) => deps.logger.error({ ...log, err: giveUpError }, 'converse: could not record the failure'));
       throw err;
     }
+    const { outcome } = result;
     if (outcome === 'busy') {
       // Jitter keeps jobs of one busy conversation from waking in lockstep.
       await job.moveToDelayed(Date.now() + deps.busyRetryMs + Math.floor(Math.random() * deps.busyRetryMs), token);
       throw new DelayedError();
     }
-    if (outcome === 'done') await drain(deps, inboundId, job.data.botId, log);
+    await drain(deps, result, log);
     return { outcome };
   };
 }

@@ -128,6 +128,11 @@ export interface ConversationLease {
 export interface InboundLease extends ConversationLease {
   botId: string;
   conversationId: string;
+  /**
+   * Releases, and names in the same step the conversation's oldest message not yet claimed into a
+   * turn that was received at least `settledMs` ago (its merge window has passed), or null.
+   */
+  releaseFindingNext(settledMs: number): Promise<string | null>;
 }
 
 /** Serialises turns per conversation and caps turns per creator, across processes. */

@@ -57,11 +57,23 @@ export interface TurnServiceDeps {
 /** What processing one inbound row came to. */
 export type ProcessOutcome = 'done' | 'busy' | 'gone';
 
+export interface ProcessResult {
+  outcome: ProcessOutcome;
+  /**
+   * After 'done': the conversation's oldest message not yet claimed whose merge window has passed
+   * (seen as the lock was released), which its own job may be waiting to retry; otherwise null.
+   */
+  nextDue: string | null;
+}
+
 /** A reply: a fixed message, or one generated while it is streamed to the user. */
 type Reply = { message: OutboundMessage } | { stream: (sender: ChannelSender, ledgerId: string) => Promise<SendResult> };
 
 // How long a document the user shared stays in the coach's view for follow-up questions.
 const DOCUMENT_MEMORY_MS = 24 * 60 * 60 * 1000;
+
+// Why generation is stopped once the reply is out (or its send failed).
+const GENERATION_OVER = new Error('the reply is finished');
 
 // A job never answers more turns than this before yielding its slot (a guard, not a tuning knob).
 const MAX_TURNS_PER_JOB = 50;
@@ -82,27 +94,39 @@ export class TurnService {
   constructor(private readonly deps: TurnServiceDeps) {}
 
   /** Makes sure the turn holding `inboundId` is answered; 'busy' when it must wait for a lock. */
-  async process(inboundId: string): Promise<ProcessOutcome> {
+  async process(inboundId: string): Promise<ProcessResult> {
     const { deps } = this;
     const lease = await deps.locks.acquireFor(inboundId, deps.perCreatorLimit);
-    if (lease === 'gone') return 'gone';
-    if (!lease) return 'busy';
+    if (lease === 'gone') return { outcome: 'gone', nextDue: null };
+    if (!lease) return { outcome: 'busy', nextDue: null };
+    let bot: ConversationBot | null;
+    let outcome: ProcessOutcome;
     try {
-      const bot = await deps.bots.find(lease.botId);
-      if (!bot) return 'gone';
-      for (let i = 0; i < MAX_TURNS_PER_JOB; i++) {
-        // Earlier work first: an unfinished turn, then the next burst in arrival order (which includes ours eventually).
-        const next = await deps.turns.next(inboundId, lease.conversationId, DOCUMENT_MEMORY_MS);
-        if (next.next === 'gone') return 'gone';
-        if (next.next === 'settled') return 'done';
-        await this.run(bot, next.turn);
-        // A turn that ran to its end is answered or failed: no need to ask again when it held ours.
-        if (next.turn.inboundIds.includes(inboundId)) return 'done';
-      }
-      return 'busy';
-    } finally {
+      bot = await deps.bots.find(lease.botId);
+      outcome = bot ? await this.answerThrough(bot, inboundId, lease.conversationId) : 'gone';
+    } catch (err) {
       await lease.release();
+      throw err;
     }
+    if (outcome !== 'done' || !bot) {
+      await lease.release();
+      return { outcome, nextDue: null };
+    }
+    return { outcome, nextDue: await lease.releaseFindingNext(bot.mergeWindowMs) };
+  }
+
+  /** Runs the conversation's turns, earliest first, until the one holding `inboundId` is settled. */
+  private async answerThrough(bot: ConversationBot, inboundId: string, conversationId: string): Promise<ProcessOutcome> {
+    for (let i = 0; i < MAX_TURNS_PER_JOB; i++) {
+      // Earlier work first: an unfinished turn, then the next burst in arrival order (which includes ours eventually).
+      const next = await this.deps.turns.next(inboundId, conversationId, DOCUMENT_MEMORY_MS);
+      if (next.next === 'gone') return 'gone';
+      if (next.next === 'settled') return 'done';
+      await this.run(bot, next.turn);
+      // A turn that ran to its end is answered or failed: no need to ask again when it held ours.
+      if (next.turn.inboundIds.includes(inboundId)) return 'done';
+    }
+    return 'busy';
   }
 
   /** Records that retries are exhausted for the turn holding `inboundId`. */
@@ -110,7 +134,7 @@ export class TurnService {
     await this.deps.turns.failFor(inboundId, error instanceof Error ? error.message : String(error));
   }
 
-  private async run(bot: ConversationBot, turn: ClaimedTurn): Promise<void> {
+  private async run(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
     switch (turn.kind) {
       case 'contact_status': {
         const status = turn.messages[0]?.contactStatus;
@@ -126,7 +150,7 @@ export class TurnService {
     }
   }
 
-  private async runCommand(bot: ConversationBot, turn: ClaimedTurn, message: InboundMessage): Promise<void> {
+  private async runCommand(bot: ConversationBot, turn: ClaimedTurn, message: InboundMessage): Promise<unknown> {
     const name = message.command?.name ?? '';
     switch (name) {
       case 'start':
@@ -144,7 +168,7 @@ export class TurnService {
     }
   }
 
-  private async runCallback(turn: ClaimedTurn, message: InboundMessage): Promise<void> {
+  private async runCallback(turn: ClaimedTurn, message: InboundMessage): Promise<unknown> {
     const data = message.callback?.data;
     const sender = await this.deps.senders.sender(turn.botId, turn.channel);
     if (sender && message.callback) {
@@ -160,7 +184,7 @@ export class TurnService {
     return this.deps.turns.finish(turn.id, 'answered');
   }
 
-  private async runMessage(bot: ConversationBot, turn: ClaimedTurn): Promise<void> {
+  private async runMessage(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
     const texts: string[] = [];
     const attachments: TurnAttachment[] = [];
     for (const m of turn.messages) {
@@ -189,8 +213,9 @@ export class TurnService {
       ...(documents.length ? { documents } : {}),
       ...(contactName ? { contactName } : {}),
     };
-    await this.deliver(turn, { stream: (sender, ledgerId) => this.generate(bot, turn, input, sender, ledgerId) });
-    await this.deps.replyGate?.recordReply(turn.id);
+    const delivered = await this.deliver(turn, { stream: (sender, ledgerId) => this.generate(bot, turn, input, sender, ledgerId) });
+    // Only a reply the user got counts against their free allowance.
+    if (delivered) await this.deps.replyGate?.recordReply(turn.id);
   }
 
   /** Downloads and keeps a file the user sent, where the channel can; true when it is a document that was read. */
@@ -232,24 +257,30 @@ export class TurnService {
         },
       });
     } finally {
-      // A send that failed mid-stream stops generation too.
-      abort.abort();
+      // A send that failed mid-stream stops generation too. A fixed reason: abort() without one
+      // builds a DOMException (with its stack) on every turn.
+      abort.abort(GENERATION_OVER);
     }
   }
 
-  /** Delivers the turn's one reply through its ledger row, then marks the turn answered. */
-  private async deliver(turn: ClaimedTurn, reply: Reply): Promise<void> {
+  /** Delivers the turn's one reply through its ledger row, then marks the turn answered; whether the user got it. */
+  private async deliver(turn: ClaimedTurn, reply: Reply): Promise<boolean> {
     const { ledger, turns, contacts } = this.deps;
     const record = await ledger.open({ turnId: turn.id, botId: turn.botId, conversationId: turn.conversationId });
-    if (record.status === 'sent' || record.status === 'failed') return turns.finish(turn.id, 'answered');
+    if (record.status === 'sent' || record.status === 'failed') {
+      await turns.finish(turn.id, 'answered');
+      return record.status === 'sent';
+    }
     if (turn.contactBlocked) {
       await ledger.markFailed(record.id, 'The recipient has blocked the bot');
-      return turns.finish(turn.id, 'answered');
+      await turns.finish(turn.id, 'answered');
+      return false;
     }
     const sender = await this.deps.senders.sender(turn.botId, turn.channel);
     if (!sender) {
       await ledger.markFailed(record.id, `The ${turn.channel} channel is not connected`);
-      return turns.finish(turn.id, 'failed', 'channel not connected');
+      await turns.finish(turn.id, 'failed', 'channel not connected');
+      return false;
     }
     try {
       let result: SendResult;
@@ -263,16 +294,19 @@ export class TurnService {
         result = await reply.stream(sender, record.id);
       }
       await turns.finishSent({ turnId: turn.id, ledgerId: record.id }, result.messageIds);
+      return true;
     } catch (err) {
       if (err instanceof RecipientBlockedError) {
         await contacts.setBlocked(turn.conversationId, true);
         await ledger.markFailed(record.id, err.message);
-        return turns.finish(turn.id, 'answered');
+        await turns.finish(turn.id, 'answered');
+        return false;
       }
       // Credentials revoked, or a refusal retrying cannot change (e.g. WhatsApp's window closed and no template).
       if (err instanceof ChannelAuthError || (err instanceof ChannelRequestError && !err.retryable)) {
         await ledger.markFailed(record.id, err.message);
-        return turns.finish(turn.id, 'failed', err.message);
+        await turns.finish(turn.id, 'failed', err.message);
+        return false;
       }
       throw err;
     }

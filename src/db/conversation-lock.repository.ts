@@ -58,11 +58,32 @@ export class ConversationLockRepository implements ConversationLocks {
       [inboundId, creatorSlots],
     );
     if (held === 'gone' || held === null) return held;
-    return { ...held.lease, botId: held.row.bot_id, conversationId: held.row.conversation_id };
+    const { lease: locks, row } = held;
+    const statements = this.statements;
+    return {
+      botId: row.bot_id,
+      conversationId: row.conversation_id,
+      release: () => locks.release(),
+      async releaseFindingNext(settledMs) {
+        // What a job queued behind this turn may now be answered for: read in the releasing round
+        // trip, so a message committed before its job tried the lock is seen.
+        const found = await locks.releaseWith(
+          statements.query(
+            'inbound_unlock_next_due',
+            `SELECT pg_advisory_unlock_all(),
+                    (SELECT id FROM public.inbound_messages
+                      WHERE conversation_id = $1 AND turn_id IS NULL AND received_at <= clock_timestamp() - $2 * interval '1 millisecond'
+                      ORDER BY seq LIMIT 1) AS next_due`,
+            [row.conversation_id, settledMs],
+          ),
+        );
+        return (found?.next_due as string | null | undefined) ?? null;
+      },
+    };
   }
 
   /** Runs a lock statement answering one row with `slot`: the lease when it got its slot, null when busy, 'gone' for no row. */
-  private async acquire<Row extends { slot: number }>(name: string, text: string, values: unknown[]): Promise<{ lease: ConversationLease; row: Row } | 'gone' | null> {
+  private async acquire<Row extends { slot: number }>(name: string, text: string, values: unknown[]): Promise<{ lease: HeldLocks; row: Row } | 'gone' | null> {
     const client = await this.pool.connect();
     try {
       const { rows } = await client.query<Row>(this.statements.query(name, text, values));
@@ -94,18 +115,30 @@ export class ConversationLockRepository implements ConversationLocks {
   }
 }
 
-function lease(client: pg.PoolClient): ConversationLease {
+/** Locks held on `client` until released, by a statement that unlocks them all (and may read something on the way). */
+interface HeldLocks extends ConversationLease {
+  releaseWith(statement: pg.QueryConfig): Promise<Record<string, unknown> | undefined>;
+}
+
+function lease(client: pg.PoolClient): HeldLocks {
   let released = false;
+  const releaseWith = async (statement: pg.QueryConfig) => {
+    if (released) return undefined;
+    released = true;
+    try {
+      const { rows } = await client.query<Record<string, unknown>>(statement);
+      client.release();
+      return rows[0];
+    } catch (err) {
+      // Destroyed, not reused: the locks go with the connection.
+      client.release(err instanceof Error ? err : true);
+      return undefined;
+    }
+  };
   return {
+    releaseWith,
     async release() {
-      if (released) return;
-      released = true;
-      try {
-        await client.query('SELECT pg_advisory_unlock_all()');
-        client.release();
-      } catch (err) {
-        client.release(err instanceof Error ? err : true);
-      }
+      await releaseWith({ text: 'SELECT pg_advisory_unlock_all()' });
     },
   };
 }

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { InboundMessage } from '../../channels/types.js';
 import type { InboundStore, ReceivedInbound } from '../conversation/turn.ports.js';
-import { isUuid } from './ids.js';
 import { PreparedStatements } from './prepared-statement.js';
 
 /** Reads a stored payload back into an InboundMessage (dates travel through JSON as strings). */
@@ -238,25 +237,6 @@ export class InboundRepository implements InboundStore {
       results.push({ inboundId: row.id, conversationId: row.conversation_id, created: row.created });
     }
     return results;
-  }
-
-  /**
-   * The oldest message of `inboundId`'s conversation not yet claimed into a turn and received at
-   * least `settledMs` ago (its merge window has passed), or null.
-   */
-  async nextDue(inboundId: string, settledMs: number): Promise<string | null> {
-    if (!isUuid(inboundId)) return null;
-    const { rows } = await this.pool.query<{ id: string }>(
-      this.statements.query(
-        'inbound_next_due',
-        `SELECT n.id FROM public.inbound_messages i
-           JOIN public.inbound_messages n ON n.conversation_id = i.conversation_id AND n.turn_id IS NULL
-          WHERE i.id = $1 AND n.received_at <= clock_timestamp() - $2 * interval '1 millisecond'
-          ORDER BY n.seq LIMIT 1`,
-        [inboundId, settledMs],
-      ),
-    );
-    return rows[0]?.id ?? null;
   }
 
   async unfinished(olderThanMs: number, limit: number): Promise<Array<{ inboundId: string; botId: string }>> {
