@@ -39,6 +39,8 @@ export interface BillingPlatform {
 export interface BillingPlatformDeps {
   config: Config;
   pool: pg.Pool;
+  /** Whether per-turn statements may be prepared per connection (PostgreSQL, not the embedded database). */
+  prepared: boolean;
   queues: JobQueues;
   logger: Logger;
   creators: CreatorDirectory;
@@ -92,7 +94,7 @@ export function createBillingPlatform(deps: BillingPlatformDeps): BillingPlatfor
       if (reference.kind === 'creator') replyGate.subscriptionChanged(reference.creatorId);
     },
   });
-  const usage = new UsageRepository(pool);
+  const usage = new UsageRepository(pool, { prepared: deps.prepared });
   const premiumRepository = new BotPremiumRepository(pool);
   const premiumStore: BotPremiumStore = {
     find: (botId) => premiumRepository.find(botId),

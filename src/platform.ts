@@ -220,7 +220,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   // chat (inside the API request).
   const memory = new ConversationRepository(database.pool, { prepared });
   const turnStore = new TurnRepository(database.pool, { prepared });
-  const ledger = new OutboundRepository(database.pool);
+  const ledger = new OutboundRepository(database.pool, { prepared });
   const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
   const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, { onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`) });
   // One connection per turn holding its locks: the worker's turns plus up to 16 web turns. The pool
@@ -229,6 +229,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   const billing = createBillingPlatform({
     config,
     pool: database.pool,
+    prepared,
     queues,
     logger,
     creators,

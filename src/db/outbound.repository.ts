@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { OutboundLedger, OutboundRecord } from '../conversation/turn.ports.js';
+import { PreparedStatements } from './prepared-statement.js';
 
 /**
  * The ledger row keyed by `column` (a reply's turn, or a notice's own dedupe key), created `pending`
@@ -9,9 +10,12 @@ export async function openLedgerRow(
   pool: pg.Pool,
   column: 'turn_id' | 'dedupe_key',
   row: { botId: string; conversationId: string; key: string },
+  statements = new PreparedStatements(false),
 ): Promise<OutboundRecord> {
   const { rows } = await pool.query<OutboundRecord>(
-    `WITH inserted AS (
+    statements.query(
+      `ledger_open_by_${column}`,
+      `WITH inserted AS (
        INSERT INTO public.outbound_messages (bot_id, conversation_id, ${column}) VALUES ($1, $2, $3)
        ON CONFLICT (${column}) DO NOTHING
        RETURNING id, status, text
@@ -20,17 +24,26 @@ export async function openLedgerRow(
      UNION ALL
      SELECT id, status, text FROM public.outbound_messages WHERE ${column} = $3
      LIMIT 1`,
-    [row.botId, row.conversationId, row.key],
+      [row.botId, row.conversationId, row.key],
+    ),
   );
   return rows[0]!;
 }
 
 /** The outbound ledger (`public.outbound_messages`): one row per reply, keyed by the turn it answers. */
 export class OutboundRepository implements OutboundLedger {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly statements: PreparedStatements;
+
+  /** `prepared`: prepare the per-turn statement once per connection (PostgreSQL; not the embedded database). */
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { prepared?: boolean } = {},
+  ) {
+    this.statements = new PreparedStatements(options.prepared ?? false);
+  }
 
   async open(turn: { turnId: string; botId: string; conversationId: string }): Promise<OutboundRecord> {
-    return openLedgerRow(this.pool, 'turn_id', { botId: turn.botId, conversationId: turn.conversationId, key: turn.turnId });
+    return openLedgerRow(this.pool, 'turn_id', { botId: turn.botId, conversationId: turn.conversationId, key: turn.turnId }, this.statements);
   }
 
   async markSending(id: string, text: string): Promise<void> {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ContactStanding, ContactStandingQuery, CreatorUsageCounts, ReplyClaim, UsageStore } from '../billing/ports.js';
 import type { SubscriptionRecord } from '../billing/subscription-state.js';
 import { isUuid } from './ids.js';
+import { PreparedStatements } from './prepared-statement.js';
 
 /**
  * What creators use of their plans: bots, documents, storage and contacts counted from their rows,
@@ -9,7 +10,15 @@ import { isUuid } from './ids.js';
  * (one row per counted turn).
  */
 export class UsageRepository implements UsageStore {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly statements: PreparedStatements;
+
+  /** `prepared`: prepare the per-turn statement once per connection (PostgreSQL; not the embedded database). */
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { prepared?: boolean } = {},
+  ) {
+    this.statements = new PreparedStatements(options.prepared ?? false);
+  }
 
   async counts(creatorId: string): Promise<CreatorUsageCounts> {
     if (!isUuid(creatorId)) return { bots: 0, documents: 0, storageBytes: 0, contacts: 0 };
@@ -91,7 +100,9 @@ export class UsageRepository implements UsageStore {
     // is evaluated on the latest count: the counter can never pass the limit. A limit of 0 must stop
     // the first reply too, which the INSERT's own WHERE does.
     const { rows } = await this.pool.query<{ already: boolean; found: boolean; counted: boolean; claimed: boolean }>(
-      `WITH prior AS (
+      this.statements.query(
+        'usage_claim_reply',
+        `WITH prior AS (
          SELECT 1 FROM public.reply_usage WHERE turn_id = $1
        ), parties AS (
          SELECT cv.contact_id FROM public.conversations cv
@@ -110,7 +121,8 @@ export class UsageRepository implements UsageStore {
        )
        SELECT EXISTS (SELECT 1 FROM prior) AS already, EXISTS (SELECT 1 FROM parties) AS found,
               EXISTS (SELECT 1 FROM counter) AS counted, EXISTS (SELECT 1 FROM claimed) AS claimed`,
-      [turnId, conversationId, botId, creatorId, period.start, period.end, limit],
+        [turnId, conversationId, botId, creatorId, period.start, period.end, limit],
+      ),
     );
     const { already, found, counted, claimed } = rows[0]!;
     if (already) return 'already';
