@@ -3,7 +3,7 @@
  * text + fusion, query embedding given) against the naive baseline of a plain nearest-neighbour
  * scan over the same rows, at 10k and 100k chunks spread over 20 bots of skewed sizes.
  *
- *   npm run bench:retrieval [-- --sizes 10000,100000 --queries 300]
+ *   npm run bench:retrieval [-- --sizes 10000,100000 --queries 300 --unprepared]
  *
  * Prints a table and writes bench/results/retrieval-<timestamp>.json. Figures, not assertions.
  */
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     dims: { type: 'string', default: '768' },
     // Leaves the database in place (its name is printed) for EXPLAIN ANALYZE afterwards.
     keep: { type: 'boolean', default: false },
+    // Plans the full-text statement on every query instead of preparing it per connection, as the platform does on PostgreSQL.
+    unprepared: { type: 'boolean', default: false },
     // Stores vectors inline in the heap instead of TOAST before loading: a proposed migration
     // (ALTER TABLE chunk_embeddings ALTER COLUMN embedding SET STORAGE MAIN), measured here first.
     'inline-vectors': { type: 'boolean', default: false },
@@ -225,8 +227,10 @@ async function runSize(total: number): Promise<SizeResult> {
     await pool.query('ANALYZE chunk_embeddings');
 
     const embedder: Embedder = { model: MODEL, available: async () => true, embed: async () => [] };
-    const retriever = new HybridRetriever(new ChunkSearchRepository(pool), store, embedder);
-    const lexicalOnly = new HybridRetriever(new ChunkSearchRepository(pool), store, undefined);
+    // As the platform runs on PostgreSQL: the full-text statement prepared per connection.
+    const chunks = new ChunkSearchRepository(pool, { prepared: !args.unprepared });
+    const retriever = new HybridRetriever(chunks, store, embedder);
+    const lexicalOnly = new HybridRetriever(chunks, store, undefined);
     const exactStore = new PgVectorStore(pool, { exactBelow: Number.MAX_SAFE_INTEGER });
 
     const queries = Array.from({ length: QUERIES }, () => {

@@ -142,6 +142,8 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     quota: { assertCanCreateBot: (creatorId) => billing.service.assertCanCreateBot(creatorId) },
   });
 
+  // The embedded database has one session behind every connection: no statement can be prepared per connection.
+  const prepared = database.kind === 'postgres';
   const vectorStore: VectorStore =
     config.VECTOR_STORE === 'chroma'
       ? new ChromaVectorStore(config.CHROMA_URL)
@@ -149,7 +151,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         new PgVectorStore(database.pool, { hnsw: database.kind !== 'pglite' });
   bots.addBotDeletedListener((botId) => vectorStore.deleteBot(botId));
   const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE });
-  const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool), vectorStore, embedder, {
+  const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool, { prepared }), vectorStore, embedder, {
     onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
   });
 
@@ -166,8 +168,6 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
 
   // Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel.
   const conversationBots = new ConversationBotRepository(database.pool);
-  // The embedded database has one session behind every connection: no statement can be prepared per connection.
-  const prepared = database.kind === 'postgres';
   const inboundRepository = new InboundRepository(database.pool, { prepared });
   // Every Telegram webhook and every reply needs the bot's credentials: decrypted once and kept a
   // few seconds, dropped at once when the channel changes in this process (another process's change

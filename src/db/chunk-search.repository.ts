@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { BotSearchProfile, ChunkPassage, ChunkSearch } from '../../rag/retrieve.js';
+import { PreparedStatements } from './prepared-statement.js';
 
 interface PassageRow {
   chunk_id: string;
@@ -19,7 +20,19 @@ function toPassage(row: PassageRow): ChunkPassage {
  * re-ingested stays searchable in its previous version; vectors are only trusted through them.
  */
 export class ChunkSearchRepository implements ChunkSearch {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly statements: PreparedStatements;
+
+  /**
+   * `prepared`: prepare the full-text search once per connection (PostgreSQL; not the embedded
+   * database). Its plan does not depend on the question: the tsqueries are built inside the
+   * statement, where the planner cannot see them either way.
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    options: { prepared?: boolean } = {},
+  ) {
+    this.statements = new PreparedStatements(options.prepared ?? false);
+  }
 
   async profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null> {
     const { rows } = await this.pool.query<{ language: string; has_vectors: boolean }>(
@@ -46,7 +59,9 @@ export class ChunkSearchRepository implements ChunkSearch {
     // times as much per row (bench/retrieval.bench.ts) and ranked no better on test/data/eval.
     // Normalisation 1 divides by 1 + log(length), so long chunks do not win by size alone.
     const { rows } = await this.pool.query<PassageRow>(
-      `WITH terms AS (
+      this.statements.query(
+        'chunk_search_lexical',
+        `WITH terms AS (
          SELECT lexeme FROM unnest(to_tsvector($2::regconfig, $3)) ORDER BY length(lexeme) DESC, lexeme LIMIT 16
        ),
        q AS (
@@ -77,7 +92,8 @@ export class ChunkSearchRepository implements ChunkSearch {
        WHERE c.bot_id = $1 AND d.bot_id = $1
        ORDER BY r.pass, r.rank DESC, c.id
        LIMIT $4`,
-      [botId, config, words, limit],
+        [botId, config, words, limit],
+      ),
     );
     return rows.map(toPassage);
   }
