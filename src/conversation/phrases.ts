@@ -50,10 +50,13 @@ export function documentReadAnswer(language: string, name: string): string {
   return pick(DOCUMENT_READ, language).replace('{name}', name);
 }
 
+// Built once: constructing Intl.DisplayNames costs more than assembling a whole prompt.
+let languageNames: Intl.DisplayNames | undefined;
+
 /** The English name of a language code ('pt-BR' → 'Brazilian Portuguese'), for instructions to the model. */
 export function languageName(code: string): string {
   try {
-    return new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code;
+    return (languageNames ??= new Intl.DisplayNames(['en'], { type: 'language' })).of(code) ?? code;
   } catch {
     // An invalid tag is still better passed through than dropped.
     return code;
