@@ -26,7 +26,9 @@
  * 4. Peak RSS and CPU of the platform's process per phase.
  * 5. WhatsApp: the acknowledgement and per-turn runs again through `POST /webhooks/whatsapp`
  *    (signed Cloud API payloads) and the fake Graph API (WHATSAPP_RECIPIENT_GAP_MS=0, as the
- *    Telegram run turns its throttle off); `--no-whatsapp` skips it. Its summary line starts with
+ *    Telegram run turns its throttle off, and WHATSAPP_MESSAGES_PER_SECOND=1000, Meta's upper tier:
+ *    the platform paces each number's calls to the default tier's 80/s, which caps one number at
+ *    about 40 turns/s, typing indicator and reply, whatever else it does); `--no-whatsapp` skips it. Its summary line starts with
  *    `whatsapp:` and comes before the last line.
  *
  *   npm run bench:converse -- [--redis] [--seconds 5] [--rate 1000] [--senders 64]
@@ -428,7 +430,7 @@ async function whatsappPlatform(env: Record<string, string>, workers: boolean, g
   const platform = await startPlatformProcess();
   await platform.run({
     cmd: 'start',
-    env: { ...env, WHATSAPP_GRAPH_URL: graph.url, WHATSAPP_RECIPIENT_GAP_MS: '0', PUBLIC_URL: `http://127.0.0.1:${port}`, ...(redis ? { REDIS_URL } : {}) },
+    env: { ...env, WHATSAPP_GRAPH_URL: graph.url, WHATSAPP_RECIPIENT_GAP_MS: '0', WHATSAPP_MESSAGES_PER_SECOND: '1000', PUBLIC_URL: `http://127.0.0.1:${port}`, ...(redis ? { REDIS_URL } : {}) },
     workers,
     port,
   });
