@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { toSql } from 'pgvector/pg';
 import type { VectorHit, VectorPassage, VectorRecord, VectorStore } from '../types.js';
+import { toPassage, type PassageRow } from './passage-row.js';
 import { isUuid } from '../../src/db/ids.js';
 import { inTransaction } from '../../src/db/transaction.js';
 
@@ -41,12 +42,7 @@ interface StatementInput {
   model: string;
 }
 
-interface PassageRow {
-  chunk_id: string;
-  document_id: string;
-  title: string;
-  text: string;
-  page: number | null;
+interface ScoredPassageRow extends PassageRow {
   score: number;
   /** Position in the nearest-neighbour search's answer (bigint, so a string). */
   rank: string;
@@ -138,7 +134,7 @@ export class PgVectorStore implements VectorStore {
     // plan), numbered in the order the search returned them, then only those whose chunk is live.
     // Ordered here rather than in SQL: with sorting priced out for HNSW, a final sort would make the
     // statement look costly enough to be JIT-compiled, which takes longer than the search.
-    const rows = await this.search<PassageRow>(
+    const rows = await this.search<ScoredPassageRow>(
       botId,
       embedding,
       k,
@@ -156,14 +152,7 @@ export class PgVectorStore implements VectorStore {
     );
     // Best first; equal scores keep the search's order (relaxed_order may swap near neighbours).
     rows.sort((a, b) => Number(b.score) - Number(a.score) || Number(a.rank) - Number(b.rank));
-    return rows.map((r) => ({
-      chunkId: r.chunk_id,
-      documentId: r.document_id,
-      title: r.title,
-      text: r.text,
-      page: r.page,
-      score: Number(r.score),
-    }));
+    return rows.map((r) => ({ ...toPassage(r), score: Number(r.score) }));
   }
 
   /**

@@ -149,6 +149,16 @@ export interface ContactStanding {
 }
 
 /** What counting a turn's reply came to. */
+/** A turn's reply to count against its creator's period (`limit` null = unlimited). */
+export interface ReplyClaimInput {
+  turnId: string;
+  conversationId: string;
+  botId: string;
+  creatorId: string;
+  period: { start: Date; end: Date };
+  limit: number | null;
+}
+
 export type ReplyClaim =
   /** Counted now. */
   | 'counted'
@@ -173,14 +183,7 @@ export interface UsageStore {
    * creator's period starting at `period.start` has `limit` replies (null = unlimited): concurrent
    * turns of one creator never pass the limit, and a turn is counted once whatever its retries.
    */
-  claimReply(input: {
-    turnId: string;
-    conversationId: string;
-    botId: string;
-    creatorId: string;
-    period: { start: Date; end: Date };
-    limit: number | null;
-  }): Promise<ReplyClaim>;
+  claimReply(input: ReplyClaimInput): Promise<ReplyClaim>;
   /** Records that the turn's counted reply was delivered (read by premium's free allowance). */
   markDelivered(turnId: string): Promise<void>;
 }

@@ -1,18 +1,8 @@
 import type pg from 'pg';
 import type { BotSearchProfile, ChunkPassage, ChunkSearch } from '../../rag/retrieve.js';
+import { toPassage, type PassageRow } from '../../rag/stores/passage-row.js';
 import { PreparedStatements } from './prepared-statement.js';
 
-interface PassageRow {
-  chunk_id: string;
-  document_id: string;
-  title: string;
-  text: string;
-  page: number | null;
-}
-
-function toPassage(row: PassageRow): ChunkPassage {
-  return { chunkId: row.chunk_id, documentId: row.document_id, title: row.title, text: row.text, page: row.page };
-}
 
 /**
  * Full-text search and passage lookups over one bot's live chunks. Chunk rows only ever hold a

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ContactStanding, ContactStandingQuery, CreatorUsageCounts, ReplyClaim, UsageStore } from '../billing/ports.js';
+import type { ContactStanding, ContactStandingQuery, CreatorUsageCounts, ReplyClaim, ReplyClaimInput, UsageStore } from '../billing/ports.js';
 import type { SubscriptionRecord } from '../billing/subscription-state.js';
 import { isUuid } from './ids.js';
 import { PreparedStatements } from './prepared-statement.js';
@@ -85,14 +85,7 @@ export class UsageRepository implements UsageStore {
     };
   }
 
-  async claimReply(input: {
-    turnId: string;
-    conversationId: string;
-    botId: string;
-    creatorId: string;
-    period: { start: Date; end: Date };
-    limit: number | null;
-  }): Promise<ReplyClaim> {
+  async claimReply(input: ReplyClaimInput): Promise<ReplyClaim> {
     const { turnId, conversationId, botId, creatorId, period, limit } = input;
     // One statement, so one round trip: a turn counted before is left alone; otherwise the creator's
     // counter goes up unless it is at the limit, and only then is the turn's row written. The row
