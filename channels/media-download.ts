@@ -18,10 +18,25 @@ export class MediaTooLargeError extends AppError {
 }
 
 /**
+ * The part of a fetch response a download reads: the global fetch's Response has it, and so has the
+ * lean fetch of src/http-client (whose responses are not Response instances).
+ */
+export interface DownloadResponse {
+  readonly headers: { get(name: string): string | null };
+  readonly body: {
+    cancel(reason?: unknown): Promise<void>;
+    getReader(): {
+      read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: Uint8Array }>;
+      cancel(reason?: unknown): Promise<void>;
+    };
+  } | null;
+}
+
+/**
  * Reads a download's body, refusing (and aborting) anything over `limit` bytes — by its declared
  * length when there is one, otherwise as soon as the bytes read pass it.
  */
-export async function readLimited(response: Response, limit: number, channel: ChannelName): Promise<Buffer> {
+export async function readLimited(response: DownloadResponse, limit: number, channel: ChannelName): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel().catch(() => undefined);

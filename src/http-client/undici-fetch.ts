@@ -3,16 +3,17 @@ import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 
 /**
- * A `fetch` for the SDKs we hand one to (ollama, grammY), built on undici's `request()`: it skips
- * what WHATWG fetch costs on every call (web streams, Request/Response/Headers objects, AbortSignal
- * composition) and node-fetch's own machinery, which is most of an SDK call's CPU in a busy process.
+ * A `fetch` for the SDKs we hand one to (ollama, grammY, whatsapp-api-js), built on undici's
+ * `request()`: it skips what WHATWG fetch costs on every call (web streams, Request/Response/Headers
+ * objects, AbortSignal composition) and node-fetch's own machinery, which is most of an SDK call's
+ * CPU in a busy process.
  *
  * It implements the part of fetch those SDKs use, with fetch's semantics:
  * - request: `method`, `headers` (object, array of pairs or Headers), `body` (string, bytes, Node
  *   stream or async iterable of bytes, as grammY's multipart uploads are) and `signal`;
  * - response: `ok`, `status`, `statusText`, `url`, `headers.get/has/forEach`, `text()`, `json()`,
- *   `arrayBuffer()`, `bodyUsed` and `body.getReader()` (`read`, `releaseLock`, `cancel`), whose
- *   chunks are Uint8Arrays read straight off the Node stream;
+ *   `arrayBuffer()`, `bodyUsed`, `body.cancel()` and `body.getReader()` (`read`, `releaseLock`,
+ *   `cancel`), whose chunks are Uint8Arrays read straight off the Node stream;
  * - errors: an aborted signal rejects with its reason, before the headers and while the body is
  *   read; a failure to get a response rejects with `TypeError('fetch failed', { cause })` and a body
  *   that breaks off with `TypeError('terminated', { cause })`, as undici's fetch does.
@@ -150,7 +151,7 @@ class BodyReader {
   releaseLock(): void {}
 
   async cancel(reason?: unknown): Promise<void> {
-    this.response.raw.destroy(reason instanceof Error ? reason : undefined);
+    this.response.cancel(reason);
   }
 }
 
@@ -159,7 +160,7 @@ class ResponseBody {
   constructor(private readonly response: UndiciResponse) {}
 
   get locked(): boolean {
-    return this.response.bodyUsed;
+    return this.response.locked;
   }
 
   getReader(): BodyReader {
@@ -167,8 +168,10 @@ class ResponseBody {
     return new BodyReader(this.response);
   }
 
+  /** Drops the rest of the body; as with fetch, refused while a reader or text()/json() holds it. */
   async cancel(reason?: unknown): Promise<void> {
-    this.response.raw.destroy(reason instanceof Error ? reason : undefined);
+    if (this.response.locked) throw new TypeError('Invalid state: ReadableStream is locked');
+    this.response.cancel(reason);
   }
 }
 
@@ -179,6 +182,7 @@ class UndiciResponse {
   readonly redirected = false;
   readonly type = 'basic';
   private used = false;
+  private taken = false;
   private stream: ResponseBody | undefined;
 
   constructor(
@@ -204,10 +208,27 @@ class UndiciResponse {
     return this.stream;
   }
 
+  /** Whether a reader or text()/json()/arrayBuffer() has the body. */
+  get locked(): boolean {
+    return this.taken;
+  }
+
   /** Marks the body as read; a body is read once, as with fetch. */
   take(): void {
     if (this.used) throw new TypeError('Body is unusable: Body has already been read');
     this.used = true;
+    this.taken = true;
+  }
+
+  /**
+   * Stops the transfer: undici aborts a request whose body is dropped before its end (closing that
+   * connection rather than draining it), and a body already read to its end is only released.
+   */
+  cancel(reason?: unknown): void {
+    this.used = true;
+    // destroy() emits 'error' (undici's RequestAbortedError when no reason is given); nobody is left to hear it.
+    this.raw.on('error', noop);
+    this.raw.destroy(reason instanceof Error ? reason : undefined);
   }
 
   /** fetch's errors for a body that could not be read to its end. */

@@ -187,6 +187,52 @@ describe('undici-backed fetch', () => {
     expect(lines.map((l) => l.message?.content).join('')).toBe('Seven to nine hours.');
   });
 
+  it('reads a body as bytes with arrayBuffer()', async () => {
+    const res = await undiciFetch(`${server.url}/json`);
+    const bytes = await res.arrayBuffer();
+    expect(bytes).toBeInstanceOf(ArrayBuffer);
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual({ models: [{ name: 'llama3.2:3b' }] });
+    expect(res.bodyUsed).toBe(true);
+  });
+
+  it('body.cancel() drops an unread body: the transfer is cut off and the body cannot be read after', async () => {
+    server.cutOff.length = 0;
+    const res = await undiciFetch(`${server.url}/hold-body`, { method: 'POST', body: '{}' });
+    await res.body!.cancel();
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toBeInstanceOf(TypeError);
+    await waitFor(() => server.cutOff.includes('/hold-body'), { what: 'the server to see the response cut off' });
+    // The pool goes on serving requests after the dropped connection.
+    expect(await (await undiciFetch(`${server.url}/json`)).json()).toMatchObject({ models: [{}] });
+  });
+
+  it('body.cancel() is refused while a reader holds the body; the reader cancels it instead', async () => {
+    server.cutOff.length = 0;
+    const res = await undiciFetch(`${server.url}/hold-body`, { method: 'POST', body: '{}' });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await expect(res.body!.cancel()).rejects.toBeInstanceOf(TypeError);
+    await reader.cancel();
+    await waitFor(() => server.cutOff.includes('/hold-body'), { what: 'the server to see the response cut off' });
+  });
+
+  it('cancelling a body already read to its end leaves its connection in the pool', async () => {
+    const fresh = await startServer();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await undiciFetch(`${fresh.url}/stream`, { method: 'POST', body: '{}' });
+        const reader = res.body!.getReader();
+        let step = await reader.read();
+        while (!step.done) step = await reader.read();
+        await reader.cancel();
+      }
+      expect(fresh.cutOff).toEqual([]);
+      expect(fresh.connections).toBeLessThanOrEqual(2);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('keeps its connections alive: ten requests one after the other do not open ten', async () => {
     const fresh = await startServer();
     try {

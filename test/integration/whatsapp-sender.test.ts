@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
 import { MediaTooLargeError, WhatsAppRequestError, WindowClosedError } from '../../channels/whatsapp/whatsapp.errors.js';
 import { messageIdsSentBefore, WhatsAppSender } from '../../channels/whatsapp/whatsapp.outbound.js';
 import { WhatsAppPacer, type Clock } from '../../channels/whatsapp/whatsapp.pacing.js';
 import { ValidationError } from '../../src/errors.js';
+import { undiciFetch } from '../../src/http-client/undici-fetch.js';
 import { ChannelAuthError, ChannelRequestError } from '../../channels/types.js';
 import { fixture } from '../support/fixtures.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
@@ -54,12 +57,13 @@ let clock: VirtualClock;
 /** Sends as they leave the client, stamped with virtual time (the fake's receipt time can lag behind). */
 let issued: Array<{ at: number; to: string; text?: string }> = [];
 
+/** The client's own default fetch (the lean undici one), recording what it sends. */
 const recordingFetch: typeof fetch = (input, init) => {
   if (typeof init?.body === 'string') {
     const body = JSON.parse(init.body) as { to?: string; text?: { body: string } };
     if (body.to) issued.push({ at: clock.now(), to: body.to, ...(body.text ? { text: body.text.body } : {}) });
   }
-  return fetch(input, init);
+  return undiciFetch(input, init);
 };
 
 /** When each text last left the client (its successful attempt). */
@@ -353,11 +357,84 @@ describe('media download', () => {
     expect(transfer!.finished).toBe(false);
   });
 
+  it('refuses a download whose declared length is over the limit, and goes on downloading after it', async () => {
+    const { client } = setup({ maxMediaBytes: 256 * 1024 });
+    const size = 4 * 1024 * 1024;
+    const mediaId = fake.addMedia(randomBytes(size), 'video/mp4', { reportedSize: 1000 });
+    const error = await client.downloadMedia(mediaId).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(MediaTooLargeError);
+    expect(error).toMatchObject({ details: { limitBytes: 256 * 1024, sizeBytes: size } });
+    await waitFor(() => fake.downloads[0]?.closed, { what: 'the fake to see the refused download end' });
+    // The refused body was dropped, not left holding a pooled connection: the next download comes through.
+    const small = randomBytes(1024);
+    const media = await client.downloadMedia(fake.addMedia(small, 'image/jpeg'));
+    expect(media.bytes.equals(small)).toBe(true);
+  });
+
+  it('maps a refused download (Graph error on the media host) to the Graph error', async () => {
+    const { sender } = setup();
+    const mediaId = fake.addMedia(Buffer.from('hello'), 'text/plain');
+    fake.failNext(1, 131026, { on: 'media-download' });
+    const error = await sender.downloadMedia(mediaId).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(WhatsAppRequestError);
+    expect(error).toMatchObject({ errorCode: 131026, retryable: false });
+  });
+
   it('maps an unknown media id to a ChannelRequestError', async () => {
     const { sender } = setup();
     const error = await sender.downloadMedia('999').catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ChannelRequestError);
     expect(error).toMatchObject({ errorCode: 100, retryable: false });
+  });
+});
+
+describe('phone number check', () => {
+  it('describes the business number behind an id, and tells a wrong token from an unknown id', async () => {
+    const { client } = setup();
+    fake.addPhoneNumber('109876543210', '+1 555-010-0199', 'Sleep Coach');
+    expect(await client.phoneNumber('109876543210')).toEqual({ id: '109876543210', displayPhoneNumber: '+1 555-010-0199', verifiedName: 'Sleep Coach' });
+    await expect(setup({ accessToken: 'EAAG-revoked' }).client.phoneNumber('109876543210')).rejects.toBeInstanceOf(ChannelAuthError);
+    const unknown = await client.phoneNumber('404').catch((err: unknown) => err);
+    expect(unknown).toBeInstanceOf(ChannelRequestError);
+    expect(unknown).not.toBeInstanceOf(ChannelAuthError);
+  });
+});
+
+describe('network failures', () => {
+  /** A Graph URL whose server accepts requests and never answers them. */
+  async function silentServer(): Promise<{ url: string; server: Server }> {
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  }
+
+  function clientFor(graphUrl: string, timeoutMs?: number) {
+    const client = new WhatsAppClient({ accessToken: fake.accessToken, graphUrl, pacer: new WhatsAppPacer({ clock }), ...(timeoutMs ? { timeoutMs } : {}) });
+    return new WhatsAppSender(client, PHONE);
+  }
+
+  it('reports a Graph API it cannot reach as a retryable ChannelRequestError', async () => {
+    const { url, server } = await silentServer();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const error = await clientFor(url)
+      .sendText(ANA, { text: 'hi' })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ChannelRequestError);
+    expect(error).toMatchObject({ retryable: true, errorCode: undefined });
+  });
+
+  it('gives up on a Graph API that does not answer within the timeout, retryable', async () => {
+    const { url, server } = await silentServer();
+    try {
+      const error = await clientFor(url, 200)
+        .markRead('wamid.in1')
+        .catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(ChannelRequestError);
+      expect(error).toMatchObject({ retryable: true, description: 'request timed out' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
