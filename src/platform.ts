@@ -36,6 +36,7 @@ import { TurnService } from './conversation/turn.service.js';
 import { WebChatService } from './conversation/web-chat.service.js';
 import { ContactRepository } from './db/contact.repository.js';
 import { ConversationLockRepository } from './db/conversation-lock.repository.js';
+import { InProcessConversationLocks } from './db/in-process-conversation-locks.js';
 import { ConversationBotRepository, ConversationRepository } from './db/conversation.repository.js';
 import { InboundRepository } from './db/inbound.repository.js';
 import { PerBotCache } from './bots/per-bot.cache.js';
@@ -223,9 +224,13 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   const ledger = new OutboundRepository(database.pool, { prepared });
   const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
   const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, { onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`) });
-  // One connection per turn holding its locks: the worker's turns plus up to 16 web turns. The pool
-  // connects lazily, so a process only opens what its role uses.
-  const conversationLocks = new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16, { prepared });
+  // On PostgreSQL, one connection per turn holding its locks: the worker's turns plus up to 16 web
+  // turns (the pool connects lazily, so a process only opens what its role uses). The embedded
+  // database is one session serving one process: its locks are kept in memory.
+  const conversationLocks =
+    database.kind === 'pglite'
+      ? new InProcessConversationLocks(database.pool)
+      : new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16, { prepared });
   const billing = createBillingPlatform({
     config,
     pool: database.pool,

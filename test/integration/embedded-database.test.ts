@@ -59,7 +59,7 @@ describe('embedded PGlite served to several pg clients at once', () => {
 });
 
 describe('the whole platform on a bare machine', () => {
-  it('ingests an uploaded guide and finds it, with nothing but Node', async () => {
+  it('ingests an uploaded guide, finds it and answers web chat from it, with nothing but Node', async () => {
 
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-platform-'));
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', OLLAMA_HOST: 'http://127.0.0.1:9', NODE_ENV: 'test' });
@@ -76,6 +76,25 @@ describe('the whole platform on a bare machine', () => {
       const search = await platform.app.inject({ url: `/v1/bots/${bot.id}/search?q=${encodeURIComponent('when should I stop caffeine before bed?')}`, headers: session.auth });
       expect(search.statusCode).toBe(200);
       expect(search.json().results[0].text).toMatch(/caffeine/i);
+
+      // The newcomer's first chat: answered from the guide (no Ollama here), also when a second
+      // message of the same session arrives while the first is being answered.
+      const chat = (text: string) =>
+        platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/chat`, headers: session.auth, payload: { sessionId: 'first-run', text } });
+      const [first, second] = await Promise.all([chat('When should I stop caffeine before bed?'), chat('How do I start a new habit?')]);
+      for (const response of [first, second]) {
+        expect(response.statusCode).toBe(200);
+        expect(response.body).toMatch(/^event: done$/m);
+        expect(response.body).not.toMatch(/^event: error$/m);
+      }
+      const { rows } = await platform.database.pool.query<{ texts: string[]; sent: number }>(
+        `SELECT t.texts, (SELECT count(*)::int FROM public.outbound_messages o WHERE o.turn_id = t.id AND o.status = 'sent') AS sent
+           FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
+          WHERE c.bot_id = $1 AND c.external_chat_id = 'first-run' AND t.status = 'answered'`,
+        [bot.id],
+      );
+      expect(rows.map((r) => r.texts).sort()).toEqual([['How do I start a new habit?'], ['When should I stop caffeine before bed?']]);
+      expect(rows.map((r) => r.sent)).toEqual([1, 1]);
     } finally {
       await platform.close();
       rmSync(dataDir, { recursive: true, force: true });
