@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ConversationLease, ConversationLocks, InboundLease } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
+import { NEXT_DUE_MESSAGE_SQL } from './inbound.repository.js';
 import { PreparedStatements } from './prepared-statement.js';
 import { ResilientClient } from './resilient-client.js';
 
@@ -70,10 +71,7 @@ export class ConversationLockRepository implements ConversationLocks {
         const found = await locks.releaseWith(
           statements.query(
             'inbound_unlock_next_due',
-            `SELECT pg_advisory_unlock_all(),
-                    (SELECT id FROM public.inbound_messages
-                      WHERE conversation_id = $1 AND turn_id IS NULL AND received_at <= clock_timestamp() - $2 * interval '1 millisecond'
-                      ORDER BY seq LIMIT 1) AS next_due`,
+            `SELECT pg_advisory_unlock_all(), (${NEXT_DUE_MESSAGE_SQL}) AS next_due`,
             [row.conversation_id, settledMs],
           ),
         );

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ConversationLease, ConversationLocks, InboundLease } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';
+import { NEXT_DUE_MESSAGE_SQL } from './inbound.repository.js';
 
 /**
  * Per-conversation locks and per-creator slots held in this process, for the embedded database.
@@ -60,12 +61,7 @@ export class InProcessConversationLocks implements ConversationLocks {
       release: () => lease.release(),
       releaseFindingNext: async (settledMs) => {
         await lease.release();
-        const { rows: due } = await this.pool.query<{ id: string }>(
-          `SELECT id FROM public.inbound_messages
-            WHERE conversation_id = $1 AND turn_id IS NULL AND received_at <= clock_timestamp() - $2 * interval '1 millisecond'
-            ORDER BY seq LIMIT 1`,
-          [row.conversation_id, settledMs],
-        );
+        const { rows: due } = await this.pool.query<{ id: string }>(NEXT_DUE_MESSAGE_SQL, [row.conversation_id, settledMs]);
         return due[0]?.id ?? null;
       },
     };

@@ -89,6 +89,14 @@ UNION ALL
 SELECT false, old.id, old.bot_id, old.channel, old.external_id, old.conversation_id
   FROM input i JOIN public.inbound_messages old ON old.bot_id = i.bot_id AND old.channel = i.channel AND old.external_id = i.external_id`;
 
+/**
+ * The oldest message of conversation $1 not yet claimed into a turn and received at least $2 ms ago
+ * (its merge window has passed): what a job waiting behind a finished turn may be answered for.
+ */
+export const NEXT_DUE_MESSAGE_SQL = `SELECT id FROM public.inbound_messages
+  WHERE conversation_id = $1 AND turn_id IS NULL AND received_at <= clock_timestamp() - $2 * interval '1 millisecond'
+  ORDER BY seq LIMIT 1`;
+
 /** SQLSTATE classes caused by one row's data (22 data exception, 23 constraint violation). */
 function isRowError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
