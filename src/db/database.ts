@@ -30,7 +30,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return openEmbeddedDatabase(path.join(options.dataDir, 'pgdata'), options.poolMax);
 }
 
-function createPool(connectionString: string, max: number): pg.Pool {
+/** A pool as every process of the platform opens it: resilient clients, idle errors reported, not thrown. */
+export function createPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, Client: ResilientClient });
   // An idle client losing its server is reported here; without a listener it would crash the process.
   pool.on('error', () => undefined);

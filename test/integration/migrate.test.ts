@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/database.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -36,8 +36,9 @@ describe('migrations', () => {
 
   it('applies each migration exactly once when several processes start together', async () => {
     const db = await freshDatabase();
-    // Separate pools stand in for separate processes: each has its own sessions and advisory lock.
-    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: db.url, max: 2 }));
+    // Separate pools, opened as each process opens its own, stand in for separate processes: each
+    // has its own sessions and advisory lock.
+    const pools = Array.from({ length: 4 }, () => createPool(db.url, 2));
     try {
       const results = await Promise.all(pools.map((p) => migrate(p)));
       const appliedCounts = results.map((r) => r.length);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChromaVectorStore } from '../../rag/stores/chroma.store.js';
 import { PgVectorStore } from '../../rag/stores/pgvector.store.js';
 import type { VectorRecord, VectorStore } from '../../rag/types.js';
-import { openDatabase } from '../../src/db/database.js';
+import { createPool, openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -351,7 +351,7 @@ describe('PgVectorStore on a large bot (HNSW path)', () => {
 
   it('gives the same nearest passages through the index, with its settings kept to that one search', async () => {
     // One connection, so a setting that outlived the search would show on the next statement.
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    const pool = createPool(db.url, 1);
     try {
       const store = new PgVectorStore(pool, { exactBelow: 100, efSearch: 10 });
       const random = (seed: number) => {

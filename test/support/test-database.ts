@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { createPool } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 
 /** The shared server's maintenance database; every run creates and drops its own databases on it. */
@@ -38,8 +39,9 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const name = `t_${randomBytes(6).toString('hex')}`;
   await asAdmin((client) => client.query(`CREATE DATABASE ${name}`));
   const url = databaseUrl(name);
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  pool.on('error', () => undefined);
+  // Opened as the platform opens its pools: a connection the final DROP … WITH (FORCE) cuts while it
+  // is still closing must not crash the run.
+  const pool = createPool(url, 10);
   if (options.migrate !== false) await migrate(pool);
   let dropped = false;
   return {
