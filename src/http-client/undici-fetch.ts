@@ -9,8 +9,8 @@ import { Agent, request, type Dispatcher } from 'undici';
  * CPU in a busy process.
  *
  * It implements the part of fetch those SDKs use, with fetch's semantics:
- * - request: `method`, `headers` (object, array of pairs or Headers), `body` (string, bytes, Node
- *   stream or async iterable of bytes, as grammY's multipart uploads are) and `signal`;
+ * - request: a URL, or a Request; `method`, `headers` (object, array of pairs or Headers), `body`
+ *   (string, bytes, Node stream or async iterable of bytes, as grammY's multipart uploads are) and `signal`;
  * - response: `ok`, `status`, `statusText`, `url`, `headers.get/has/forEach`, `text()`, `json()`,
  *   `arrayBuffer()`, `bodyUsed`, `body.cancel()` and `body.getReader()` (`read`, `releaseLock`,
  *   `cancel`), whose chunks are Uint8Arrays read straight off the Node stream;
@@ -260,13 +260,24 @@ class UndiciResponse {
   }
 }
 
+/**
+ * A Request's method, headers, body and signal as fetch options (whatsapp-api-js passes a Request);
+ * options given alongside it win, as in fetch.
+ */
+async function unpackRequest(request: Request, init: RequestInit | undefined): Promise<{ url: string; init: RequestInit }> {
+  const body = init?.body !== undefined ? init.body : request.body === null ? null : new Uint8Array(await request.arrayBuffer());
+  return { url: request.url, init: { method: request.method, headers: request.headers, signal: request.signal, ...init, body } };
+}
+
 /** A fetch over undici's `request()` and one shared keep-alive pool; see the module's note for what it covers. */
 export function createUndiciFetch(options: UndiciFetchOptions = {}): Fetch {
   const { timeoutMs, signal: ownSignal } = options;
-  const fetchOverUndici = async (input: string | URL | Request, init?: RequestInit): Promise<UndiciResponse> => {
-    // A Request's own method, headers and body would be ignored here, so it is refused rather than half-sent.
-    if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('This fetch takes a URL string or URL, not a Request');
-    const url = typeof input === 'string' ? input : input.href;
+  const fetchOverUndici = async (input: string | URL | Request, given?: RequestInit): Promise<UndiciResponse> => {
+    let url: string;
+    let init = given;
+    if (typeof input === 'string') url = input;
+    else if (input instanceof URL) url = input.href;
+    else ({ url, init } = await unpackRequest(input, given));
     let signal = init?.signal ?? undefined;
     let release = noop;
     if (ownSignal) {

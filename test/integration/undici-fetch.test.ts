@@ -180,6 +180,20 @@ describe('undici-backed fetch', () => {
     expect(await upload.json()).toEqual({ method: 'POST', contentType: 'multipart/form-data; boundary=b', body: parts.join('') });
   });
 
+  it('takes a Request, as whatsapp-api-js passes one: its method, headers and body are sent', async () => {
+    const request = new Request(`${server.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+      body: JSON.stringify({ messaging_product: 'whatsapp', to: '15551234567' }),
+    });
+    const res = await undiciFetch(request);
+    expect(await res.json()).toEqual({ method: 'POST', contentType: 'application/json', body: '{"messaging_product":"whatsapp","to":"15551234567"}' });
+    expect(server.received.get('/echo')?.headers.authorization).toBe('Bearer t');
+
+    const overridden = await undiciFetch(new Request(`${server.url}/echo`, { method: 'POST', body: 'from the request' }), { body: 'from init' });
+    expect(((await overridden.json()) as { body: string }).body).toBe('from init');
+  });
+
   it('streams an NDJSON body through body.getReader() in order, lines split across chunks included', async () => {
     const res = await undiciFetch(`${server.url}/stream`, { method: 'POST', body: '{"stream":true}' });
     expect(res.body).not.toBeNull();
