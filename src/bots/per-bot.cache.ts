@@ -1,3 +1,8 @@
+import { LRUCache } from 'lru-cache';
+
+// A read that keeps being overtaken by invalidations is answered from the store without caching.
+const MAX_OVERTAKEN_READS = 3;
+
 /**
  * A value read for every message of a bot (its settings, its channel credentials) but changed
  * rarely: kept for `ttlMs` so a burst of webhooks or turns reads the database once. Changes made
@@ -5,57 +10,51 @@
  * within `ttlMs`. Concurrent reads of a missing entry share one load; failed loads are not kept,
  * nor are absent values (`null`), so probing unknown ids cannot fill the cache.
  */
-export class PerBotCache<T> {
-  private readonly entries = new Map<string, { value: T; loadedAt: number }>();
-  private readonly loading = new Map<string, Promise<T | null>>();
-  // Bumped by invalidate(), so a load that started before it cannot store what it read.
-  private readonly generations = new Map<string, number>();
+export class PerBotCache<T extends NonNullable<unknown>> {
+  private readonly cache: LRUCache<string, T>;
 
   constructor(
     private readonly load: (key: string) => Promise<T | null>,
-    private readonly options: { ttlMs: number; maxEntries?: number; now?: () => number },
-  ) {}
-
-  private now(): number {
-    return (this.options.now ?? Date.now)();
+    options: { ttlMs: number; maxEntries?: number; now?: () => number },
+  ) {
+    this.cache = new LRUCache<string, T>({
+      max: options.maxEntries ?? 10_000,
+      ttl: options.ttlMs,
+      // An injected clock is read on every check (lru-cache otherwise reuses a reading for 1 ms).
+      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+      // Undefined is lru-cache's "nothing to keep".
+      fetchMethod: async (key) => (await load(key)) ?? undefined,
+    });
   }
 
   /** The cached value, or a fresh read when it is missing or older than the TTL. */
   get(key: string): Promise<T | null> {
-    const entry = this.entries.get(key);
-    if (entry && this.now() - entry.loadedAt < this.options.ttlMs) return Promise.resolve(entry.value);
-    return this.refresh(key);
+    return this.read(key, false);
   }
 
   /** Reads the value again, sharing a read already under way. */
   refresh(key: string): Promise<T | null> {
-    const pending = this.loading.get(key);
-    if (pending) return pending;
-    const generation = this.generations.get(key) ?? 0;
-    const loadedAt = this.now();
-    const load = this.load(key)
-      .then((value) => {
-        if ((this.generations.get(key) ?? 0) === generation) this.store(key, value, loadedAt);
-        return value;
-      })
-      .finally(() => this.loading.delete(key));
-    this.loading.set(key, load);
-    return load;
+    return this.read(key, true);
   }
 
-  /** Forgets `key` after a change made in this process. */
+  /** Forgets `key` after a change made in this process; a read already under way is not kept. */
   invalidate(key: string): void {
-    this.entries.delete(key);
-    this.loading.delete(key);
-    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+    this.cache.delete(key);
   }
 
-  private store(key: string, value: T | null, loadedAt: number): void {
-    this.entries.delete(key);
-    if (value === null) return;
-    const max = this.options.maxEntries ?? 10_000;
-    // Oldest insertion first: a bot that keeps receiving messages is re-inserted at each reload.
-    while (this.entries.size >= max) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, loadedAt });
+  private async read(key: string, forceRefresh: boolean): Promise<T | null> {
+    for (let attempt = 0; attempt < MAX_OVERTAKEN_READS; attempt++) {
+      try {
+        return (await this.cache.fetch(key, { forceRefresh })) ?? null;
+      } catch (err) {
+        // `invalidate` aborts a read under way (lru-cache rejects it); what it read may be stale, so read again.
+        if (!isOvertaken(err)) throw err;
+      }
+    }
+    return this.load(key);
   }
+}
+
+function isOvertaken(err: unknown): boolean {
+  return err instanceof Error && (err.message === 'deleted' || err.message === 'evicted' || err.message === 'replaced');
 }
