@@ -127,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jwtSecret: deps.config.JWT_SECRET,
     accessTokenTtlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
     apiKeys: deps.apiKeys,
+    sessions: deps.auth,
   });
 
   await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics, metricsToken: deps.config.METRICS_TOKEN });
