@@ -10,8 +10,9 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ApiKeyService } from '../accounts/api-key.service.js';
 import type { AuthService } from '../accounts/auth.service.js';
 import type { BotService } from '../bots/bot.service.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
 import { authPlugin } from './plugins/auth.js';
+import { storableInputPlugin } from './plugins/storable-input.js';
 import { apiKeyRoutes } from './routes/api-keys.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { botRoutes } from './routes/bots.routes.js';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: true,
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: deps.config.NODE_ENV === 'test' }),
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -129,6 +131,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     apiKeys: deps.apiKeys,
     sessions: deps.auth,
   });
+
+  await app.register(storableInputPlugin);
 
   await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics, metricsToken: deps.config.METRICS_TOKEN });
   await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, accountEmail: deps.accountEmail, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX });
