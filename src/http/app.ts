@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Redis } from 'ioredis';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
@@ -31,6 +30,7 @@ import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { chatPageRoutes } from './routes/chat-page.routes.js';
+import { docsRoutes } from './routes/docs.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
 import type { PremiumService } from '../billing/premium.service.js';
 import type { StripeEventService } from '../billing/stripe-events.service.js';
@@ -108,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(docsRoutes);
 
   await app.register(rateLimit, {
     global: true,
