@@ -6,14 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
+import { createEventWebhookSigner, sendGridEvent } from '../support/fake-sendgrid.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
+import { signStripeEvent, stripeEvent } from '../support/stripe-events.js';
 import { telegramUpdate } from '../support/telegram-updates.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { profile, userMessage, whatsappBot } from '../support/whatsapp-e2e.js';
 import { payloadBytes, signWhatsAppBody, webhookPayload } from '../support/whatsapp-payloads.js';
 
 const R = '\uFFFD';
+const STRIPE_WEBHOOK_SECRET = 'whsec_test_coachbot_unstorable';
+const sendgrid = createEventWebhookSigner();
 
 let platform: TestPlatform;
 let telegram: FakeTelegram;
@@ -27,6 +31,11 @@ beforeAll(async () => {
     TELEGRAM_THROTTLE: 'false',
     PUBLIC_URL: 'https://coach.example.test',
     WHATSAPP_GRAPH_URL: graph.url,
+    // Nothing answers there: these tests only deliver events that need no call to Stripe.
+    STRIPE_SECRET_KEY: 'sk_test_51coachbotUNSTORABLEkey00000000',
+    STRIPE_API_BASE: 'http://127.0.0.1:9',
+    STRIPE_WEBHOOK_SECRET,
+    SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKey,
   });
 });
 afterAll(async () => {
@@ -134,5 +143,30 @@ describe('web chat', () => {
     expect(response.body).toContain('event: done');
     const [stored] = await storedInbound(bot.id);
     expect(stored!.text).toBe(`hello${R} coach ${R}`);
+  });
+});
+
+describe('signed provider webhooks', () => {
+  it('stores a Stripe event whose customer name holds a NUL instead of answering 503 on every redelivery', async () => {
+    const event = stripeEvent('invoice.paid') as unknown as { id: string; data: { object: Record<string, unknown> } };
+    event.data.object.customer_name = 'Ana\u0000 \uD800Ruiz';
+    const signed = signStripeEvent(event as never, STRIPE_WEBHOOK_SECRET);
+    const response = await platform.app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signed.header },
+      payload: signed.payload,
+    });
+    expect(response.statusCode).toBe(200);
+    const { rows } = await platform.database.pool.query<{ name: string }>(`SELECT payload->'data'->'object'->>'customer_name' AS name FROM public.stripe_events WHERE id = $1`, [event.id]);
+    expect(rows[0]!.name).toBe(`Ana${R} ${R}Ruiz`);
+  });
+
+  it('stores a SendGrid bounce whose reason holds a NUL', async () => {
+    const body = JSON.stringify([sendGridEvent('bounce', { email: 'reader@example.test', reason: '550 no\u0000 such \uDC00user' })]);
+    const response = await platform.app.inject({ method: 'POST', url: '/webhooks/sendgrid', headers: { 'content-type': 'application/json', ...sendgrid.sign(body).headers }, payload: body });
+    expect(response.statusCode).toBe(200);
+    const { rows } = await platform.database.pool.query<{ reason: string }>(`SELECT reason FROM public.email_events WHERE email = 'reader@example.test'`);
+    expect(rows.map((r) => r.reason)).toEqual([`550 no${R} such ${R}user`]);
   });
 });
