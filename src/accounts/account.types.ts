@@ -26,6 +26,8 @@ export interface CreatorStore {
  */
 export interface TokenVersions {
   get(creatorId: string): Promise<number | null>;
+  /** Reads the version again, bypassing the cache. */
+  refresh(creatorId: string): Promise<number | null>;
   invalidate(creatorId: string): void;
 }
 

@@ -74,11 +74,14 @@ export class AuthService {
   }
 
   /**
-   * The token version an access token of `creatorId` must carry to be accepted; null when no such
-   * creator exists (a validly signed token for a deleted or made-up creator is refused too).
+   * Whether an access token of `creatorId` carrying `version` is still good: false once the
+   * creator's sessions were ended (the version rose), and for a creator that does not exist.
    */
-  accessTokenVersion(creatorId: string): Promise<number | null> {
-    return this.options.tokenVersions.get(creatorId);
+  async acceptsAccessToken(creatorId: string, version: number): Promise<boolean> {
+    let current = await this.options.tokenVersions.get(creatorId);
+    // Newer than the cached version: issued after another process ended the sessions; read again.
+    if (current !== null && version > current) current = await this.options.tokenVersions.refresh(creatorId);
+    return current === version;
   }
 
   /**

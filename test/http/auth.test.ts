@@ -152,6 +152,18 @@ describe('logout', () => {
     await waitFor(async () => (await whoCanList(creator.auth.authorization)).statusCode === 401, { what: 'the cached token version to expire' });
   });
 
+  it('a session opened on another process after ending every session works here at once', async () => {
+    const creator = await signUpCreator(platform.app);
+    expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(200);
+    // Another process ended every session and logged the creator in again: its token carries the new version.
+    await platform.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = handMadeJwt({ sub: creator.creatorId, ver: 1, iat: now, exp: now + 600 }, platform.config.JWT_SECRET);
+    expect((await whoCanList(`Bearer ${fresh}`)).statusCode).toBe(200);
+    // The newer version was read, so the old token is refused here at once too.
+    expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(401);
+  });
+
   it('cannot end another creator’s session', async () => {
     const alice = await signUpCreator(platform.app);
     const mallory = await signUpCreator(platform.app);

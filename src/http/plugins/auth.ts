@@ -9,9 +9,9 @@ export interface ApiKeyAuthenticator {
   authenticate(key: string): Promise<string | null>;
 }
 
-/** The token version a creator's access tokens must carry; null when the creator does not exist. */
+/** Whether a creator's access token of a given token version is still good (false for unknown creators). */
 export interface AccessTokenVersions {
-  accessTokenVersion(creatorId: string): Promise<number | null>;
+  acceptsAccessToken(creatorId: string, version: number): Promise<boolean>;
 }
 
 export interface AuthPluginOptions {
@@ -84,8 +84,9 @@ export const authPlugin = fp<AuthPluginOptions>(
       }
       // Logout from everywhere and password reset raise the version: older tokens die at once, not at expiry.
       // An unknown creator (deleted, or a subject that was never ours) has no version at all.
-      const current = await options.sessions.accessTokenVersion(payload.sub);
-      if (current === null || current !== payload.ver) throw new UnauthorizedError('This session has ended; log in again');
+      if (!(await options.sessions.acceptsAccessToken(payload.sub, payload.ver as number))) {
+        throw new UnauthorizedError('This session has ended; log in again');
+      }
       request.creatorId = payload.sub;
     });
   },
