@@ -37,7 +37,8 @@ export const configSchema = z.object({
   URL_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   URL_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   URL_FETCH_ALLOW_PRIVATE: booleanFlag.default(false),
-  SEED_DEMO: booleanFlag.default(true),
+  // Unset: on, except in production, where a demo account is seeded only when asked for explicitly.
+  SEED_DEMO: booleanFlag.optional(),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   CHUNK_SIZE: z.coerce.number().int().min(200).max(8000).default(1000),
   CHUNK_OVERLAP: z.coerce.number().int().min(0).max(2000).default(150),
@@ -91,7 +92,7 @@ export const configSchema = z.object({
   EMAIL_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
 });
 
-export type RawConfig = z.infer<typeof configSchema>;
+export type RawConfig = Omit<z.infer<typeof configSchema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
 
 /** Configuration after secrets have been resolved: what the rest of the platform receives. */
 export type Config = Omit<RawConfig, 'JWT_SECRET' | 'ENCRYPTION_KEY'> & {
@@ -117,7 +118,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): RawConfig {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   if (result.data.MEDIA_STORAGE === 's3' && !result.data.S3_BUCKET) throw new ConfigError(['S3_BUCKET: required when MEDIA_STORAGE=s3']);
-  return result.data;
+  return { ...result.data, SEED_DEMO: result.data.SEED_DEMO ?? result.data.NODE_ENV !== 'production' };
 }
 
 /**

@@ -69,7 +69,15 @@ function webhookVerifier(config: Config): SendGridWebhookVerifier | undefined {
 }
 
 /** Builds the email services and adapters over the platform's database and queues. */
-export function createEmailPlatform(deps: { config: Config; pool: pg.Pool; queues: JobQueues; logger: Logger; creators: CreatorRepository }): EmailPlatform {
+export function createEmailPlatform(deps: {
+  config: Config;
+  pool: pg.Pool;
+  queues: JobQueues;
+  logger: Logger;
+  creators: CreatorRepository;
+  /** A password reset ended every session of the creator (this process forgets its cached token version). */
+  onSessionsEnded?: (creatorId: string) => void;
+}): EmailPlatform {
   const { config, pool, queues, logger } = deps;
   const from = { email: config.MAIL_FROM, name: config.MAIL_FROM_NAME };
   const brand = { productName: config.MAIL_FROM_NAME, ...(config.MAIL_SUPPORT_EMAIL ? { supportEmail: config.MAIL_SUPPORT_EMAIL } : {}) };
@@ -99,6 +107,7 @@ export function createEmailPlatform(deps: { config: Config; pool: pg.Pool; queue
     verifyTtlSeconds: config.EMAIL_VERIFY_TTL_HOURS * 3600,
     resetTtlSeconds: config.PASSWORD_RESET_TTL_MINUTES * 60,
     resetsPerHour: config.PASSWORD_RESETS_PER_HOUR,
+    ...(deps.onSessionsEnded ? { onSessionsEnded: deps.onSessionsEnded } : {}),
     onResetSkipped: (reason) => logger.info({ reason }, 'password reset requested; no email sent'),
   });
   const feedback = new EmailFeedbackService({ events: new EmailEventRepository(pool), suppressions, recipients: directory, unsubscribeTokens });

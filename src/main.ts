@@ -36,7 +36,7 @@ async function main() {
         logger,
         print: (text) => console.log(text),
       },
-      { baseUrl: `http://localhost:${config.PORT}` },
+      { baseUrl: `http://localhost:${config.PORT}`, showCredentials: config.NODE_ENV === 'development' },
     ).catch((err: unknown) => logger.warn({ err }, 'demo seed failed'));
   }
 

@@ -126,12 +126,15 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   );
 
   const creators = new CreatorRepository(database.pool);
+  // Read on every authenticated request, kept a few seconds; a logout or reset in this process clears it at once.
+  const tokenVersions = new PerBotCache((creatorId) => creators.tokenVersion(creatorId), { ttlMs: 5_000 });
   // `mail.notifications` is the BillingNotifier (src/billing/ports.ts).
-  const mail = createEmailPlatform({ config, pool: database.pool, queues, logger, creators });
+  const mail = createEmailPlatform({ config, pool: database.pool, queues, logger, creators, onSessionsEnded: (creatorId) => tokenVersions.invalidate(creatorId) });
   const auth = new AuthService({
     creators,
     refreshTokens: new RefreshTokenRepository(database.pool),
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    tokenVersions,
     onSignup: mail.onSignup,
   });
   const apiKeys = new ApiKeyService(new ApiKeyRepository(database.pool));

@@ -1,4 +1,5 @@
 import type { Update } from 'grammy/types';
+import { storable } from '../storable-text.js';
 import type { Attachment, InboundContact, InboundMessage } from '../types.js';
 
 /** The update types we handle; pass to setWebhook so Telegram does not send the rest. */
@@ -236,8 +237,16 @@ function normalizeMyChatMember(updateId: string, change: unknown): NormalizedUpd
   return { channel: 'telegram', externalId: updateId, conversationId, contact, kind: 'contact_status', contactStatus, attachments: [], sentAt };
 }
 
-/** Turns a Telegram update into the channel-free InboundMessage, or says why it was ignored; never throws. */
+/**
+ * Turns a Telegram update into the channel-free InboundMessage, or says why it was ignored; never
+ * throws. Every string is made storable (NUL, lone surrogates → U+FFFD): the message is kept and
+ * answered rather than refused by the database on every redelivery.
+ */
 export function normalizeTelegramUpdate(update: Update | unknown, options: NormalizeOptions = {}): NormalizedUpdate {
+  return storable(normalizeUpdate(update, options));
+}
+
+function normalizeUpdate(update: unknown, options: NormalizeOptions): NormalizedUpdate {
   try {
     if (!isRecord(update)) return { ignored: 'malformed update' };
     const updateId = idString(update.update_id);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { hasUnstorableText, storable } from '../storable-text.js';
 import type { Attachment, DeliveryReport, InboundContact, InboundMessage } from '../types.js';
 import {
   buttonSchema,
@@ -290,7 +291,8 @@ function valueErrors(errors: unknown[]): string {
 
 /**
  * Reads every message and status from a webhook body (already JSON-parsed, signature already
- * checked). Never throws: parts it cannot read are listed in `ignored` with where and why.
+ * checked), every string made storable. Never throws: parts it cannot read are listed in `ignored`
+ * with where and why.
  */
 export function parseWhatsAppWebhook(json: unknown): ParsedWebhook {
   const events: WhatsAppEvent[] = [];
@@ -336,7 +338,8 @@ export function parseWhatsAppWebhook(json: unknown): ParsedWebhook {
       if (value.data.errors?.length) ignored.push(`${where}.errors: ${valueErrors(value.data.errors)}`);
     });
   });
-  return { events, ignored };
+  // Kept and answered, not refused by the database on every redelivery: NUL and lone surrogates become U+FFFD.
+  return { events: storable(events), ignored };
 }
 
 /**
@@ -350,7 +353,9 @@ export function phoneNumberIdsOf(json: unknown): string[] {
     if (!isRecord(entry) || !Array.isArray(entry.changes)) continue;
     for (const change of entry.changes) {
       const metadata = isRecord(change) && isRecord(change.value) ? change.value.metadata : undefined;
-      if (isRecord(metadata) && typeof metadata.phone_number_id === 'string' && metadata.phone_number_id) ids.add(metadata.phone_number_id);
+      const id = isRecord(metadata) ? metadata.phone_number_id : undefined;
+      // Read before the signature is checked: an id the database cannot even compare names no number of ours.
+      if (typeof id === 'string' && id && !hasUnstorableText(id)) ids.add(id);
     }
   }
   return [...ids];

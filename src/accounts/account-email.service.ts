@@ -19,6 +19,8 @@ export interface AccountEmailServiceOptions {
   resetTtlSeconds: number;
   /** Reset emails one address may receive per hour; further requests are accepted and ignored. */
   resetsPerHour: number;
+  /** Told when a reset ended every session of a creator, so this process forgets its cached token version. */
+  onSessionsEnded?: (creatorId: string) => void;
   /** Told about requests answered without an email (unknown address, hourly cap), for the log. */
   onResetSkipped?: (reason: 'unknown_email' | 'rate_limited') => void;
   now?: () => Date;
@@ -80,7 +82,9 @@ export class AccountEmailService {
     // Cheap check first, so a guessed token costs no argon2 hash; the reset itself re-checks atomically.
     if (!(await this.options.tokens.isLive('password-reset', tokenHash))) throw new InvalidTokenError();
     const passwordHash = await hashPassword(password);
-    if (!(await this.options.tokens.resetPassword(tokenHash, passwordHash))) throw new InvalidTokenError();
+    const reset = await this.options.tokens.resetPassword(tokenHash, passwordHash);
+    if (!reset) throw new InvalidTokenError();
+    this.options.onSessionsEnded?.(reset.creatorId);
   }
 
   private async issue(creator: Creator, purpose: AccountTokenPurpose, ttlSeconds: number): Promise<AccountLink> {

@@ -16,6 +16,19 @@ export interface CreatorStore {
   insert(input: { email: string; name: string; passwordHash: string }): Promise<Creator | null>;
   findByEmail(email: string): Promise<CreatorWithPassword | null>;
   findById(id: string): Promise<Creator | null>;
+  /** The version every live access token of the creator carries; null for an unknown creator. */
+  tokenVersion(id: string): Promise<number | null>;
+}
+
+/**
+ * Creators' token versions as read on every authenticated request: cached briefly per process;
+ * whoever raises a version in this process forgets it at once.
+ */
+export interface TokenVersions {
+  get(creatorId: string): Promise<number | null>;
+  /** Reads the version again, bypassing the cache. */
+  refresh(creatorId: string): Promise<number | null>;
+  invalidate(creatorId: string): void;
 }
 
 export interface StoredRefreshToken {
@@ -36,6 +49,7 @@ export interface RefreshTokenStore {
   rotate(oldHash: string, next: { tokenHash: string; expiresAt: Date }): Promise<{ creatorId: string; familyId: string } | null>;
   findByHash(tokenHash: string): Promise<StoredRefreshToken | null>;
   revokeFamily(familyId: string): Promise<void>;
+  /** Ends every session of the creator: all refresh tokens revoked and the token version raised. */
   revokeAllForCreator(creatorId: string): Promise<void>;
 }
 
@@ -81,7 +95,7 @@ export interface AccountTokenStore {
   confirmEmail(tokenHash: string): Promise<{ creatorId: string; email: string } | null>;
   /**
    * Uses a live reset token: sets the password, revokes every refresh token and every other unused
-   * reset token of the creator, in one statement; null when the token is unknown, used or expired.
+   * reset token of the creator and raises its token version, in one statement; null when the token is unknown, used or expired.
    */
   resetPassword(tokenHash: string, passwordHash: string): Promise<{ creatorId: string } | null>;
   isEmailVerified(creatorId: string): Promise<boolean>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, UnauthorizedError } from '../errors.js';
 import { hashToken, randomToken } from '../security/tokens.js';
-import type { Creator, CreatorStore, RefreshTokenStore } from './account.types.js';
+import type { Creator, CreatorStore, RefreshTokenStore, TokenVersions } from './account.types.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';
 
 /** The outcome of signing up, logging in or refreshing; the HTTP layer adds the access token. */
@@ -9,12 +9,16 @@ export interface Session {
   creator: Creator;
   refreshToken: string;
   refreshTokenExpiresAt: Date;
+  /** The creator's token version, for the access token: raising it ends the session. */
+  tokenVersion: number;
 }
 
 export interface AuthServiceOptions {
   creators: CreatorStore;
   refreshTokens: RefreshTokenStore;
   refreshTokenTtlSeconds: number;
+  /** The creators' current token versions (cached briefly); access tokens of older versions are refused. */
+  tokenVersions: TokenVersions;
   /** Runs after a creator is stored (e.g. sends the verification email); it must not throw. */
   onSignup?: (creator: Creator) => Promise<void>;
   now?: () => Date;
@@ -66,16 +70,29 @@ export class AuthService {
     }
     const creator = await this.options.creators.findById(rotated.creatorId);
     if (!creator) throw new UnauthorizedError(INVALID_REFRESH);
-    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt };
+    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt, tokenVersion: await this.currentVersion(creator.id) };
+  }
+
+  /**
+   * Whether an access token of `creatorId` carrying `version` is still good: false once the
+   * creator's sessions were ended (the version rose), and for a creator that does not exist.
+   */
+  async acceptsAccessToken(creatorId: string, version: number): Promise<boolean> {
+    let current = await this.options.tokenVersions.get(creatorId);
+    // Newer than the cached version: issued after another process ended the sessions; read again.
+    if (current !== null && version > current) current = await this.options.tokenVersions.refresh(creatorId);
+    return current === version;
   }
 
   /**
    * Ends the session the refresh token belongs to (its whole family); without a token, ends every
-   * session of the creator, since an access token alone does not say which session it came from.
+   * session of the creator, since an access token alone does not say which session it came from:
+   * every refresh token is revoked and every access token stops working at once.
    */
   async logout(creatorId: string, refreshToken?: string): Promise<void> {
     if (refreshToken === undefined) {
       await this.options.refreshTokens.revokeAllForCreator(creatorId);
+      this.options.tokenVersions.invalidate(creatorId);
       return;
     }
     const stored = await this.options.refreshTokens.findByHash(hashToken(refreshToken));
@@ -86,7 +103,14 @@ export class AuthService {
   private async openSession(creator: Creator, familyId: string): Promise<Session> {
     const next = this.newRefreshToken();
     await this.options.refreshTokens.insert({ creatorId: creator.id, familyId, tokenHash: next.hash, expiresAt: next.expiresAt });
-    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt };
+    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt, tokenVersion: await this.currentVersion(creator.id) };
+  }
+
+  // Read fresh, not from the cache: a token issued right after a logout from everywhere must carry the new version.
+  private async currentVersion(creatorId: string): Promise<number> {
+    const version = await this.options.creators.tokenVersion(creatorId);
+    if (version === null) throw new UnauthorizedError(INVALID_CREDENTIALS);
+    return version;
   }
 
   private newRefreshToken() {

@@ -145,8 +145,9 @@ export function verifyTokenHash(token: string): string {
 }
 
 // Binds sealed credentials to their row, so copying them to another bot or channel makes them unreadable.
+// Ids are compared as PostgreSQL does (case-insensitively): an id typed in capitals names the same row.
 function sealContext(botId: string, channel: ChannelName) {
-  return `bot-channel:${botId}:${channel}`;
+  return `bot-channel:${botId.toLowerCase()}:${channel}`;
 }
 
 function toBot(stored: StoredBot): Bot {

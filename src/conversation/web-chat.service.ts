@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { storable } from '../../channels/storable-text.js';
 import type { InboundMessage } from '../../channels/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ConversationEngine } from './engine.js';
@@ -77,7 +78,8 @@ export class WebChatService {
     const bot = await deps.directory.find(botId);
     if (!bot) throw new NotFoundError('Bot');
 
-    const message: InboundMessage = {
+    // As on every channel: a NUL or lone surrogate the browser sent is replaced, not refused by the database.
+    const message: InboundMessage = storable({
       channel: 'web',
       // Each POST is a new message; there is no redelivery to collapse on the web.
       externalId: randomUUID(),
@@ -87,7 +89,7 @@ export class WebChatService {
       text: input.text,
       attachments: [],
       sentAt: new Date(),
-    };
+    });
     const stored = await deps.inbound.receive(botId, message);
     const lease = await this.acquire(stored.conversationId, bot.creatorId, hooks.signal);
     try {

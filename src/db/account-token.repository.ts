@@ -60,7 +60,8 @@ export class AccountTokenRepository implements AccountTokenStore {
           WHERE token_hash = $1 AND purpose = 'password-reset' AND used_at IS NULL AND expires_at > now()
           RETURNING creator_id
        ), creator AS (
-         UPDATE public.creators c SET password_hash = $2, updated_at = now() FROM token WHERE c.id = token.creator_id RETURNING c.id
+         UPDATE public.creators c SET password_hash = $2, token_version = c.token_version + 1, updated_at = now()
+           FROM token WHERE c.id = token.creator_id RETURNING c.id
        ), sessions AS (
          UPDATE public.refresh_tokens r SET revoked_at = now() FROM creator WHERE r.creator_id = creator.id AND r.revoked_at IS NULL
        ), other_links AS (

@@ -35,6 +35,13 @@ export class CreatorRepository implements CreatorStore {
     return rows[0] ?? null;
   }
 
+  /** The version every live access token of the creator carries; null for an unknown creator. */
+  async tokenVersion(id: string): Promise<number | null> {
+    if (!isUuid(id)) return null;
+    const { rows } = await this.pool.query<{ version: number }>(`SELECT token_version AS version FROM public.creators WHERE id = $1`, [id]);
+    return rows[0]?.version ?? null;
+  }
+
   /** Whether any creator exists (a fresh installation has none). */
   async any(): Promise<boolean> {
     const { rows } = await this.pool.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM public.creators) AS found');

@@ -44,6 +44,13 @@ export class RefreshTokenRepository implements RefreshTokenStore {
   }
 
   async revokeAllForCreator(creatorId: string): Promise<void> {
-    await this.pool.query(`UPDATE public.refresh_tokens SET revoked_at = now() WHERE creator_id = $1 AND revoked_at IS NULL`, [creatorId]);
+    // One statement: refresh tokens revoked and the token version raised (access tokens dead) together.
+    await this.pool.query(
+      `WITH sessions AS (
+         UPDATE public.refresh_tokens SET revoked_at = now() WHERE creator_id = $1 AND revoked_at IS NULL
+       )
+       UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1`,
+      [creatorId],
+    );
   }
 }

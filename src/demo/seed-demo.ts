@@ -35,6 +35,11 @@ export interface DemoSeedDeps {
 export interface DemoSeedOptions {
   /** Base address the chat link starts with, e.g. http://localhost:3000. */
   baseUrl: string;
+  /**
+   * Print the demo's password and API key (development only: elsewhere the console is collected
+   * into logs, where credentials must never land).
+   */
+  showCredentials: boolean;
   guidePath?: string;
 }
 
@@ -78,20 +83,19 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
   const seed: DemoSeed = { creatorId, email: DEMO_EMAIL, password, apiKey: apiKey.key, botId: bot.id, documentId: document.id, chatUrl };
 
   // Printed once on purpose: a fresh install has no other way to hand over the demo credentials.
-  // The password and key go to the console once, never into the structured log.
-  deps.logger.info({ chatUrl, email: DEMO_EMAIL, botId: bot.id }, `demo seeded: open ${chatUrl}; credentials printed on the console`);
-  deps.print(
-    [
-      '',
-      '──────────────── Demo coach ready ────────────────',
-      `  Web chat:  ${chatUrl}`,
-      `  API key:   ${apiKey.key}`,
-      `  Login:     ${DEMO_EMAIL} / ${password}`,
-      '  (shown once; the demo is created only while no creator exists)',
-      `  Terminal:  npm run chat -- --bot ${bot.id} --token ${apiKey.key}`,
-      '──────────────────────────────────────────────────',
-      '',
-    ].join('\n'),
+  // The password and key go to the console once, in development only, never into the structured log.
+  deps.logger.info(
+    { chatUrl, email: DEMO_EMAIL, botId: bot.id },
+    `demo seeded: open ${chatUrl}; ${options.showCredentials ? 'credentials printed on the console' : 'credentials are shown only with NODE_ENV=development'}`,
   );
+  const credentials = options.showCredentials
+    ? [
+        `  API key:   ${apiKey.key}`,
+        `  Login:     ${DEMO_EMAIL} / ${password}`,
+        '  (shown once; the demo is created only while no creator exists)',
+        `  Terminal:  npm run chat -- --bot ${bot.id} --token ${apiKey.key}`,
+      ]
+    : [`  Login:     ${DEMO_EMAIL} (password and API key are shown only with NODE_ENV=development)`];
+  deps.print(['', '──────────────── Demo coach ready ────────────────', `  Web chat:  ${chatUrl}`, ...credentials, '──────────────────────────────────────────────────', ''].join('\n'));
   return seed;
 }

@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Redis } from 'ioredis';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
@@ -10,8 +9,9 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ApiKeyService } from '../accounts/api-key.service.js';
 import type { AuthService } from '../accounts/auth.service.js';
 import type { BotService } from '../bots/bot.service.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
 import { authPlugin } from './plugins/auth.js';
+import { storableInputPlugin } from './plugins/storable-input.js';
 import { apiKeyRoutes } from './routes/api-keys.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { botRoutes } from './routes/bots.routes.js';
@@ -30,6 +30,7 @@ import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { chatPageRoutes } from './routes/chat-page.routes.js';
+import { docsRoutes } from './routes/docs.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
 import type { PremiumService } from '../billing/premium.service.js';
 import type { StripeEventService } from '../billing/stripe-events.service.js';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: true,
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: deps.config.NODE_ENV === 'test' }),
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -106,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(docsRoutes);
 
   await app.register(rateLimit, {
     global: true,
@@ -127,7 +129,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jwtSecret: deps.config.JWT_SECRET,
     accessTokenTtlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
     apiKeys: deps.apiKeys,
+    sessions: deps.auth,
   });
+
+  await app.register(storableInputPlugin);
 
   await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics, metricsToken: deps.config.METRICS_TOKEN });
   await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, accountEmail: deps.accountEmail, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX });

@@ -60,3 +60,13 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return send(reply, 404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
 }
+
+/**
+ * Errors Fastify raises before routing (Fastify's `frameworkErrors`), in the same shape as every
+ * other error: a path segment too long to be any id names nothing (404); an undecodable path is 400.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(reply, 404, 'NOT_FOUND', 'Not found: a path segment is longer than any id');
+  if (error.code === 'FST_ERR_BAD_URL') return send(reply, 400, 'BAD_URL', 'The request path is not a valid URL');
+  return errorHandler(error, request, reply);
+}

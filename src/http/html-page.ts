@@ -2,6 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 
 /**
+ * The headers every HTML page of ours is served with, whatever it loads: its content policy, no
+ * MIME sniffing, no referrer, and no framing by another site (old browsers read X-Frame-Options).
+ */
+export function pageSecurityHeaders(contentSecurityPolicy: string): Record<string, string> {
+  return {
+    'content-security-policy': contentSecurityPolicy,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+}
+
+/**
  * Sends one of our small HTML pages under a strict policy: no caching, no referrer, and only the
  * inline script and style carrying this response's nonce may run.
  */
@@ -10,11 +23,10 @@ export function sendHtmlPage(reply: FastifyReply, render: (nonce: string) => str
   return reply
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action '${options.formAction}'; frame-ancestors 'none'`,
+    .headers(
+      pageSecurityHeaders(
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action '${options.formAction}'; frame-ancestors 'none'`,
+      ),
     )
     .send(render(nonce));
 }

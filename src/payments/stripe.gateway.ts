@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { storable } from '../../channels/storable-text.js';
 import { PaymentProviderError, WebhookSignatureError } from '../billing/billing.errors.js';
 import type { CheckoutSessionRef, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
 
@@ -100,7 +101,9 @@ export class StripeGateway implements PaymentGateway {
     if (!this.options.webhookSecret) throw new WebhookSignatureError('bad_signature', 'No webhook signing secret is configured (STRIPE_WEBHOOK_SECRET).');
     try {
       const event = this.stripe.webhooks.constructEvent(rawBody, signatureHeader, this.options.webhookSecret, this.tolerance);
-      return event as unknown as StripeEventEnvelope;
+      // Names and addresses customers typed may hold a NUL or half a surrogate pair: stored cleaned,
+      // rather than refused by the database on every one of Stripe's redeliveries.
+      return storable(event) as unknown as StripeEventEnvelope;
     } catch (err) {
       if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
         if (/tolerance/i.test(err.message)) {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpCreator } from '../support/creator-session.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait-for.js';
 
 let platform: TestPlatform;
 
@@ -128,12 +129,39 @@ describe('logout', () => {
     expect((await post('/v1/auth/refresh', { refreshToken: laptop.refreshToken })).statusCode).toBe(200);
   });
 
-  it('without a refresh token ends every session of the creator', async () => {
+  it('without a refresh token ends every session of the creator, access tokens included', async () => {
     const creator = await signUpCreator(platform.app);
     const laptop = (await post('/v1/auth/login', { email: creator.email, password: creator.password })).json();
+    expect((await whoCanList(`Bearer ${laptop.accessToken}`)).statusCode).toBe(200);
     expect((await post('/v1/auth/logout', undefined, creator.auth)).statusCode).toBe(204);
     expect((await post('/v1/auth/refresh', { refreshToken: creator.refreshToken })).statusCode).toBe(401);
     expect((await post('/v1/auth/refresh', { refreshToken: laptop.refreshToken })).statusCode).toBe(401);
+    // At once, though both access tokens have most of their lifetime left.
+    expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(401);
+    expect((await whoCanList(`Bearer ${laptop.accessToken}`)).statusCode).toBe(401);
+    // A new login works again.
+    const again = (await post('/v1/auth/login', { email: creator.email, password: creator.password })).json();
+    expect((await whoCanList(`Bearer ${again.accessToken}`)).statusCode).toBe(200);
+  });
+
+  it('a session ended by another process is refused here within seconds', async () => {
+    const creator = await signUpCreator(platform.app);
+    expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(200);
+    // What another API process does on logout from everywhere: the version rises in the database only.
+    await platform.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
+    await waitFor(async () => (await whoCanList(creator.auth.authorization)).statusCode === 401, { what: 'the cached token version to expire' });
+  });
+
+  it('a session opened on another process after ending every session works here at once', async () => {
+    const creator = await signUpCreator(platform.app);
+    expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(200);
+    // Another process ended every session and logged the creator in again: its token carries the new version.
+    await platform.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = handMadeJwt({ sub: creator.creatorId, ver: 1, iat: now, exp: now + 600 }, platform.config.JWT_SECRET);
+    expect((await whoCanList(`Bearer ${fresh}`)).statusCode).toBe(200);
+    // The newer version was read, so the old token is refused here at once too.
+    expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(401);
   });
 
   it('cannot end another creator’s session', async () => {
@@ -169,14 +197,34 @@ describe('access tokens', () => {
     const now = Math.floor(Date.now() / 1000);
     const secret = platform.config.JWT_SECRET;
     // Control: the hand-made format is accepted while valid, so the rejections below are about expiry and signature.
-    expect((await whoCanList(`Bearer ${handMadeJwt({ sub: creatorId, iat: now, exp: now + 600 }, secret)}`)).statusCode).toBe(200);
+    expect((await whoCanList(`Bearer ${handMadeJwt({ sub: creatorId, ver: 0, iat: now, exp: now + 600 }, secret)}`)).statusCode).toBe(200);
 
-    const expired = handMadeJwt({ sub: creatorId, iat: now - 7200, exp: now - 3600 }, secret);
+    const expired = handMadeJwt({ sub: creatorId, ver: 0, iat: now - 7200, exp: now - 3600 }, secret);
     expect((await whoCanList(`Bearer ${expired}`)).statusCode).toBe(401);
-    const foreign = handMadeJwt({ sub: creatorId, iat: now, exp: now + 600 }, 'x'.repeat(48));
+    const foreign = handMadeJwt({ sub: creatorId, ver: 0, iat: now, exp: now + 600 }, 'x'.repeat(48));
     expect((await whoCanList(`Bearer ${foreign}`)).statusCode).toBe(401);
-    const unsigned = `${handMadeJwt({ sub: creatorId, iat: now, exp: now + 600 }, secret, { alg: 'none', typ: 'JWT' }).split('.').slice(0, 2).join('.')}.`;
+    const unsigned = `${handMadeJwt({ sub: creatorId, ver: 0, iat: now, exp: now + 600 }, secret, { alg: 'none', typ: 'JWT' }).split('.').slice(0, 2).join('.')}.`;
     expect((await whoCanList(`Bearer ${unsigned}`)).statusCode).toBe(401);
+  });
+
+  it('401 for a token signed with the right secret that never expires, lacks its version or names no creator', async () => {
+    const { creatorId } = await signUpCreator(platform.app);
+    const now = Math.floor(Date.now() / 1000);
+    const secret = platform.config.JWT_SECRET;
+    for (const [label, claims] of [
+      ['no exp', { sub: creatorId, ver: 0, iat: now }],
+      ['no version', { sub: creatorId, iat: now, exp: now + 600 }],
+      ['a newer version', { sub: creatorId, ver: 1, iat: now, exp: now + 600 }],
+      ['unknown creator', { sub: crypto.randomUUID(), ver: 0, iat: now, exp: now + 600 }],
+      ['subject that is not an id', { sub: 'admin', ver: 0, iat: now, exp: now + 600 }],
+    ] as const) {
+      const response = await whoCanList(`Bearer ${handMadeJwt(claims, secret)}`);
+      expect(response.statusCode, label).toBe(401);
+      expect(response.json().error.code, label).toBe('UNAUTHORIZED');
+    }
+    // Nor can such a token create anything for a creator that does not exist.
+    const ghost = handMadeJwt({ sub: crypto.randomUUID(), ver: 0, iat: now, exp: now + 600 }, secret);
+    expect((await post('/v1/bots', { name: 'Ghost' }, { authorization: `Bearer ${ghost}` })).statusCode).toBe(401);
   });
 
   it('expire after ACCESS_TOKEN_TTL_SECONDS', async () => {

@@ -131,11 +131,17 @@ describe('password reset', () => {
     expect(short.statusCode).toBe(400);
     expect(short.json().error.code).toBe('VALIDATION_FAILED');
 
+    const listBots = (authorization: string) => platform.app.inject({ method: 'GET', url: '/v1/bots', headers: { authorization } });
+    expect((await listBots(cara.auth.authorization)).statusCode).toBe(200);
     const reset = await post('/v1/auth/password-reset/confirm', { token, password: 'a brand new passphrase' });
     expect(reset.statusCode).toBe(204);
 
+    // The access token issued before the reset stops working at once, not at its expiry.
+    expect((await listBots(cara.auth.authorization)).statusCode).toBe(401);
     expect((await post('/v1/auth/login', { email: cara.email, password: cara.password })).statusCode).toBe(401);
-    expect((await post('/v1/auth/login', { email: cara.email, password: 'a brand new passphrase' })).statusCode).toBe(200);
+    const fresh = await post('/v1/auth/login', { email: cara.email, password: 'a brand new passphrase' });
+    expect(fresh.statusCode).toBe(200);
+    expect((await listBots(`Bearer ${fresh.json().accessToken}`)).statusCode).toBe(200);
     expect((await post('/v1/auth/refresh', { refreshToken: cara.refreshToken })).statusCode).toBe(401);
 
     const reused = await post('/v1/auth/password-reset/confirm', { token, password: 'yet another passphrase' });

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BOT_NAME, DEMO_EMAIL, seedDemo, type DemoSeedDeps } from '../../src/demo/seed-demo.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -28,7 +29,7 @@ afterAll(async () => {
 
 describe('seedDemo', () => {
   it('on an empty platform creates a demo coach that works with the printed credentials', async () => {
-    const seed = await seedDemo(deps(), { baseUrl: 'http://localhost:3000' });
+    const seed = await seedDemo(deps(), { baseUrl: 'http://localhost:3000', showCredentials: true });
     expect(seed).not.toBeNull();
     const { botId, apiKey, password, documentId } = seed!;
     const block = printed.join('\n');
@@ -62,11 +63,50 @@ describe('seedDemo', () => {
 
   it('does nothing once any creator exists', async () => {
     printed.length = 0;
-    expect(await seedDemo(deps(), { baseUrl: 'http://localhost:3000' })).toBeNull();
+    expect(await seedDemo(deps(), { baseUrl: 'http://localhost:3000', showCredentials: true })).toBeNull();
     expect(printed).toEqual([]);
     const { rows } = await platform.database.pool.query<{ creators: number; bots: number }>(
       `SELECT (SELECT count(*) FROM public.creators)::int AS creators, (SELECT count(*) FROM public.bots)::int AS bots`,
     );
     expect(rows[0]).toEqual({ creators: 1, bots: 1 });
+  });
+});
+
+describe('seedDemo outside development', () => {
+  let production: TestPlatform;
+  beforeAll(async () => {
+    production = await startTestPlatform({}, { workers: false });
+  });
+  afterAll(async () => {
+    await production?.stop();
+  });
+
+  it('creates the demo but prints and logs neither its password nor its API key', async () => {
+    const output: string[] = [];
+    const logged: string[] = [];
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const seed = await seedDemo(
+      {
+        hasCreators: () => production.hasCreators(),
+        auth: production.auth,
+        apiKeys: production.apiKeys,
+        bots: production.bots,
+        documents: production.documents,
+        logger: createLogger('info', capture),
+        print: (text) => output.push(text),
+      },
+      { baseUrl: 'https://coach.example.test', showCredentials: false },
+    );
+    expect(seed).not.toBeNull();
+    const everything = [...output, ...logged].join('\n');
+    expect(output.join('\n')).toContain(`https://coach.example.test/chat/${seed!.botId}`);
+    expect(output.join('\n')).toContain('NODE_ENV=development');
+    expect(everything).not.toContain(seed!.password);
+    expect(everything).not.toContain(seed!.apiKey);
   });
 });

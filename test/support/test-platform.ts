@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createPlatform, type Platform } from '../../src/platform.js';
@@ -23,7 +24,7 @@ export const unlimitedPlans = JSON.stringify([
  */
 export async function startTestPlatform(
   env: Record<string, string | undefined> = {},
-  options: { workers?: boolean } = {},
+  options: { workers?: boolean; /** Where log lines go (LOG_LEVEL decides which), e.g. to check what is logged. */ logStream?: DestinationStream } = {},
 ): Promise<TestPlatform> {
   const testDatabase = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-test-'));
@@ -42,7 +43,7 @@ export async function startTestPlatform(
     PLANS_JSON: unlimitedPlans,
     ...env,
   });
-  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL));
+  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL, options.logStream));
   if (options.workers !== false) platform.startWorkers();
   return Object.assign(platform, {
     testDatabase,

@@ -26,6 +26,14 @@ describe('configuration', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  it('seeds the demo by default except in production, where it must be asked for', () => {
+    expect(parseConfig({}).SEED_DEMO).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'test' }).SEED_DEMO).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'production' }).SEED_DEMO).toBe(false);
+    expect(parseConfig({ NODE_ENV: 'production', SEED_DEMO: 'true' }).SEED_DEMO).toBe(true);
+    expect(parseConfig({ NODE_ENV: 'development', SEED_DEMO: 'false' }).SEED_DEMO).toBe(false);
+  });
+
   it('names every invalid variable in one message', () => {
     let error: unknown;
     try {

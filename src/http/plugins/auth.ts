@@ -9,18 +9,24 @@ export interface ApiKeyAuthenticator {
   authenticate(key: string): Promise<string | null>;
 }
 
+/** Whether a creator's access token of a given token version is still good (false for unknown creators). */
+export interface AccessTokenVersions {
+  acceptsAccessToken(creatorId: string, version: number): Promise<boolean>;
+}
+
 export interface AuthPluginOptions {
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   apiKeys: ApiKeyAuthenticator;
+  sessions: AccessTokenVersions;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: rejects with 401 unless a valid access token or API key is presented. */
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-    /** Issues a short-lived access token (HS256 JWT) for a creator. */
-    signAccessToken(creatorId: string): string;
+    /** Issues a short-lived access token (HS256 JWT) for a creator, carrying the creator's token version. */
+    signAccessToken(creatorId: string, tokenVersion: number): string;
   }
   interface FastifyRequest {
     /** The authenticated creator; set by `authenticate`. */
@@ -30,8 +36,8 @@ declare module 'fastify' {
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub: string };
-    user: { sub: string };
+    payload: { sub: string; ver: number };
+    user: { sub: string; ver: number };
   }
 }
 
@@ -52,7 +58,7 @@ export const authPlugin = fp<AuthPluginOptions>(
 
     app.decorateRequest('creatorId', '');
 
-    app.decorate('signAccessToken', (creatorId: string) => app.jwt.sign({ sub: creatorId }));
+    app.decorate('signAccessToken', (creatorId: string, tokenVersion: number) => app.jwt.sign({ sub: creatorId, ver: tokenVersion }));
 
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = bearerToken(request.headers.authorization);
@@ -66,13 +72,21 @@ export const authPlugin = fp<AuthPluginOptions>(
         return;
       }
 
-      let payload: { sub?: unknown };
+      let payload: { sub?: unknown; ver?: unknown; exp?: unknown };
       try {
-        payload = app.jwt.verify<{ sub?: unknown }>(token);
+        payload = app.jwt.verify<typeof payload>(token);
       } catch {
         throw new UnauthorizedError('Invalid or expired access token');
       }
-      if (typeof payload.sub !== 'string' || !payload.sub) throw new UnauthorizedError('Invalid or expired access token');
+      // A token that never expires is not one we issued; one without our claims cannot be checked for revocation.
+      if (typeof payload.sub !== 'string' || !payload.sub || typeof payload.exp !== 'number' || !Number.isSafeInteger(payload.ver)) {
+        throw new UnauthorizedError('Invalid or expired access token');
+      }
+      // Logout from everywhere and password reset raise the version: older tokens die at once, not at expiry.
+      // An unknown creator (deleted, or a subject that was never ours) has no version at all.
+      if (!(await options.sessions.acceptsAccessToken(payload.sub, payload.ver as number))) {
+        throw new UnauthorizedError('This session has ended; log in again');
+      }
       request.creatorId = payload.sub;
     });
   },

@@ -26,7 +26,7 @@ interface AuthRoutesOptions {
 }
 
 function toResponse(app: FastifyInstance, session: Session) {
-  return { accessToken: app.signAccessToken(session.creator.id), refreshToken: session.refreshToken, creator: session.creator };
+  return { accessToken: app.signAccessToken(session.creator.id, session.tokenVersion), refreshToken: session.refreshToken, creator: session.creator };
 }
 
 /** Sign-up, login, token refresh and logout for creators. */

@@ -29,6 +29,8 @@ export const chatRoutes: FastifyPluginAsyncZod<{ bots: Pick<BotService, 'get'>; 
     '/bots/:botId/chat',
     {
       onRequest: [app.authenticate],
+      // What a visitor types is cleaned by the web chat service, as on every channel, rather than refused.
+      config: { cleansText: true },
       schema: {
         tags: ['chat'],
         security: [{ bearer: [] }],

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
+import { hasUnstorableText } from '../../../channels/storable-text.js';
 import { AppError, ValidationError } from '../../errors.js';
 import type { DocumentService, DocumentSummary } from '../../knowledge/document.service.js';
 import { acceptedDocumentResponse, addUrlBody, botDocumentsParams, documentListResponse, documentParams, documentResponse } from '../schemas/documents.js';
@@ -21,6 +22,23 @@ function size(bytes: number): string {
 
 function payloadTooLarge(maxBytes: number) {
   return new AppError('PAYLOAD_TOO_LARGE', 413, `The file is larger than the upload limit of ${size(maxBytes)}`, { maxBytes });
+}
+
+/**
+ * Why reading a multipart body failed, as the client's mistake: the parser's own errors (no
+ * boundary, truncated body, malformed part headers) are plain errors that would otherwise be a 500.
+ */
+function unreadableUpload(err: unknown, uploadMaxBytes: number): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return payloadTooLarge(uploadMaxBytes);
+  const status = (err as { statusCode?: number }).statusCode;
+  if (err instanceof AppError || (code?.startsWith('FST_') && status !== undefined && status < 500)) return err;
+  return new AppError('INVALID_MULTIPART', 400, `The multipart body could not be read: ${(err as Error).message}`);
+}
+
+function storableField(value: string, field: string): string {
+  if (hasUnstorableText(value)) throw new ValidationError(`${field}: contains a character that cannot be stored (NUL or an unpaired surrogate)`);
+  return value;
 }
 
 /** The public shape of a document. */
@@ -77,19 +95,21 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
       const { botId } = request.params;
       let created: DocumentSummary;
       if (request.isMultipart()) {
-        const file = await request.file();
+        const file = await request.file().catch((err: unknown) => {
+          throw unreadableUpload(err, uploadMaxBytes);
+        });
         if (!file) throw new ValidationError('Send the document in the multipart field "file"');
         if (file.fieldname !== 'file') throw new ValidationError(`Unexpected field "${file.fieldname}"; send the document in the field "file"`);
         let bytes: Buffer;
         try {
           bytes = await file.toBuffer();
         } catch (err) {
-          if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw payloadTooLarge(uploadMaxBytes);
-          throw err;
+          throw unreadableUpload(err, uploadMaxBytes);
         }
         const titleField = file.fields.title;
-        const title = titleField && !Array.isArray(titleField) && titleField.type === 'field' ? String(titleField.value) : undefined;
-        created = await documents.upload(request.creatorId, botId, { bytes, filename: file.filename, mediaType: file.mimetype, title });
+        const title = titleField && !Array.isArray(titleField) && titleField.type === 'field' ? storableField(String(titleField.value), 'title') : undefined;
+        const filename = storableField(file.filename, 'filename');
+        created = await documents.upload(request.creatorId, botId, { bytes, filename, mediaType: storableField(file.mimetype, 'Content-Type'), title });
       } else {
         const parsed = addUrlBody.safeParse(request.body ?? {});
         if (!parsed.success) {

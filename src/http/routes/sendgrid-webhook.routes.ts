@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { storable } from '../../../channels/storable-text.js';
 import { SENDGRID_SIGNATURE_HEADER, SENDGRID_TIMESTAMP_HEADER, parseSendGridEvents, type SendGridWebhookVerifier } from '../../email/adapters/sendgrid.webhook.js';
 import type { EmailFeedbackService } from '../../email/email-feedback.service.js';
 import { EmailWebhookSignatureError } from '../../email/email.errors.js';
@@ -42,7 +43,8 @@ export const sendGridWebhookRoutes: FastifyPluginAsyncZod<{
         if (err instanceof EmailWebhookSignatureError) request.log.warn({ problem: err.problem }, 'sendgrid webhook: rejected');
         throw err;
       }
-      const events = parseEvents(raw);
+      // Cleaned, not refused: a NUL in a bounce reason must not make SendGrid redeliver the batch forever.
+      const events = storable(parseEvents(raw));
       try {
         const summary = await feedback.record(events);
         request.log.info(summary, 'sendgrid webhook: events recorded');

@@ -22,11 +22,13 @@ export const telegramWebhookRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/webhooks/telegram/:botId',
     {
-      config: { rateLimit: false },
+      // The update's text is cleaned at the channel edge (telegram.inbound), not refused: Telegram would redeliver it forever.
+      config: { rateLimit: false, cleansText: true },
       schema: { tags: ['webhooks'], summary: 'Telegram Bot API updates', params: telegramWebhookParams, response: { 200: webhookAck } },
     },
     async (request) => {
-      const { botId } = request.params;
+      // Ids are case-insensitive in the database; caches and sealed credentials key on the canonical form.
+      const botId = request.params.botId.toLowerCase();
       const credentials = await channels.telegramCredentials(botId).catch((err: unknown) => {
         request.log.warn({ err, botId }, 'telegram webhook: credentials unavailable');
         throw unavailable(err);
