@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startChildWorker, workerEnvFor, type ChildWorker } from '../support/child-worker.js';
+import { ChildWorkers, workerEnvFor } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -19,18 +19,18 @@ const REPLY = 'Aim for seven to nine hours of sleep and keep a steady wake-up ti
 let telegram: FakeTelegram;
 let ollama: FakeOllama;
 const platforms: TestPlatform[] = [];
-const children: ChildWorker[] = [];
+const workers = new ChildWorkers();
 
 beforeAll(async () => {
   telegram = await startFakeTelegram();
   ollama = await startFakeOllama({ chatReply: REPLY });
 });
 
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill('SIGTERM');
-});
+// Every worker process dies with its test, passed, failed or timed out.
+afterEach(() => workers.killAll());
 
 afterAll(async () => {
+  await workers.close();
   for (const platform of platforms) await platform.stop();
   await telegram?.close();
   await ollama?.close();
@@ -102,8 +102,7 @@ describe('a worker killed mid-turn', () => {
         TELEGRAM_THROTTLE: 'false',
         OLLAMA_HOST: gate.url,
       });
-      const first = await startChildWorker(env);
-      children.push(first);
+      const first = await workers.start(env);
       // The first worker ingests the guide too: this platform runs no workers of its own.
       const bot = await connectedBot(platform, telegram);
       const chatId = 6201;
@@ -112,12 +111,11 @@ describe('a worker killed mid-turn', () => {
       // The turn is claimed and waiting for the model when the worker dies.
       await gate.waitForHeld(1);
       expect((await turnsOf(platform, bot.botId, chatId))[0]?.status).toBe('processing');
-      await first.kill('SIGKILL');
+      await first.kill();
       expect(telegram.texts(chatId)).toHaveLength(0);
 
       gate.release();
-      const second = await startChildWorker(env);
-      children.push(second);
+      await workers.start(env);
       await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the reply from the second worker', timeoutMs: 30_000 });
       await waitFor(async () => (await ledger(platform, bot.botId, chatId))[0]?.status === 'sent', { what: 'ledger sent' });
       // The ledger row is marked sent just before the turn is closed: wait for both.
