@@ -131,3 +131,45 @@ describe('a worker killed mid-turn', () => {
     }
   });
 });
+
+describe('a worker killed while its reply is going out', () => {
+  it('has the recorded reply sent by the next worker: exactly one message, not written again', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
+    try {
+      const platform = await apiPlatform();
+      const env = workerEnvFor(platform, dataDir, { TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_THROTTLE: 'false', OLLAMA_HOST: ollama.url });
+      const first = await workers.start(env);
+      const bot = await connectedBot(platform, telegram);
+      const chatId = 6301;
+      // The final message is held on its way to Telegram: the reply is complete and recorded.
+      const held = telegram.holdNext('sendMessage', { chatId });
+      await telegram.deliverUpdate(bot.fakeBot.token, textUpdate('How much sleep do I need?', { updateId: 3, chatId }));
+      await held.arrived;
+      const [row] = await ledger(platform, bot.botId, chatId);
+      expect(row).toMatchObject({ status: 'sending', text: expect.stringContaining(REPLY) });
+      const modelCalls = ollama.chatRequests.length;
+
+      // Killed before Telegram took the message: the user has seen only the draft.
+      await first.kill();
+      held.release();
+      await waitFor(() => held.dropped, { what: 'the held message to be dropped' });
+      expect(telegram.texts(chatId)).toHaveLength(0);
+
+      // Were the turn generated again, the user would get this instead of the reply already written.
+      ollama.chatReply = 'A different answer, written a second time.';
+      try {
+        await workers.start(env);
+        await waitFor(async () => (await turnsOf(platform, bot.botId, chatId))[0]?.status === 'answered', { what: 'turn answered', timeoutMs: 30_000 });
+      } finally {
+        ollama.chatReply = REPLY;
+      }
+      const texts = telegram.texts(chatId);
+      expect(texts).toHaveLength(1);
+      expect(texts[0]).toBe(row!.text);
+      expect(ollama.chatRequests.length).toBe(modelCalls);
+      expect(await ledger(platform, bot.botId, chatId)).toMatchObject([{ status: 'sent', text: row!.text }]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
