@@ -23,7 +23,7 @@ export const unlimitedPlans = JSON.stringify([
  */
 export async function startTestPlatform(
   env: Record<string, string | undefined> = {},
-  options: { workers?: boolean } = {},
+  options: { workers?: boolean; clock?: () => Date } = {},
 ): Promise<TestPlatform> {
   const testDatabase = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-test-'));
@@ -42,7 +42,7 @@ export async function startTestPlatform(
     PLANS_JSON: unlimitedPlans,
     ...env,
   });
-  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL));
+  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL), options.clock ? { clock: options.clock } : {});
   if (options.workers !== false) platform.startWorkers();
   return Object.assign(platform, {
     testDatabase,
