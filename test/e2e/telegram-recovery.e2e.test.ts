@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChildWorkers, workerEnvFor } from '../support/child-worker.js';
+import { ChildWorkers, WORKER_TEST_TIMEOUT_MS, workerEnvFor } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -92,7 +92,7 @@ describe('Redis loses its data', () => {
 });
 
 describe('a worker killed mid-turn', () => {
-  it('has the turn completed by the next worker: exactly one reply, ledger sent', async () => {
+  it('has the turn completed by the next worker: exactly one reply, ledger sent', { timeout: WORKER_TEST_TIMEOUT_MS }, async () => {
     const gate = await startGatedOllama(ollama.url);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {
@@ -133,7 +133,7 @@ describe('a worker killed mid-turn', () => {
 });
 
 describe('a worker killed while its reply is going out', () => {
-  it('has the recorded reply sent by the next worker: exactly one message, not written again', async () => {
+  it('has the recorded reply sent by the next worker: exactly one message, not written again', { timeout: WORKER_TEST_TIMEOUT_MS }, async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {
       const platform = await apiPlatform();

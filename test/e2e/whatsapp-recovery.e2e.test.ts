@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChildWorkers, workerEnvFor } from '../support/child-worker.js';
+import { ChildWorkers, WORKER_TEST_TIMEOUT_MS, workerEnvFor } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -64,7 +64,7 @@ describe('WhatsApp when Redis loses its data', () => {
 });
 
 describe('a WhatsApp turn whose worker is killed', () => {
-  it('is completed by the next worker: exactly one reply, ledger sent', async () => {
+  it('is completed by the next worker: exactly one reply, ledger sent', { timeout: WORKER_TEST_TIMEOUT_MS }, async () => {
     const gate = await startGatedOllama(ollama.url);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {

@@ -35,8 +35,15 @@ export function workerEnvFor(platform: TestPlatform, dataDir: string, env: Recor
 
 const entry = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
-// Well inside the 60 s test timeout, so a worker that never starts fails its test with its stderr.
-const START_TIMEOUT_MS = 30_000;
+/**
+ * Longest a worker may take to print `ready`: a fresh tsx process loading the whole platform on a
+ * busy 2-core machine. A test that starts workers sets its own timeout above the sum of its waits
+ * (WORKER_TEST_TIMEOUT_MS), so a worker that never starts fails the test with its stderr.
+ */
+export const WORKER_START_TIMEOUT_MS = 45_000;
+
+/** Timeout of a test that starts two workers in turn (two start-ups, a turn, a reply). */
+export const WORKER_TEST_TIMEOUT_MS = 150_000;
 
 function spawnWorker(env: Record<string, string>): ChildWorker {
   // Its own process group, so a kill reaches anything it starts; stdin is its lifeline: the worker
@@ -114,7 +121,7 @@ export class ChildWorkers {
   }
 
   /** Starts test/support/worker-process.ts under tsx with `env`; resolves once it prints `ready`. */
-  async start(env: Record<string, string>, { timeoutMs = START_TIMEOUT_MS } = {}): Promise<ChildWorker> {
+  async start(env: Record<string, string>, { timeoutMs = WORKER_START_TIMEOUT_MS } = {}): Promise<ChildWorker> {
     const worker = spawnWorker(env);
     this.live.add(worker);
     worker.process.once('exit', () => this.live.delete(worker));
