@@ -48,6 +48,8 @@ export interface BillingPlatformDeps {
   bots: { get(creatorId: string, botId: string): Promise<unknown> };
   /** Emails about creators' payments (src/email). */
   notifier: BillingNotifier;
+  /** What time it is for billing; tests move it (e.g. past a checkout's expiry). */
+  clock?: () => Date;
   /** How a contact is told in the chat that their payment unlocked the bot. */
   chat: { senders: SenderDirectory; contacts: Pick<ContactStore, 'isBlocked' | 'setBlocked'>; ledger: Pick<OutboundLedger, 'markSending' | 'markSent' | 'markFailed'> };
 }
@@ -108,13 +110,14 @@ export function createBillingPlatform(deps: BillingPlatformDeps): BillingPlatfor
       return removed;
     },
   };
-  const service = new BillingService({ plans, gateway, paymentsEnabled, records, usage, creators: deps.creators, urls });
+  const service = new BillingService({ plans, gateway, paymentsEnabled, records, checkouts: records, usage, creators: deps.creators, urls, ...(deps.clock ? { clock: deps.clock } : {}) });
   const premium = new PremiumService({ bots: deps.bots, store: premiumStore, paymentsEnabled });
   const notices = new NoticeService({ store: new NoticeRepository(pool), ...deps.chat });
   const queue = createStripeEventQueue(queues);
   const stripeEvents = new StripeEventService({
     gateway,
     events: records,
+    checkouts: records,
     queue,
     plans,
     creators: deps.creators,

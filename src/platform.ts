@@ -104,8 +104,11 @@ async function checkRedisDurability(redis: Redis, logger: Logger) {
   }
 }
 
-/** Opens the database (migrating it), the queues and the stores, and builds services and the app. */
-export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {
+/**
+ * Opens the database (migrating it), the queues and the stores, and builds services and the app.
+ * `options.clock` stands in for the wall clock where billing reads it (tests move time with it).
+ */
+export async function createPlatform(config: Config, logger: Logger, options: { clock?: () => Date } = {}): Promise<Platform> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolMax: config.DATABASE_POOL_MAX });
   const applied = await migrate(database.pool);
   if (applied.length) logger.info({ applied }, 'database migrated');
@@ -244,6 +247,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     bots,
     notifier: mail.notifications,
     chat: { senders, contacts, ledger },
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const webChat = new WebChatService({
     locks: conversationLocks,

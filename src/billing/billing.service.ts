@@ -4,7 +4,7 @@ import { encodeClientReference, referenceMetadata } from './billing-reference.js
 import { BillingDisabledError, NoBillingAccountError, PlanNotPurchasableError, SubscriptionExistsError } from './billing.errors.js';
 import { assertAllowed, canAddDocument, canCreateBot, canStoreBytes, currentPlan, formatBytes, usagePeriod, type UsagePeriod } from './entitlements.js';
 import { findPlan, freePlan, type Plan, type PlanLimits } from './plans.js';
-import type { CheckoutSessionRef, CreatorDirectory, PayerRecordStore, PaymentGateway, UsageStore } from './ports.js';
+import type { CheckoutSessionRef, CheckoutStore, CreatorDirectory, PayerRecordStore, PaymentGateway, StoredCheckout, UsageStore } from './ports.js';
 import { subscriptionAccess, type PastDuePolicy, type RecordStatus, type SubscriptionView } from './subscription-state.js';
 
 /** Where Stripe sends people back to. */
@@ -26,6 +26,8 @@ export interface BillingServiceDeps {
   /** False without Stripe keys: only the free plan exists and nothing can be bought. */
   paymentsEnabled: boolean;
   records: PayerRecordStore;
+  /** Each creator's last Checkout Session, reused while it is open. */
+  checkouts: CheckoutStore;
   usage: Pick<UsageStore, 'counts' | 'repliesIn'>;
   creators: CreatorDirectory;
   urls: BillingUrls;
@@ -55,10 +57,26 @@ export interface BillingOverview {
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const fromSeconds = (value: number | null) => (value === null ? null : new Date(value * 1000));
 
-/** Idempotency keys are per minute: a double click makes one session, a later attempt a fresh one. */
-function checkoutKey(parts: string[], now: Date): string {
-  const bucket = Math.floor(now.getTime() / 60_000);
-  return `checkout_${createHash('sha256').update([...parts, bucket].join('|')).digest('hex').slice(0, 40)}`;
+// A stored session closer than this to its expiry is replaced: the creator needs time to pay.
+const CHECKOUT_REUSE_MARGIN_MS = 30 * 60_000;
+
+/**
+ * The idempotency key of a new checkout. It names the session it replaces (none at first), so two
+ * clicks that both find none — or both find the same ended one — collapse into one new session,
+ * and a session that ended is never replayed for the next attempt.
+ */
+function checkoutKey(parts: string[], replaces: string | undefined): string {
+  return `checkout_${createHash('sha256').update([...parts, replaces ?? '-'].join('|')).digest('hex').slice(0, 40)}`;
+}
+
+/** Whether the creator's last session still serves a checkout for `plan` at `now`. */
+function reusable(last: StoredCheckout, plan: Plan, now: Date): boolean {
+  return (
+    !last.ended &&
+    last.planId === plan.id &&
+    last.priceId === plan.stripePriceId &&
+    last.expiresAt.getTime() - now.getTime() > CHECKOUT_REUSE_MARGIN_MS
+  );
 }
 
 /** A plan's limits in words, e.g. ["1 bot", "20 documents", "50 MB of storage", …]. */
@@ -124,7 +142,11 @@ export class BillingService {
     };
   }
 
-  /** Starts a Stripe Checkout for a subscription to `planId`; returns where to send the creator. */
+  /**
+   * Starts a Stripe Checkout for a subscription to `planId`; returns where to send the creator.
+   * Asked again while that session is open (a double click, a second tab, a retry an hour later),
+   * it returns the same session, so the creator cannot end up paying twice.
+   */
   async startCheckout(creatorId: string, planId: string): Promise<CheckoutSessionRef> {
     const plan = findPlan(this.deps.plans, planId);
     if (!plan) {
@@ -138,11 +160,13 @@ export class BillingService {
     if (!plan.stripePriceId) throw new PlanNotPurchasableError(`The ${plan.name} plan has no Stripe price configured, so it cannot be bought yet.`, plan.id);
     const account = await this.account(creatorId);
     if (account.subscribed && account.view) throw new SubscriptionExistsError(account.plan.name, account.view.status);
+    const now = this.now();
+    const last = await this.deps.checkouts.lastCheckout(creatorId);
+    if (last && reusable(last, plan, now)) return { id: last.sessionId, url: last.url };
     const creator = await this.deps.creators.findById(creatorId);
     const reference = { kind: 'creator', creatorId } as const;
     const customerId = account.view?.customerId ?? undefined;
-    const now = this.now();
-    return this.deps.gateway.createCheckoutSession({
+    const session = await this.deps.gateway.createCheckoutSession({
       mode: 'subscription',
       priceId: plan.stripePriceId,
       ...(customerId ? { customerId } : creator ? { customerEmail: creator.email } : {}),
@@ -150,8 +174,10 @@ export class BillingService {
       metadata: referenceMetadata(reference),
       successUrl: this.deps.urls.success,
       cancelUrl: this.deps.urls.cancel,
-      idempotencyKey: checkoutKey([creatorId, plan.id, plan.stripePriceId, customerId ?? '-'], now),
+      idempotencyKey: checkoutKey([creatorId, plan.id, plan.stripePriceId, customerId ?? '-'], last?.sessionId),
     });
+    await this.deps.checkouts.saveCheckout(creatorId, { sessionId: session.id, url: session.url, planId: plan.id, priceId: plan.stripePriceId, expiresAt: session.expiresAt });
+    return { id: session.id, url: session.url };
   }
 
   /** A Stripe billing portal link for the creator's customer (cards, invoices, plan changes, cancellation). */

@@ -37,10 +37,16 @@ export interface CheckoutSessionRef {
   url: string;
 }
 
+/** A checkout the provider just created (or replayed for the same idempotency key). */
+export interface CreatedCheckoutSession extends CheckoutSessionRef {
+  /** After this the session can no longer be paid (Stripe: 24 hours after creation by default). */
+  expiresAt: Date;
+}
+
 /** One swappable payment back end. Implementations: Stripe (src/payments), disabled. */
 export interface PaymentGateway {
   /** Starts a hosted checkout. */
-  createCheckoutSession(input: CreateCheckoutSessionInput): Promise<CheckoutSessionRef>;
+  createCheckoutSession(input: CreateCheckoutSessionInput): Promise<CreatedCheckoutSession>;
   /** A link to the provider's self-service page (cards, invoices, cancellation). */
   createPortalSession(input: { customerId: string; returnUrl: string }): Promise<{ url: string }>;
   /** The provider's current Subscription object, for `applySubscriptionObject`. */
@@ -105,6 +111,27 @@ export interface StripeEventStore {
   markFailed(eventId: string, error: string): Promise<void>;
   /** Ids of events stored more than `olderThanMs` ago and not settled, oldest first (for re-enqueueing). */
   unsettled(olderThanMs: number, limit: number): Promise<string[]>;
+}
+
+/** The Checkout Session a creator was last sent to. */
+export interface StoredCheckout {
+  sessionId: string;
+  url: string;
+  planId: string;
+  priceId: string;
+  expiresAt: Date;
+  /** Completed or expired, as Stripe told: it can no longer be paid. */
+  ended: boolean;
+}
+
+/** Each creator's last Checkout Session, so a second click reuses it while it is open. */
+export interface CheckoutStore {
+  /** The creator's last session, ended or not; null when they never started one. */
+  lastCheckout(creatorId: string): Promise<StoredCheckout | null>;
+  /** Records the session the creator is sent to, in place of the one before. */
+  saveCheckout(creatorId: string, checkout: Omit<StoredCheckout, 'ended'>): Promise<void>;
+  /** Marks a session as ended (completed or expired); a session not stored is no matter. */
+  endCheckout(sessionId: string): Promise<void>;
 }
 
 /** The Stripe records of payers, for reading plans. */

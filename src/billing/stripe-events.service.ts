@@ -7,6 +7,7 @@ import { freePlan, planForPrice, type Plan } from './plans.js';
 import type {
   BillingEffect,
   BillingNotifier,
+  CheckoutStore,
   ContactMessenger,
   CreatorDirectory,
   EventApplication,
@@ -22,6 +23,8 @@ import { applyStripeEvent, applySubscriptionObject, stripeEventKeys, type Subscr
 export interface StripeEventServiceDeps {
   gateway: Pick<PaymentGateway, 'verifyWebhook' | 'retrieveSubscription'>;
   events: StripeEventStore;
+  /** Creators' last checkouts: a completed or expired session is not handed out again. */
+  checkouts: Pick<CheckoutStore, 'endCheckout'>;
   queue: StripeEventQueue;
   plans: readonly Plan[];
   creators: CreatorDirectory;
@@ -125,6 +128,10 @@ export class StripeEventService {
 
   private async apply(stored: StoredStripeEvent): Promise<'ignored' | 'already' | EventApplication> {
     const event = stored.payload;
+    // Completed, expired or paid later: whatever else the event does, its session is no longer open.
+    // Before the event is settled, so a crash in between cannot leave the session handed out.
+    const sessionId = event.type.startsWith('checkout.session.') ? checkoutSessionId(event.data.object) : null;
+    if (sessionId) await this.deps.checkouts.endCheckout(sessionId);
     const keys = stripeEventKeys(event);
     let reference: BillingReference | null = keys.reference ?? (await this.deps.events.locatePayer(keys));
     let fetched: { object: Record<string, unknown>; observedAt: number } | null = null;
@@ -231,6 +238,15 @@ export class StripeEventService {
 function metadataReference(subscription: Record<string, unknown>): BillingReference | null {
   try {
     return referenceFromMetadata(readSubscription(subscription).metadata);
+  } catch (err) {
+    if (err instanceof ZodError) return null;
+    throw err;
+  }
+}
+
+function checkoutSessionId(object: unknown): string | null {
+  try {
+    return readCheckoutSession(object).id;
   } catch (err) {
     if (err instanceof ZodError) return null;
     throw err;

@@ -1,6 +1,15 @@
 import type pg from 'pg';
 import type { BillingReference } from '../billing/billing-reference.js';
-import type { BillingEffect, EventApplication, PayerRecordStore, StoredStripeEvent, StripeEventEnvelope, StripeEventStore } from '../billing/ports.js';
+import type {
+  BillingEffect,
+  CheckoutStore,
+  EventApplication,
+  PayerRecordStore,
+  StoredCheckout,
+  StoredStripeEvent,
+  StripeEventEnvelope,
+  StripeEventStore,
+} from '../billing/ports.js';
 import { emptySubscriptionRecord, type SubscriptionRecord } from '../billing/subscription-state.js';
 import { isUuid } from './ids.js';
 import { inTransaction } from './transaction.js';
@@ -93,11 +102,12 @@ interface EventRow {
 }
 
 /**
- * Stripe events (`public.stripe_events`) and the records of the payers they concern
- * (`public.creator_subscriptions`, `public.contact_unlocks`). An event's outcome is saved in the
- * same transaction as the record it changed.
+ * Stripe events (`public.stripe_events`), the records of the payers they concern
+ * (`public.creator_subscriptions`, `public.contact_unlocks`) and creators' last checkouts
+ * (`public.creator_checkouts`). An event's outcome is saved in the same transaction as the record
+ * it changed.
  */
-export class BillingRepository implements StripeEventStore, PayerRecordStore {
+export class BillingRepository implements StripeEventStore, PayerRecordStore, CheckoutStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: {
@@ -206,5 +216,33 @@ export class BillingRepository implements StripeEventStore, PayerRecordStore {
     if (!isUuid(creatorId)) return null;
     const { rows } = await this.pool.query<{ record: SubscriptionRecord }>(`SELECT record FROM public.creator_subscriptions WHERE creator_id = $1`, [creatorId]);
     return rows[0]?.record ?? null;
+  }
+
+  async lastCheckout(creatorId: string): Promise<StoredCheckout | null> {
+    if (!isUuid(creatorId)) return null;
+    const { rows } = await this.pool.query<{ session_id: string; url: string; plan_id: string; price_id: string; expires_at: Date; ended: boolean }>(
+      `SELECT session_id, url, plan_id, price_id, expires_at, ended_at IS NOT NULL AS ended FROM public.creator_checkouts WHERE creator_id = $1`,
+      [creatorId],
+    );
+    const row = rows[0];
+    return row ? { sessionId: row.session_id, url: row.url, planId: row.plan_id, priceId: row.price_id, expiresAt: row.expires_at, ended: row.ended } : null;
+  }
+
+  async saveCheckout(creatorId: string, checkout: Omit<StoredCheckout, 'ended'>): Promise<void> {
+    // Saving a session again (two clicks collapsed by the idempotency key) keeps it ended if Stripe
+    // already said so; a different session starts open.
+    await this.pool.query(
+      `INSERT INTO public.creator_checkouts (creator_id, session_id, url, plan_id, price_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (creator_id) DO UPDATE SET
+         session_id = EXCLUDED.session_id, url = EXCLUDED.url, plan_id = EXCLUDED.plan_id, price_id = EXCLUDED.price_id,
+         expires_at = EXCLUDED.expires_at,
+         created_at = CASE WHEN creator_checkouts.session_id = EXCLUDED.session_id THEN creator_checkouts.created_at ELSE now() END,
+         ended_at = CASE WHEN creator_checkouts.session_id = EXCLUDED.session_id THEN creator_checkouts.ended_at END`,
+      [creatorId, checkout.sessionId, checkout.url, checkout.planId, checkout.priceId, checkout.expiresAt],
+    );
+  }
+
+  async endCheckout(sessionId: string): Promise<void> {
+    await this.pool.query(`UPDATE public.creator_checkouts SET ended_at = clock_timestamp() WHERE session_id = $1 AND ended_at IS NULL`, [sessionId]);
   }
 }

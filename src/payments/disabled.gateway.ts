@@ -1,9 +1,9 @@
 import { BillingDisabledError, WebhookSignatureError } from '../billing/billing.errors.js';
-import type { CheckoutSessionRef, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
+import type { CreatedCheckoutSession, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
 
 /** The gateway of an installation without Stripe keys: the free plan works, anything paid says why not. */
 export class DisabledPaymentGateway implements PaymentGateway {
-  async createCheckoutSession(_input: CreateCheckoutSessionInput): Promise<CheckoutSessionRef> {
+  async createCheckoutSession(_input: CreateCheckoutSessionInput): Promise<CreatedCheckoutSession> {
     throw new BillingDisabledError();
   }
 

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { storable } from '../../channels/storable-text.js';
 import { PaymentProviderError, WebhookSignatureError } from '../billing/billing.errors.js';
-import type { CheckoutSessionRef, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
+import type { CreatedCheckoutSession, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
 
 export interface StripeGatewayOptions {
   secretKey: string;
@@ -58,7 +58,7 @@ export class StripeGateway implements PaymentGateway {
     this.tolerance = options.toleranceSeconds ?? 300;
   }
 
-  async createCheckoutSession(input: CreateCheckoutSessionInput): Promise<CheckoutSessionRef> {
+  async createCheckoutSession(input: CreateCheckoutSessionInput): Promise<CreatedCheckoutSession> {
     const params: Stripe.Checkout.SessionCreateParams = {
       mode: input.mode,
       line_items: [{ price: input.priceId, quantity: input.quantity ?? 1 }],
@@ -73,7 +73,7 @@ export class StripeGateway implements PaymentGateway {
     try {
       const session = await this.stripe.checkout.sessions.create(params, input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : undefined);
       if (!session.url) throw new PaymentProviderError('Stripe created a checkout session without a URL.', false, { sessionId: session.id });
-      return { id: session.id, url: session.url };
+      return { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
     } catch (err) {
       throw asProviderError(err, 'start a checkout');
     }

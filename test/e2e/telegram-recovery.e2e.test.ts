@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startChildWorker, workerEnvFor, type ChildWorker } from '../support/child-worker.js';
+import { ChildWorkers, WORKER_TEST_TIMEOUT_MS, workerEnvFor } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -19,18 +19,18 @@ const REPLY = 'Aim for seven to nine hours of sleep and keep a steady wake-up ti
 let telegram: FakeTelegram;
 let ollama: FakeOllama;
 const platforms: TestPlatform[] = [];
-const children: ChildWorker[] = [];
+const workers = new ChildWorkers();
 
 beforeAll(async () => {
   telegram = await startFakeTelegram();
   ollama = await startFakeOllama({ chatReply: REPLY });
 });
 
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill('SIGTERM');
-});
+// Every worker process dies with its test, passed, failed or timed out.
+afterEach(() => workers.killAll());
 
 afterAll(async () => {
+  await workers.close();
   for (const platform of platforms) await platform.stop();
   await telegram?.close();
   await ollama?.close();
@@ -92,7 +92,7 @@ describe('Redis loses its data', () => {
 });
 
 describe('a worker killed mid-turn', () => {
-  it('has the turn completed by the next worker: exactly one reply, ledger sent', async () => {
+  it('has the turn completed by the next worker: exactly one reply, ledger sent', { timeout: WORKER_TEST_TIMEOUT_MS }, async () => {
     const gate = await startGatedOllama(ollama.url);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {
@@ -102,8 +102,7 @@ describe('a worker killed mid-turn', () => {
         TELEGRAM_THROTTLE: 'false',
         OLLAMA_HOST: gate.url,
       });
-      const first = await startChildWorker(env);
-      children.push(first);
+      const first = await workers.start(env);
       // The first worker ingests the guide too: this platform runs no workers of its own.
       const bot = await connectedBot(platform, telegram);
       const chatId = 6201;
@@ -112,12 +111,11 @@ describe('a worker killed mid-turn', () => {
       // The turn is claimed and waiting for the model when the worker dies.
       await gate.waitForHeld(1);
       expect((await turnsOf(platform, bot.botId, chatId))[0]?.status).toBe('processing');
-      await first.kill('SIGKILL');
+      await first.kill();
       expect(telegram.texts(chatId)).toHaveLength(0);
 
       gate.release();
-      const second = await startChildWorker(env);
-      children.push(second);
+      await workers.start(env);
       await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the reply from the second worker', timeoutMs: 30_000 });
       await waitFor(async () => (await ledger(platform, bot.botId, chatId))[0]?.status === 'sent', { what: 'ledger sent' });
       // The ledger row is marked sent just before the turn is closed: wait for both.
@@ -129,6 +127,48 @@ describe('a worker killed mid-turn', () => {
       expect(telegram.texts(chatId)).toHaveLength(1);
     } finally {
       await gate.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a worker killed while its reply is going out', () => {
+  it('has the recorded reply sent by the next worker: exactly one message, not written again', { timeout: WORKER_TEST_TIMEOUT_MS }, async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
+    try {
+      const platform = await apiPlatform();
+      const env = workerEnvFor(platform, dataDir, { TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_THROTTLE: 'false', OLLAMA_HOST: ollama.url });
+      const first = await workers.start(env);
+      const bot = await connectedBot(platform, telegram);
+      const chatId = 6301;
+      // The final message is held on its way to Telegram: the reply is complete and recorded.
+      const held = telegram.holdNext('sendMessage', { chatId });
+      await telegram.deliverUpdate(bot.fakeBot.token, textUpdate('How much sleep do I need?', { updateId: 3, chatId }));
+      await held.arrived;
+      const [row] = await ledger(platform, bot.botId, chatId);
+      expect(row).toMatchObject({ status: 'sending', text: expect.stringContaining(REPLY) });
+      const modelCalls = ollama.chatRequests.length;
+
+      // Killed before Telegram took the message: the user has seen only the draft.
+      await first.kill();
+      held.release();
+      await waitFor(() => held.dropped, { what: 'the held message to be dropped' });
+      expect(telegram.texts(chatId)).toHaveLength(0);
+
+      // Were the turn generated again, the user would get this instead of the reply already written.
+      ollama.chatReply = 'A different answer, written a second time.';
+      try {
+        await workers.start(env);
+        await waitFor(async () => (await turnsOf(platform, bot.botId, chatId))[0]?.status === 'answered', { what: 'turn answered', timeoutMs: 30_000 });
+      } finally {
+        ollama.chatReply = REPLY;
+      }
+      const texts = telegram.texts(chatId);
+      expect(texts).toHaveLength(1);
+      expect(texts[0]).toBe(row!.text);
+      expect(ollama.chatRequests.length).toBe(modelCalls);
+      expect(await ledger(platform, bot.botId, chatId)).toMatchObject([{ status: 'sent', text: row!.text }]);
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startChildWorker, workerEnvFor, type ChildWorker } from '../support/child-worker.js';
+import { ChildWorkers, WORKER_TEST_TIMEOUT_MS, workerEnvFor } from '../support/child-worker.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { startGatedOllama } from '../support/gated-ollama.js';
@@ -18,18 +18,18 @@ const REPLY = 'Start with a two-minute version of the habit.';
 let graph: FakeWhatsApp;
 let ollama: FakeOllama;
 const platforms: TestPlatform[] = [];
-const children: ChildWorker[] = [];
+const workers = new ChildWorkers();
 
 beforeAll(async () => {
   graph = await startFakeWhatsApp();
   ollama = await startFakeOllama({ chatReply: REPLY });
 });
 
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill('SIGTERM');
-});
+// Every worker process dies with its test, passed, failed or timed out.
+afterEach(() => workers.killAll());
 
 afterAll(async () => {
+  await workers.close();
   for (const platform of platforms) await platform.stop();
   await graph?.close();
   await ollama?.close();
@@ -64,7 +64,7 @@ describe('WhatsApp when Redis loses its data', () => {
 });
 
 describe('a WhatsApp turn whose worker is killed', () => {
-  it('is completed by the next worker: exactly one reply, ledger sent', async () => {
+  it('is completed by the next worker: exactly one reply, ledger sent', { timeout: WORKER_TEST_TIMEOUT_MS }, async () => {
     const gate = await startGatedOllama(ollama.url);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-worker-'));
     try {
@@ -74,19 +74,18 @@ describe('a WhatsApp turn whose worker is killed', () => {
         WHATSAPP_RECIPIENT_GAP_MS: '0',
         OLLAMA_HOST: gate.url,
       });
-      const first = await startChildWorker(env);
-      children.push(first);
+      const first = await workers.start(env);
       const bot = await whatsappBot(platform, graph, { settings: { mergeWindowMs: 0 } });
       const waId = '15557000002';
       await deliverChanges(baseUrl, bot, [{ contacts: [profile(waId)], messages: [userMessage(waId, 'wamid.kill1', 'text', { body: 'How do I start a habit?' })] }]);
 
       // The turn is waiting for the model when the worker dies.
       await gate.waitForHeld(1);
-      await first.kill('SIGKILL');
+      await first.kill();
       expect(graph.sentTo(waId)).toHaveLength(0);
 
       gate.release();
-      children.push(await startChildWorker(env));
+      await workers.start(env);
       await graph.waitForMessages(1, { to: waId, timeoutMs: 30_000 });
       await waitFor(async () => (await whatsappLedger(platform, bot.botId, waId))[0]?.status === 'sent', { what: 'ledger sent' });
       expect(graph.sentTo(waId)).toHaveLength(1);

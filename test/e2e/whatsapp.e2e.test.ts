@@ -148,16 +148,23 @@ describe('answering', () => {
     expect((await whatsappLedger(platform, main.botId, waId))[0]!.external_message_ids).toEqual([reply!.id]);
   });
 
-  it('answers the same message delivered twice once', async () => {
+  it('stores and answers the same message delivered twice once', async () => {
     const waId = newUser();
+    const messageId = newMessageId();
     const payload = payloadBytes(
-      webhookPayload([{ changes: [{ phoneNumberId: main.phoneNumberId, contacts: [profile(waId)], messages: [userMessage(waId, newMessageId(), 'text', { body: 'Any tips for naps?' })] }] }]),
+      webhookPayload([{ changes: [{ phoneNumberId: main.phoneNumberId, contacts: [profile(waId)], messages: [userMessage(waId, messageId, 'text', { body: 'Any tips for naps?' })] }] }]),
     );
     expect((await postWebhook(baseUrl, payload, main.appSecret)).status).toBe(200);
     expect((await postWebhook(baseUrl, payload, main.appSecret)).status).toBe(200);
     await graph.waitForMessages(1, { to: waId });
     await waitFor(async () => (await whatsappLedger(platform, main.botId, waId))[0]?.status === 'sent', { what: 'ledger sent' });
     expect(textsTo(waId)).toHaveLength(1);
+    // One stored message, not two merged into one turn: the inbox and the history show it once.
+    const { rows } = await platform.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE bot_id = $1 AND channel = 'whatsapp' AND external_id = $2`, [
+      main.botId,
+      messageId,
+    ]);
+    expect(rows[0].n).toBe(1);
   });
 
   it('handles every message and status of a batched payload, across entries and changes', async () => {

@@ -13,17 +13,21 @@ const WEBHOOK_SECRET = 'whsec_test_coachbot_billing';
 const PUBLIC_URL = 'https://coach.example.test';
 // The price on the real fixture envelopes' subscription items, so they name the Pro plan.
 const PRO_PRICE = 'price_000000000000000000000000';
+const TEAM_PRICE = 'price_team00000000000000000000';
 const MONTH = 30 * 86_400;
 
 const plans = [
   { id: 'free', name: 'Free', limits: { bots: 1, documents: 2, storageBytes: 4096, repliesPerMonth: 1, contacts: 1 } },
   { id: 'pro', name: 'Pro', stripePriceId: PRO_PRICE, limits: { bots: 3, documents: 10, storageBytes: 1_000_000, repliesPerMonth: 100, contacts: null } },
+  { id: 'team', name: 'Team', stripePriceId: TEAM_PRICE, limits: { bots: 10, documents: 50, storageBytes: 10_000_000, repliesPerMonth: 1_000, contacts: null } },
   { id: 'business', name: 'Business', limits: { bots: null, documents: null, storageBytes: null, repliesPerMonth: null, contacts: null } },
 ];
 
 let stripe: FakeStripe;
 let platform: TestPlatform;
 let eventCounter = 0;
+// Billing's clock runs this far ahead of the wall clock (tests that travel in time reset it).
+let clockAheadMs = 0;
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -37,7 +41,7 @@ beforeAll(async () => {
     STRIPE_API_BASE: stripe.url,
     RECONCILE_INTERVAL_MS: '500',
     RECONCILE_GRACE_MS: '1000',
-  });
+  }, { clock: () => new Date(Date.now() + clockAheadMs) });
 });
 
 afterAll(async () => {
@@ -76,6 +80,11 @@ function settled(id: string) {
     const row = await storedEvent(id);
     return row && ['processed', 'ignored'].includes(row.status) ? row : undefined;
   }, { what: `Stripe event ${id} to be processed` });
+}
+
+/** The Checkout Sessions Stripe holds for the creator, oldest first. */
+function checkoutsOf(session: CreatorSession) {
+  return [...stripe.checkoutSessions.values()].filter((c) => c.client_reference_id === `creator_${session.creatorId}`);
 }
 
 async function billing(session: CreatorSession) {
@@ -134,6 +143,7 @@ describe('GET /v1/billing', () => {
     expect(body.plans.map((p: { id: string; purchasable: boolean }) => [p.id, p.purchasable])).toEqual([
       ['free', false],
       ['pro', true],
+      ['team', true],
       ['business', false],
     ]);
     expect(body.paymentsEnabled).toBe(true);
@@ -215,6 +225,68 @@ describe('checkout and portal', () => {
     expect(again.json().id).toBe(id);
   });
 
+  it('returns the open session to a second click minutes later, and to two clicks at once', async () => {
+    const session = await signUpCreator(platform.app);
+    const [first, second] = await Promise.all([post(session, '/v1/billing/checkout', { plan: 'pro' }), post(session, '/v1/billing/checkout', { plan: 'pro' })]);
+    expect(first.statusCode).toBe(200);
+    expect(second.json()).toEqual(first.json());
+    try {
+      clockAheadMs = 7 * 60_000;
+      expect((await post(session, '/v1/billing/checkout', { plan: 'pro' })).json()).toEqual(first.json());
+      clockAheadMs = 20 * 3_600_000;
+      expect((await post(session, '/v1/billing/checkout', { plan: 'pro' })).json()).toEqual(first.json());
+    } finally {
+      clockAheadMs = 0;
+    }
+    expect(checkoutsOf(session).map((c) => c.id)).toEqual([first.json().id]);
+  });
+
+  it('starts another session for another plan, and once the session has expired', async () => {
+    const session = await signUpCreator(platform.app);
+    const pro = (await post(session, '/v1/billing/checkout', { plan: 'pro' })).json();
+    const team = (await post(session, '/v1/billing/checkout', { plan: 'team' })).json();
+    expect(team.id).not.toBe(pro.id);
+    expect(stripe.checkoutSessions.get(team.id)!._line_items).toEqual([{ price: TEAM_PRICE, quantity: '1' }]);
+
+    // Stripe says the session expired (a day without paying): the next click gets a fresh one.
+    const expired = stripe.expireCheckout(team.id);
+    expect((await deliver(expired)).statusCode).toBe(200);
+    await settled(expired.id);
+    const fresh = (await post(session, '/v1/billing/checkout', { plan: 'team' })).json();
+    expect(fresh.id).not.toBe(team.id);
+    expect(stripe.checkoutSessions.get(fresh.id)!.status).toBe('open');
+
+    // Past its expiry time, a session is not handed out even before Stripe's event arrives.
+    try {
+      clockAheadMs = 25 * 3_600_000;
+      const later = (await post(session, '/v1/billing/checkout', { plan: 'team' })).json();
+      expect(later.id).not.toBe(fresh.id);
+      expect(stripe.checkoutSessions.get(later.id)!.status).toBe('open');
+    } finally {
+      clockAheadMs = 0;
+    }
+    expect(checkoutsOf(session)).toHaveLength(4);
+  });
+
+  it('starts a new session for a creator who paid through the last one and has since cancelled', async () => {
+    const session = await signUpCreator(platform.app);
+    const paid = (await post(session, '/v1/billing/checkout', { plan: 'pro' })).json();
+    const completion = stripe.completeCheckout(paid.id, { email: session.email });
+    for (const event of completion) {
+      expect((await deliver(event)).statusCode).toBe(200);
+      await settled(event.id);
+    }
+    expect((await billing(session)).plan.id).toBe('pro');
+    const cancelled = stripe.cancelSubscription(completion[1]!.data.object.subscription as string, { at: nowSeconds() + 60 });
+    expect((await deliver(cancelled)).statusCode).toBe(200);
+    await settled(cancelled.id);
+    expect((await billing(session)).plan.id).toBe('free');
+
+    const again = (await post(session, '/v1/billing/checkout', { plan: 'pro' })).json();
+    expect(again.id).not.toBe(paid.id);
+    expect(stripe.checkoutSessions.get(again.id)!.status).toBe('open');
+  });
+
   it('refuses plans that cannot be bought, and names the ones that exist', async () => {
     const session = await signUpCreator(platform.app);
     const free = await post(session, '/v1/billing/checkout', { plan: 'free' });
@@ -224,7 +296,7 @@ describe('checkout and portal', () => {
     expect(unpriced.json().error).toMatchObject({ code: 'PLAN_NOT_PURCHASABLE', message: expect.stringContaining('no Stripe price') });
     const unknown = await post(session, '/v1/billing/checkout', { plan: 'platinum' });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().error.message).toBe('plan: no plan "platinum"; choose one of free, pro, business');
+    expect(unknown.json().error.message).toBe('plan: no plan "platinum"; choose one of free, pro, team, business');
     const missing = await post(session, '/v1/billing/checkout', {});
     expect(missing.statusCode).toBe(400);
   });

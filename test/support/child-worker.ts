@@ -7,7 +7,8 @@ export interface ChildWorker {
   readonly process: ChildProcess;
   /** Everything the child wrote to stderr, for failure messages. */
   readonly stderr: () => string;
-  kill(signal: NodeJS.Signals): Promise<void>;
+  /** SIGKILLs the child's whole process group and resolves once the child is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -34,14 +35,50 @@ export function workerEnvFor(platform: TestPlatform, dataDir: string, env: Recor
 
 const entry = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
-/** Starts test/support/worker-process.ts under tsx with `env`; resolves once it prints `ready`. */
-export async function startChildWorker(env: Record<string, string>, { timeoutMs = 60_000 } = {}): Promise<ChildWorker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Longest a worker may take to print `ready`: a fresh tsx process loading the whole platform on a
+ * busy 2-core machine. A test that starts workers sets its own timeout above the sum of its waits
+ * (WORKER_TEST_TIMEOUT_MS), so a worker that never starts fails the test with its stderr.
+ */
+export const WORKER_START_TIMEOUT_MS = 45_000;
+
+/** Timeout of a test that starts two workers in turn (two start-ups, a turn, a reply). */
+export const WORKER_TEST_TIMEOUT_MS = 150_000;
+
+function spawnWorker(env: Record<string, string>): ChildWorker {
+  // Its own process group, so a kill reaches anything it starts; stdin is its lifeline: the worker
+  // exits when the pipe closes, which also happens when this process dies without tearing down.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker not ready after ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    process: child,
+    stderr: () => stderr,
+    async kill() {
+      if (child.pid !== undefined && !gone()) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group is gone already.
+        }
+      }
+      // A process that failed to spawn never emits 'exit'.
+      if (child.pid !== undefined) await exited;
+    },
+  };
+}
+
+function ready(worker: ChildWorker, timeoutMs: number): Promise<void> {
+  const child = worker.process;
+  return new Promise<void>((resolve, reject) => {
     let out = '';
+    const timer = setTimeout(() => reject(new Error(`worker not ready after ${timeoutMs} ms: ${worker.stderr()}`)), timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       if (out.includes('ready\n')) {
@@ -49,19 +86,63 @@ export async function startChildWorker(env: Record<string, string>, { timeoutMs 
         resolve();
       }
     });
-    child.once('exit', (code) => {
+    child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before ready: ${stderr}`));
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${signal ?? code}) before ready: ${worker.stderr()}`));
     });
   });
-  return {
-    process: child,
-    stderr: () => stderr,
-    async kill(signal) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      await exited;
-    },
+}
+
+/**
+ * The worker processes of one test file. Each is registered the moment it is spawned, before its
+ * start-up is awaited, so `killAll()` in `afterEach` ends every one — started, starting or stuck —
+ * whether the test passed, failed midway or timed out.
+ */
+export class ChildWorkers {
+  private readonly live = new Set<ChildWorker>();
+  // Last resort when the test process exits without running its hooks: synchronous kills only.
+  private readonly onExit = () => {
+    for (const worker of this.live) {
+      if (worker.process.pid === undefined) continue;
+      try {
+        process.kill(-worker.process.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
   };
+
+  constructor() {
+    process.on('exit', this.onExit);
+  }
+
+  /** Starts test/support/worker-process.ts under tsx with `env`; resolves once it prints `ready`. */
+  async start(env: Record<string, string>, { timeoutMs = WORKER_START_TIMEOUT_MS } = {}): Promise<ChildWorker> {
+    const worker = spawnWorker(env);
+    this.live.add(worker);
+    worker.process.once('exit', () => this.live.delete(worker));
+    await ready(worker, timeoutMs);
+    return worker;
+  }
+
+  /** How many are still running (0 after `killAll()`). */
+  get running(): number {
+    return this.live.size;
+  }
+
+  /** SIGKILLs every worker's process group and waits until each is gone. */
+  async killAll(): Promise<void> {
+    await Promise.all([...this.live].map((worker) => worker.kill()));
+    this.live.clear();
+  }
+
+  /** Kills what is left and stops watching for the test process's exit (for `afterAll`). */
+  async close(): Promise<void> {
+    await this.killAll();
+    process.off('exit', this.onExit);
+  }
 }

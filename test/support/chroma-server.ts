@@ -8,11 +8,12 @@ import { waitFor } from './wait-for.js';
 
 export interface ChromaServer {
   url: string;
-  /** Stops the server (its whole process group) and removes its data directory. */
+  /** Kills the server (its whole process group) and removes its data directory. */
   stop(): Promise<void>;
 }
 
 const chromaBin = fileURLToPath(new URL('../../node_modules/.bin/chroma', import.meta.url));
+const tether = fileURLToPath(new URL('./tethered-process.ts', import.meta.url));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,10 +31,11 @@ export async function startChromaServer({ timeoutMs = 60_000 } = {}): Promise<Ch
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chroma-test-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // Its own process group, so stop() also ends anything the CLI spawns.
-  const child = spawn(chromaBin, ['run', '--path', dataDir, '--port', String(port)], {
+  // Through a tether leading its own process group: stop() kills the group, and if this process
+  // dies without calling it, the tether's stdin closes and it kills the group itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', tether, chromaBin, 'run', '--path', dataDir, '--port', String(port)], {
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
   const keep = (data: Buffer) => {
@@ -54,12 +56,11 @@ export async function startChromaServer({ timeoutMs = 60_000 } = {}): Promise<Ch
   const onParentExit = () => killGroup('SIGKILL');
   process.once('exit', onParentExit);
 
+  // A throwaway server with a throwaway directory: no graceful shutdown to wait for.
   const stop = async () => {
     process.off('exit', onParentExit);
-    killGroup('SIGTERM');
-    const timer = setTimeout(() => killGroup('SIGKILL'), 5_000);
+    killGroup('SIGKILL');
     await exit;
-    clearTimeout(timer);
     rmSync(dataDir, { recursive: true, force: true });
   };
 

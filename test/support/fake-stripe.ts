@@ -44,6 +44,10 @@ export interface FakeStripe {
    * subscription mode) and returns the events Stripe would then deliver, in the current API shape.
    */
   completeCheckout(sessionId: string, options?: { email?: string; at?: number }): FakeStripeEvent[];
+  /** Cancels a subscription at once (as from the billing portal), returning the `customer.subscription.deleted` event. */
+  cancelSubscription(subscriptionId: string, options?: { at?: number }): FakeStripeEvent;
+  /** Expires an open checkout as Stripe does after its `expires_at`, returning the `checkout.session.expired` event. */
+  expireCheckout(sessionId: string, options?: { at?: number }): FakeStripeEvent;
   /** The next `times` requests fail with this status and Stripe error body. */
   failNext(status: number, options?: { times?: number; type?: string; message?: string }): void;
   close(): Promise<void>;
@@ -338,14 +342,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     }
   }
 
-  function completeCheckout(sessionId: string, completion: { email?: string; at?: number } = {}): FakeStripeEvent[] {
-    const session = checkoutSessions.get(sessionId);
-    if (!session) throw new Error(`fake Stripe has no checkout session ${sessionId}`);
-    const at = completion.at ?? now();
-    const email = completion.email ?? (session.customer_email as string | null) ?? 'payer@example.com';
-    const customer = (session.customer as string | null) ?? addCustomer({ email });
-    const events: FakeStripeEvent[] = [];
-    const event = (type: string, object: StripeObject): FakeStripeEvent => ({
+  function eventOf(type: string, object: StripeObject, at: number): FakeStripeEvent {
+    return {
       id: stripeId('evt_'),
       object: 'event',
       api_version: API_VERSION,
@@ -355,7 +353,23 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       request: { id: null, idempotency_key: null },
       type,
       data: { object: structuredClone(object) },
-    });
+    };
+  }
+
+  function openSession(sessionId: string): StripeObject {
+    const session = checkoutSessions.get(sessionId);
+    if (!session) throw new Error(`fake Stripe has no checkout session ${sessionId}`);
+    if (session.status !== 'open') throw new Error(`checkout session ${sessionId} is ${String(session.status)}, not open`);
+    return session;
+  }
+
+  function completeCheckout(sessionId: string, completion: { email?: string; at?: number } = {}): FakeStripeEvent[] {
+    const session = openSession(sessionId);
+    const at = completion.at ?? now();
+    const email = completion.email ?? (session.customer_email as string | null) ?? 'payer@example.com';
+    const customer = (session.customer as string | null) ?? addCustomer({ email });
+    const events: FakeStripeEvent[] = [];
+    const event = (type: string, object: StripeObject) => eventOf(type, object, at);
     let subscription: StripeObject | null = null;
     if (session.mode === 'subscription') {
       const items = session._line_items as Array<Record<string, unknown>>;
@@ -374,6 +388,20 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     });
     events.push(event('checkout.session.completed', publicView(session)));
     return events;
+  }
+
+  function cancelSubscription(subscriptionId: string, cancellation: { at?: number } = {}): FakeStripeEvent {
+    const subscription = subscriptions.get(subscriptionId);
+    if (!subscription) throw new Error(`fake Stripe has no subscription ${subscriptionId}`);
+    const at = cancellation.at ?? now();
+    Object.assign(subscription, { status: 'canceled', canceled_at: at, ended_at: at });
+    return eventOf('customer.subscription.deleted', subscription, at);
+  }
+
+  function expireCheckout(sessionId: string, expiry: { at?: number } = {}): FakeStripeEvent {
+    const session = openSession(sessionId);
+    Object.assign(session, { status: 'expired', url: null });
+    return eventOf('checkout.session.expired', publicView(session), expiry.at ?? now());
   }
 
   const server: Server = createServer((request, response) => {
@@ -395,6 +423,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     addCustomer,
     addSubscription,
     completeCheckout,
+    cancelSubscription,
+    expireCheckout,
     failNext(status, opts = {}) {
       failures = {
         status,

@@ -224,6 +224,27 @@ interface FailureRule {
   error: TelegramErrorBody;
 }
 
+/** A call held by `holdNext` before Telegram acts on it. */
+export interface HeldCall {
+  /** Resolves once the call has arrived and is being held. */
+  readonly arrived: Promise<void>;
+  /**
+   * Lets the call through. One whose client went away meanwhile (a killed worker) is dropped
+   * unprocessed and unrecorded, as a request that never reached Telegram: the chat shows nothing.
+   */
+  release(): void;
+  /** Whether the released call was dropped because its client was gone. */
+  readonly dropped: boolean;
+}
+
+interface HoldRule {
+  method: string;
+  chatId: number | undefined;
+  arrive(): void;
+  released: Promise<void>;
+  drop(): void;
+}
+
 /** A running fake; create with startFakeTelegram(). */
 export class FakeTelegram {
   /** Every call in arrival order, including failed ones. */
@@ -231,6 +252,7 @@ export class FakeTelegram {
   private readonly bots = new Map<string, FakeBot>();
   private readonly chats = new Map<number, { nextMessageId: number; messages: FakeChatMessage[]; drafts: FakeDraft[]; draft?: FakeDraft }>();
   private readonly failures = new Map<string, FailureRule[]>();
+  private readonly holds: HoldRule[] = [];
   private readonly events = new EventEmitter();
   private nextBotId = 7_000_000_001;
   private readonly files = new Map<string, { bytes: Buffer; path: string; reportedSize?: number }>();
@@ -265,6 +287,23 @@ export class FakeTelegram {
     const rules = this.failures.get(method.toLowerCase()) ?? [];
     rules.push({ remaining: n, error });
     this.failures.set(method.toLowerCase(), rules);
+  }
+
+  /** Holds the next call of `method` (to `chatId`, when given) before Telegram acts on it, until released. */
+  holdNext(method: string, { chatId }: { chatId?: number } = {}): HeldCall {
+    let arrive!: () => void;
+    let release!: () => void;
+    let dropped = false;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ method: method.toLowerCase(), chatId, arrive, released, drop: () => (dropped = true) });
+    return {
+      arrived,
+      release,
+      get dropped() {
+        return dropped;
+      },
+    };
   }
 
   /** Calls of one method, in order. */
@@ -381,6 +420,15 @@ export class FakeTelegram {
     let extra: Record<string, unknown> = {};
     try {
       params = await parseParams(request, url);
+      const hold = this.takeHold(method, params);
+      if (hold) {
+        hold.arrive();
+        await hold.released;
+        if (request.socket.destroyed) {
+          hold.drop();
+          return;
+        }
+      }
       const bot = this.bots.get(token);
       if (!bot) throw new ApiFailure({ error_code: 401, description: 'Unauthorized' });
       const handler = this.handlers[method.toLowerCase()];
@@ -397,6 +445,11 @@ export class FakeTelegram {
     this.calls.push({ token, method, params, time, at, response: answer });
     this.events.emit('call');
     send(answer.ok ? 200 : answer.error_code, { ...answer, ...extra });
+  }
+
+  private takeHold(method: string, params: Record<string, unknown>): HoldRule | undefined {
+    const index = this.holds.findIndex((h) => h.method === method.toLowerCase() && (h.chatId === undefined || h.chatId === params.chat_id));
+    return index === -1 ? undefined : this.holds.splice(index, 1)[0];
   }
 
   private takeFailure(method: string): TelegramErrorBody | undefined {

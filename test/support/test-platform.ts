@@ -24,7 +24,13 @@ export const unlimitedPlans = JSON.stringify([
  */
 export async function startTestPlatform(
   env: Record<string, string | undefined> = {},
-  options: { workers?: boolean; /** Where log lines go (LOG_LEVEL decides which), e.g. to check what is logged. */ logStream?: DestinationStream } = {},
+  options: {
+    workers?: boolean;
+    /** Where log lines go (LOG_LEVEL decides which), e.g. to check what is logged. */
+    logStream?: DestinationStream;
+    /** The platform's wall clock, for tests about expiry. */
+    clock?: () => Date;
+  } = {},
 ): Promise<TestPlatform> {
   const testDatabase = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-test-'));
@@ -43,7 +49,7 @@ export async function startTestPlatform(
     PLANS_JSON: unlimitedPlans,
     ...env,
   });
-  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL, options.logStream));
+  const platform = await createPlatform(config, createLogger(config.LOG_LEVEL, options.logStream), options.clock ? { clock: options.clock } : {});
   if (options.workers !== false) platform.startWorkers();
   return Object.assign(platform, {
     testDatabase,
