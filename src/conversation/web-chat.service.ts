@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { storable } from '../../channels/storable-text.js';
+import { storable } from '../storable-text.js';
 import type { InboundMessage } from '../../channels/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ConversationEngine } from './engine.js';

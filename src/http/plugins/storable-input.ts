@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { hasUnstorableText } from '../../../channels/storable-text.js';
+import { hasUnstorableText } from '../../storable-text.js';
 import { ValidationError } from '../../errors.js';
 
 declare module 'fastify' {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { storable } from '../../../channels/storable-text.js';
+import { storable } from '../../storable-text.js';
 import { SENDGRID_SIGNATURE_HEADER, SENDGRID_TIMESTAMP_HEADER, parseSendGridEvents, type SendGridWebhookVerifier } from '../../email/adapters/sendgrid.webhook.js';
 import type { EmailFeedbackService } from '../../email/email-feedback.service.js';
 import { EmailWebhookSignatureError } from '../../email/email.errors.js';
