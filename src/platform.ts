@@ -59,6 +59,7 @@ import type { Logger } from './observability/logger.js';
 import { createEmailPlatform, type EmailPlatform } from './email-platform.js';
 import { createBillingPlatform, type BillingPlatform } from './billing-platform.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createUsageLimits } from './usage-limits-platform.js';
 
 /** The assembled platform: the only place adapters meet services. */
 export interface Platform {
@@ -125,6 +126,17 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     Object.fromEntries(await Promise.all(queueNames.map(async (name) => [name, await queues.counts(name)] as const))),
   );
 
+  // The embedded database has one session behind every connection: no statement can be prepared per connection.
+  const prepared = database.kind === 'postgres';
+  // Usage limits come before the plans' gate, which is assembled below, before any turn runs.
+  const limits = createUsageLimits({
+    config,
+    pool: database.pool,
+    prepared,
+    redis,
+    metrics,
+    next: { check: (turn) => billing.replyGate.check(turn), recordReply: (turnId) => billing.replyGate.recordReply(turnId) },
+  });
   const creators = new CreatorRepository(database.pool);
   // `mail.notifications` is the BillingNotifier (src/billing/ports.ts).
   const mail = createEmailPlatform({ config, pool: database.pool, queues, logger, creators });
@@ -141,10 +153,9 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     bots: new BotRepository(database.pool),
     secretBox: new SecretBox(config.ENCRYPTION_KEY),
     quota: { assertCanCreateBot: (creatorId) => billing.service.assertCanCreateBot(creatorId) },
+    caps: limits.caps,
   });
 
-  // The embedded database has one session behind every connection: no statement can be prepared per connection.
-  const prepared = database.kind === 'postgres';
   const vectorStore: VectorStore =
     config.VECTOR_STORE === 'chroma'
       ? new ChromaVectorStore(config.CHROMA_URL)
@@ -223,7 +234,10 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   const turnStore = new TurnRepository(database.pool, { prepared });
   const ledger = new OutboundRepository(database.pool, { prepared });
   const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
-  const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, { onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`) });
+  const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, {
+    ...limits.engine,
+    onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`),
+  });
   // On PostgreSQL, one connection per turn holding its locks: the worker's turns plus up to 16 web
   // turns (the pool connects lazily, so a process only opens what its role uses). The embedded
   // database is one session serving one process: its locks are kept in memory.
@@ -251,7 +265,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     turns: turnStore,
     ledger,
     engine,
-    replyGate: billing.replyGate,
+    replyGate: limits.replyGate,
   });
   const deliveries = new DeliveryService({ store: new DeliveryRepository(database.pool), bots });
   let stopReconciler: (() => Promise<void>) | undefined;
@@ -358,7 +372,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
         senders,
         perCreatorLimit: config.CONVERSE_PER_CREATOR,
         files,
-        replyGate: billing.replyGate,
+        replyGate: limits.replyGate,
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
       const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));
