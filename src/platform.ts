@@ -126,17 +126,6 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     Object.fromEntries(await Promise.all(queueNames.map(async (name) => [name, await queues.counts(name)] as const))),
   );
 
-  // The embedded database has one session behind every connection: no statement can be prepared per connection.
-  const prepared = database.kind === 'postgres';
-  // Usage limits come before the plans' gate, which is assembled below, before any turn runs.
-  const limits = createUsageLimits({
-    config,
-    pool: database.pool,
-    prepared,
-    redis,
-    metrics,
-    next: { check: (turn) => billing.replyGate.check(turn), recordReply: (turnId) => billing.replyGate.recordReply(turnId) },
-  });
   const creators = new CreatorRepository(database.pool);
   // `mail.notifications` is the BillingNotifier (src/billing/ports.ts).
   const mail = createEmailPlatform({ config, pool: database.pool, queues, logger, creators });
@@ -153,9 +142,11 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     bots: new BotRepository(database.pool),
     secretBox: new SecretBox(config.ENCRYPTION_KEY),
     quota: { assertCanCreateBot: (creatorId) => billing.service.assertCanCreateBot(creatorId) },
-    caps: limits.caps,
+    caps: { contextTokens: config.MAX_CONTEXT_TOKENS, answerTokens: config.MAX_ANSWER_TOKENS },
   });
 
+  // The embedded database has one session behind every connection: no statement can be prepared per connection.
+  const prepared = database.kind === 'postgres';
   const vectorStore: VectorStore =
     config.VECTOR_STORE === 'chroma'
       ? new ChromaVectorStore(config.CHROMA_URL)
@@ -234,6 +225,15 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
   const turnStore = new TurnRepository(database.pool, { prepared });
   const ledger = new OutboundRepository(database.pool, { prepared });
   const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
+  // Usage limits first, then the plans' gate (assembled below, before any turn runs).
+  const limits = createUsageLimits({
+    config,
+    pool: database.pool,
+    prepared,
+    redis,
+    metrics,
+    next: { check: (turn) => billing.replyGate.check(turn), recordReply: (turnId) => billing.replyGate.recordReply(turnId) },
+  });
   const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, {
     ...limits.engine,
     onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`),

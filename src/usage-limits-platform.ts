@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { ModelCaps } from './bots/bot.service.js';
 import type { Config } from './config.js';
 import type { EngineOptions } from './conversation/engine.js';
 import { TurnLimitsGate } from './conversation/turn-limits.service.js';
@@ -11,8 +10,6 @@ import { RedisModelCallBudget } from '../workers/model-call-budget.redis.js';
 
 /** The operator's usage limits, assembled: what the composition root (src/platform.ts) wires in. */
 export interface UsageLimits {
-  /** MAX_CONTEXT_TOKENS and MAX_ANSWER_TOKENS, for the bot settings' validation. */
-  caps: ModelCaps;
   /** The engine's side: requests clamped to the caps, and model calls counted. */
   engine: Pick<EngineOptions, 'maxContextSize' | 'maxAnswerTokens' | 'onModelCall'>;
   /** The gate every turn passes before the model, on every channel: the limits, then `next`. */
@@ -33,9 +30,8 @@ export interface UsageLimitsDeps {
 
 /** Builds the usage limits from configuration and reports the caps on /metrics. */
 export function createUsageLimits({ config, pool, prepared, redis, metrics, next }: UsageLimitsDeps): UsageLimits {
-  const caps = { contextTokens: config.MAX_CONTEXT_TOKENS, answerTokens: config.MAX_ANSWER_TOKENS };
-  metrics.usageCaps.set({ cap: 'max_context_tokens' }, caps.contextTokens);
-  metrics.usageCaps.set({ cap: 'max_answer_tokens' }, caps.answerTokens);
+  metrics.usageCaps.set({ cap: 'max_context_tokens' }, config.MAX_CONTEXT_TOKENS);
+  metrics.usageCaps.set({ cap: 'max_answer_tokens' }, config.MAX_ANSWER_TOKENS);
   metrics.usageCaps.set({ cap: 'contact_messages_per_minute' }, config.CONTACT_MESSAGES_PER_MINUTE);
   metrics.usageCaps.set({ cap: 'bot_model_calls_per_minute' }, config.BOT_MODEL_CALLS_PER_MINUTE);
   const replyGate = new TurnLimitsGate({
@@ -46,10 +42,9 @@ export function createUsageLimits({ config, pool, prepared, redis, metrics, next
     onRefused: (reason) => metrics.turnsRefused.inc({ reason }),
   });
   return {
-    caps,
     engine: {
-      maxContextSize: caps.contextTokens,
-      maxAnswerTokens: caps.answerTokens,
+      maxContextSize: config.MAX_CONTEXT_TOKENS,
+      maxAnswerTokens: config.MAX_ANSWER_TOKENS,
       onModelCall: ({ botId, purpose }) => metrics.modelCalls.inc({ bot: botId, purpose }),
     },
     replyGate,
