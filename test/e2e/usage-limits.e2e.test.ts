@@ -103,12 +103,13 @@ describe('a contact writing too fast', () => {
   it('a contact who keeps typing without a pause gets one answer for the whole burst', async () => {
     // Messages closer together than the merge window, for longer than it: merging by each message's
     // own delay answered every window; the burst is one turn once it pauses.
-    const bot = await connectedBot(platform, telegram, { settings: { mergeWindowMs: 1500 } });
+    // The burst (6 messages, 750 ms apart) lasts longer than the window, and well within four windows.
+    const bot = await connectedBot(platform, telegram, { settings: { mergeWindowMs: 3000 } });
     const chatId = 7002;
-    const texts = Array.from({ length: 8 }, (_, i) => `typing-7002 part ${i} of my question about sleep`);
+    const texts = Array.from({ length: 6 }, (_, i) => `typing-7002 part ${i} of my question about sleep`);
     for (const text of texts) {
       expect((await send(bot, chatId, text)).status).toBe(200);
-      // The pace of someone typing: a message every half window.
+      // The pace of someone typing: a message every quarter window.
       await new Promise((resolve) => setTimeout(resolve, 750));
     }
     await waitFor(async () => (await settled(bot, chatId, texts.length)) && telegram.texts(chatId).length > 0, { what: 'the burst answered', timeoutMs: 30_000 });
