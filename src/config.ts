@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -8,6 +9,40 @@ const booleanFlag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const optionalUrl = z.string().url().optional();
+
+// proxy-addr's names for whole ranges, which Fastify's `trustProxy` list also takes.
+const proxyRangeNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (proxyRangeNames.has(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies may set the client address (X-Forwarded-For), in the forms Fastify's `trustProxy`
+ * takes: `false` (none: the socket's peer is the client), `true` (every hop), a hop count, or a
+ * comma-separated list of proxy addresses and CIDRs.
+ */
+const trustProxySetting = z
+  .string()
+  .trim()
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be true, false, a hop count or proxy addresses/CIDRs (not ${bad.join(', ') || 'empty'})` });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 /** Every setting the platform reads, validated once at start-up. */
 export const configSchema = z.object({
@@ -30,6 +65,7 @@ export const configSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(60 * 60 * 24 * 30),
   METRICS_TOKEN: z.string().min(8).optional(),
+  TRUST_PROXY: trustProxySetting.default(false),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_WINDOW: z.string().default('1 minute'),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(20),
@@ -46,6 +82,11 @@ export const configSchema = z.object({
   OLLAMA_HOST: z.string().url().default('http://127.0.0.1:11434'),
   OLLAMA_CHAT_MODEL: z.string().default('llama3.2:3b'),
   OLLAMA_EMBED_MODEL: z.string().default('nomic-embed-text'),
+  // Operator caps on what a bot may ask of the shared model server; bot settings can only go lower.
+  MAX_CONTEXT_TOKENS: z.coerce.number().int().min(256).max(1_048_576).default(8192),
+  MAX_ANSWER_TOKENS: z.coerce.number().int().min(16).max(32_768).default(1024),
+  CONTACT_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  BOT_MODEL_CALLS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(32),
   VECTOR_STORE: z.enum(['pgvector', 'chroma']).default('pgvector'),
   CHROMA_URL: z.string().url().default('http://127.0.0.1:8000'),

@@ -59,6 +59,7 @@ import type { Logger } from './observability/logger.js';
 import { createEmailPlatform, type EmailPlatform } from './email-platform.js';
 import { createBillingPlatform, type BillingPlatform } from './billing-platform.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createUsageLimits } from './usage-limits-platform.js';
 
 /** The assembled platform: the only place adapters meet services. */
 export interface Platform {
@@ -147,6 +148,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     bots: new BotRepository(database.pool),
     secretBox: new SecretBox(config.ENCRYPTION_KEY),
     quota: { assertCanCreateBot: (creatorId) => billing.service.assertCanCreateBot(creatorId) },
+    caps: { contextTokens: config.MAX_CONTEXT_TOKENS, answerTokens: config.MAX_ANSWER_TOKENS },
   });
 
   // The embedded database has one session behind every connection: no statement can be prepared per connection.
@@ -229,7 +231,19 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const turnStore = new TurnRepository(database.pool, { prepared });
   const ledger = new OutboundRepository(database.pool, { prepared });
   const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
-  const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, { onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`) });
+  // Usage limits first, then the plans' gate (assembled below, before any turn runs).
+  const limits = createUsageLimits({
+    config,
+    pool: database.pool,
+    prepared,
+    redis,
+    metrics,
+    next: { check: (turn) => billing.replyGate.check(turn), recordReply: (turnId) => billing.replyGate.recordReply(turnId) },
+  });
+  const engine = new ConversationEngine({ llm, knowledge: retriever, memory }, {
+    ...limits.engine,
+    onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`),
+  });
   // On PostgreSQL, one connection per turn holding its locks: the worker's turns plus up to 16 web
   // turns (the pool connects lazily, so a process only opens what its role uses). The embedded
   // database is one session serving one process: its locks are kept in memory.
@@ -258,7 +272,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     turns: turnStore,
     ledger,
     engine,
-    replyGate: billing.replyGate,
+    replyGate: limits.replyGate,
   });
   const deliveries = new DeliveryService({ store: new DeliveryRepository(database.pool), bots });
   let stopReconciler: (() => Promise<void>) | undefined;
@@ -365,7 +379,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
         senders,
         perCreatorLimit: config.CONVERSE_PER_CREATOR,
         files,
-        replyGate: billing.replyGate,
+        replyGate: limits.replyGate,
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
       const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));

@@ -4,8 +4,8 @@ import { z } from 'zod';
 const fields = {
   model: z.string().trim().min(1).max(200).describe('LLM model name; the platform default when unset'),
   temperature: z.number().min(0).max(2).describe('Sampling temperature, 0–2'),
-  contextSize: z.int().min(256).max(1_048_576).describe('Context window in tokens'),
-  maxAnswerTokens: z.int().min(16).max(32_768).describe('Upper bound on tokens in one reply'),
+  contextSize: z.int().min(256).max(1_048_576).describe("Context window in tokens; at most the server's MAX_CONTEXT_TOKENS"),
+  maxAnswerTokens: z.int().min(16).max(32_768).describe("Upper bound on tokens in one reply; at most the server's MAX_ANSWER_TOKENS"),
   welcomeMessage: z.string().max(4000).describe('Sent when an end user starts a conversation'),
   unknownAnswer: z.string().max(4000).describe('Said when the material holds no answer'),
   citeSources: z.boolean().describe('Whether replies name the documents they draw on'),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { SettingAboveCapError } from './bot.errors.js';
 import { botSettingsPatchSchema, botSettingsSchema, readBotSettings, type BotSettingsInput, type BotSettingsPatch } from './bot-settings.js';
 import type { Bot, BotChannelInfo, BotStore, ChannelName, ChannelRouting, StoredBot } from './bot.types.js';
 
@@ -28,6 +29,14 @@ export interface BotServiceOptions {
   onBotDeleted?: BotDeletedListener[];
   /** The creator's plan: throws (402) when it has no room for another bot. */
   quota?: { assertCanCreateBot(creatorId: string): Promise<void> };
+  /** The operator's caps on what a bot may ask of the model server; settings can only go lower. */
+  caps?: ModelCaps;
+}
+
+/** MAX_CONTEXT_TOKENS and MAX_ANSWER_TOKENS. */
+export interface ModelCaps {
+  contextTokens: number;
+  answerTokens: number;
 }
 
 const DEFAULT_LANGUAGE = 'en';
@@ -43,6 +52,7 @@ export class BotService {
   /** Creates a bot with settings validated and defaults filled in. */
   async create(creatorId: string, input: CreateBotInput): Promise<Bot> {
     const settings = parseOrThrow(botSettingsSchema, input.settings ?? {}, 'settings');
+    this.assertWithinCaps(settings);
     await this.options.quota?.assertCanCreateBot(creatorId);
     const stored = await this.options.bots.insert(creatorId, {
       name: input.name.trim(),
@@ -68,6 +78,8 @@ export class BotService {
   /** Changes the given fields; settings keys are merged, a `null` setting returns to its default. */
   async update(creatorId: string, botId: string, input: UpdateBotInput): Promise<Bot> {
     const settings = input.settings === undefined ? undefined : parseOrThrow(botSettingsPatchSchema, input.settings, 'settings');
+    // Only the values being set: one stored before a cap was lowered is clamped at use, not a reason to refuse other changes.
+    if (settings) this.assertWithinCaps(settings);
     const entries = Object.entries(settings ?? {}).filter(([, v]) => v !== undefined);
     const stored = await this.options.bots.update(creatorId, botId, {
       name: input.name?.trim(),
@@ -88,6 +100,17 @@ export class BotService {
     await this.get(creatorId, botId);
     for (const listener of this.listeners) await listener(botId);
     if (!(await this.options.bots.delete(creatorId, botId))) throw new NotFoundError('Bot');
+  }
+
+  private assertWithinCaps(settings: { contextSize?: number | null; maxAnswerTokens?: number | null }): void {
+    const { caps } = this.options;
+    if (!caps) return;
+    if (settings.contextSize != null && settings.contextSize > caps.contextTokens) {
+      throw new SettingAboveCapError('contextSize', settings.contextSize, { name: 'MAX_CONTEXT_TOKENS', value: caps.contextTokens });
+    }
+    if (settings.maxAnswerTokens != null && settings.maxAnswerTokens > caps.answerTokens) {
+      throw new SettingAboveCapError('maxAnswerTokens', settings.maxAnswerTokens, { name: 'MAX_ANSWER_TOKENS', value: caps.answerTokens });
+    }
   }
 
   /** Registers a cleanup to run when a bot is deleted (for adapters built after this service). */

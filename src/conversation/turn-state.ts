@@ -21,13 +21,19 @@ export interface EngineOptions {
   /** A message this short is treated as a follow-up: the previous question joins the retrieval query. */
   followUpMaxWords?: number;
   summaryMaxTokens?: number;
+  /** The operator's caps on a model request's context window and generated tokens (MAX_CONTEXT_TOKENS, MAX_ANSWER_TOKENS). */
+  maxContextSize?: number;
+  maxAnswerTokens?: number;
+  /** Told of every request sent to a model (not the extractive fallback), for metrics. */
+  onModelCall?(call: { botId: string; purpose: 'reply' | 'summary' }): void;
   /** Told about problems the turn worked around (e.g. a summary that could not be written). */
   onDegraded?(what: string, error: unknown): void;
 }
 
-export type ResolvedOptions = Required<Omit<EngineOptions, 'onDegraded'>> & Pick<EngineOptions, 'onDegraded'>;
+type Hooks = 'onDegraded' | 'onModelCall';
+export type ResolvedOptions = Required<Omit<EngineOptions, Hooks>> & Pick<EngineOptions, Hooks>;
 
-export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'onDegraded'> = {
+export const DEFAULT_OPTIONS: Omit<ResolvedOptions, Hooks> = {
   retrieveK: 6,
   minRelevance: 0,
   historyWindow: 40,
@@ -38,6 +44,8 @@ export const DEFAULT_OPTIONS: Omit<ResolvedOptions, 'onDegraded'> = {
   defaultMaxAnswerTokens: 512,
   followUpMaxWords: 8,
   summaryMaxTokens: 300,
+  maxContextSize: 8192,
+  maxAnswerTokens: 1024,
 };
 
 export interface EnginePorts {
@@ -82,6 +90,17 @@ export function emit(state: TurnState, delta: string): void {
   if (delta === '') return;
   state.streamed += delta;
   state.hooks.onToken?.(delta);
+}
+
+/**
+ * The context window and token limit of a model request: the bot's settings (or the engine's
+ * defaults), never above the operator's caps, whatever was stored before a cap was lowered.
+ */
+export function modelLimits(settings: BotProfile['settings'], options: ResolvedOptions, maxTokens?: number): { contextSize: number; maxTokens: number } {
+  return {
+    contextSize: Math.min(settings.contextSize ?? options.defaultContextSize, options.maxContextSize),
+    maxTokens: Math.min(maxTokens ?? settings.maxAnswerTokens ?? options.defaultMaxAnswerTokens, options.maxAnswerTokens),
+  };
 }
 
 /** Ends the turn with a reply the engine wrote itself (no model involved). */

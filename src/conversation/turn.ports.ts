@@ -81,6 +81,13 @@ export interface TurnStore {
    * ordinary message (a burst).
    */
   claimNext(conversationId: string): Promise<ClaimedTurn | null>;
+  /**
+   * Whether the burst `inboundId` waits in may still grow, so claiming it now would answer half of
+   * it: 'closed' when the row is claimed already or its burst is complete (a command follows it, its
+   * newest message is `quietMs` old, or its oldest has waited `maxWaitMs`); otherwise 'growing', or
+   * 'growing_newer' when a newer message of the conversation has arrived since (whose job will come).
+   */
+  burstState(inboundId: string, conversationId: string, quietMs: number, maxWaitMs: number): Promise<'closed' | 'growing' | 'growing_newer'>;
   /** The reply is complete: kept on the turn, and its ledger row turns `sending` with the final text. */
   saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<void>;
   /** The reply arrived: its ledger row is `sent` with the channel's message ids and the turn `answered`, together. */
@@ -173,8 +180,12 @@ export interface SharedFiles {
   forgetConversation(botId: string, conversationId: string): Promise<void>;
 }
 
-/** What the reply gate decided: answer with the coach, or send `message` instead (no model call). */
-export type ReplyGateDecision = { allow: true } | { allow: false; message: OutboundMessage };
+/**
+ * What the reply gate decided: answer with the coach, or send `message` instead (no model call).
+ * `quiet`: the contact was told this already a moment ago; a channel that pushes messages sends
+ * nothing, a request that waits for its answer (web chat) still shows it.
+ */
+export type ReplyGateDecision = { allow: true } | { allow: false; message: OutboundMessage; quiet?: boolean };
 
 /**
  * Plans and paywalls (src/billing), consulted before the engine runs: the creator's monthly reply
@@ -184,4 +195,23 @@ export interface ReplyGate {
   check(turn: Pick<ClaimedTurn, 'id' | 'botId' | 'conversationId'>): Promise<ReplyGateDecision>;
   /** The turn's reply was delivered. */
   recordReply(turnId: string): Promise<void>;
+}
+
+/** How fast a contact writes, from the stored messages (so every process sees the same). */
+export interface ContactRateStore {
+  /** Messages stored in the conversation within the last `windowMs`, counted up to `atMost`. */
+  recentMessages(conversationId: string, windowMs: number, atMost: number): Promise<number>;
+  /**
+   * Claims the conversation's one "slow down" notice per `windowMs` for `turnId`: true for the first
+   * turn refused in a window, and for that same turn again when it is retried.
+   */
+  claimSlowDownNotice(conversationId: string, turnId: string, windowMs: number): Promise<boolean>;
+}
+
+/** Model calls a bot may make per minute, counted across every process (Redis or PostgreSQL). */
+export interface ModelCallBudget {
+  /** Takes one call from the bot's current minute; false (and nothing taken) when `perMinute` are spent. */
+  take(botId: string, perMinute: number): Promise<boolean>;
+  /** Gives back a call taken this minute that was not made after all. */
+  giveBack(botId: string): Promise<void>;
 }

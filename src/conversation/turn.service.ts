@@ -48,7 +48,7 @@ export interface TurnServiceDeps {
   perCreatorLimit: number;
   /** Files users send; without it attachments are noted but never downloaded. */
   files?: SharedFiles;
-  /** Plans and paywalls, consulted before the engine: without it every turn is answered. */
+  /** Usage limits, plans and paywalls, consulted before the engine: without it every turn is answered. */
   replyGate?: ReplyGate;
   /** Told about problems worked around (a typing action or button acknowledgement that failed). */
   onDegraded?(what: string, error: unknown): void;
@@ -78,6 +78,9 @@ const GENERATION_OVER = new Error('the reply is finished');
 // A job never answers more turns than this before yielding its slot (a guard, not a tuning knob).
 const MAX_TURNS_PER_JOB = 50;
 
+// A burst that keeps growing is answered once its first message has waited this many merge windows.
+const MAX_BURST_WAIT_WINDOWS = 4;
+
 /**
  * Answers a conversation's inbound messages, one turn at a time and in arrival order:
  * claim → engine (or command) → ledger → send. Every effect is keyed, so running the same job
@@ -100,13 +103,17 @@ export class TurnService {
     if (lease === 'gone') return { outcome: 'gone', nextDue: null };
     if (!lease) return { outcome: 'busy', nextDue: null };
     let bot: ConversationBot | null;
-    let outcome: ProcessOutcome;
+    let outcome: ProcessOutcome | 'deferred';
     try {
       bot = await deps.bots.find(lease.botId);
       outcome = bot ? await this.answerThrough(bot, inboundId, lease.conversationId) : 'gone';
     } catch (err) {
       await lease.release();
       throw err;
+    }
+    if (outcome === 'deferred') {
+      await lease.release();
+      return { outcome: 'done', nextDue: null };
     }
     if (outcome !== 'done' || !bot) {
       await lease.release();
@@ -115,9 +122,23 @@ export class TurnService {
     return { outcome, nextDue: await lease.releaseFindingNext(bot.mergeWindowMs) };
   }
 
-  /** Runs the conversation's turns, earliest first, until the one holding `inboundId` is settled. */
-  private async answerThrough(bot: ConversationBot, inboundId: string, conversationId: string): Promise<ProcessOutcome> {
+  /**
+   * Runs the conversation's turns, earliest first, until the one holding `inboundId` is settled.
+   * 'deferred': the message is in a burst that is still growing, and a newer message's job answers it.
+   *
+   * A burst is one turn only once it is complete: merging by each message's own delay would answer a
+   * contact who keeps typing (messages closer than the merge window, for longer than it) every
+   * window or on every message, one model call each. So a message's job waits while its burst still
+   * grows (its newest message is younger than the window), leaves it to the newest message's job,
+   * and a burst that never pauses is answered once its first message has waited a few windows.
+   */
+  private async answerThrough(bot: ConversationBot, inboundId: string, conversationId: string): Promise<ProcessOutcome | 'deferred'> {
     for (let i = 0; i < MAX_TURNS_PER_JOB; i++) {
+      if (bot.mergeWindowMs > 0) {
+        const burst = await this.deps.turns.burstState(inboundId, conversationId, bot.mergeWindowMs, bot.mergeWindowMs * MAX_BURST_WAIT_WINDOWS);
+        if (burst === 'growing_newer') return 'deferred';
+        if (burst === 'growing') return 'busy';
+      }
       // Earlier work first: an unfinished turn, then the next burst in arrival order (which includes ours eventually).
       const next = await this.deps.turns.next(inboundId, conversationId, DOCUMENT_MEMORY_MS);
       if (next.next === 'gone') return 'gone';
@@ -200,7 +221,11 @@ export class TurnService {
     if (texts.length === 0 && attachments.length === 0) return this.deps.turns.finish(turn.id, 'answered');
     // The creator's quota or the bot's paywall may answer instead of the coach: no model call then.
     const gate = await this.deps.replyGate?.check(turn);
-    if (gate && !gate.allow) return this.deliver(turn, { message: gate.message });
+    if (gate && !gate.allow) {
+      // The contact heard this a moment ago: the turn is settled without telling them again.
+      if (gate.quiet) return this.deps.turns.finish(turn.id, 'answered');
+      return this.deliver(turn, { message: gate.message });
+    }
     // Documents shared earlier (known at the claim) or read just now.
     const shared = turn.sharedDocuments || attachments.some((a) => a.read);
     const documents: UserDocument[] = (shared && (await this.deps.files?.recentDocuments(turn.conversationId, DOCUMENT_MEMORY_MS))) || [];

@@ -146,6 +146,30 @@ export class TurnRepository implements TurnStore {
     return rows[0]?.found ? { next: 'settled' } : { next: 'gone' };
   }
 
+  async burstState(inboundId: string, conversationId: string, quietMs: number, maxWaitMs: number): Promise<'closed' | 'growing' | 'growing_newer'> {
+    // The conversation's unclaimed rows are few (a burst or two): read them all. Times are the
+    // database's, the same clock that stamped received_at.
+    const { rows } = await this.pool.query<{ state: 'closed' | 'growing' | 'growing_newer' }>(
+      this.statements.query(
+        'turn_burst_state',
+        `WITH u AS (
+           SELECT id, seq, kind, received_at FROM public.inbound_messages WHERE conversation_id = $2 AND turn_id IS NULL
+         ), s AS (
+           SELECT EXISTS (SELECT 1 FROM u WHERE id = $1) AS mine,
+                  COALESCE(bool_and(kind = ANY($3::text[])), false) AS ordinary,
+                  max(received_at) > clock_timestamp() - $4 * interval '1 millisecond' AS recent,
+                  min(received_at) > clock_timestamp() - $5 * interval '1 millisecond' AS young,
+                  max(seq) > (SELECT seq FROM u WHERE id = $1) AS newer
+             FROM u
+         )
+         SELECT CASE WHEN mine AND ordinary AND recent AND young THEN (CASE WHEN newer THEN 'growing_newer' ELSE 'growing' END) ELSE 'closed' END AS state
+           FROM s`,
+        [inboundId, conversationId, [...burstKinds], quietMs, maxWaitMs],
+      ),
+    );
+    return rows[0]?.state ?? 'closed';
+  }
+
   async claimNext(conversationId: string): Promise<ClaimedTurn | null> {
     const { rows } = await this.pool.query<TurnRow & { inbound_id: string | null; payload: unknown }>(
       // The web chat loads no shared documents: the window is empty.

@@ -80,9 +80,11 @@ export interface AppDeps {
 
 /** Builds the Fastify application without listening; tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const trustProxy = deps.config.TRUST_PROXY;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: true,
+    // Fastify takes a hop count at run time, but its types do not: the same rule as a function.
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     bodyLimit: 1024 * 1024,
     logController: new LogController({ disableRequestLogging: deps.config.NODE_ENV === 'test' }),
     frameworkErrors: frameworkErrorHandler,

@@ -9,6 +9,12 @@ export interface Metrics {
   ingestChunks: Counter;
   ingestDuration: Histogram<'stage'>;
   queueJobs: Gauge<'queue' | 'state'>;
+  /** Turns refused before any model call, by reason (contact_rate, model_budget). */
+  turnsRefused: Counter<'reason'>;
+  /** Requests sent to the chat model, by bot and purpose (reply, summary). */
+  modelCalls: Counter<'bot' | 'purpose'>;
+  /** The operator's usage caps as configured (max_context_tokens, max_answer_tokens, contact_messages_per_minute, bot_model_calls_per_minute). */
+  usageCaps: Gauge<'cap'>;
 }
 
 /** Creates the registry; `collectQueueCounts` runs at scrape time to report queue depth. */
@@ -44,6 +50,19 @@ export function createMetrics(collectQueueCounts?: () => Promise<Record<string, 
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    turnsRefused: new Counter({
+      name: 'coach_turns_refused_total',
+      help: 'Turns answered without the model because a usage limit was reached (contact_rate, model_budget)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    modelCalls: new Counter({
+      name: 'coach_model_calls_total',
+      help: 'Requests sent to the chat model, by bot and purpose (reply, summary)',
+      labelNames: ['bot', 'purpose'] as const,
+      registers: [registry],
+    }),
+    usageCaps: new Gauge({ name: 'coach_usage_cap', help: 'Usage caps as configured', labelNames: ['cap'] as const, registers: [registry] }),
     ingestPages: new Counter({ name: 'coach_ingest_pages_total', help: 'Pages (or page-equivalents) extracted', registers: [registry] }),
     ingestChunks: new Counter({ name: 'coach_ingest_chunks_total', help: 'Chunks stored', registers: [registry] }),
     ingestDuration: new Histogram({

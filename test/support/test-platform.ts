@@ -42,6 +42,8 @@ export async function startTestPlatform(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_MAX: '100000',
     AUTH_RATE_LIMIT_MAX: '100000',
+    CONTACT_MESSAGES_PER_MINUTE: '100000',
+    BOT_MODEL_CALLS_PER_MINUTE: '100000',
     // Nothing listens here: the extractive fallback and lexical-only retrieval unless a test sets a fake.
     OLLAMA_HOST: 'http://127.0.0.1:9',
     SEED_DEMO: 'false',

@@ -74,4 +74,13 @@ describe('configuration', () => {
     const key = 'ab'.repeat(32);
     expect(loadConfig({ DATA_DIR: dataDir, ENCRYPTION_KEY: key }).ENCRYPTION_KEY).toBe(key);
   });
+
+  it('trusts no proxy unless TRUST_PROXY says which, in the forms Fastify takes', () => {
+    expect(parseConfig({}).TRUST_PROXY).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(parseConfig({ TRUST_PROXY: '10.244.0.0/16, 127.0.0.1,loopback' }).TRUST_PROXY).toEqual(['10.244.0.0/16', '127.0.0.1', 'loopback']);
+    expect(() => parseConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
+    expect(() => parseConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+  });
 });

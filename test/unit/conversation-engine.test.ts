@@ -134,6 +134,15 @@ describe('ConversationEngine', () => {
     expect(llm.requests[0]).toMatchObject({ model: 'qwen2.5:7b', temperature: 0.7, contextSize: 8192, maxTokens: 300 });
   });
 
+  it("never asks the model for more than the operator's caps, whatever the bot's settings say", async () => {
+    const { engine, llm } = setup({ engine: { maxContextSize: 2048, maxAnswerTokens: 128 } });
+    const greedy: BotProfile = { ...bot, settings: { ...bot.settings, contextSize: 1_048_576, maxAnswerTokens: 32_768 } };
+    await engine.runTurn(greedy, turn(['How much sleep do I need?']));
+    expect(llm.requests[0]).toMatchObject({ contextSize: 2048, maxTokens: 128 });
+    // The prompt is sized for the window the model really gets.
+    expect(JSON.stringify(llm.requests[0]!.messages).length).toBeLessThan(2048 * 4);
+  });
+
   it("says the bot's own unknownAnswer when nothing is retrieved, without asking the model", async () => {
     const { engine, llm } = setup({ passages: [] });
     const deltas: string[] = [];

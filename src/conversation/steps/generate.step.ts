@@ -1,5 +1,5 @@
 import type { LlmChatRequest } from '../ports.js';
-import { emit, type Step } from '../turn-state.js';
+import { emit, modelLimits, type Step } from '../turn-state.js';
 import { unknownAnswer } from './gate.step.js';
 
 /** Streams the reply from the model to `onToken`. An empty reply becomes the bot's "I don't know". */
@@ -13,12 +13,12 @@ export const generateStep: Step = {
     const request: LlmChatRequest = {
       messages: prompt.messages,
       temperature: settings.temperature,
-      contextSize: settings.contextSize ?? deps.options.defaultContextSize,
-      maxTokens: settings.maxAnswerTokens ?? deps.options.defaultMaxAnswerTokens,
+      ...modelLimits(settings, deps.options),
       purpose: 'reply',
       grounding: { botName: state.bot.name, language: state.bot.language, question: state.userText, passages: prompt.passages },
       onResponder: (responder) => {
         state.responder = responder;
+        if (responder.kind === 'model') deps.options.onModelCall?.({ botId: state.bot.id, purpose: 'reply' });
       },
       ...(settings.model ? { model: settings.model } : {}),
       ...(state.hooks.signal ? { signal: state.hooks.signal } : {}),

@@ -1,6 +1,6 @@
 import { buildSummaryMessages } from '../prompt.js';
 import type { MemoryTurn } from '../ports.js';
-import type { Step, StepDeps, TurnState } from '../turn-state.js';
+import { modelLimits, type Step, type StepDeps, type TurnState } from '../turn-state.js';
 
 function characters(turns: readonly MemoryTurn[]): number {
   return turns.reduce((n, t) => n + t.text.length, 0);
@@ -23,12 +23,12 @@ async function summarise(state: TurnState, deps: StepDeps, previous: string | un
   const request = {
     messages: buildSummaryMessages({ bot: state.bot, ...(previous ? { previousSummary: previous } : {}), turns: older }),
     temperature: 0.2,
-    maxTokens: deps.options.summaryMaxTokens,
+    ...modelLimits(state.bot.settings, deps.options, deps.options.summaryMaxTokens),
     purpose: 'summary' as const,
     ...(state.bot.settings.model ? { model: state.bot.settings.model } : {}),
-    ...(state.bot.settings.contextSize ? { contextSize: state.bot.settings.contextSize } : {}),
     ...(state.hooks.signal ? { signal: state.hooks.signal } : {}),
   };
+  deps.options.onModelCall?.({ botId: state.bot.id, purpose: 'summary' });
   for await (const delta of deps.llm.chat(request)) text += delta;
   return text.trim();
 }

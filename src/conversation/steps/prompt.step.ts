@@ -1,11 +1,11 @@
 import { buildPrompt } from '../prompt.js';
-import type { Step } from '../turn-state.js';
+import { modelLimits, type Step } from '../turn-state.js';
 
-/** Builds the messages for the model within the bot's context window. */
+/** Builds the messages for the model within the bot's context window (as capped by the operator). */
 export const promptStep: Step = {
   stage: 'prompt',
   async run(state, deps) {
-    const { settings } = state.bot;
+    const { contextSize, maxTokens } = modelLimits(state.bot.settings, deps.options);
     state.prompt = buildPrompt({
       bot: state.bot,
       ...(state.input.contactName ? { contactName: state.input.contactName } : {}),
@@ -15,8 +15,8 @@ export const promptStep: Step = {
       history: state.history,
       ...(state.summary ? { summary: state.summary } : {}),
       passages: state.relevant,
-      contextSize: settings.contextSize ?? deps.options.defaultContextSize,
-      maxAnswerTokens: settings.maxAnswerTokens ?? deps.options.defaultMaxAnswerTokens,
+      contextSize,
+      maxAnswerTokens: maxTokens,
     });
     return undefined;
   },
