@@ -1,6 +1,7 @@
 import { Queue, Worker, createPostgresBackend, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ResilientClient, useResilientPgClients } from '../db/resilient-client.js';
+import { PostgresJobRepair, RedisJobRepair, type JobRepair } from './job-repair.js';
 import { SupervisedWorker } from './supervised-worker.js';
 
 /** Payload of every queue, by queue name: the one place a producer and its worker agree on. */
@@ -42,6 +43,12 @@ export interface JobQueues {
   jobState(name: QueueName, jobId: string): Promise<string>;
   /** Removes a finished job so its id can be used again. */
   removeJob(name: QueueName, jobId: string): Promise<void>;
+  /**
+   * Adds the job unless a live one with its id exists. Whatever else is left under the id (a finished
+   * job, a record in no state, a state entry without a record, an active job whose lock is gone) is
+   * cleared first, so the add really creates the job. Resolves to whether it added.
+   */
+  ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean>;
   /** Connects (and on PostgreSQL migrates) every queue up front, so start-up fails loudly. */
   ready(): Promise<void>;
   ping(): Promise<void>;
@@ -92,6 +99,7 @@ abstract class BaseJobQueues implements JobQueues {
 
   constructor(protected readonly onError: (err: Error, source: string) => void) {}
 
+  protected abstract readonly repair: JobRepair;
   protected abstract createQueue(name: QueueName): Queue;
   protected abstract createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker;
 
@@ -189,6 +197,12 @@ abstract class BaseJobQueues implements JobQueues {
     await this.withQueue(name, (queue) => queue.remove(jobId));
   }
 
+  async ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean> {
+    if ((await this.repair.clearUnlessLive(name, options.jobId)) === 'live') return false;
+    await this.enqueue(name, data, options);
+    return true;
+  }
+
   async ready() {
     await Promise.all(queueNames.map((name) => this.withQueue(name, (queue) => queue.waitUntilReady())));
   }
@@ -200,16 +214,19 @@ abstract class BaseJobQueues implements JobQueues {
   async close() {
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await this.repair.close();
   }
 }
 
 class PostgresJobQueues extends BaseJobQueues {
   readonly backend = 'postgres' as const;
+  protected readonly repair: JobRepair;
   constructor(
     private readonly databaseUrl: string,
     onError: (err: Error, source: string) => void,
   ) {
     super(onError);
+    this.repair = new PostgresJobRepair(databaseUrl);
     useResilientPgClients();
   }
 
@@ -240,6 +257,7 @@ class PostgresJobQueues extends BaseJobQueues {
 class RedisJobQueues extends BaseJobQueues {
   readonly backend = 'redis' as const;
   private readonly client: Redis;
+  protected readonly repair: JobRepair;
 
   constructor(
     redisUrl: string,
@@ -249,6 +267,7 @@ class RedisJobQueues extends BaseJobQueues {
     super(onError);
     this.client = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.client.on('error', (err) => onError(err, 'redis'));
+    this.repair = new RedisJobRepair(this.client, prefix);
   }
 
   protected createQueue(name: QueueName): Queue {
