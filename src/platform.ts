@@ -369,6 +369,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
       });
       const reconciler = startReconciler({
         service: new ReconcileService({ inbound: inboundRepository, queue: turnQueue, graceMs: config.RECONCILE_GRACE_MS }),
+        workers: queues,
         intervalMs: config.RECONCILE_INTERVAL_MS,
         logger,
       });

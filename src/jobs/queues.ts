@@ -49,6 +49,12 @@ export interface JobQueues {
    * cleared first, so the add really creates the job. Resolves to whether it added.
    */
   ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean>;
+  /**
+   * Called once per reconcile pass: replaces this process's workers that started no job since the
+   * last call although jobs were ready and they had room (a worker that stopped fetching). Resolves
+   * to the queues whose worker was replaced.
+   */
+  reviveIdleWorkers(): Promise<QueueName[]>;
   /** Connects (and on PostgreSQL migrates) every queue up front, so start-up fails loudly. */
   ready(): Promise<void>;
   ping(): Promise<void>;
@@ -95,13 +101,13 @@ abstract class BaseJobQueues implements JobQueues {
   abstract readonly backend: 'redis' | 'postgres';
   private readonly queues = new Map<QueueName, Queue>();
   private readonly adds = new Map<QueueName, PendingAdds>();
-  protected readonly workers: SupervisedWorker[] = [];
+  protected readonly workers: Array<{ name: QueueName; supervisor: SupervisedWorker }> = [];
 
   constructor(protected readonly onError: (err: Error, source: string) => void) {}
 
   protected abstract readonly repair: JobRepair;
   protected abstract createQueue(name: QueueName): Queue;
-  protected abstract createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker;
+  protected abstract createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker;
 
   protected queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
@@ -175,13 +181,28 @@ abstract class BaseJobQueues implements JobQueues {
   }
 
   work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void {
-    this.workers.push(
-      new SupervisedWorker(
-        () => this.createWorker(name, processor as (job: Job) => Promise<unknown>, settings),
-        // Without a listener BullMQ prints these to the console; they are retried either way.
-        (err) => this.onError(err, `worker ${name}`),
-      ),
+    const supervisor = new SupervisedWorker(
+      (counted) => this.createWorker(name, counted, settings),
+      processor as (job: Job, token?: string) => Promise<unknown>,
+      settings.concurrency,
+      // Without a listener BullMQ prints these to the console; they are retried either way.
+      (err) => this.onError(err, `worker ${name}`),
     );
+    this.workers.push({ name, supervisor });
+  }
+
+  async reviveIdleWorkers(): Promise<QueueName[]> {
+    const revived: QueueName[] = [];
+    for (const { name, supervisor } of this.workers) {
+      // Ready = waiting to be taken now (a paused queue's jobs are not).
+      const ready = await this.withQueue(name, async (queue) => {
+        if (await queue.isPaused()) return false;
+        const counts = await queue.getJobCounts('waiting', 'prioritized');
+        return (counts.waiting ?? 0) + (counts.prioritized ?? 0) > 0;
+      });
+      if (supervisor.checkIdle(ready)) revived.push(name);
+    }
+    return revived;
   }
 
 
@@ -212,7 +233,7 @@ abstract class BaseJobQueues implements JobQueues {
   }
 
   async close() {
-    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled(this.workers.map((w) => w.supervisor.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     await this.repair.close();
   }
@@ -239,7 +260,7 @@ class PostgresJobQueues extends BaseJobQueues {
     return new Queue(name, { connection: this.connection() }, createPostgresBackend) as unknown as Queue;
   }
 
-  protected createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker {
+  protected createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker {
     return new Worker(
       name,
       processor,
@@ -274,7 +295,7 @@ class RedisJobQueues extends BaseJobQueues {
     return new Queue(name, { connection: this.client, prefix: this.prefix });
   }
 
-  protected createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker {
+  protected createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker {
     // BullMQ duplicates the shared client for the worker's blocking connection and closes that copy.
     return new Worker(name, processor, {
       connection: this.client,
