@@ -76,16 +76,19 @@ describe('SupervisedWorker.checkIdle', () => {
       },
       { concurrency: 1 },
     );
-    expect(supervisor.checkIdle(true)).toBe(false);
-    await queue.add('work', {}, { jobId: 'long' });
-    await waitFor(() => started.length === 1, { what: 'the first job to start' });
-    await queue.add('work', {}, { jobId: 'next' });
-    // It started a job since the last check.
-    expect(supervisor.checkIdle((await waiting()) > 0)).toBe(false);
-    // Then nothing new for a whole check while a job waits, but its one slot is busy.
-    expect(await waiting()).toBe(1);
-    expect(supervisor.checkIdle((await waiting()) > 0)).toBe(false);
-    release();
+    try {
+      expect(supervisor.checkIdle(true)).toBe(false);
+      await queue.add('work', {}, { jobId: 'long' });
+      await waitFor(() => started.length === 1, { what: 'the first job to start' });
+      await queue.add('work', {}, { jobId: 'next' });
+      // It started a job since the last check.
+      expect(supervisor.checkIdle((await waiting()) > 0)).toBe(false);
+      // Then nothing new for a whole check while a job waits, but its one slot is busy.
+      expect(await waiting()).toBe(1);
+      expect(supervisor.checkIdle((await waiting()) > 0)).toBe(false);
+    } finally {
+      release();
+    }
     await waitFor(() => started.length === 2, { what: 'the waiting job to run once the slot is free' });
   });
 });
