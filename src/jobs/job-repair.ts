@@ -7,8 +7,10 @@
  * liveness and deletes every trace of a job that is not live in one atomic step (a Lua script on
  * Redis, one transaction on PostgreSQL), so the caller can add it again under the same id.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
+import { createPool } from '../db/database.js';
 
 /** What one repair found: a live job (left alone), or none any more (it was absent, finished or broken and is now cleared). */
 export type RepairOutcome = 'live' | 'cleared';
@@ -63,6 +65,8 @@ redis.call('DEL', jobKey, lockKey, jobKey .. ':logs', jobKey .. ':dependencies',
 return 'cleared'
 `;
 
+const REDIS_SCRIPT_SHA = createHash('sha1').update(REDIS_CLEAR_UNLESS_LIVE).digest('hex');
+
 /** Repair for BullMQ on Redis, keys under `<prefix>:<queue>:`. */
 export class RedisJobRepair implements JobRepair {
   constructor(
@@ -86,7 +90,11 @@ export class RedisJobRepair implements JobRepair {
       key('failed'),
       key('stalled'),
     ];
-    const outcome = await this.client.eval(REDIS_CLEAR_UNLESS_LIVE, keys.length, ...keys, jobId);
+    // By hash once Redis has the script (a pass may repair hundreds of jobs); sent whole when it has not.
+    const outcome = await this.client.evalsha(REDIS_SCRIPT_SHA, keys.length, ...keys, jobId).catch((err: unknown) => {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.client.eval(REDIS_CLEAR_UNLESS_LIVE, keys.length, ...keys, jobId);
+      throw err;
+    });
     return outcome === 'live' ? 'live' : 'cleared';
   }
 
@@ -94,10 +102,11 @@ export class RedisJobRepair implements JobRepair {
 }
 
 /**
- * Repair for BullMQ's PostgreSQL backend (schema `bullmq`, one `job` row per job with a `state`
- * column, so a record without a state cannot happen): a waiting, delayed or waiting-for-children row
- * is live, and so is an active one whose lock has not expired; the row (and with it its logs) is
- * deleted otherwise. The row is locked first so a worker cannot claim it half-way.
+ * Repair for BullMQ's PostgreSQL backend, in its default schema `bullmq` (the one our queues use).
+ * A job is one `job` row with a `state` column, so a record without a state cannot happen: a
+ * waiting, delayed or waiting-for-children row is live, and so is an active one whose lock has not
+ * expired; otherwise the row (and with it its logs) is deleted. The row is locked first so a worker
+ * cannot claim it half-way.
  */
 export class PostgresJobRepair implements JobRepair {
   private pool: pg.Pool | undefined;
@@ -106,7 +115,7 @@ export class PostgresJobRepair implements JobRepair {
 
   async clearUnlessLive(queue: string, jobId: string): Promise<RepairOutcome> {
     // One connection is enough: repairs run one at a time, once per reconcile pass.
-    this.pool ??= new pg.Pool({ connectionString: this.databaseUrl, max: 1 });
+    this.pool ??= createPool(this.databaseUrl, 1);
     const { rows } = await this.pool.query<{ outcome: RepairOutcome }>(
       `WITH current AS (
          SELECT queue, id, (state IN ('waiting', 'delayed', 'waiting-children')
