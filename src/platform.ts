@@ -390,6 +390,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
       });
       const reconciler = startReconciler({
         service: new ReconcileService({ inbound: inboundRepository, queue: turnQueue, graceMs: config.RECONCILE_GRACE_MS }),
+        workers: queues,
         intervalMs: config.RECONCILE_INTERVAL_MS,
         logger,
       });

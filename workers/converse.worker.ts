@@ -1,4 +1,4 @@
-import { DelayedError } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { TurnQueue } from '../src/conversation/turn.ports.js';
 import type { ProcessResult } from '../src/conversation/turn.service.js';
 import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
@@ -9,22 +9,14 @@ export function converseJobId(inboundId: string): string {
   return `converse_${inboundId}`;
 }
 
-// Jobs still to run or running; anything else may be replaced.
-const liveStates = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
-
 /** The `converse` queue behind the TurnQueue port. */
-export function createTurnQueue(queues: Pick<JobQueues, 'enqueue' | 'jobState' | 'removeJob'>): TurnQueue {
+export function createTurnQueue(queues: Pick<JobQueues, 'enqueue' | 'ensure'>): TurnQueue {
   return {
     async enqueue(inboundId, botId, delayMs) {
       await queues.enqueue('converse', { inboundId, botId }, { jobId: converseJobId(inboundId), ...(delayMs > 0 ? { delay: delayMs } : {}) });
     },
-    async ensure(inboundId, botId) {
-      const jobId = converseJobId(inboundId);
-      const state = await queues.jobState('converse', jobId);
-      if (liveStates.has(state)) return false;
-      if (state !== 'unknown') await queues.removeJob('converse', jobId);
-      await queues.enqueue('converse', { inboundId, botId }, { jobId });
-      return true;
+    ensure(inboundId, botId) {
+      return queues.ensure('converse', { inboundId, botId }, { jobId: converseJobId(inboundId) });
     },
   };
 }
@@ -74,6 +66,9 @@ async function drain(deps: ConverseWorkerDeps, first: ProcessResult, log: Record
 export function createConverseProcessor(deps: ConverseWorkerDeps): QueueProcessor<'converse'> {
   return async (job, token) => {
     const { inboundId } = job.data;
+    // A job whose stored record was lost comes back without its payload: retrying cannot help, and
+    // the reconciler re-creates the job from the inbound message.
+    if (typeof inboundId !== 'string') throw new UnrecoverableError('converse: the job has lost its payload');
     const log = { inboundId, jobId: job.id, attempt: job.attemptsMade + 1 };
     let result: ProcessResult;
     try {

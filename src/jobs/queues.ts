@@ -1,6 +1,7 @@
 import { Queue, Worker, createPostgresBackend, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ResilientClient, useResilientPgClients } from '../db/resilient-client.js';
+import { PostgresJobRepair, RedisJobRepair, type JobRepair } from './job-repair.js';
 import { SupervisedWorker } from './supervised-worker.js';
 
 /** Payload of every queue, by queue name: the one place a producer and its worker agree on. */
@@ -42,6 +43,18 @@ export interface JobQueues {
   jobState(name: QueueName, jobId: string): Promise<string>;
   /** Removes a finished job so its id can be used again. */
   removeJob(name: QueueName, jobId: string): Promise<void>;
+  /**
+   * Adds the job unless a live one with its id exists. Whatever else is left under the id (a finished
+   * job, a record in no state, a state entry without a record, an active job whose lock is gone) is
+   * cleared first, so the add really creates the job. Resolves to whether it added.
+   */
+  ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean>;
+  /**
+   * Called once per reconcile pass: replaces this process's workers that started no job since the
+   * last call although jobs were ready and they had room (a worker that stopped fetching). Resolves
+   * to the queues whose worker was replaced.
+   */
+  reviveIdleWorkers(): Promise<QueueName[]>;
   /** Connects (and on PostgreSQL migrates) every queue up front, so start-up fails loudly. */
   ready(): Promise<void>;
   ping(): Promise<void>;
@@ -88,12 +101,13 @@ abstract class BaseJobQueues implements JobQueues {
   abstract readonly backend: 'redis' | 'postgres';
   private readonly queues = new Map<QueueName, Queue>();
   private readonly adds = new Map<QueueName, PendingAdds>();
-  protected readonly workers: SupervisedWorker[] = [];
+  protected readonly workers: Array<{ name: QueueName; supervisor: SupervisedWorker }> = [];
 
   constructor(protected readonly onError: (err: Error, source: string) => void) {}
 
+  protected abstract readonly repair: JobRepair;
   protected abstract createQueue(name: QueueName): Queue;
-  protected abstract createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker;
+  protected abstract createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker;
 
   protected queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
@@ -167,13 +181,28 @@ abstract class BaseJobQueues implements JobQueues {
   }
 
   work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void {
-    this.workers.push(
-      new SupervisedWorker(
-        () => this.createWorker(name, processor as (job: Job) => Promise<unknown>, settings),
-        // Without a listener BullMQ prints these to the console; they are retried either way.
-        (err) => this.onError(err, `worker ${name}`),
-      ),
+    const supervisor = new SupervisedWorker(
+      (counted) => this.createWorker(name, counted, settings),
+      processor as (job: Job, token?: string) => Promise<unknown>,
+      settings.concurrency,
+      // Without a listener BullMQ prints these to the console; they are retried either way.
+      (err) => this.onError(err, `worker ${name}`),
     );
+    this.workers.push({ name, supervisor });
+  }
+
+  async reviveIdleWorkers(): Promise<QueueName[]> {
+    const revived: QueueName[] = [];
+    for (const { name, supervisor } of this.workers) {
+      // Ready = waiting to be taken now (a paused queue's jobs are not).
+      const ready = await this.withQueue(name, async (queue) => {
+        if (await queue.isPaused()) return false;
+        const counts = await queue.getJobCounts('waiting', 'prioritized');
+        return (counts.waiting ?? 0) + (counts.prioritized ?? 0) > 0;
+      });
+      if (supervisor.checkIdle(ready)) revived.push(name);
+    }
+    return revived;
   }
 
 
@@ -189,6 +218,12 @@ abstract class BaseJobQueues implements JobQueues {
     await this.withQueue(name, (queue) => queue.remove(jobId));
   }
 
+  async ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean> {
+    if ((await this.repair.clearUnlessLive(name, options.jobId)) === 'live') return false;
+    await this.enqueue(name, data, options);
+    return true;
+  }
+
   async ready() {
     await Promise.all(queueNames.map((name) => this.withQueue(name, (queue) => queue.waitUntilReady())));
   }
@@ -198,18 +233,21 @@ abstract class BaseJobQueues implements JobQueues {
   }
 
   async close() {
-    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled(this.workers.map((w) => w.supervisor.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await this.repair.close();
   }
 }
 
 class PostgresJobQueues extends BaseJobQueues {
   readonly backend = 'postgres' as const;
+  protected readonly repair: JobRepair;
   constructor(
     private readonly databaseUrl: string,
     onError: (err: Error, source: string) => void,
   ) {
     super(onError);
+    this.repair = new PostgresJobRepair(databaseUrl);
     useResilientPgClients();
   }
 
@@ -222,7 +260,7 @@ class PostgresJobQueues extends BaseJobQueues {
     return new Queue(name, { connection: this.connection() }, createPostgresBackend) as unknown as Queue;
   }
 
-  protected createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker {
+  protected createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker {
     return new Worker(
       name,
       processor,
@@ -240,6 +278,7 @@ class PostgresJobQueues extends BaseJobQueues {
 class RedisJobQueues extends BaseJobQueues {
   readonly backend = 'redis' as const;
   private readonly client: Redis;
+  protected readonly repair: JobRepair;
 
   constructor(
     redisUrl: string,
@@ -249,13 +288,14 @@ class RedisJobQueues extends BaseJobQueues {
     super(onError);
     this.client = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.client.on('error', (err) => onError(err, 'redis'));
+    this.repair = new RedisJobRepair(this.client, prefix);
   }
 
   protected createQueue(name: QueueName): Queue {
     return new Queue(name, { connection: this.client, prefix: this.prefix });
   }
 
-  protected createWorker(name: QueueName, processor: (job: Job) => Promise<unknown>, settings: WorkerSettings): Worker {
+  protected createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker {
     // BullMQ duplicates the shared client for the worker's blocking connection and closes that copy.
     return new Worker(name, processor, {
       connection: this.client,
