@@ -15,27 +15,20 @@ export function emailJobId(dedupeKey: string): string {
   return `email_${createHash('sha256').update(dedupeKey, 'utf8').digest('hex').slice(0, 40)}`;
 }
 
-// Jobs still to run or running; anything else may be replaced.
-const liveStates = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
-
 /** The `email` queue behind the EmailJobQueue port. */
-export function createEmailQueue(queues: Pick<JobQueues, 'enqueue' | 'jobState' | 'removeJob'>): EmailJobQueue {
-  const add = (messageId: string, jobId: string) =>
-    queues.enqueue('email', { messageId }, { jobId, attempts: EMAIL_ATTEMPTS, backoff: { type: 'exponential', delay: EMAIL_BACKOFF_MS } });
+export function createEmailQueue(queues: Pick<JobQueues, 'enqueue' | 'ensure'>): EmailJobQueue {
+  const options = (dedupeKey: string) => ({
+    jobId: emailJobId(dedupeKey),
+    attempts: EMAIL_ATTEMPTS,
+    backoff: { type: 'exponential', delay: EMAIL_BACKOFF_MS },
+  });
   return {
     async enqueue(messageId, dedupeKey) {
-      await add(messageId, emailJobId(dedupeKey));
+      await queues.enqueue('email', { messageId }, options(dedupeKey));
     },
-    async ensure(messageId, dedupeKey) {
-      const jobId = emailJobId(dedupeKey);
-      const state = await queues.jobState('email', jobId);
-      if (liveStates.has(state)) return false;
-      // A finished job whose message is still unsettled (e.g. its last attempt died before recording
-      // the outcome) would block its id for days; the message gets a fresh run instead.
-      if (state !== 'unknown') await queues.removeJob('email', jobId);
-      await add(messageId, jobId);
-      return true;
-    },
+    // A finished or broken job whose message is still unsettled (e.g. its last attempt died before
+    // recording the outcome, or the queue lost part of it) gives way to a fresh run.
+    ensure: (messageId, dedupeKey) => queues.ensure('email', { messageId }, options(dedupeKey)),
   };
 }
 

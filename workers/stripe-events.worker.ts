@@ -4,22 +4,14 @@ import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
 import type { Logger } from '../src/observability/logger.js';
 import { startPeriodic } from './periodic.js';
 
-// Jobs still to run or running; anything else may be replaced.
-const liveStates = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
-
 /** The `stripe-events` queue behind the billing port: job id = Stripe's event id. */
-export function createStripeEventQueue(queues: Pick<JobQueues, 'enqueue' | 'jobState' | 'removeJob'>): StripeEventQueue {
+export function createStripeEventQueue(queues: Pick<JobQueues, 'enqueue' | 'ensure'>): StripeEventQueue {
   return {
     async enqueue(eventId) {
       await queues.enqueue('stripe-events', { eventId }, { jobId: eventId });
     },
-    async ensure(eventId) {
-      const state = await queues.jobState('stripe-events', eventId);
-      if (liveStates.has(state)) return false;
-      if (state !== 'unknown') await queues.removeJob('stripe-events', eventId);
-      await queues.enqueue('stripe-events', { eventId }, { jobId: eventId });
-      return true;
-    },
+    // A finished or broken job of an event still unapplied gives way to a fresh run.
+    ensure: (eventId) => queues.ensure('stripe-events', { eventId }, { jobId: eventId }),
   };
 }
 

@@ -41,8 +41,6 @@ export interface JobQueues {
   counts(name: QueueName): Promise<Record<string, number>>;
   /** A job's state ('waiting', 'delayed', 'active', 'completed', 'failed', …; 'unknown' when there is none). */
   jobState(name: QueueName, jobId: string): Promise<string>;
-  /** Removes a finished job so its id can be used again. */
-  removeJob(name: QueueName, jobId: string): Promise<void>;
   /**
    * Adds the job unless a live one with its id exists. Whatever else is left under the id (a finished
    * job, a record in no state, a state entry without a record, an active job whose lock is gone) is
@@ -212,10 +210,6 @@ abstract class BaseJobQueues implements JobQueues {
 
   jobState(name: QueueName, jobId: string) {
     return this.withQueue(name, async (queue) => String(await queue.getJobState(jobId)));
-  }
-
-  async removeJob(name: QueueName, jobId: string) {
-    await this.withQueue(name, (queue) => queue.remove(jobId));
   }
 
   async ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean> {
