@@ -26,7 +26,7 @@ export interface DownloadResponse {
   readonly body: {
     cancel(reason?: unknown): Promise<void>;
     getReader(): {
-      read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: Uint8Array }>;
+      read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: Uint8Array | undefined }>;
       cancel(reason?: unknown): Promise<void>;
     };
   } | null;

@@ -12,33 +12,33 @@ export type AttachmentType = 'photo' | 'voice' | 'audio' | 'video' | 'document' 
 export interface Attachment {
   type: AttachmentType;
   /** The channel's handle for downloading the file later. */
-  fileId?: string;
-  mimeType?: string;
-  fileName?: string;
-  sizeBytes?: number;
-  caption?: string;
-  durationSeconds?: number;
-  width?: number;
-  height?: number;
+  fileId?: string | undefined;
+  mimeType?: string | undefined;
+  fileName?: string | undefined;
+  sizeBytes?: number | undefined;
+  caption?: string | undefined;
+  durationSeconds?: number | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
   /** Sticker emoji. */
-  emoji?: string;
+  emoji?: string | undefined;
   /** For `location`. */
-  latitude?: number;
-  longitude?: number;
+  latitude?: number | undefined;
+  longitude?: number | undefined;
   /** Venue title or address, for a `location` that names a place. */
-  title?: string;
+  title?: string | undefined;
   /** For `contact`. */
-  phoneNumber?: string;
-  contactName?: string;
+  phoneNumber?: string | undefined;
+  contactName?: string | undefined;
 }
 
 export interface InboundContact {
   /** The user's id on the channel (Telegram user id, WhatsApp phone number). */
   externalId: string;
-  displayName?: string;
-  username?: string;
+  displayName?: string | undefined;
+  username?: string | undefined;
   /** IETF language tag as the client reports it. */
-  languageCode?: string;
+  languageCode?: string | undefined;
 }
 
 export type InboundKind = 'text' | 'command' | 'callback' | 'attachment' | 'edited' | 'reaction' | 'contact_status' | 'unsupported';
@@ -53,21 +53,21 @@ export interface InboundMessage {
   contact: InboundContact;
   kind: InboundKind;
   /** Message text or attachment caption. */
-  text?: string;
+  text?: string | undefined;
   /** `/start abc` → `{ name: 'start', payload: 'abc' }`. */
-  command?: { name: string; payload?: string };
+  command?: { name: string; payload?: string } | undefined;
   attachments: Attachment[];
   /** A button press: `data` is the pressed button's id. */
-  callback?: { id: string; data?: string; messageId?: string };
+  callback?: { id: string; data?: string | undefined; messageId?: string | undefined } | undefined;
   /** For `edited`: the channel's id of the message that changed. */
-  editedMessageId?: string;
+  editedMessageId?: string | undefined;
   /** For `reaction`: the message reacted to and the emoji; no emoji means the reaction was removed. */
-  reaction?: { messageId: string; emoji?: string };
+  reaction?: { messageId: string; emoji?: string | undefined } | undefined;
   /** For `contact_status`: whether the user blocked the bot or came back. */
-  contactStatus?: 'blocked' | 'unblocked';
+  contactStatus?: 'blocked' | 'unblocked' | undefined;
   /** The channel's id of the message itself (for replies and reactions). */
-  externalMessageId?: string;
-  replyToMessageId?: string;
+  externalMessageId?: string | undefined;
+  replyToMessageId?: string | undefined;
   sentAt: Date;
 }
 
@@ -77,16 +77,16 @@ export interface DeliveryReport {
   externalMessageId: string;
   status: 'sent' | 'delivered' | 'read' | 'failed';
   at: Date;
-  error?: { code: number; title: string; details?: string };
+  error?: { code: number; title: string; details?: string } | undefined;
 }
 
 /** A reply as the engine produces it; each sender renders it in its channel's own way. */
 export interface OutboundMessage {
   text: string;
   /** Quick replies; a press comes back as an inbound `callback` whose data is the button id. */
-  buttons?: Array<{ id: string; title: string }>;
+  buttons?: Array<{ id: string; title: string }> | undefined;
   /** Source titles shown under the reply. */
-  citations?: string[];
+  citations?: string[] | undefined;
 }
 
 export interface SendResult {

@@ -67,7 +67,7 @@ export interface Platform {
   database: Database;
   queues: JobQueues;
   metrics: Metrics;
-  redis?: Redis;
+  redis?: Redis | undefined;
   /** Bots and their sealed channel credentials (for channel set-up and webhooks). */
   bots: BotService;
   /** Where embeddings live (VECTOR_STORE), shared by ingestion and retrieval. */

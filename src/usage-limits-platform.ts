@@ -22,7 +22,7 @@ export interface UsageLimitsDeps {
   /** Whether per-turn statements may be prepared per connection (PostgreSQL, not the embedded database). */
   prepared: boolean;
   /** Counts bots' model calls across processes when present; PostgreSQL does otherwise. */
-  redis?: Redis;
+  redis?: Redis | undefined;
   metrics: Metrics;
   /** The plans' gate (src/billing), asked once a turn is within the limits. */
   next: ReplyGate;

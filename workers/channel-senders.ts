@@ -71,7 +71,7 @@ export class WhatsAppSenderCache {
     const client = new WhatsAppClient({ accessToken: credentials.accessToken, graphUrl: this.options.graphUrl, pacer: this.options.pacer });
     const sender = new WindowedWhatsAppSender(new WhatsAppSender(client, credentials.phoneNumberId), {
       lastInboundAt: (to) => this.options.lastInboundAt(botId, to),
-      ...(credentials.template ? { template: credentials.template } : {}),
+      template: credentials.template,
     });
     this.senders.set(botId, { key, sender });
     return sender;

@@ -24,16 +24,16 @@ import {
 
 export interface WhatsAppAttachment extends Attachment {
   /** The file's SHA-256 (base64) as WhatsApp reports it, to check a download against. */
-  sha256?: string;
+  sha256?: string | undefined;
   /** Sticker: animated. */
-  animated?: boolean;
+  animated?: boolean | undefined;
   /** Location: the shared place's address and link. */
-  address?: string;
-  url?: string;
+  address?: string | undefined;
+  url?: string | undefined;
   /** Contact card: every phone number on it (the first is also `phoneNumber`). */
-  phoneNumbers?: string[];
+  phoneNumbers?: string[] | undefined;
   /** Contact card: the WhatsApp id of the first number that is on WhatsApp. */
-  waId?: string;
+  waId?: string | undefined;
 }
 
 export interface WhatsAppInboundMessage extends Omit<InboundMessage, 'channel' | 'attachments'> {
@@ -41,9 +41,9 @@ export interface WhatsAppInboundMessage extends Omit<InboundMessage, 'channel' |
   attachments: WhatsAppAttachment[];
   /** WhatsApp's own message type (text, image, interactive, button, reaction, …), for logs and metrics. */
   whatsappType: string;
-  forwarded?: boolean;
+  forwarded?: boolean | undefined;
   /** For `unsupported`: WhatsApp's reason when it gives one (e.g. "Message type unknown"). */
-  unsupportedReason?: string;
+  unsupportedReason?: string | undefined;
 }
 
 export type WhatsAppDeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
@@ -55,18 +55,18 @@ export interface WhatsAppStatus {
   recipientId: string;
   status: WhatsAppDeliveryStatus;
   timestamp: Date;
-  errors?: Array<{ code: number; title: string; message?: string; details?: string }>;
-  conversation?: { id: string; expiresAt?: Date; originType?: string };
-  pricing?: { billable?: boolean; pricingModel?: string; category?: string };
+  errors?: Array<{ code: number; title: string; message?: string | undefined; details?: string | undefined }> | undefined;
+  conversation?: { id: string; expiresAt?: Date | undefined; originType?: string | undefined } | undefined;
+  pricing?: { billable?: boolean | undefined; pricingModel?: string | undefined; category?: string | undefined } | undefined;
   /** Echo of `biz_opaque_callback_data` given at send time. */
-  callbackData?: string;
+  callbackData?: string | undefined;
 }
 
 interface EventSource {
   /** The business phone number the event belongs to: it identifies the bot. */
   phoneNumberId: string;
   /** The WhatsApp Business Account (entry id). */
-  wabaId?: string;
+  wabaId?: string | undefined;
 }
 
 export type WhatsAppEvent =

@@ -6,14 +6,14 @@ import { chooseDelivery, NO_TEMPLATE_MESSAGE } from './service-window.js';
 export interface WindowTemplate {
   name: string;
   language: string;
-  parameters?: string[];
+  parameters?: string[] | undefined;
 }
 
 export interface WindowedSenderOptions {
   /** When the user last wrote to this number (the contact's last inbound message); undefined if never. */
   lastInboundAt(to: string): Promise<Date | undefined>;
   /** The bot's approved template for a closed window; without one such sends fail. */
-  template?: WindowTemplate;
+  template?: WindowTemplate | undefined;
   /** Treat the window as closed this long before it really closes (default 60 s). */
   marginMs?: number;
   now?: () => Date;

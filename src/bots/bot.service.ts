@@ -8,16 +8,16 @@ import type { Bot, BotChannelInfo, BotStore, ChannelName, ChannelRouting, Stored
 
 export interface CreateBotInput {
   name: string;
-  persona?: string;
-  language?: string;
-  settings?: BotSettingsInput;
+  persona?: string | undefined;
+  language?: string | undefined;
+  settings?: BotSettingsInput | undefined;
 }
 
 export interface UpdateBotInput {
-  name?: string;
-  persona?: string;
-  language?: string;
-  settings?: BotSettingsPatch;
+  name?: string | undefined;
+  persona?: string | undefined;
+  language?: string | undefined;
+  settings?: BotSettingsPatch | undefined;
 }
 
 /** Called with a bot's id before its row is deleted, e.g. to drop its vectors from an external store. */
@@ -26,7 +26,7 @@ export type BotDeletedListener = (botId: string) => Promise<void>;
 export interface BotServiceOptions {
   bots: BotStore;
   secretBox: Pick<SecretBox, 'seal' | 'open'>;
-  onBotDeleted?: BotDeletedListener[];
+  onBotDeleted?: BotDeletedListener[] | undefined;
   /** The creator's plan: throws (402) when it has no room for another bot. */
   quota?: { assertCanCreateBot(creatorId: string): Promise<void> };
   /** The operator's caps on what a bot may ask of the model server; settings can only go lower. */
@@ -102,7 +102,7 @@ export class BotService {
     if (!(await this.options.bots.delete(creatorId, botId))) throw new NotFoundError('Bot');
   }
 
-  private assertWithinCaps(settings: { contextSize?: number | null; maxAnswerTokens?: number | null }): void {
+  private assertWithinCaps(settings: { contextSize?: number | null | undefined; maxAnswerTokens?: number | null | undefined }): void {
     const { caps } = this.options;
     if (!caps) return;
     if (settings.contextSize != null && settings.contextSize > caps.contextTokens) {

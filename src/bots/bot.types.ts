@@ -46,7 +46,7 @@ export interface BotStore {
   update(
     creatorId: string,
     botId: string,
-    patch: { name?: string; persona?: string; language?: string; setSettings?: Record<string, unknown>; unsetSettings?: string[] },
+    patch: { name?: string | undefined; persona?: string | undefined; language?: string | undefined; setSettings?: Record<string, unknown>; unsetSettings?: string[] },
   ): Promise<StoredBot | null>;
   delete(creatorId: string, botId: string): Promise<boolean>;
   /** Stores a channel; ChannelRouteTakenError when another bot already has the same route key. */

@@ -20,7 +20,7 @@ export interface WhatsAppConnector {
 export interface WhatsAppTemplate {
   name: string;
   language: string;
-  parameters?: string[];
+  parameters?: string[] | undefined;
 }
 
 /** What is sealed for a connected WhatsApp business number. */
@@ -30,7 +30,7 @@ export interface WhatsAppCredentials {
   accessToken: string;
   appSecret: string;
   verifyToken: string;
-  template?: WhatsAppTemplate;
+  template?: WhatsAppTemplate | undefined;
 }
 
 export interface WhatsAppConnection {

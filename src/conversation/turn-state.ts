@@ -67,9 +67,9 @@ export interface TurnState {
   userText: string;
   /** Earlier turns to show verbatim, oldest first. */
   history: MemoryTurn[];
-  summary?: string;
+  summary?: string | undefined;
   /** The user's previous message, for follow-up questions. */
-  previousUserText?: string;
+  previousUserText?: string | undefined;
   retrieved: Passage[];
   relevant: Passage[];
   prompt?: BuiltPrompt;

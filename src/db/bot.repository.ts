@@ -45,7 +45,7 @@ export class BotRepository implements BotStore {
   async update(
     creatorId: string,
     botId: string,
-    patch: { name?: string; persona?: string; language?: string; setSettings?: Record<string, unknown>; unsetSettings?: string[] },
+    patch: { name?: string | undefined; persona?: string | undefined; language?: string | undefined; setSettings?: Record<string, unknown>; unsetSettings?: string[] },
   ): Promise<StoredBot | null> {
     if (!isUuid(botId)) return null;
     const { rows } = await this.pool.query<StoredBot>(

@@ -13,7 +13,7 @@ export interface Database {
 }
 
 export interface DatabaseOptions {
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   dataDir: string;
   poolMax: number;
 }

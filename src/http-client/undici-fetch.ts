@@ -289,9 +289,9 @@ export function createUndiciFetch(options: UndiciFetchOptions = {}): Fetch {
       data = await request(url, {
         dispatcher: options.dispatcher ?? agent(),
         method: (init?.method?.toUpperCase() ?? 'GET') as Dispatcher.HttpMethod,
-        headers: requestHeaders(init?.headers),
-        body: requestBody(init?.body),
-        signal,
+        headers: requestHeaders(init?.headers) ?? null,
+        body: requestBody(init?.body) ?? null,
+        signal: signal ?? null,
         ...(timeoutMs !== undefined ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
       });
     } catch (err) {

@@ -51,7 +51,7 @@ export interface AppDeps {
   metrics: Metrics;
   readiness: ReadinessCheck[];
   /** Shares rate-limit counters across API processes when present. */
-  redis?: Redis;
+  redis?: Redis | undefined;
   auth: AuthService;
   apiKeys: ApiKeyService;
   /** Email verification and password reset. */

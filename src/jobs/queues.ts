@@ -61,7 +61,7 @@ export interface JobQueues {
 
 export interface QueueConnection {
   /** BullMQ on Redis when set (scale-out); otherwise on PostgreSQL at `databaseUrl`. */
-  redisUrl?: string;
+  redisUrl?: string | undefined;
   databaseUrl: string;
   /** Redis key prefix; keeps several deployments (or test runs) apart on one Redis. */
   prefix: string;

@@ -27,9 +27,9 @@ export interface DocumentServiceOptions {
 
 export interface UploadInput {
   bytes: Uint8Array;
-  filename?: string;
-  mediaType?: string;
-  title?: string;
+  filename?: string | undefined;
+  mediaType?: string | undefined;
+  title?: string | undefined;
 }
 
 /** A document as the API shows it: no hashes, nothing internal. */
@@ -81,7 +81,7 @@ export class DocumentService {
   }
 
   /** Records a web address to fetch and queues its ingestion. */
-  async addUrl(creatorId: string, botId: string, input: { url: string; title?: string }): Promise<DocumentSummary> {
+  async addUrl(creatorId: string, botId: string, input: { url: string; title?: string | undefined }): Promise<DocumentSummary> {
     await this.options.bots.get(creatorId, botId);
     let url: URL;
     try {

@@ -6,9 +6,9 @@ import type { CreatedCheckoutSession, CreateCheckoutSessionInput, PaymentGateway
 export interface StripeGatewayOptions {
   secretKey: string;
   /** Endpoint signing secret (`whsec_…`); without it `verifyWebhook` rejects everything. */
-  webhookSecret?: string;
+  webhookSecret?: string | undefined;
   /** STRIPE_API_BASE, e.g. `http://127.0.0.1:12111` for a local fake or proxy; default Stripe's API. */
-  apiBase?: string;
+  apiBase?: string | undefined;
   /** How old a signed delivery may be, in seconds (replay protection). Default 300. */
   toleranceSeconds?: number;
   /** Retries of failed requests, with idempotency keys so none is applied twice. Default 2. */

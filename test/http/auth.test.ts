@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 function post(url: string, payload?: object, headers: Record<string, string> = {}) {
-  return platform.app.inject({ method: 'POST', url, payload, headers });
+  return platform.app.inject({ method: 'POST', url, headers, ...(payload !== undefined ? { payload } : {}) });
 }
 
 /** GET /v1/bots as an "am I logged in?" probe. */

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 function request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, auth: { authorization: string }, payload?: object) {
-  return platform.app.inject({ method, url, headers: auth, payload });
+  return platform.app.inject({ method, url, headers: auth, ...(payload !== undefined ? { payload } : {}) });
 }
 
 describe('bots CRUD', () => {

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function post(url: string, payload?: object, headers: Record<string, string> = {}) {
-  return platform.app.inject({ method: 'POST', url, payload, headers });
+  return platform.app.inject({ method: 'POST', url, headers, ...(payload !== undefined ? { payload } : {}) });
 }
 
 async function outbox(session: CreatorSession): Promise<OutboxEntry[]> {

@@ -107,7 +107,7 @@ async function startServer(): Promise<TestServer> {
   });
 }
 
-async function readAll(body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; releaseLock(): void } }): Promise<string> {
+async function readAll(body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>; releaseLock(): void } }): Promise<string> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = '';

@@ -131,7 +131,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   const state = {
     models: [...(options.models ?? DEFAULT_MODELS)],
     chatReply: options.chatReply ?? DEFAULT_REPLY,
-    failure: null as { status: number; path?: string; remainingSuccesses: number } | null,
+    failure: null as { status: number; path?: string | undefined; remainingSuccesses: number } | null,
     embedCalls: 0,
   };
   const requests: RecordedRequest[] = [];

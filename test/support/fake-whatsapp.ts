@@ -185,7 +185,7 @@ export class FakeWhatsApp {
   private readonly failures: Array<{ on: FakeRequestKind; error: FakeGraphError | number }> = [];
   private readonly events = new EventEmitter();
   private readonly now: () => number;
-  private server?: Server;
+  private server: Server | undefined;
   url = '';
 
   constructor(options: FakeWhatsAppOptions = {}) {

@@ -11,7 +11,7 @@ export interface ReadinessCheck {
 interface HealthOptions {
   readiness: ReadinessCheck[];
   metrics: Metrics;
-  metricsToken?: string;
+  metricsToken?: string | undefined;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
