@@ -34,12 +34,37 @@ export class ReaderThreadError extends Error {
 const extension = path.extname(fileURLToPath(import.meta.url));
 const entry = new URL(`./loader.thread${extension}`, import.meta.url);
 
-function startThread(data: ReaderThreadData, maxHeapMb: number): Worker {
+// A thread that has not loaded its readers by then is broken (not the document).
+const START_TIMEOUT_MS = 60_000;
+
+function spawn(data: ReaderThreadData, maxHeapMb: number): Worker {
   const options = { name: 'document-reader', workerData: data, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } };
   if (extension !== '.ts') return new Worker(entry, options);
   const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
     .then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(bootstrap, { ...options, eval: true, execArgv: [] });
+}
+
+/** Starts a reading thread; resolves once it has loaded its readers and says it is ready. */
+function startThread(data: ReaderThreadData, maxHeapMb: number): Promise<Worker> {
+  const worker = spawn(data, maxHeapMb);
+  return new Promise<Worker>((resolve, reject) => {
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage).off('error', fail).off('exit', onExit);
+      void worker.terminate();
+      reject(new ReaderThreadError(`could not start: ${err.message}`));
+    };
+    const onMessage = (reply: ReadReply) => {
+      if (reply.id !== 0) return;
+      clearTimeout(timer);
+      worker.off('message', onMessage).off('error', fail).off('exit', onExit);
+      resolve(worker);
+    };
+    const onExit = (code: number) => fail(new Error(`exit code ${code}`));
+    const timer = setTimeout(() => fail(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    worker.on('message', onMessage).on('error', fail).on('exit', onExit);
+  });
 }
 
 /**
@@ -76,7 +101,7 @@ export class LoaderSandbox implements Splitter {
     if (this.running >= this.options.threads) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running += 1;
     try {
-      return await this.send(this.takeThread(), request(++this.nextId), transfer);
+      return await this.send(await this.takeThread(), request(++this.nextId), transfer);
     } finally {
       this.running -= 1;
       this.waiting.shift()?.();
@@ -92,7 +117,7 @@ export class LoaderSandbox implements Splitter {
     await Promise.allSettled(workers.map((w) => w.terminate()));
   }
 
-  private takeThread(): Worker {
+  private async takeThread(): Promise<Worker> {
     const kept = this.idle.pop();
     if (kept) {
       clearTimeout(kept.timer);
@@ -130,7 +155,7 @@ export class LoaderSandbox implements Splitter {
       };
       const onMessage = (reply: ReadReply) => {
         if (reply.id !== id) return;
-        if (reply.ok) settle(true, () => resolve(reply.result));
+        if (reply.ok) settle(true, () => resolve(reply.result ?? []));
         else settle(true, () => reject(reply.unreadable ? new DocumentLoadError(reply.message) : new ReaderThreadError(reply.message)));
       };
       const onError = (err: Error & { code?: string }) =>

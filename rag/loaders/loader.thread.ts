@@ -12,9 +12,9 @@ import { createLoaderRegistry } from './loader-registry.js';
 /** What the main thread asks: read one source, or split a read document into chunks. */
 export type ReadRequest = { id: number; task: 'load'; input: LoadInput } | { id: number; task: 'split'; document: LoadedDocument };
 
-/** What the thread answers; `unreadable` marks a reason for the creator (DocumentLoadError). */
+/** What the thread answers; `unreadable` marks a reason for the creator (DocumentLoadError). `id` 0: ready for work. */
 export type ReadReply =
-  | { id: number; ok: true; result: LoadedDocument | ChunkDraft[] }
+  | { id: number; ok: true; result: LoadedDocument | ChunkDraft[] | null }
   | { id: number; ok: false; unreadable: boolean; message: string };
 
 /** What the thread is started with. */
@@ -43,4 +43,6 @@ if (port) {
       },
     );
   });
+  // Loading pdf.js, jsdom and mammoth takes a moment; no document's time limit should pay for it.
+  port.postMessage({ id: 0, ok: true, result: null } satisfies ReadReply);
 }
