@@ -89,6 +89,35 @@ describe('hostile documents', () => {
     expect(JSON.stringify(outbox)).toContain('more than 10,000 paragraphs');
   });
 
+  it('fails a document that needs more memory than its reading thread has, and reads the next one', async () => {
+    // A second platform whose reading threads have a small heap and no paragraph limit to speak of.
+    const small = await startTestPlatform({ INGEST_PARSE_MAX_HEAP_MB: '64', INGEST_MAX_PARAGRAPHS: '10000000' });
+    try {
+      const session = await signUpCreator(small.app);
+      const bot = (await createBot(small.app, session.auth, { name: 'Coach', language: 'en' })).id;
+      const send = async (name: string, type: string, bytes: Buffer) => {
+        const body = multipart({ name, type, bytes });
+        const response = await small.app.inject({ method: 'POST', url: `/v1/bots/${bot}/documents`, headers: { ...session.auth, ...body.headers }, payload: body.payload });
+        return response.json().id as string;
+      };
+      const settle = (id: string) =>
+        waitFor(
+          async () => {
+            const current = (await small.app.inject({ method: 'GET', url: `/v1/bots/${bot}/documents/${id}`, headers: session.auth })).json();
+            return current.status === 'ready' || current.status === 'failed' ? current : undefined;
+          },
+          { timeoutMs: 90_000, what: `document ${id} to settle` },
+        );
+      expect(await settle(await send('long.docx', DOCX, manyParagraphsDocx(150_000)))).toMatchObject({
+        status: 'failed',
+        error: 'The document needs more memory than allowed (64 MB) to be read; split it into smaller files',
+      });
+      expect(await settle(await send('notes.txt', 'text/plain', Buffer.from('Walk after lunch.')))).toMatchObject({ status: 'ready' });
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('still reads an ordinary document afterwards', async () => {
     const id = await upload('notes.md', 'text/markdown', Buffer.from('# Notes\n\nBreathe in for four counts, out for six.'));
     expect((await settledWhileHealthy(id)).document).toMatchObject({ status: 'ready', chunks: 1 });
