@@ -8,12 +8,13 @@ import { fixture } from '../support/fixtures.js';
 import { manyParagraphsDocx } from '../support/hostile-documents.js';
 
 const split = { chunkSize: 400, chunkOverlap: 60 };
-// No paragraph limit here: these documents are meant to reach mammoth and cost it memory and time.
+// No paragraph limit here: these documents are meant to reach mammoth and cost it time.
+// (Running out of a thread's memory is shown through the upload API: test/http/hostile-documents.test.ts.)
 const limits = { ...DEFAULT_LOAD_LIMITS, maxParagraphs: 10_000_000 };
 const sandboxes: LoaderSandbox[] = [];
 
-function sandbox(options: { timeoutMs?: number; maxHeapMb?: number } = {}): LoaderSandbox {
-  const created = new LoaderSandbox({ limits, split, timeoutMs: options.timeoutMs ?? 60_000, maxHeapMb: options.maxHeapMb ?? 256, threads: 1 });
+function sandbox(options: { timeoutMs?: number } = {}): LoaderSandbox {
+  const created = new LoaderSandbox({ limits, split, timeoutMs: options.timeoutMs ?? 60_000, maxHeapMb: 256, threads: 1 });
   sandboxes.push(created);
   return created;
 }
@@ -40,14 +41,6 @@ describe('reading documents in threads', () => {
     const loaded = await readers.load(words);
     expect(loaded).toEqual(await createLoaderRegistry().load(words));
     expect(await readers.split(loaded)).toEqual(await new TextSplitter(split).split(loaded));
-  });
-
-  it('stops a document that needs more memory than allowed, and reads the next one in a fresh thread', async () => {
-    const readers = sandbox({ maxHeapMb: 64 });
-    const err = await failure(readers.load(paragraphs(150_000)));
-    expect(err).toBeInstanceOf(DocumentLoadError);
-    expect(err.message).toBe('The document needs more memory than allowed (64 MB) to be read; split it into smaller files');
-    expect((await readers.load(words)).pages[0]!.text).toContain('## Some nested lists');
   });
 
   it('stops a document that takes longer than allowed, and reads the next one in a fresh thread', async () => {
