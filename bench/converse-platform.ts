@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { uploadDocument, waitUntilReady } from '../scripts/eval-retrieval.js';
@@ -23,13 +24,16 @@ export type PlatformCommand =
   | { cmd: 'sql'; text: string }
   | { cmd: 'profile'; start: true }
   | { cmd: 'profile'; stop: string }
-  | { cmd: 'stop' };
+  | { cmd: 'stop' }
+  /** Event-loop delay of this process since the previous call (milliseconds), then starts afresh. */
+  | { cmd: 'loop-delay' };
 
 /** Runs the commands of one platform's life: start, connect a bot, query, stop. */
 export function platformCommands() {
   let platform: TestPlatform | undefined;
   let bare: FastifyInstance | undefined;
   let profiler: Session | undefined;
+  let loopDelay: IntervalHistogram | undefined;
 
   return async function run(command: PlatformCommand): Promise<unknown> {
     switch (command.cmd) {
@@ -83,6 +87,14 @@ export function platformCommands() {
         profiler = undefined;
         writeFileSync(command.stop, JSON.stringify(profile));
         return { file: command.stop };
+      }
+      case 'loop-delay': {
+        const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+        const figures = loopDelay ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } : undefined;
+        loopDelay?.disable();
+        loopDelay = monitorEventLoopDelay({ resolution: 10 });
+        loopDelay.enable();
+        return figures;
       }
       case 'stop': {
         let redisKeysDeleted = 0;

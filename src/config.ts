@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -76,6 +77,17 @@ export const configSchema = z.object({
   // Unset: on, except in production, where a demo account is seeded only when asked for explicitly.
   SEED_DEMO: booleanFlag.optional(),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  // Reading documents (uploads, and files users send in chat) happens in threads with these limits.
+  // One core is left to the API: a reading thread keeps a core busy for as long as it reads.
+  INGEST_PARSE_THREADS: z.coerce.number().int().min(1).max(32).default(Math.max(1, Math.min(2, availableParallelism() - 1))),
+  INGEST_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  INGEST_PARSE_MAX_HEAP_MB: z.coerce.number().int().min(32).max(16_384).default(512),
+  INGEST_MAX_PAGES: z.coerce.number().int().min(1).default(2_000),
+  INGEST_MAX_PARAGRAPHS: z.coerce.number().int().min(1).default(50_000),
+  INGEST_MAX_TEXT_CHARS: z.coerce.number().int().min(1000).default(5_000_000),
+  INGEST_MAX_DECOMPRESSED_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+  INGEST_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(60_000),
+  INGEST_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   CHUNK_SIZE: z.coerce.number().int().min(200).max(8000).default(1000),
   CHUNK_OVERLAP: z.coerce.number().int().min(0).max(2000).default(150),
   LLM_PROVIDER: z.enum(['auto', 'ollama', 'extractive']).default('auto'),

@@ -21,10 +21,9 @@ import { PgVectorStore } from '../rag/stores/pgvector.store.js';
 import type { Embedder, Retriever, VectorStore } from '../rag/types.js';
 import { DocumentRepository } from './db/document.repository.js';
 import { DocumentService } from './knowledge/document.service.js';
-import { createLoaderRegistry } from '../rag/loaders/loader-registry.js';
+import { LoaderSandbox } from '../rag/loaders/loader.sandbox.js';
 import { UrlLoader } from '../rag/loaders/url.loader.js';
-import { TextSplitter } from '../rag/split.js';
-import { createIngestProcessor } from '../workers/ingest.worker.js';
+import { createIngestFailureListener, createIngestProcessor, type IngestWorkerDeps } from '../workers/ingest.worker.js';
 import { createJobQueues, queueNames, type JobQueues } from './jobs/queues.js';
 import { connectTelegramBot, disconnectTelegramBot } from '../channels/telegram/telegram.client.js';
 import { generateWebhookSecret } from '../channels/telegram/telegram.webhook.js';
@@ -277,6 +276,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const deliveries = new DeliveryService({ store: new DeliveryRepository(database.pool), bots });
   let stopReconciler: (() => Promise<void>) | undefined;
   let closeMedia: (() => void) | undefined;
+  let closeReaders: (() => Promise<void>) | undefined;
 
   const app = await buildApp({
     config,
@@ -322,29 +322,52 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     hasCreators: () => creators.any(),
     app,
     startWorkers() {
-      const loaders = createLoaderRegistry();
+      // Uploads and files users send are read in threads with their own limits, away from the
+      // event loop that answers webhooks.
+      const loaders = new LoaderSandbox({
+        limits: {
+          maxPages: config.INGEST_MAX_PAGES,
+          maxParagraphs: config.INGEST_MAX_PARAGRAPHS,
+          maxTextChars: config.INGEST_MAX_TEXT_CHARS,
+          maxDecompressedBytes: config.INGEST_MAX_DECOMPRESSED_BYTES,
+        },
+        split: { chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP },
+        timeoutMs: config.INGEST_PARSE_TIMEOUT_MS,
+        maxHeapMb: config.INGEST_PARSE_MAX_HEAP_MB,
+        threads: config.INGEST_PARSE_THREADS,
+      });
+      closeReaders = () => loaders.close();
       const urls = new UrlLoader(loaders, {
         timeoutMs: config.URL_FETCH_TIMEOUT_MS,
         maxBytes: config.URL_FETCH_MAX_BYTES,
         allowPrivate: config.URL_FETCH_ALLOW_PRIVATE,
       });
-      const ingest = createIngestProcessor({
+      const ingestDeps: IngestWorkerDeps = {
         documents: documentRepository,
         sources: { load: (input) => loaders.load(input), fetch: (url) => urls.fetch(url) },
-        splitter: new TextSplitter({ chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP }),
+        splitter: loaders,
         embedder,
         vectors: vectorStore,
         embedBatchSize: config.EMBED_BATCH_SIZE,
         metrics,
         logger,
         onFailed: mail.onDocumentFailed,
+      };
+      const ingest = createIngestProcessor(ingestDeps);
+      const ingestFailed = createIngestFailureListener(ingestDeps);
+      // Reading and splitting run in reader threads, so the lock is renewed on time however long a
+      // document takes. An ingested document may give its bot its first vectors: once the job ends
+      // (a moment after the chunks commit), retrieval reads the bot's search profile again.
+      queues.work('ingest', (job, token) => ingest(job, token).finally(() => retriever.forgetBot(job.data.botId)), {
+        concurrency: config.INGEST_CONCURRENCY,
+        lockDurationMs: config.INGEST_LOCK_DURATION_MS,
+        stalledIntervalMs: config.INGEST_STALLED_INTERVAL_MS,
+        // A run taken over twice reaches the processor a third time, which sets it aside with its reason.
+        maxStalledCount: 2,
+        onFailed: (job, err) => void ingestFailed(job, err),
       });
-      // Large PDFs parse for a while; the lock must outlast a slow page between renewals. An
-      // ingested document may give its bot its first vectors: once the job ends (a moment after the
-      // chunks commit), retrieval reads the bot's search profile again.
-      queues.work('ingest', (job, token) => ingest(job, token).finally(() => retriever.forgetBot(job.data.botId)), { concurrency: config.INGEST_CONCURRENCY, lockDurationMs: 120_000 });
 
-      // Files users send live under DATA_DIR/media; documents are read with the knowledge-base loaders.
+      // Files users send live under DATA_DIR/media; documents are read by the same reader threads.
       const mediaStorage: MediaStorage =
         config.MEDIA_STORAGE === 's3'
           ? new S3Storage({
@@ -405,6 +428,8 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
       await mail.stop();
       await billing.stop();
       await queues.close();
+      // After the workers have drained: a read still under way fails with the sandbox closed.
+      await closeReaders?.();
       await conversationLocks.close();
       redis?.disconnect();
       await vectorStore.close();

@@ -2,7 +2,31 @@ import { Readability } from '@mozilla/readability';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
 import { htmlToText } from './html-text.js';
+import { isStackOverflow, NESTED_TOO_DEEPLY } from './load-limits.js';
 import { HTML } from './media-type.js';
+
+// Real pages nest a few dozen elements deep. Parsing and Readability slow down steeply with depth
+// (400 levels: half a minute), so deeper markup is refused before either runs.
+const MAX_NESTING = 128;
+// Elements that never hold others, or whose end tag may be left out (the next sibling closes them).
+const NOT_NESTING = new Set([
+  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr', 'param',
+  'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'thead', 'tbody', 'tfoot', 'colgroup', 'rb', 'rt', 'rp',
+  'html', 'head', 'body',
+]);
+const TAG = /<!--[\s\S]*?-->|<(script|style|textarea|title)\b[\s\S]*?<\/\1\s*>|<(\/?)([a-zA-Z][\w:-]*)(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
+
+/** Upper bound of how deep the markup nests, from its tags alone, without building a tree. */
+function nestingExceeds(html: string, limit: number): boolean {
+  let depth = 0;
+  for (const match of html.matchAll(TAG)) {
+    const [, raw, closing, name, selfClosing] = match;
+    if (raw || !name || selfClosing || NOT_NESTING.has(name.toLowerCase())) continue;
+    depth = closing ? Math.max(0, depth - 1) : depth + 1;
+    if (depth > limit) return true;
+  }
+  return false;
+}
 
 /**
  * Web pages via Readability on jsdom: the main article without navigation and boilerplate, or the
@@ -13,15 +37,17 @@ export class HtmlLoader implements Loader {
   readonly mediaTypes = [HTML] as const;
 
   async load(input: LoadInput): Promise<LoadedDocument> {
+    const source = decode(input.bytes);
+    if (nestingExceeds(typeof source === 'string' ? source : source.toString('latin1'), MAX_NESTING)) throw new DocumentLoadError(NESTED_TOO_DEEPLY);
     let dom: JSDOM;
     try {
-      dom = new JSDOM(decode(input.bytes), {
+      dom = new JSDOM(source, {
         url: safeBaseUrl(input.sourceUrl),
         contentType: 'text/html',
         virtualConsole: new VirtualConsole(),
       });
-    } catch {
-      throw new DocumentLoadError('The web page could not be read');
+    } catch (err) {
+      throw new DocumentLoadError(isStackOverflow(err) ? NESTED_TOO_DEEPLY : 'The web page could not be read');
     }
     try {
       const document = dom.window.document;
@@ -32,6 +58,9 @@ export class HtmlLoader implements Loader {
       if (!text) text = htmlToText(document.body ?? document);
       if (!text) throw new DocumentLoadError('The web page contains no readable text');
       return { title: article?.title?.trim() || pageTitle, pages: [{ text }], format: 'markdown' };
+    } catch (err) {
+      if (isStackOverflow(err)) throw new DocumentLoadError(NESTED_TOO_DEEPLY);
+      throw err;
     } finally {
       dom.window.close();
     }

@@ -1,6 +1,7 @@
 import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
 import { DocxLoader } from './docx.loader.js';
 import { HtmlLoader } from './html.loader.js';
+import { assertTextWithin, DEFAULT_LOAD_LIMITS, type LoadLimits } from './load-limits.js';
 import { detectMediaType, SUPPORTED_TYPES_DESCRIPTION } from './media-type.js';
 import { PdfLoader } from './pdf.loader.js';
 import { TextLoader } from './text.loader.js';
@@ -9,7 +10,10 @@ import { TextLoader } from './text.loader.js';
 export class LoaderRegistry {
   private readonly byMediaType = new Map<string, Loader>();
 
-  constructor(loaders: Loader[]) {
+  constructor(
+    loaders: Loader[],
+    private readonly limits: LoadLimits = DEFAULT_LOAD_LIMITS,
+  ) {
     for (const loader of loaders) for (const type of loader.mediaTypes) this.byMediaType.set(type, loader);
   }
 
@@ -29,11 +33,17 @@ export class LoaderRegistry {
       throw new DocumentLoadError(`${what} cannot be read; supported are ${SUPPORTED_TYPES_DESCRIPTION}`);
     }
     // The loader sees the type it was chosen for, so a .md sent as text/plain is read as Markdown.
-    return loader.load({ ...input, mediaType: type });
+    const loaded = await loader.load({ ...input, mediaType: type });
+    // Everything after loading (splitting, embedding, storing) grows with the text: it is bounded here.
+    assertTextWithin(
+      loaded.pages.reduce((sum, p) => sum + p.text.length, 0),
+      this.limits,
+    );
+    return loaded;
   }
 }
 
-/** The registry with every built-in file loader. */
-export function createLoaderRegistry(): LoaderRegistry {
-  return new LoaderRegistry([new PdfLoader(), new DocxLoader(), new HtmlLoader(), new TextLoader()]);
+/** The registry with every built-in file loader, each held to `limits`. */
+export function createLoaderRegistry(limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoaderRegistry {
+  return new LoaderRegistry([new PdfLoader(limits), new DocxLoader(limits), new HtmlLoader(), new TextLoader()], limits);
 }

@@ -1,5 +1,4 @@
 import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
-import type { LoaderRegistry } from './loader-registry.js';
 import { safeFetch, type SafeFetchOptions } from './safe-fetch.js';
 
 /**
@@ -10,7 +9,8 @@ export class UrlLoader implements Loader {
   readonly mediaTypes = ['text/uri-list'] as const;
 
   constructor(
-    private readonly files: LoaderRegistry,
+    /** Reads the fetched bytes (the loader registry, or the sandbox running it). */
+    private readonly files: Pick<Loader, 'load'>,
     private readonly options: SafeFetchOptions,
   ) {}
 

@@ -100,7 +100,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
     if (!ids(creatorId, botId, documentId)) return null;
     const { rows } = await this.pool.query<StoredDocument>(
       `WITH d AS (
-         UPDATE public.documents d SET status = 'queued', progress = 0, error = NULL, updated_at = now()
+         UPDATE public.documents d SET status = 'queued', progress = 0, error = NULL, ingest_run = NULL, ingest_open_claims = 0, updated_at = now()
          FROM public.bots b
          WHERE d.id = $1 AND d.bot_id = $2 AND b.id = d.bot_id AND b.creator_id = $3
          RETURNING d.*
@@ -118,13 +118,33 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
 
   // --- ingestion (worker side): scoped to the bot, the job knows no creator ---
 
-  /** Marks the document processing; false when it no longer exists. */
-  async claim(botId: string, documentId: string): Promise<boolean> {
+  /**
+   * Marks the document processing by `run`; null when it no longer exists. `openClaims` counts this
+   * run's claims since an attempt last finished (SET sees the row as it was before the update).
+   */
+  async claim(botId: string, documentId: string, run: string): Promise<{ openClaims: number } | null> {
+    if (!ids(botId, documentId)) return null;
+    const { rows } = await this.pool.query<{ openClaims: number }>(
+      `UPDATE public.documents SET status = 'processing', progress = 0, error = NULL, updated_at = now(),
+         ingest_open_claims = CASE WHEN ingest_run IS NOT DISTINCT FROM $3 THEN ingest_open_claims + 1 ELSE 1 END,
+         ingest_run = $3
+       WHERE id = $1 AND bot_id = $2
+       RETURNING ingest_open_claims AS "openClaims"`,
+      [documentId, botId, run],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Fails the document if `run` still has it queued or processing (BullMQ gave up on a job that
+   * never finished); false when it had settled or moved on to another run.
+   */
+  async failUnsettledRun(botId: string, documentId: string, run: string, reason: string): Promise<boolean> {
     if (!ids(botId, documentId)) return false;
     const { rowCount } = await this.pool.query(
-      `UPDATE public.documents SET status = 'processing', progress = 0, error = NULL, updated_at = now()
-       WHERE id = $1 AND bot_id = $2`,
-      [documentId, botId],
+      `UPDATE public.documents SET status = 'failed', error = $4, progress = 0, ingest_open_claims = 0, updated_at = now()
+       WHERE id = $1 AND bot_id = $2 AND ingest_run = $3 AND status IN ('queued', 'processing')`,
+      [documentId, botId, run, reason],
     );
     return (rowCount ?? 0) > 0;
   }
@@ -161,7 +181,8 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
 
   async markUnchanged(botId: string, documentId: string): Promise<void> {
     await this.pool.query(
-      `UPDATE public.documents SET status = 'ready', progress = 1, error = NULL, updated_at = now() WHERE id = $1 AND bot_id = $2`,
+      `UPDATE public.documents SET status = 'ready', progress = 1, error = NULL, ingest_open_claims = 0, updated_at = now()
+       WHERE id = $1 AND bot_id = $2`,
       [documentId, botId],
     );
   }
@@ -187,7 +208,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
         `UPDATE public.documents SET
            status = 'ready', error = NULL, progress = 1, chunk_count = $3, page_count = $4, content_hash = $5,
            ingested_hash = $5, size_bytes = $6, media_type = $7, retrieval_mode = $8, embedding_model = $9,
-           title = COALESCE($10, title), ingested_at = now(), updated_at = now()
+           title = COALESCE($10, title), ingest_open_claims = 0, ingested_at = now(), updated_at = now()
          WHERE id = $1 AND bot_id = $2`,
         [r.documentId, r.botId, r.chunks.length, r.pageCount, r.contentHash, r.sizeBytes, r.mediaType, r.retrievalMode, r.embeddingModel, r.title ?? null],
       );
@@ -198,7 +219,8 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
   /** Failed with a reason the creator can read; chunks from an earlier success stay searchable. */
   async markFailed(botId: string, documentId: string, reason: string): Promise<void> {
     await this.pool.query(
-      `UPDATE public.documents SET status = 'failed', error = $3, progress = 0, updated_at = now() WHERE id = $1 AND bot_id = $2`,
+      `UPDATE public.documents SET status = 'failed', error = $3, progress = 0, ingest_open_claims = 0, updated_at = now()
+       WHERE id = $1 AND bot_id = $2`,
       [documentId, botId, reason],
     );
   }
@@ -206,7 +228,8 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
   /** Waiting for another attempt after a temporary failure. */
   async markRetrying(botId: string, documentId: string): Promise<void> {
     await this.pool.query(
-      `UPDATE public.documents SET status = 'queued', progress = 0, updated_at = now() WHERE id = $1 AND bot_id = $2`,
+      `UPDATE public.documents SET status = 'queued', progress = 0, ingest_open_claims = 0, updated_at = now()
+       WHERE id = $1 AND bot_id = $2`,
       [documentId, botId],
     );
   }

@@ -23,12 +23,16 @@ export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-e
 export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
 export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
 
-export interface WorkerSettings {
+export interface WorkerSettings<N extends QueueName = QueueName> {
   concurrency: number;
   /** How long a job may run before another worker may take it over as stalled. */
   lockDurationMs?: number;
   /** How often this worker looks for stalled jobs (BullMQ's default: 30 s). */
   stalledIntervalMs?: number;
+  /** Times a job may stall and be taken over before BullMQ fails it (BullMQ's default: 1). */
+  maxStalledCount?: number;
+  /** Told of every failed attempt, including those BullMQ fails without running the processor (stalled too often). */
+  onFailed?: (job: QueueJob<N>, err: Error) => void;
 }
 
 /** Typed access to BullMQ, identical whichever backend (Redis or PostgreSQL) carries it. */
@@ -37,7 +41,7 @@ export interface JobQueues {
   /** Adds a job; a second add with the same `jobId` is a no-op, so effects keyed by id stay single. */
   enqueue<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<void>;
   /** Starts a worker for `name`, replaced after database outages; it is closed by `close()`. */
-  work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void;
+  work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings<N>): void;
   counts(name: QueueName): Promise<Record<string, number>>;
   /** A job's state ('waiting', 'delayed', 'active', 'completed', 'failed', …; 'unknown' when there is none). */
   jobState(name: QueueName, jobId: string): Promise<string>;
@@ -178,9 +182,14 @@ abstract class BaseJobQueues implements JobQueues {
     });
   }
 
-  work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings): void {
+  work<N extends QueueName>(name: N, processor: QueueProcessor<N>, settings: WorkerSettings<N>): void {
+    const onFailed = settings.onFailed;
     const supervisor = new SupervisedWorker(
-      (counted) => this.createWorker(name, counted, settings),
+      (counted) => {
+        const worker = this.createWorker(name, counted, settings as WorkerSettings);
+        if (onFailed) worker.on('failed', (job, err) => job && onFailed(job as QueueJob<N>, err));
+        return worker;
+      },
       processor as (job: Job, token?: string) => Promise<unknown>,
       settings.concurrency,
       // Without a listener BullMQ prints these to the console; they are retried either way.
@@ -263,6 +272,7 @@ class PostgresJobQueues extends BaseJobQueues {
         concurrency: settings.concurrency,
         lockDuration: settings.lockDurationMs ?? 60_000,
         ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
+        ...(settings.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
       },
       createPostgresBackend,
     ) as unknown as Worker;
@@ -297,6 +307,7 @@ class RedisJobQueues extends BaseJobQueues {
       concurrency: settings.concurrency,
       lockDuration: settings.lockDurationMs ?? 60_000,
       ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
+      ...(settings.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
     });
   }
 

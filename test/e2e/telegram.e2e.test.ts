@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { fixture } from '../support/fixtures.js';
+import { zipBombDocx } from '../support/hostile-documents.js';
 import { startFakeTelegram, telegramErrors, type FakeTelegram } from '../support/fake-telegram.js';
 import { chatMemberUpdate, telegramUpdate, textUpdate } from '../support/telegram-updates.js';
 import { connectedBot, freePort, GUIDE_TITLE, ledger, turnsOf, type ConnectedBot } from '../support/telegram-e2e.js';
@@ -18,6 +19,7 @@ let telegram: FakeTelegram;
 let ollama: FakeOllama;
 let platform: TestPlatform;
 let main: ConnectedBot;
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 let publicUrl: string;
 let nextUpdateId = 10_000;
 const updateId = () => nextUpdateId++;
@@ -214,6 +216,23 @@ describe('documents', () => {
     const { rows } = await platform.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
     expect(Number(rows[0].size_bytes)).toBe(bytes.length);
     expect(existsSync(path.join(platform.config.dataDir, 'media', rows[0].storage_key))).toBe(true);
+  });
+
+  it('answers a user who sends a zip bomb as a Word file, the file read under the same limits as uploads', async () => {
+    const chatId = 5105;
+    // Unpacks to 1 GB: read in process, it would take the platform down.
+    const bytes = zipBombDocx(1024 * 1024 * 1024);
+    const fileId = telegram.addFile(bytes, { name: 'notes.docx' });
+    const update = telegramUpdate('document', { updateId: updateId(), chatId }) as unknown as { message: Record<string, unknown> };
+    update.message.document = { file_id: fileId, file_unique_id: 'zb1', file_name: 'notes.docx', mime_type: DOCX, file_size: bytes.length };
+    update.message.caption = 'Can you summarise my notes?';
+    const before = ollama.chatRequests.length;
+    expect((await deliver(main, update)).status).toBe(200);
+    await waitFor(() => botTexts(chatId).length === 1, { what: 'the answer to the unreadable file' });
+    // The coach is told it cannot open the file, and nothing of it was read.
+    expect(JSON.stringify(ollama.chatRequests.slice(before))).toContain('attachments you cannot open');
+    const { rows } = await platform.database.pool.query(`SELECT extracted_text FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
+    expect(rows[0].extracted_text).toBeNull();
   });
 });
 

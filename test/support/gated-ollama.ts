@@ -23,8 +23,8 @@ async function readAll(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Starts the gate (closed) in front of `upstream`. */
-export async function startGatedOllama(upstream: string): Promise<GatedOllama> {
+/** Starts the gate (closed) in front of `upstream`; it holds requests to `holdPath` (chat by default). */
+export async function startGatedOllama(upstream: string, { holdPath = '/api/chat' }: { holdPath?: string } = {}): Promise<GatedOllama> {
   let open = false;
   let held = 0;
   const waiting: Array<() => void> = [];
@@ -34,7 +34,7 @@ export async function startGatedOllama(upstream: string): Promise<GatedOllama> {
     void (async () => {
       const body = await readAll(request);
       const path = request.url ?? '/';
-      if (path.startsWith('/api/chat') && !open) {
+      if (path.startsWith(holdPath) && !open) {
         held += 1;
         events.emit('held');
         await new Promise<void>((resolve) => waiting.push(resolve));

@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LOAD_LIMITS } from '../../rag/loaders/load-limits.js';
+import { createLoaderRegistry } from '../../rag/loaders/loader-registry.js';
+import { LoaderSandbox } from '../../rag/loaders/loader.sandbox.js';
+import { TextSplitter } from '../../rag/split.js';
+import { DocumentLoadError } from '../../rag/types.js';
+import { fixture } from '../support/fixtures.js';
+import { manyParagraphsDocx } from '../support/hostile-documents.js';
+
+const split = { chunkSize: 400, chunkOverlap: 60 };
+// No paragraph limit here: these documents are meant to reach mammoth and cost it time.
+// (Running out of a thread's memory is shown through the upload API: test/http/hostile-documents.test.ts.)
+const limits = { ...DEFAULT_LOAD_LIMITS, maxParagraphs: 10_000_000 };
+const sandboxes: LoaderSandbox[] = [];
+
+function sandbox(options: { timeoutMs?: number } = {}): LoaderSandbox {
+  const created = new LoaderSandbox({ limits, split, timeoutMs: options.timeoutMs ?? 60_000, maxHeapMb: 256, threads: 1 });
+  sandboxes.push(created);
+  return created;
+}
+
+afterAll(async () => {
+  await Promise.all(sandboxes.map((s) => s.close()));
+});
+
+async function failure(work: Promise<unknown>): Promise<Error> {
+  const err = await work.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  expect(err).toBeDefined();
+  return err!;
+}
+
+const paragraphs = (count: number) => ({ bytes: manyParagraphsDocx(count), mediaType: '' });
+const words = { bytes: fixture('docs/pandoc__lists.docx'), mediaType: '' };
+
+describe('reading documents in threads', () => {
+  it('reads and splits exactly as the loaders and splitter do in process', async () => {
+    const readers = sandbox();
+    const loaded = await readers.load(words);
+    expect(loaded).toEqual(await createLoaderRegistry().load(words));
+    expect(await readers.split(loaded)).toEqual(await new TextSplitter(split).split(loaded));
+  });
+
+  it('stops a document that takes longer than allowed, and reads the next one in a fresh thread', async () => {
+    const readers = sandbox({ timeoutMs: 1_000 });
+    // Starting a thread (loading pdf.js, jsdom, mammoth) does not count against a document's time.
+    expect((await readers.load({ bytes: Buffer.from('Warm.'), mediaType: 'text/plain' })).pages[0]!.text).toBe('Warm.');
+    const err = await failure(readers.load(paragraphs(40_000)));
+    expect(err).toBeInstanceOf(DocumentLoadError);
+    expect(err.message).toBe('The document took longer than 1 s to read; split it into smaller files');
+    expect((await readers.load({ bytes: Buffer.from('Still reading.'), mediaType: 'text/plain' })).pages[0]!.text).toBe('Still reading.');
+  });
+});
