@@ -14,7 +14,7 @@
  * Per phase: the platform's event-loop delay (a stall shows as its max), and RSS of the platform's
  * process (peak) and of this process.
  *
- *   npm run bench:hostile -- [--rate 1000] [--seconds 10] [--max-seconds 120] [--redis] [--parse-threads n]
+ *   npm run bench:hostile -- [--rate 1000] [--seconds 10] [--max-seconds 120] [--redis] [--parse-processes n]
  *
  * The last line is `quiet_p99_ms=… hostile_p99_ms=… hostile_max_ms=… quiet_rate=… hostile_rate=… hostile_loop_max_ms=… settled=n/n`.
  */
@@ -40,8 +40,8 @@ const rate = flag('rate', 1000);
 const seconds = flag('seconds', 10);
 const maxSeconds = flag('max-seconds', 120);
 const redis = process.argv.includes('--redis');
-// Reader threads of the platform (INGEST_PARSE_THREADS); the platform's default when absent.
-const parseThreads = flag('parse-threads', 0);
+// Reading processes of the platform (INGEST_PARSE_PROCESSES); the platform's default when absent.
+const parseProcesses = flag('parse-processes', 0);
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -243,7 +243,7 @@ async function main() {
         PUBLIC_URL: origin,
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
         ...(redis ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
-        ...(parseThreads ? { INGEST_PARSE_THREADS: String(parseThreads) } : {}),
+        ...(parseProcesses ? { INGEST_PARSE_PROCESSES: String(parseProcesses) } : {}),
       },
       workers: true,
       port,
@@ -318,7 +318,7 @@ async function main() {
       offeredRatePerS: rate,
       mode: redis ? 'scale-out (BullMQ on Redis)' : 'small server (BullMQ on PostgreSQL)',
       layout: 'platform (ROLE=all: API and workers) in its own process',
-      parseThreads: parseThreads || 'default',
+      parseProcesses: parseProcesses || 'default',
       quiet: { ...quiet.result, eventLoopDelayMs: quietLoop, platformPeakRssMb: mb(quiet.peakRss) },
       hostile: {
         ...hostile.result,

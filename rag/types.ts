@@ -2,7 +2,7 @@
 
 /** Text extracted from a source, with page numbers where the format has pages. */
 export interface LoadedDocument {
-  title?: string;
+  title?: string | undefined;
   /** One entry per page (PDF) or a single entry for formats without pages. */
   pages: Array<{ page?: number; text: string }>;
   /** Markdown-aware splitting applies when the extracted text is Markdown. */
@@ -12,8 +12,8 @@ export interface LoadedDocument {
 export interface LoadInput {
   bytes: Uint8Array;
   mediaType: string;
-  filename?: string;
-  sourceUrl?: string;
+  filename?: string | undefined;
+  sourceUrl?: string | undefined;
 }
 
 /** Turns bytes of one media type into text. Throws DocumentLoadError for unreadable input. */

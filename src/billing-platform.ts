@@ -49,7 +49,7 @@ export interface BillingPlatformDeps {
   /** Emails about creators' payments (src/email). */
   notifier: BillingNotifier;
   /** What time it is for billing; tests move it (e.g. past a checkout's expiry). */
-  clock?: () => Date;
+  clock?: (() => Date) | undefined;
   /** How a contact is told in the chat that their payment unlocked the bot. */
   chat: { senders: SenderDirectory; contacts: Pick<ContactStore, 'isBlocked' | 'setBlocked'>; ledger: Pick<OutboundLedger, 'markSending' | 'markSent' | 'markFailed'> };
 }
@@ -110,7 +110,7 @@ export function createBillingPlatform(deps: BillingPlatformDeps): BillingPlatfor
       return removed;
     },
   };
-  const service = new BillingService({ plans, gateway, paymentsEnabled, records, checkouts: records, usage, creators: deps.creators, urls, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const service = new BillingService({ plans, gateway, paymentsEnabled, records, checkouts: records, usage, creators: deps.creators, urls, clock: deps.clock });
   const premium = new PremiumService({ bots: deps.bots, store: premiumStore, paymentsEnabled });
   const notices = new NoticeService({ store: new NoticeRepository(pool), ...deps.chat });
   const queue = createStripeEventQueue(queues);

@@ -77,9 +77,9 @@ export const configSchema = z.object({
   // Unset: on, except in production, where a demo account is seeded only when asked for explicitly.
   SEED_DEMO: booleanFlag.optional(),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
-  // Reading documents (uploads, and files users send in chat) happens in threads with these limits.
-  // One core is left to the API: a reading thread keeps a core busy for as long as it reads.
-  INGEST_PARSE_THREADS: z.coerce.number().int().min(1).max(32).default(Math.max(1, Math.min(2, availableParallelism() - 1))),
+  // Reading documents (uploads, and files users send in chat) happens in child processes with these limits.
+  // One core is left to the API: a reading process keeps a core busy for as long as it reads.
+  INGEST_PARSE_PROCESSES: z.coerce.number().int().min(1).max(32).default(Math.max(1, Math.min(2, availableParallelism() - 1))),
   INGEST_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
   INGEST_PARSE_MAX_HEAP_MB: z.coerce.number().int().min(32).max(16_384).default(512),
   INGEST_MAX_PAGES: z.coerce.number().int().min(1).default(2_000),

@@ -80,13 +80,13 @@ export function createEmailPlatform(deps: {
 }): EmailPlatform {
   const { config, pool, queues, logger } = deps;
   const from = { email: config.MAIL_FROM, name: config.MAIL_FROM_NAME };
-  const brand = { productName: config.MAIL_FROM_NAME, ...(config.MAIL_SUPPORT_EMAIL ? { supportEmail: config.MAIL_SUPPORT_EMAIL } : {}) };
+  const brand = { productName: config.MAIL_FROM_NAME, supportEmail: config.MAIL_SUPPORT_EMAIL };
   const links = { platformUrl: platformUrl(config), dashboardUrl: config.DASHBOARD_URL ?? `${platformUrl(config)}/docs` };
 
   const verifier = webhookVerifier(config);
   const outbox = config.SENDGRID_API_KEY ? undefined : new EmailOutboxRepository(pool);
   const mailer: Mailer = config.SENDGRID_API_KEY
-    ? new SendGridMailer({ apiKey: config.SENDGRID_API_KEY, from, ...(config.SENDGRID_API_BASE ? { apiBase: config.SENDGRID_API_BASE } : {}) })
+    ? new SendGridMailer({ apiKey: config.SENDGRID_API_KEY, from, apiBase: config.SENDGRID_API_BASE })
     : new OutboxMailer(outbox!, from, logger);
 
   const messages = new EmailMessageRepository(pool);
@@ -107,7 +107,7 @@ export function createEmailPlatform(deps: {
     verifyTtlSeconds: config.EMAIL_VERIFY_TTL_HOURS * 3600,
     resetTtlSeconds: config.PASSWORD_RESET_TTL_MINUTES * 60,
     resetsPerHour: config.PASSWORD_RESETS_PER_HOUR,
-    ...(deps.onSessionsEnded ? { onSessionsEnded: deps.onSessionsEnded } : {}),
+    onSessionsEnded: deps.onSessionsEnded,
     onResetSkipped: (reason) => logger.info({ reason }, 'password reset requested; no email sent'),
   });
   const feedback = new EmailFeedbackService({ events: new EmailEventRepository(pool), suppressions, recipients: directory, unsubscribeTokens });

@@ -260,7 +260,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     bots,
     notifier: mail.notifications,
     chat: { senders, contacts, ledger },
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock: options.clock,
   });
   const webChat = new WebChatService({
     locks: conversationLocks,
@@ -322,7 +322,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     hasCreators: () => creators.any(),
     app,
     startWorkers() {
-      // Uploads and files users send are read in threads with their own limits, away from the
+      // Uploads and files users send are read in child processes with their own limits, away from the
       // event loop that answers webhooks.
       const loaders = new LoaderSandbox({
         limits: {
@@ -334,7 +334,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
         split: { chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP },
         timeoutMs: config.INGEST_PARSE_TIMEOUT_MS,
         maxHeapMb: config.INGEST_PARSE_MAX_HEAP_MB,
-        threads: config.INGEST_PARSE_THREADS,
+        processes: config.INGEST_PARSE_PROCESSES,
       });
       closeReaders = () => loaders.close();
       const urls = new UrlLoader(loaders, {
@@ -355,7 +355,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
       };
       const ingest = createIngestProcessor(ingestDeps);
       const ingestFailed = createIngestFailureListener(ingestDeps);
-      // Reading and splitting run in reader threads, so the lock is renewed on time however long a
+      // Reading and splitting run in reading processes, so the lock is renewed on time however long a
       // document takes. An ingested document may give its bot its first vectors: once the job ends
       // (a moment after the chunks commit), retrieval reads the bot's search profile again.
       queues.work('ingest', (job, token) => ingest(job, token).finally(() => retriever.forgetBot(job.data.botId)), {
@@ -367,17 +367,17 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
         onFailed: (job, err) => void ingestFailed(job, err),
       });
 
-      // Files users send live under DATA_DIR/media; documents are read by the same reader threads.
+      // Files users send live under DATA_DIR/media; documents are read by the same reading processes.
       const mediaStorage: MediaStorage =
         config.MEDIA_STORAGE === 's3'
           ? new S3Storage({
               bucket: config.S3_BUCKET!,
               region: config.S3_REGION,
               forcePathStyle: config.S3_FORCE_PATH_STYLE ?? config.S3_ENDPOINT !== undefined,
-              ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
-              ...(config.S3_ACCESS_KEY_ID ? { accessKeyId: config.S3_ACCESS_KEY_ID } : {}),
-              ...(config.S3_SECRET_ACCESS_KEY ? { secretAccessKey: config.S3_SECRET_ACCESS_KEY } : {}),
-              ...(config.S3_PREFIX ? { prefix: config.S3_PREFIX } : {}),
+              endpoint: config.S3_ENDPOINT,
+              accessKeyId: config.S3_ACCESS_KEY_ID,
+              secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+              prefix: config.S3_PREFIX,
             })
           : new LocalDiskStorage(path.join(config.dataDir, 'media'));
       bots.addBotDeletedListener((botId) => mediaStorage.deletePrefix(`${botId}/`));

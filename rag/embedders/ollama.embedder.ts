@@ -33,7 +33,7 @@ export class OllamaEmbedder implements Embedder {
   readonly model: string;
   private readonly client: Ollama;
   private readonly probe: Ollama;
-  private cached?: { value: boolean; at: number };
+  private cached: { value: boolean; at: number } | undefined;
 
   constructor(private readonly options: OllamaEmbedderOptions) {
     this.model = options.model;

@@ -21,7 +21,7 @@ export interface FetchedResource {
   /** The URL after redirects. */
   url: string;
   /** The response's media type without parameters, when it declared one. */
-  mediaType?: string;
+  mediaType?: string | undefined;
   bytes: Uint8Array;
 }
 

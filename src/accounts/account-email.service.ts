@@ -20,7 +20,7 @@ export interface AccountEmailServiceOptions {
   /** Reset emails one address may receive per hour; further requests are accepted and ignored. */
   resetsPerHour: number;
   /** Told when a reset ended every session of a creator, so this process forgets its cached token version. */
-  onSessionsEnded?: (creatorId: string) => void;
+  onSessionsEnded?: ((creatorId: string) => void) | undefined;
   /** Told about requests answered without an email (unknown address, hourly cap), for the log. */
   onResetSkipped?: (reason: 'unknown_email' | 'rate_limited') => void;
   now?: () => Date;

@@ -32,7 +32,7 @@ export interface BillingServiceDeps {
   creators: CreatorDirectory;
   urls: BillingUrls;
   pastDuePolicy?: PastDuePolicy;
-  clock?: () => Date;
+  clock?: (() => Date) | undefined;
 }
 
 /** A creator's plan as of now, with the subscription behind it and the period quotas count in. */

@@ -29,7 +29,7 @@ export class AutoLlm implements LlmPort {
   constructor(
     private readonly ollama: OllamaLlm,
     private readonly extractive: ExtractiveResponder,
-    private readonly options: { probeIntervalMs: number; probeTimeoutMs: number; onFallback?: (error: unknown) => void },
+    private readonly options: { probeIntervalMs: number; probeTimeoutMs: number; onFallback?: ((error: unknown) => void) | undefined },
   ) {
     this.name = `auto(${ollama.name})`;
   }
@@ -96,6 +96,6 @@ export function createLlm(options: CreateLlmOptions): LlmPort {
   return new AutoLlm(ollama, extractive, {
     probeIntervalMs: options.probeIntervalMs ?? 30_000,
     probeTimeoutMs: options.probeTimeoutMs ?? 1_500,
-    ...(options.onFallback ? { onFallback: options.onFallback } : {}),
+    onFallback: options.onFallback,
   });
 }

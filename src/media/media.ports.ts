@@ -45,4 +45,4 @@ export interface MediaRecords {
 }
 
 /** Reads the text of a document (PDF, DOCX, HTML, text); throws when it cannot. */
-export type DocumentTextReader = (input: { bytes: Buffer; mimeType: string; fileName?: string }) => Promise<string>;
+export type DocumentTextReader = (input: { bytes: Buffer; mimeType: string; fileName?: string | undefined }) => Promise<string>;

@@ -94,7 +94,7 @@ export class MediaService implements SharedFiles {
 
   private async readText(bytes: Buffer, mimeType: string, fileName: string | undefined): Promise<string | undefined> {
     try {
-      const text = (await this.options.readText({ bytes, mimeType, ...(fileName ? { fileName } : {}) })).trim();
+      const text = (await this.options.readText({ bytes, mimeType, fileName })).trim();
       return text ? text.slice(0, this.maxTextChars) : undefined;
     } catch {
       // An unreadable document is kept; the coach says it cannot open it.

@@ -151,6 +151,8 @@ describe('a worker killed while its reply is going out', () => {
 
       // Killed before Telegram took the message: the user has seen only the draft.
       await first.kill();
+      // Released only once the fake has seen the connection close, so the call is surely dropped.
+      await held.clientGone;
       held.release();
       await waitFor(() => held.dropped, { what: 'the held message to be dropped' });
       expect(telegram.texts(chatId)).toHaveLength(0);

@@ -16,7 +16,7 @@ beforeAll(async () => {
   platform = await startTestPlatform({
     UPLOAD_MAX_BYTES: String(16 * 1024 * 1024),
     INGEST_CONCURRENCY: '4',
-    INGEST_PARSE_THREADS: '2',
+    INGEST_PARSE_PROCESSES: '2',
     INGEST_MAX_PAGES: '1000',
     INGEST_MAX_PARAGRAPHS: '10000',
     INGEST_MAX_DECOMPRESSED_BYTES: String(128 * 1024 * 1024),
@@ -89,8 +89,8 @@ describe('hostile documents', () => {
     expect(JSON.stringify(outbox)).toContain('more than 10,000 paragraphs');
   });
 
-  it('fails a document that needs more memory than its reading thread has, and reads the next one', async () => {
-    // A second platform whose reading threads have a small heap and no paragraph limit to speak of.
+  it('fails a document that needs more memory than its reading process has, and reads the next one', async () => {
+    // A second platform whose reading processes have a small heap and no paragraph limit to speak of.
     const small = await startTestPlatform({ INGEST_PARSE_MAX_HEAP_MB: '64', INGEST_MAX_PARAGRAPHS: '10000000' });
     try {
       const session = await signUpCreator(small.app);

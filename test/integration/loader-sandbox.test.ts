@@ -9,12 +9,12 @@ import { manyParagraphsDocx } from '../support/hostile-documents.js';
 
 const split = { chunkSize: 400, chunkOverlap: 60 };
 // No paragraph limit here: these documents are meant to reach mammoth and cost it time.
-// (Running out of a thread's memory is shown through the upload API: test/http/hostile-documents.test.ts.)
+// (Running out of a reading process's memory is shown through the upload API: test/http/hostile-documents.test.ts.)
 const limits = { ...DEFAULT_LOAD_LIMITS, maxParagraphs: 10_000_000 };
 const sandboxes: LoaderSandbox[] = [];
 
 function sandbox(options: { timeoutMs?: number } = {}): LoaderSandbox {
-  const created = new LoaderSandbox({ limits, split, timeoutMs: options.timeoutMs ?? 60_000, maxHeapMb: 256, threads: 1 });
+  const created = new LoaderSandbox({ limits, split, timeoutMs: options.timeoutMs ?? 60_000, maxHeapMb: 256, processes: 1 });
   sandboxes.push(created);
   return created;
 }
@@ -35,7 +35,7 @@ async function failure(work: Promise<unknown>): Promise<Error> {
 const paragraphs = (count: number) => ({ bytes: manyParagraphsDocx(count), mediaType: '' });
 const words = { bytes: fixture('docs/pandoc__lists.docx'), mediaType: '' };
 
-describe('reading documents in threads', () => {
+describe('reading documents in child processes', () => {
   it('reads and splits exactly as the loaders and splitter do in process', async () => {
     const readers = sandbox();
     const loaded = await readers.load(words);
@@ -43,9 +43,9 @@ describe('reading documents in threads', () => {
     expect(await readers.split(loaded)).toEqual(await new TextSplitter(split).split(loaded));
   });
 
-  it('stops a document that takes longer than allowed, and reads the next one in a fresh thread', async () => {
+  it('stops a document that takes longer than allowed, and reads the next one in a fresh process', async () => {
     const readers = sandbox({ timeoutMs: 1_000 });
-    // Starting a thread (loading pdf.js, jsdom, mammoth) does not count against a document's time.
+    // Starting a reading process (loading pdf.js, jsdom, mammoth) does not count against a document's time.
     expect((await readers.load({ bytes: Buffer.from('Warm.'), mediaType: 'text/plain' })).pages[0]!.text).toBe('Warm.');
     const err = await failure(readers.load(paragraphs(40_000)));
     expect(err).toBeInstanceOf(DocumentLoadError);

@@ -228,6 +228,8 @@ interface FailureRule {
 export interface HeldCall {
   /** Resolves once the call has arrived and is being held. */
   readonly arrived: Promise<void>;
+  /** Resolves once the held call's connection has closed (its client went away). */
+  readonly clientGone: Promise<void>;
   /**
    * Lets the call through. One whose client went away meanwhile (a killed worker) is dropped
    * unprocessed and unrecorded, as a request that never reached Telegram: the chat shows nothing.
@@ -241,6 +243,7 @@ interface HoldRule {
   method: string;
   chatId: number | undefined;
   arrive(): void;
+  gone(): void;
   released: Promise<void>;
   drop(): void;
 }
@@ -292,13 +295,16 @@ export class FakeTelegram {
   /** Holds the next call of `method` (to `chatId`, when given) before Telegram acts on it, until released. */
   holdNext(method: string, { chatId }: { chatId?: number } = {}): HeldCall {
     let arrive!: () => void;
+    let gone!: () => void;
     let release!: () => void;
     let dropped = false;
     const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const clientGone = new Promise<void>((resolve) => (gone = resolve));
     const released = new Promise<void>((resolve) => (release = resolve));
-    this.holds.push({ method: method.toLowerCase(), chatId, arrive, released, drop: () => (dropped = true) });
+    this.holds.push({ method: method.toLowerCase(), chatId, arrive, gone, released, drop: () => (dropped = true) });
     return {
       arrived,
+      clientGone,
       release,
       get dropped() {
         return dropped;
@@ -422,6 +428,7 @@ export class FakeTelegram {
       params = await parseParams(request, url);
       const hold = this.takeHold(method, params);
       if (hold) {
+        request.socket.once('close', hold.gone);
         hold.arrive();
         await hold.released;
         if (request.socket.destroyed) {

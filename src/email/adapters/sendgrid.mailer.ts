@@ -7,7 +7,7 @@ export interface SendGridMailerOptions {
   apiKey: string;
   from: EmailAddress;
   /** SENDGRID_API_BASE, e.g. a local fake or proxy; default SendGrid's global API. */
-  apiBase?: string;
+  apiBase?: string | undefined;
   replyTo?: EmailAddress;
   timeoutMs?: number;
 }

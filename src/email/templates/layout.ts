@@ -6,7 +6,7 @@ export interface EmailBrand {
   /** e.g. "Coachbot" or the self-hoster's own name. */
   productName: string;
   /** Where people reach a human; shown in the footer when set. */
-  supportEmail?: string;
+  supportEmail?: string | undefined;
 }
 
 /** A rendered email, ready for a Mailer (add `to` and an idempotency key). */

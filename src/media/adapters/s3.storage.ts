@@ -4,14 +4,14 @@ import type { MediaStorage } from '../media.ports.js';
 export interface S3StorageOptions {
   bucket: string;
   /** Any S3-compatible endpoint (MinIO, R2, Wasabi…); AWS itself when unset. */
-  endpoint?: string;
+  endpoint?: string | undefined;
   region: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
   /** Bucket in the path rather than the host name, as most self-hosted servers need. */
   forcePathStyle: boolean;
   /** Prepended to every key, to share a bucket. */
-  prefix?: string;
+  prefix?: string | undefined;
 }
 
 /** Media files in an S3-compatible bucket. */
