@@ -11,7 +11,7 @@ export class MediaTooLargeError extends AppError {
   ) {
     super('MEDIA_TOO_LARGE', 413, `The ${channel} media file is larger than ${limitBytes} bytes`, {
       limitBytes,
-      ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+      sizeBytes,
     });
     this.name = 'MediaTooLargeError';
   }

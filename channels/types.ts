@@ -163,8 +163,8 @@ export class ChannelRequestError extends AppError {
   ) {
     super('CHANNEL_REQUEST_FAILED', 502, `${channel} request failed: ${description}`, {
       channel,
-      ...(errorCode !== undefined ? { errorCode } : {}),
-      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      errorCode,
+      retryAfterSeconds,
     });
     this.name = 'ChannelRequestError';
   }

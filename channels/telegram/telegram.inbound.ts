@@ -85,13 +85,13 @@ function fileFields(file: Json): Omit<Attachment, 'type'> {
   const width = int(file.width);
   const height = int(file.height);
   return {
-    ...(fileId !== undefined ? { fileId } : {}),
-    ...(mimeType !== undefined ? { mimeType } : {}),
-    ...(fileName !== undefined ? { fileName } : {}),
-    ...(sizeBytes !== undefined ? { sizeBytes } : {}),
-    ...(durationSeconds !== undefined ? { durationSeconds } : {}),
-    ...(width !== undefined ? { width } : {}),
-    ...(height !== undefined ? { height } : {}),
+    fileId,
+    mimeType,
+    fileName,
+    sizeBytes,
+    durationSeconds,
+    width,
+    height,
   };
 }
 
