@@ -45,7 +45,6 @@
  * offered rate rather than in the closed loop because with 100 conversations always waiting, p50
  * ≤ 20 ms would need 5,000 turns/s: the targets hold together only as "≤ 20 ms at ≥ 300 turns/s".
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,13 +58,7 @@ import { startFakeWhatsApp, type FakeWhatsApp } from '../test/support/fake-whats
 import { signWhatsAppBody, webhookPayload } from '../test/support/whatsapp-payloads.js';
 import { percentile, saveResults } from './bench-report.js';
 import { platformCommands, type PlatformCommand } from './converse-platform.js';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  return Number.isFinite(value) ? value : fallback;
-}
+import { flag, forkPlatform, procCpuSeconds } from './platform-process.js';
 
 const redis = process.argv.includes('--redis');
 const oneProcess = process.argv.includes('--one-process');
@@ -95,18 +88,6 @@ interface PlatformHandle {
   /** Peak resident memory of the platform's process so far, in bytes. */
   peakRss(): number;
   close(): Promise<void>;
-}
-
-function procStatus(pid: number, field: string): number {
-  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-function procCpuSeconds(pid: number): { user: number; system: number } {
-  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name) are utime and stime in clock ticks.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 /** CPU seconds used so far by every process running one of `commands` (e.g. PostgreSQL's backends), as far as they are still alive. */
@@ -150,41 +131,8 @@ async function startPlatformProcess(): Promise<PlatformHandle> {
       },
     };
   }
-  const child: ChildProcess = fork(new URL('./converse-platform.ts', import.meta.url), ['--platform-child'], {
-    // BENCH_PLATFORM_NODE_OPTIONS adds node flags to the platform's process, e.g. "--cpu-prof".
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PLATFORM_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  const ready = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`platform process exited with ${code}`)));
-    child.on('message', (message: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
-      if (message.ready) return resolve();
-      const waiter = pending.get(message.id!);
-      pending.delete(message.id!);
-      if (message.error !== undefined) waiter?.reject(new Error(message.error));
-      else waiter?.resolve(message.result);
-    });
-  });
-  await ready;
-  const pid = child.pid!;
-  return {
-    run(command) {
-      return new Promise((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, { resolve, reject });
-        child.send({ id, command });
-      });
-    },
-    cpuSeconds: () => procCpuSeconds(pid),
-    peakRss: () => procStatus(pid, 'VmHWM'),
-    async close() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  // BENCH_PLATFORM_NODE_OPTIONS adds node flags to the platform's process, e.g. "--cpu-prof".
+  return forkPlatform(process.env.BENCH_PLATFORM_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? []);
 }
 
 // --- load generation ----------------------------------------------------------------------------

@@ -18,8 +18,6 @@
  *
  * The last line is `quiet_p99_ms=… hostile_p99_ms=… hostile_max_ms=… quiet_rate=… hostile_rate=… hostile_loop_max_ms=… settled=n/n`.
  */
-import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { startFakeOllama } from '../test/support/fake-ollama.js';
 import { startFakeTelegram } from '../test/support/fake-telegram.js';
@@ -28,13 +26,7 @@ import { multipart } from '../test/support/multipart.js';
 import { textUpdate } from '../test/support/telegram-updates.js';
 import { freePort } from '../test/support/telegram-e2e.js';
 import { percentile, saveResults } from './bench-report.js';
-import type { PlatformCommand } from './converse-platform.js';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i < 0 ? Number.NaN : Number(process.argv[i + 1]);
-  return Number.isFinite(value) ? value : fallback;
-}
+import { flag, forkPlatform } from './platform-process.js';
 
 const rate = flag('rate', 1000);
 const seconds = flag('seconds', 10);
@@ -44,53 +36,6 @@ const redis = process.argv.includes('--redis');
 const parseProcesses = flag('parse-processes', 0);
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
-
-// --- the platform's process ------------------------------------------------------------------------
-
-function procStatus(pid: number, field: string): number {
-  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-async function startPlatformProcess() {
-  const child = fork(new URL('./converse-platform.ts', import.meta.url), ['--platform-child'], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`platform process exited with ${code}`)));
-    child.on('message', (message: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
-      if (message.ready) return resolve();
-      const waiter = pending.get(message.id!);
-      pending.delete(message.id!);
-      if (message.error !== undefined) waiter?.reject(new Error(message.error));
-      else waiter?.resolve(message.result);
-    });
-  });
-  const pid = child.pid!;
-  return {
-    run(command: PlatformCommand): Promise<unknown> {
-      return new Promise((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, { resolve, reject });
-        child.send({ id, command });
-      });
-    },
-    rss: () => (exited ? 0 : procStatus(pid, 'VmRSS')),
-    peakRss: () => (exited ? 0 : procStatus(pid, 'VmHWM')),
-    alive: () => !exited,
-    async close() {
-      if (exited) return;
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
-}
 
 // --- load -------------------------------------------------------------------------------------------
 
@@ -229,7 +174,7 @@ interface Outcome {
 async function main() {
   const ollama = await startFakeOllama({ dims: 768 });
   const telegram = await startFakeTelegram();
-  const platform = await startPlatformProcess();
+  const platform = await forkPlatform();
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const benchRss: number[] = [];
