@@ -254,7 +254,10 @@ async function main() {
     })();
     let watching = true;
     void watch.finally(() => (watching = false));
-    const hostile = await sampledRss(platform.rss, () => openLoop(target, (ms) => ms >= seconds * 1000 && !watching));
+    const hostile = await sampledRss(platform.rss, () =>
+      sampledRss(platform.childrenRss, () => openLoop(target, (ms) => ms >= seconds * 1000 && !watching)),
+    );
+    const readersPeakRss = hostile.result.peakRss;
     await watch;
     const hostileLoop = platform.alive() ? ((await platform.run({ cmd: 'loop-delay' })) as LoopDelay) : undefined;
     benchRss.push(process.memoryUsage().rss);
@@ -266,9 +269,11 @@ async function main() {
       parseProcesses: parseProcesses || 'default',
       quiet: { ...quiet.result, eventLoopDelayMs: quietLoop, platformPeakRssMb: mb(quiet.peakRss) },
       hostile: {
-        ...hostile.result,
+        ...hostile.result.result,
         eventLoopDelayMs: hostileLoop,
         platformPeakRssMb: mb(hostile.peakRss),
+        readerProcessesPeakRssMb: mb(readersPeakRss),
+        p99VersusQuiet: Math.round((hostile.result.result.p99 / quiet.result.p99) * 100) / 100,
         seconds: Math.round((performance.now() - hostileStarted) / 100) / 10,
       },
       uploads: outcomes,
@@ -279,12 +284,13 @@ async function main() {
       `${name.padEnd(8)} ${r.answered.toString().padStart(7)} acks of ${r.offered.toString().padStart(7)}  ${r.perSecond.toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1).padStart(7)} ms  p99 ${r.p99.toFixed(1).padStart(7)} ms  max ${r.max.toFixed(0).padStart(6)} ms  errors ${r.errors}  event loop delay p99 ${loop?.p99 ?? '-'} / max ${loop?.max ?? '-'} ms  platform RSS peak ${mb(rss)} MB`;
     console.log(`hostile uploads vs Telegram webhook acks at ${rate}/s offered — ${figures.mode}; ${figures.layout}`);
     console.log(table('quiet', quiet.result, quiet.peakRss, quietLoop));
-    console.log(table('hostile', hostile.result, hostile.peakRss, hostileLoop));
+    console.log(table('hostile', hostile.result.result, hostile.peakRss, hostileLoop));
     for (const o of outcomes) console.log(`  ${o.name.padEnd(24)} ${mb(o.sizeBytes).toString().padStart(6)} MB  ${o.status.padEnd(7)} ${o.settledAfterS ?? '-'} s  ${o.error ?? ''}`);
+    console.log(`document readers (the platform's child processes) RSS peak ${mb(readersPeakRss)} MB; hostile p99 / quiet p99 = ${figures.hostile.p99VersusQuiet}`);
     console.log(`platform alive: ${platform.alive()}; bench process RSS ${figures.benchProcessRssMb.join(' / ')} MB`);
     console.log(`saved ${saveResults('hostile', figures)}`);
     console.log(
-      `quiet_p99_ms=${quiet.result.p99.toFixed(1)} hostile_p99_ms=${hostile.result.p99.toFixed(1)} hostile_max_ms=${hostile.result.max.toFixed(0)} quiet_rate=${quiet.result.perSecond.toFixed(0)} hostile_rate=${hostile.result.perSecond.toFixed(0)} hostile_loop_max_ms=${hostileLoop?.max ?? 'n/a'} settled=${settled}/${uploads.length}`,
+      `quiet_p99_ms=${quiet.result.p99.toFixed(1)} hostile_p99_ms=${hostile.result.result.p99.toFixed(1)} hostile_max_ms=${hostile.result.result.max.toFixed(0)} quiet_rate=${quiet.result.perSecond.toFixed(0)} hostile_rate=${hostile.result.result.perSecond.toFixed(0)} hostile_loop_max_ms=${hostileLoop?.max ?? 'n/a'} p99_ratio=${figures.hostile.p99VersusQuiet} settled=${settled}/${uploads.length}`,
     );
   } finally {
     if (platform.alive()) await platform.run({ cmd: 'stop' }).catch(() => undefined);

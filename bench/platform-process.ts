@@ -24,11 +24,32 @@ export function procCpuSeconds(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
+/** Resident memory of a process's own children (e.g. the platform's document readers), added up, in bytes. */
+export function childrenRss(pid: number): number {
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const child of children) {
+    try {
+      total += procStatus(Number(child), 'VmRSS');
+    } catch {
+      // The child exited while we looked.
+    }
+  }
+  return total;
+}
+
 /** The platform under test in a child process (bench/converse-platform.ts), driven by commands. */
 export interface ForkedPlatform {
   run(command: PlatformCommand): Promise<unknown>;
   cpuSeconds(): { user: number; system: number };
   rss(): number;
+  /** Resident memory of the platform's own child processes (document readers), added up. */
+  childrenRss(): number;
   /** Peak resident memory of the platform's process so far, in bytes. */
   peakRss(): number;
   /** False once the process has exited (it crashed, or was closed). */
@@ -67,6 +88,7 @@ export async function forkPlatform(nodeFlags: string[] = []): Promise<ForkedPlat
     },
     cpuSeconds: () => (exited ? { user: 0, system: 0 } : procCpuSeconds(pid)),
     rss: () => (exited ? 0 : procStatus(pid, 'VmRSS')),
+    childrenRss: () => (exited ? 0 : childrenRss(pid)),
     peakRss: () => (exited ? 0 : procStatus(pid, 'VmHWM')),
     alive: () => !exited,
     async close() {
