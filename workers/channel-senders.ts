@@ -1,6 +1,6 @@
 import { createTelegramApi } from '../channels/telegram/telegram.client.js';
 import { TelegramSender } from '../channels/telegram/telegram.outbound.js';
-import type { ChannelName, ChannelSender } from '../channels/types.js';
+import type { ChannelName, ChannelSender } from '../src/conversation/channel.ports.js';
 import { WhatsAppClient } from '../channels/whatsapp/whatsapp.client.js';
 import { WhatsAppSender } from '../channels/whatsapp/whatsapp.outbound.js';
 import type { WhatsAppPacer } from '../channels/whatsapp/whatsapp.pacing.js';

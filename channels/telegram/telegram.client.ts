@@ -2,7 +2,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import { Api, GrammyError, HttpError, type ApiClientOptions, type Transformer } from 'grammy';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
-import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../types.js';
+import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../../src/conversation/channel.ports.js';
 import { ALLOWED_UPDATES } from './telegram.inbound.js';
 
 export interface TelegramApiOptions {

@@ -5,7 +5,7 @@
  */
 import type { InlineKeyboardMarkup, MessageEntity } from 'grammy/types';
 import { ValidationError } from '../../src/errors.js';
-import type { OutboundMessage } from '../types.js';
+import type { OutboundMessage } from '../../src/conversation/channel.ports.js';
 
 /** Telegram's longest message text, counted (conservatively) in UTF-16 code units. */
 export const TELEGRAM_MAX_TEXT = 4096;

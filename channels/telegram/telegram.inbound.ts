@@ -1,6 +1,6 @@
 import type { Update } from 'grammy/types';
 import { storable } from '../../src/storable-text.js';
-import type { Attachment, InboundContact, InboundMessage } from '../types.js';
+import type { Attachment, InboundContact, InboundMessage } from '../../src/conversation/channel.ports.js';
 
 /** The update types we handle; pass to setWebhook so Telegram does not send the rest. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const satisfies ReadonlyArray<

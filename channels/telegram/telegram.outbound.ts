@@ -10,7 +10,7 @@ import {
   type OutboundMessage,
   type SendResult,
   type StreamOptions,
-} from '../types.js';
+} from '../../src/conversation/channel.ports.js';
 import { MediaTooLargeError, readLimited } from '../media-download.js';
 import { callTelegram, toChannelError } from './telegram.client.js';
 import { formatForTelegram, inlineKeyboard, splitFormatted, type FormatOptions, type FormattedText } from './telegram.format.js';

@@ -7,7 +7,7 @@ import { WhatsAppAPI } from 'whatsapp-api-js';
 import type { ClientMessage } from 'whatsapp-api-js/types';
 import { z } from 'zod';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
-import { ChannelAuthError, ChannelRequestError } from '../types.js';
+import { ChannelAuthError, ChannelRequestError } from '../../src/conversation/channel.ports.js';
 import { MediaTooLargeError, readLimited, type DownloadResponse } from '../media-download.js';
 import { errorFromGraph, graphErrorEnvelopeSchema, isRateLimited, PAIR_RATE_LIMIT_CODE } from './whatsapp.errors.js';
 import { WhatsAppPacer } from './whatsapp.pacing.js';

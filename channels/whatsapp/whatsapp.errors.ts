@@ -3,7 +3,7 @@
  * branch on `code` (and `error_data.details`), never on the message text, so that is all we read.
  */
 import { z } from 'zod';
-import { ChannelAuthError, ChannelRequestError } from '../types.js';
+import { ChannelAuthError, ChannelRequestError } from '../../src/conversation/channel.ports.js';
 
 /** 24 hours have passed since the user last wrote: only a template may be sent now. */
 export const WINDOW_CLOSED_CODE = 131047;

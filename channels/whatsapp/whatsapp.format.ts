@@ -2,7 +2,7 @@
  * Turns model output into WhatsApp text. WhatsApp has its own light markup (*bold*, _italic_,
  * ```mono```), so the Markdown models write most is converted and everything else is sent verbatim.
  */
-import type { OutboundMessage } from '../types.js';
+import type { OutboundMessage } from '../../src/conversation/channel.ports.js';
 
 /** WhatsApp's longest text message, counted (conservatively) in UTF-16 code units as whatsapp-api-js does. */
 export const WHATSAPP_MAX_TEXT = 4096;

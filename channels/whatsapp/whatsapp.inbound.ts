@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { hasUnstorableText, storable } from '../../src/storable-text.js';
-import type { Attachment, DeliveryReport, InboundContact, InboundMessage } from '../types.js';
+import type { Attachment, DeliveryReport, InboundContact, InboundMessage } from '../../src/conversation/channel.ports.js';
 import {
   buttonSchema,
   changeSchema,

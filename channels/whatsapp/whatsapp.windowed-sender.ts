@@ -1,4 +1,4 @@
-import { ChannelRequestError, type ChannelSender, type OutboundMessage, type SendResult, type StreamOptions } from '../types.js';
+import { ChannelRequestError, type ChannelSender, type OutboundMessage, type SendResult, type StreamOptions } from '../../src/conversation/channel.ports.js';
 import { WINDOW_CLOSED_CODE, WindowClosedError } from './whatsapp.errors.js';
 import type { WhatsAppSender } from './whatsapp.outbound.js';
 import { chooseDelivery, NO_TEMPLATE_MESSAGE } from './service-window.js';

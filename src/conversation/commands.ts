@@ -1,5 +1,5 @@
 /** The fixed replies of the chat commands and buttons. */
-import type { OutboundMessage } from '../../channels/types.js';
+import type { OutboundMessage } from './channel.ports.js';
 
 /** Button ids of the /forget confirmation (Telegram callback_data, ≤ 64 bytes). */
 export const FORGET_CONFIRM = 'forget:confirm';

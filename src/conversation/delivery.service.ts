@@ -1,4 +1,4 @@
-import type { DeliveryReport } from '../../channels/types.js';
+import type { DeliveryReport } from './channel.ports.js';
 import type { BotService } from '../bots/bot.service.js';
 
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed';

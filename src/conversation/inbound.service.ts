@@ -1,4 +1,4 @@
-import type { InboundMessage } from '../../channels/types.js';
+import type { InboundMessage } from './channel.ports.js';
 import { NotFoundError } from '../errors.js';
 import type { BotDirectory, InboundStore, TurnQueue } from './turn.ports.js';
 

@@ -1,4 +1,4 @@
-import { ChannelAuthError, RecipientBlockedError, type ChannelName, type OutboundMessage } from '../../channels/types.js';
+import { ChannelAuthError, RecipientBlockedError, type ChannelName, type OutboundMessage } from './channel.ports.js';
 import type { ContactStore, OutboundLedger, OutboundRecord, SenderDirectory } from './turn.ports.js';
 
 /** Where a notice to a contact goes: the conversation they used last. */

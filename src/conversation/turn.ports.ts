@@ -3,7 +3,7 @@
  * turns, the outbound ledger, locks and the work queue. Adapters live in src/db, workers/ and
  * src/platform.ts; the services here never see pg, BullMQ or grammY.
  */
-import type { Attachment, ChannelName, ChannelSender, InboundMessage, OutboundMessage } from '../../channels/types.js';
+import type { Attachment, ChannelName, ChannelSender, InboundMessage, OutboundMessage } from './channel.ports.js';
 import type { BotProfile, TurnSource, UserDocument } from './types.js';
 
 /** The bot as the pipeline needs it: its profile for the engine plus the settings around turns. */

@@ -6,7 +6,7 @@ import {
   type InboundMessage,
   type OutboundMessage,
   type SendResult,
-} from '../../channels/types.js';
+} from './channel.ports.js';
 import {
   FORGET_CANCEL,
   FORGET_CONFIRM,

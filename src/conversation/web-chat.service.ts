@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { storable } from '../storable-text.js';
-import type { InboundMessage } from '../../channels/types.js';
+import type { InboundMessage } from './channel.ports.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ConversationEngine } from './engine.js';
 import type { BotDirectory, ConversationBot, ConversationLease, ConversationLocks, InboundStore, OutboundLedger, ReplyGate, TurnStore } from './turn.ports.js';

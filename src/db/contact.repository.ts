@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ChannelName } from '../../channels/types.js';
+import type { ChannelName } from '../conversation/channel.ports.js';
 import type { ContactStore } from '../conversation/turn.ports.js';
 import { inTransaction } from './transaction.js';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DeliveryReport } from '../../channels/types.js';
+import type { DeliveryReport } from '../conversation/channel.ports.js';
 import type { DeliveryListFilter, DeliveryRecord, DeliveryStore } from '../conversation/delivery.service.js';
 
 // Reports can arrive out of order; a state only ever moves forward (sent → delivered → read), and failed is final.

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { InboundMessage } from '../../channels/types.js';
+import type { InboundMessage } from '../conversation/channel.ports.js';
 import type { InboundStore, ReceivedInbound } from '../conversation/turn.ports.js';
 import { PreparedStatements } from './prepared-statement.js';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ChannelName } from '../../channels/types.js';
+import type { ChannelName } from '../conversation/channel.ports.js';
 import type { NoticeStore, NoticeTarget } from '../conversation/notice.service.js';
 import type { OutboundRecord } from '../conversation/turn.ports.js';
 import { isUuid } from './ids.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ChannelName, InboundKind } from '../../channels/types.js';
+import type { ChannelName, InboundKind } from '../conversation/channel.ports.js';
 import type { ClaimedTurn, NextTurn, TurnKind, TurnStore } from '../conversation/turn.ports.js';
 import type { TurnSource } from '../conversation/types.js';
 import { inboundFromPayload } from './inbound.repository.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Attachment } from '../../channels/types.js';
+import type { Attachment } from '../conversation/channel.ports.js';
 import type { SharedFiles, SharedFileSource } from '../conversation/turn.ports.js';
 import type { UserDocument } from '../conversation/types.js';
 import type { DocumentTextReader, MediaRecords, MediaStorage } from './media.ports.js';

@@ -3,7 +3,7 @@ import { connectTelegramBot, createTelegramApi, disconnectTelegramBot } from '..
 import { TELEGRAM_MAX_TEXT } from '../../channels/telegram/telegram.format.js';
 import { ALLOWED_UPDATES } from '../../channels/telegram/telegram.inbound.js';
 import { TelegramSender, type TelegramSenderOptions } from '../../channels/telegram/telegram.outbound.js';
-import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../../channels/types.js';
+import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../../src/conversation/channel.ports.js';
 import { startFakeTelegram, telegramErrors, type FakeBot, type FakeTelegram } from '../support/fake-telegram.js';
 
 let fake: FakeTelegram;

@@ -8,7 +8,7 @@ import { messageIdsSentBefore, WhatsAppSender } from '../../channels/whatsapp/wh
 import { WhatsAppPacer, type Clock } from '../../channels/whatsapp/whatsapp.pacing.js';
 import { ValidationError } from '../../src/errors.js';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
-import { ChannelAuthError, ChannelRequestError } from '../../channels/types.js';
+import { ChannelAuthError, ChannelRequestError } from '../../src/conversation/channel.ports.js';
 import { fixture } from '../support/fixtures.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { waitFor } from '../support/wait-for.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALLOWED_UPDATES, normalizeTelegramUpdate } from '../../channels/telegram/telegram.inbound.js';
-import type { InboundMessage } from '../../channels/types.js';
+import type { InboundMessage } from '../../src/conversation/channel.ports.js';
 import { chatMemberUpdate, loadTelegramUpdate, telegramUpdate, telegramUpdateFixtures, textUpdate } from '../support/telegram-updates.js';
 
 function inbound(update: unknown, options?: Parameters<typeof normalizeTelegramUpdate>[1]): InboundMessage {
