@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     files: ['src/conversation/**', 'src/billing/**', 'src/coaching/**', 'src/accounts/**', 'src/bots/**', 'src/knowledge/**', 'src/email/*.ts', 'src/email/templates/**', 'src/media/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: infrastructure, message: 'Services depend on ports, not SDKs; wire adapters in src/main.ts.' }, { group: ['**/http/**', '**/workers/**'], message: 'Services never import routes or workers.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: infrastructure, message: 'Services depend on ports, not SDKs; wire adapters in src/main.ts.' }, { group: ['**/http/**', '**/workers/**'], message: 'Services never import routes or workers.' }, { group: ['**/channels/**'], message: 'The engine owns the channel ports (src/conversation/channel.ports.ts); channels implement them, never the other way round.' }] }],
     },
   },
   {
