@@ -58,6 +58,7 @@ import { startFakeWhatsApp, type FakeWhatsApp } from '../test/support/fake-whats
 import { signWhatsAppBody, webhookPayload } from '../test/support/whatsapp-payloads.js';
 import { percentile, saveResults } from './bench-report.js';
 import { platformCommands, type PlatformCommand } from './converse-platform.js';
+import { openLoop as sendAtRate } from './open-loop.js';
 import { flag, forkPlatform, procCpuSeconds } from './platform-process.js';
 
 const redis = process.argv.includes('--redis');
@@ -231,39 +232,13 @@ async function closedLoop(target: Target, durationMs: number): Promise<LoadResul
   return summarise(latencies, errors, elapsed);
 }
 
-/**
- * Sends at `rate` per second regardless of how fast answers come back; latency counts from the
- * moment each request was due, so a stalled server cannot hide its queue (no coordinated omission).
- */
+/** The acknowledgement load at an offered rate (bench/open-loop.ts). */
 async function openLoop(target: Target, rate: number, durationMs: number): Promise<LoadResult> {
   const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const inflight = new Set<Promise<void>>();
   const total = Math.round((rate * durationMs) / 1000);
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
-    while (sent < due) {
-      const scheduled = started + (sent * 1000) / rate;
-      const chat = 200_000 + (sent % 5000);
-      sent++;
-      const request: Promise<void> = post(pool, target, chat)
-        .catch(() => false)
-        .then((ok) => {
-          if (ok) latencies.push(performance.now() - scheduled);
-          else errors++;
-          inflight.delete(request);
-        });
-      inflight.add(request);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(inflight);
-  const elapsed = performance.now() - started;
+  const run = await sendAtRate(rate, (chat) => post(pool, target, chat), (_elapsed, sent) => sent < total, total);
   await pool.close();
-  return summarise(latencies, errors, elapsed);
+  return summarise(run.latencies, run.errors, run.elapsedMs);
 }
 
 /** Closed loop, then open loop, after a one-second warm-up that is thrown away. */

@@ -26,6 +26,7 @@ import { multipart } from '../test/support/multipart.js';
 import { textUpdate } from '../test/support/telegram-updates.js';
 import { freePort } from '../test/support/telegram-e2e.js';
 import { percentile, saveResults } from './bench-report.js';
+import { openLoop as sendAtRate } from './open-loop.js';
 import { flag, forkPlatform } from './platform-process.js';
 
 const rate = flag('rate', 1000);
@@ -73,50 +74,24 @@ interface LoadResult {
   max: number;
 }
 
-/**
- * Sends at `rate` per second whatever the answers do, until `done()` (checked each millisecond)
- * says stop; latency counts from when each request was due, so a stalled server cannot hide its queue.
- */
+/** Telegram updates at the offered rate until `done(elapsedMs)` (bench/open-loop.ts). */
 async function openLoop(target: Target, done: (elapsedMs: number) => boolean): Promise<LoadResult> {
   const pool = new Pool(target.origin, { connections: 256, pipelining: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const inflight = new Set<Promise<void>>();
-  const started = performance.now();
-  let sent = 0;
-  while (!done(performance.now() - started)) {
-    const due = Math.floor(((performance.now() - started) * rate) / 1000) + 1;
-    while (sent < due) {
-      const scheduled = started + (sent * 1000) / rate;
-      const chat = 200_000 + (sent % 5000);
-      sent++;
-      const request: Promise<void> = pool
-        .request({ method: 'POST', path: target.path, headers: target.headers, body: update(chat) })
-        .then(async (response) => {
-          await response.body.dump();
-          return response.statusCode === 200;
-        })
-        .catch(() => false)
-        .then((ok) => {
-          if (ok) latencies.push(performance.now() - scheduled);
-          else errors++;
-          inflight.delete(request);
-        });
-      inflight.add(request);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(inflight);
-  const elapsed = performance.now() - started;
+  const send = async (chat: number) => {
+    const response = await pool.request({ method: 'POST', path: target.path, headers: target.headers, body: update(chat) });
+    await response.body.dump();
+    return response.statusCode === 200;
+  };
+  const run = await sendAtRate(rate, send, (elapsed) => !done(elapsed));
   await pool.close();
   return {
-    offered: sent,
-    answered: latencies.length,
-    errors,
-    perSecond: latencies.length / (elapsed / 1000),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    max: latencies.reduce((a, b) => Math.max(a, b), 0),
+    offered: run.offered,
+    answered: run.latencies.length,
+    errors: run.errors,
+    perSecond: run.latencies.length / (run.elapsedMs / 1000),
+    p50: percentile(run.latencies, 0.5),
+    p99: percentile(run.latencies, 0.99),
+    max: run.latencies.reduce((a, b) => Math.max(a, b), 0),
   };
 }
 
