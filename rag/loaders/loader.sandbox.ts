@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SplitOptions } from '../split.js';
@@ -33,6 +34,8 @@ export class ReaderProcessError extends Error {
 const extension = path.extname(fileURLToPath(import.meta.url));
 const entry = fileURLToPath(new URL(`./loader.process${extension}`, import.meta.url));
 
+// Lowest scheduling priority for reading processes.
+const READER_NICENESS = 19;
 // A process that has not loaded its readers by then is broken (not the document).
 const START_TIMEOUT_MS = 60_000;
 // What V8 prints when a heap limit is reached; the process then aborts.
@@ -52,6 +55,14 @@ function spawn(settings: ReaderSettings, maxHeapMb: number): Reader {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
+  // Reading yields the CPU to the process answering webhooks: on a small machine they share cores.
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, READER_NICENESS);
+    } catch {
+      // Not permitted here (some containers); the reader runs at normal priority.
+    }
+  }
   let tail = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     tail = (tail + chunk).slice(-4_000);
