@@ -94,7 +94,8 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
     const orphan = { chunkId: randomUUID(), documentId: randomUUID(), embedding: ollama.embedding(question) };
     await platform.vectorStore.upsert(hybrid.botId, [orphan]);
     try {
-      expect((await platform.vectorStore.query(hybrid.botId, orphan.embedding, 1))[0]?.chunkId).toBe(orphan.chunkId);
+      // The store does return the orphan among the nearest (Chroma's index is approximate: not always first).
+      expect((await platform.vectorStore.query(hybrid.botId, orphan.embedding, 5)).map((h) => h.chunkId)).toContain(orphan.chunkId);
       const passages = await platform.retriever.retrieve(hybrid.botId, question, { k: 5 });
       expect(passages).toHaveLength(5);
       expect(passages.map((p) => p.chunkId)).not.toContain(orphan.chunkId);
