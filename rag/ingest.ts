@@ -87,6 +87,11 @@ export interface IngestPorts {
   onProgress?: (progress: number) => Promise<void> | void;
   /** Receives failures of best-effort clean-up (stale vectors), which never fail the ingestion. */
   onCleanupError?: (err: unknown, context: string) => void;
+  /**
+   * Told in the same tick as the commit that makes the document ready, before anyone can read it so:
+   * caches of what the bot can be searched by (e.g. its first vectors) are dropped then, not later.
+   */
+  onIndexChanged?: (botId: string) => void;
 }
 
 export type IngestResult =
@@ -201,6 +206,7 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
       await removeWritten();
       return { outcome: 'gone' };
     }
+    ports.onIndexChanged?.(target.botId);
     if (swapped.previousChunkIds.length) {
       await ports.vectors
         .deleteChunks(target.botId, swapped.previousChunkIds)

@@ -352,13 +352,14 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
         metrics,
         logger,
         onFailed: mail.onDocumentFailed,
+        // A bot's first embedded document changes how it is searched; the retriever learns it at once.
+        onIndexChanged: (botId) => retriever.forgetBot(botId),
       };
       const ingest = createIngestProcessor(ingestDeps);
       const ingestFailed = createIngestFailureListener(ingestDeps);
       // Reading and splitting run in reading processes, so the lock is renewed on time however long a
-      // document takes. An ingested document may give its bot its first vectors: once the job ends
-      // (a moment after the chunks commit), retrieval reads the bot's search profile again.
-      queues.work('ingest', (job, token) => ingest(job, token).finally(() => retriever.forgetBot(job.data.botId)), {
+      // document takes.
+      queues.work('ingest', ingest, {
         concurrency: config.INGEST_CONCURRENCY,
         lockDurationMs: config.INGEST_LOCK_DURATION_MS,
         stalledIntervalMs: config.INGEST_STALLED_INTERVAL_MS,

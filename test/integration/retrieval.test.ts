@@ -94,8 +94,9 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
     const orphan = { chunkId: randomUUID(), documentId: randomUUID(), embedding: ollama.embedding(question) };
     await platform.vectorStore.upsert(hybrid.botId, [orphan]);
     try {
-      // The store does return the orphan among the nearest (Chroma's index is approximate: not always first).
-      expect((await platform.vectorStore.query(hybrid.botId, orphan.embedding, 5)).map((h) => h.chunkId)).toContain(orphan.chunkId);
+      // The store does hand the orphan to the retriever among the 50 candidates it asks for (Chroma's
+      // index is approximate: an exact match is not always among its first few).
+      expect((await platform.vectorStore.query(hybrid.botId, orphan.embedding, 50)).map((h) => h.chunkId)).toContain(orphan.chunkId);
       const passages = await platform.retriever.retrieve(hybrid.botId, question, { k: 5 });
       expect(passages).toHaveLength(5);
       expect(passages.map((p) => p.chunkId)).not.toContain(orphan.chunkId);
