@@ -24,6 +24,8 @@ export interface BackoffSchedule {
 
 /** The pause before retry number `retry` (0 for the first) on `schedule`. */
 export function backoffDelay(retry: number, schedule: BackoffSchedule, random: () => number = Math.random): number {
+  // Zero stays zero however many retries (0 × Infinity would be NaN).
+  if (schedule.firstDelayMs <= 0) return 0;
   const ceiling = Math.min(schedule.maxDelayMs, schedule.firstDelayMs * (schedule.factor ?? 2) ** retry);
   return schedule.jitter === false ? ceiling : Math.round(ceiling * (0.5 + random() * 0.5));
 }

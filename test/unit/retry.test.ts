@@ -175,4 +175,8 @@ describe('backoffDelay', () => {
     expect(backoffDelay(0, schedule, () => 0.999_999)).toBe(1_000);
     expect(backoffDelay(5, schedule, () => 0.999_999)).toBe(3_000);
   });
+
+  it('keeps a zero first pause at zero however long the failures go on', () => {
+    expect(backoffDelay(5_000, { firstDelayMs: 0, maxDelayMs: 1_000 })).toBe(0);
+  });
 });
