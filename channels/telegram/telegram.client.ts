@@ -1,7 +1,8 @@
-import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import { Api, GrammyError, HttpError, type ApiClientOptions, type Transformer } from 'grammy';
+import type { ApiError } from 'grammy/types';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
+import { retryWithBackoff } from '../../src/retry/retry.js';
 import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../../src/conversation/channel.ports.js';
 import { ALLOWED_UPDATES } from './telegram.inbound.js';
 
@@ -13,26 +14,70 @@ export interface TelegramApiOptions {
    * second overall, 1 a second per private chat, 20 a minute per group. `false` turns throttling off.
    */
   throttle?: APIThrottlerOptions | false;
-  /** Longest `retry_after` we wait for before giving up and letting the caller reschedule. */
+  /** Longest `retry_after` we wait for before giving up and letting the caller reschedule; also the longest back-off. */
   maxRetryDelaySeconds?: number;
-  /** Retries after a 429, a 5xx or a network failure. */
+  /** Retries after a 429, a 5xx or a network failure, all counted together. */
   maxRetryAttempts?: number;
   /** Per-request timeout; grammY's default of 500 s would hold a worker far too long. */
   timeoutSeconds?: number;
   /** First pause before retrying a network failure; doubles on each attempt. */
   networkRetryDelayMs?: number;
+  /**
+   * First pause before retrying a 5xx; doubles on each attempt. Default 3 s: a 5xx means overload on
+   * Telegram's side, which takes longer to pass than a dropped connection.
+   */
+  serverErrorRetryDelayMs?: number;
 }
 
-// auto-retry retries network failures forever; this bounds them and lets auto-retry handle the rest.
-function retryNetworkErrors(attempts: number, firstDelayMs: number): Transformer {
-  return async (prev, method, payload, signal) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await prev(method, payload, signal);
-      } catch (err) {
-        if (!(err instanceof HttpError) || attempt >= attempts || signal?.aborted) throw err;
-        await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** attempt));
-      }
+interface RetryDelays {
+  retries: number;
+  networkDelayMs: number;
+  serverErrorDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** A Bot API answer worth asking again (flood control or a 5xx); carried through the retries, handed back to grammY if it persists. */
+class RepeatableAnswer extends Error {
+  constructor(readonly answer: ApiError) {
+    super(answer.description);
+  }
+}
+
+/**
+ * Repeats a Bot API call through the shared retry helper: network failures after a doubling pause,
+ * a 429 after exactly its `retry_after` (one longer than `maxDelayMs` is handed back at once, so the
+ * caller reschedules), a 5xx after a longer doubling pause. One budget of `retries` covers all three.
+ */
+function retrying({ retries, networkDelayMs, serverErrorDelayMs, maxDelayMs }: RetryDelays): Transformer {
+  return async (prev, method, payload, grammySignal) => {
+    // grammY's Node build types signals with the abort-controller polyfill; the native one works at run time.
+    const signal = grammySignal as unknown as AbortSignal | undefined;
+    try {
+      return await retryWithBackoff(
+        async () => {
+          const answer = await prev(method, payload, grammySignal);
+          if (!answer.ok && (answer.parameters?.retry_after !== undefined || answer.error_code >= 500)) throw new RepeatableAnswer(answer);
+          return answer;
+        },
+        {
+          retries,
+          // Flood control says exactly when to come back (retry_after below); no back-off on top of it.
+          firstDelayMs: (err) => (err instanceof HttpError ? networkDelayMs : err instanceof RepeatableAnswer && err.answer.error_code >= 500 ? serverErrorDelayMs : 0),
+          maxDelayMs,
+          // The throttler outside already spaces this bot's calls.
+          jitter: false,
+          // A request aborted by its caller fails as an HttpError too; that one is final.
+          retryable: (err) => (err instanceof HttpError && !signal?.aborted) || err instanceof RepeatableAnswer,
+          retryAfterMs: (err) => {
+            const seconds = err instanceof RepeatableAnswer ? err.answer.parameters?.retry_after : undefined;
+            return seconds === undefined ? undefined : seconds * 1000;
+          },
+          signal,
+        },
+      );
+    } catch (err) {
+      if (err instanceof RepeatableAnswer) return err.answer;
+      throw err;
     }
   };
 }
@@ -45,11 +90,16 @@ export function createTelegramApi(token: string, options: TelegramApiOptions): A
     // grammY's default is node-fetch; this one (JSON bodies, multipart streams, `res.json()`) costs far less CPU per call.
     fetch: undiciFetch as unknown as ApiClientOptions['fetch'],
   });
-  const attempts = options.maxRetryAttempts ?? 3;
-  // Installed last-outermost: the throttler admits a call, auto-retry repeats it within that slot,
+  // Installed first-innermost: the throttler admits a call, the retries repeat it within that slot,
   // so a chat waiting out a 429 holds back its own later messages instead of overtaking them.
-  api.config.use(retryNetworkErrors(attempts, options.networkRetryDelayMs ?? 500));
-  api.config.use(autoRetry({ maxDelaySeconds: options.maxRetryDelaySeconds ?? 60, maxRetryAttempts: attempts, rethrowHttpErrors: true }));
+  api.config.use(
+    retrying({
+      retries: options.maxRetryAttempts ?? 3,
+      networkDelayMs: options.networkRetryDelayMs ?? 500,
+      serverErrorDelayMs: options.serverErrorRetryDelayMs ?? 3_000,
+      maxDelayMs: (options.maxRetryDelaySeconds ?? 60) * 1000,
+    }),
+  );
   if (options.throttle !== false) api.config.use(apiThrottler(options.throttle ?? {}));
   return api;
 }

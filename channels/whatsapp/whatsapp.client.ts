@@ -7,6 +7,7 @@ import { WhatsAppAPI } from 'whatsapp-api-js';
 import type { ClientMessage } from 'whatsapp-api-js/types';
 import { z } from 'zod';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
+import { retryWithBackoff } from '../../src/retry/retry.js';
 import { ChannelAuthError, ChannelRequestError } from '../../src/conversation/channel.ports.js';
 import { MediaTooLargeError, readLimited, type DownloadResponse } from '../media-download.js';
 import { errorFromGraph, graphErrorEnvelopeSchema, isRateLimited, PAIR_RATE_LIMIT_CODE } from './whatsapp.errors.js';
@@ -24,7 +25,7 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** First back-off after a pair rate limit (Meta allows about one message per 6 s to a user in a burst's wake). Default 6,000 ms. */
   pairBaseDelayMs?: number;
-  /** Longest single back-off. Default 60,000 ms. */
+  /** Longest single back-off; a Retry-After longer than this is not waited out but thrown, retryable. Default 60,000 ms. */
   maxDelayMs?: number;
 }
 
@@ -228,23 +229,24 @@ export class WhatsAppClient {
    * rate-limit refusals are waited out and retried, other failures thrown as channel errors.
    */
   send(phoneNumberId: string, to: string, message: ClientMessage, options: SendOptions = {}): Promise<SentMessage> {
-    return this.pacer.forRecipient(phoneNumberId, to, async () => {
-      for (let attempt = 0; ; attempt++) {
-        await this.pacer.phoneSlot(phoneNumberId);
-        try {
-          return await this.sendOnce(phoneNumberId, to, message, options);
-        } catch (err) {
-          if (!isRateLimited(err) || attempt >= this.retry.attempts) throw err;
-          await this.pacer.clock.sleep(this.backoff(attempt, err.errorCode, err.retryAfterSeconds));
-        }
-      }
-    });
-  }
-
-  private backoff(attempt: number, code: number | undefined, retryAfterSeconds: number | undefined): number {
-    const base = code === PAIR_RATE_LIMIT_CODE ? this.retry.pairBaseDelayMs : this.retry.baseDelayMs;
-    const delay = Math.max(base * 2 ** attempt, (retryAfterSeconds ?? 0) * 1000);
-    return Math.min(delay, this.retry.maxDelayMs);
+    return this.pacer.forRecipient(phoneNumberId, to, () =>
+      retryWithBackoff(
+        async () => {
+          await this.pacer.phoneSlot(phoneNumberId);
+          return this.sendOnce(phoneNumberId, to, message, options);
+        },
+        {
+          retries: this.retry.attempts,
+          firstDelayMs: (err) => (isRateLimited(err) && err.errorCode === PAIR_RATE_LIMIT_CODE ? this.retry.pairBaseDelayMs : this.retry.baseDelayMs),
+          maxDelayMs: this.retry.maxDelayMs,
+          // No jitter: every retry queues on the number's pacer, which spaces the sends anyway.
+          jitter: false,
+          retryable: isRateLimited,
+          retryAfterMs: (err) => (isRateLimited(err) && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : undefined),
+          sleep: (ms) => this.pacer.clock.sleep(ms),
+        },
+      ),
+    );
   }
 
   private async sendOnce(phoneNumberId: string, to: string, message: ClientMessage, options: SendOptions): Promise<SentMessage> {

@@ -1,4 +1,5 @@
 import type { Job, Worker } from 'bullmq';
+import { backoffDelay, type BackoffSchedule } from '../retry/retry.js';
 
 // SQLSTATE classes and codes that mean "the database is unreachable right now", not "this job is bad".
 const TRANSIENT_SQLSTATES = /^(08|57P0[1-3]|53300|55000)/;
@@ -11,8 +12,8 @@ export function isTransientConnectionError(err: unknown): boolean {
   return (typeof code === 'string' && TRANSIENT_SQLSTATES.test(code)) || TRANSIENT_MESSAGES.test(err.message);
 }
 
-const FIRST_PAUSE_MS = 500;
-const LONGEST_PAUSE_MS = 15_000;
+// Jittered, so the workers of every queue and process that lost one database come back spread out.
+const REPLACEMENT_PAUSES: BackoffSchedule = { firstDelayMs: 500, maxDelayMs: 15_000 };
 const CLOSE_GRACE_MS = 5_000;
 
 /**
@@ -24,6 +25,8 @@ const CLOSE_GRACE_MS = 5_000;
  * and the worker keeps the dead client, so it never fetches again. On such an error the worker is
  * closed and a fresh one (new pool, new LISTEN client) starts after a pause that doubles up to 15 s
  * and resets once a job finishes. Jobs it had in hand are picked up again by stalled-job detection.
+ * The pauses follow the shared back-off schedule (src/retry); its call-retrying loop does not fit,
+ * since this is a worker to replace whenever it reports a lost connection, not one call to repeat.
  *
  * A worker can also stop fetching without any error (e.g. waiting on a marker or notification that
  * deleted keys or rows will never deliver). `checkIdle` notices one that started nothing for a whole
@@ -31,7 +34,8 @@ const CLOSE_GRACE_MS = 5_000;
  */
 export class SupervisedWorker {
   private current: Worker;
-  private pauseMs = FIRST_PAUSE_MS;
+  /** Replacements since a job last finished: how far along the back-off schedule the next pause is. */
+  private replacements = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly retiring = new Set<Promise<void>>();
@@ -69,7 +73,7 @@ export class SupervisedWorker {
       this.report(err);
       if (isTransientConnectionError(err)) this.replace(worker);
     });
-    worker.on('completed', () => (this.pauseMs = FIRST_PAUSE_MS));
+    worker.on('completed', () => (this.replacements = 0));
     return worker;
   }
 
@@ -79,8 +83,8 @@ export class SupervisedWorker {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.stopped) this.current = this.start();
-    }, this.pauseMs);
-    this.pauseMs = Math.min(this.pauseMs * 2, LONGEST_PAUSE_MS);
+    }, backoffDelay(this.replacements, REPLACEMENT_PAUSES));
+    this.replacements += 1;
   }
 
   /** Closes a worker in the background; `force` leaves its jobs in hand to stalled-job detection. */

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Ollama } from 'ollama';
+import { Ollama, type ChatResponse } from 'ollama';
 import type { LlmChatRequest, LlmPort } from '../conversation/ports.js';
 import { createUndiciFetch, followAbort } from '../http-client/undici-fetch.js';
+import { retryWithBackoff } from '../retry/retry.js';
 import {
   LlmConnectionError,
   LlmError,
@@ -67,6 +67,17 @@ function abortReason(signal: AbortSignal): unknown {
 // Why an attempt's requests are cancelled once it is over; a reason of our own spares building a DOMException.
 const ATTEMPT_OVER = new Error('the reply attempt is over');
 
+/** An attempt that reached its first piece of text (or the end of a reply without any). */
+interface OpenAttempt {
+  first: string | undefined;
+  /** The rest of the stream. */
+  parts: AsyncIterator<ChatResponse>;
+  /** Aborted when the attempt's request is cancelled, with the reason why. */
+  signal: AbortSignal;
+  /** Cancels the attempt's request and timers; safe to call twice. */
+  close: () => void;
+}
+
 /** The Ollama chat API as an LlmPort: streaming, timeouts, and retries that never duplicate text. */
 export class OllamaLlm implements LlmPort {
   readonly kind = 'model' as const;
@@ -119,67 +130,83 @@ export class OllamaLlm implements LlmPort {
     const overallTimer = setTimeout(() => call.abort(new LlmTimeoutError('overall', this.overallTimeoutMs)), this.overallTimeoutMs);
     overallTimer.unref();
     const unfollowCaller = request.signal ? followAbort(call, request.signal) : undefined;
-    let started = false;
+    let attempt: OpenAttempt | undefined;
     try {
-      for (let attempt = 0; ; attempt += 1) {
-        const attemptAbort = new AbortController();
-        const unfollowCall = followAbort(attemptAbort, call.signal);
-        const signal = attemptAbort.signal;
-        const firstTokenTimer = setTimeout(
-          () => attemptAbort.abort(new LlmTimeoutError('first-token', this.firstTokenTimeoutMs)),
-          this.firstTokenTimeoutMs,
-        );
-        firstTokenTimer.unref();
-        try {
-          const stream = await this.client(signal).chat({
-            model,
-            messages: request.messages,
-            stream: true,
-            options: {
-              ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-              ...(request.contextSize !== undefined ? { num_ctx: request.contextSize } : {}),
-              ...(request.maxTokens !== undefined ? { num_predict: request.maxTokens } : {}),
-            },
-          });
-          for await (const part of stream) {
-            const delta = part.message?.content ?? '';
-            if (delta === '') continue;
-            if (!started) {
-              started = true;
-              clearTimeout(firstTokenTimer);
-              request.onResponder?.({ name: `ollama:${model}`, kind: this.kind });
-            }
-            yield delta;
-          }
-          return;
-        } catch (err) {
-          // An abort (caller, overall or first-token timeout) surfaces as its reason, whatever the SDK threw.
-          if (signal.aborted) throw abortReason(signal);
-          const failure = this.classify(err, model, started);
-          if (started || !failure.retryable || attempt >= this.maxRetries) throw failure;
-        } finally {
-          clearTimeout(firstTokenTimer);
-          unfollowCall();
-          // Releases the connection when the consumer stopped reading early.
-          attemptAbort.abort(ATTEMPT_OVER);
+      // Only reaching the first token is retried: once text has been given out, a retry would repeat it.
+      attempt = await retryWithBackoff(() => this.open(model, request, call.signal), {
+        retries: this.maxRetries,
+        firstDelayMs: this.retryBaseDelayMs,
+        maxDelayMs: this.retryMaxDelayMs,
+        // An abort's reason (caller, timeouts) is never a retryable LlmError, so it ends the call.
+        retryable: (err) => err instanceof LlmError && err.retryable,
+        // An abort while waiting to retry rejects with its reason, as one during an attempt does.
+        signal: call.signal,
+      });
+      if (attempt.first === undefined) return;
+      request.onResponder?.({ name: `ollama:${model}`, kind: this.kind });
+      yield attempt.first;
+      const rest = attempt.parts;
+      try {
+        for await (const part of { [Symbol.asyncIterator]: () => rest }) {
+          const delta = part.message?.content ?? '';
+          if (delta !== '') yield delta;
         }
-        await this.backoff(attempt, call.signal);
+      } catch (err) {
+        if (attempt.signal.aborted) throw abortReason(attempt.signal);
+        throw this.classify(err, model, true);
       }
     } finally {
+      // Releases the connection when the consumer stopped reading early.
+      attempt?.close();
       clearTimeout(overallTimer);
       unfollowCaller?.();
     }
   }
 
-  private async backoff(attempt: number, signal: AbortSignal): Promise<void> {
-    const ceiling = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** attempt);
-    // Jitter spreads the retries of many conversations hitting one recovering server.
-    const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
+  /**
+   * Starts one attempt and reads up to its first piece of text, under the first-token timeout.
+   * Throws a typed LlmError (or the abort's reason) with the attempt's request closed.
+   */
+  private async open(model: string, request: LlmChatRequest, callSignal: AbortSignal): Promise<OpenAttempt> {
+    const attemptAbort = new AbortController();
+    const unfollowCall = followAbort(attemptAbort, callSignal);
+    const signal = attemptAbort.signal;
+    const firstTokenTimer = setTimeout(() => attemptAbort.abort(new LlmTimeoutError('first-token', this.firstTokenTimeoutMs)), this.firstTokenTimeoutMs);
+    firstTokenTimer.unref();
+    const close = () => {
+      clearTimeout(firstTokenTimer);
+      unfollowCall();
+      attemptAbort.abort(ATTEMPT_OVER);
+    };
     try {
-      await sleep(delay, undefined, { signal });
+      const stream = await this.client(signal).chat({
+        model,
+        messages: request.messages,
+        stream: true,
+        options: {
+          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...(request.contextSize !== undefined ? { num_ctx: request.contextSize } : {}),
+          ...(request.maxTokens !== undefined ? { num_predict: request.maxTokens } : {}),
+        },
+      });
+      const parts = stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await parts.next();
+        if (next.done) {
+          close();
+          return { first: undefined, parts, signal, close };
+        }
+        const delta = next.value.message?.content ?? '';
+        if (delta !== '') {
+          clearTimeout(firstTokenTimer);
+          return { first: delta, parts, signal, close };
+        }
+      }
     } catch (err) {
-      if (signal.aborted) throw abortReason(signal);
-      throw err;
+      // An abort (caller, overall or first-token timeout) surfaces as its reason, whatever the SDK threw.
+      const failure = signal.aborted ? abortReason(signal) : this.classify(err, model, false);
+      close();
+      throw failure;
     }
   }
 

@@ -118,6 +118,25 @@ describe('sendText', () => {
     expect(fake.texts(chat)).toEqual([]);
   });
 
+  it('asks again after a 500 and delivers the message once', async () => {
+    const chat = privateChat();
+    fake.failNext('sendMessage', 2, telegramErrors.internal());
+    const api = createTelegramApi(bot.token, { apiRoot: fake.apiRoot, serverErrorRetryDelayMs: 5, throttle: fastThrottle });
+    await new TelegramSender(api).sendText(chat, { text: 'Hello after an outage' });
+    expect(callsInChat('sendMessage', chat).map((c) => c.response.ok)).toEqual([false, false, true]);
+    expect(fake.texts(chat)).toEqual(['Hello after an outage']);
+  });
+
+  it('gives up on a 500 that persists past the retries, retryable', async () => {
+    const chat = privateChat();
+    fake.failNext('sendMessage', 3, telegramErrors.internal());
+    const api = createTelegramApi(bot.token, { apiRoot: fake.apiRoot, serverErrorRetryDelayMs: 5, maxRetryAttempts: 2, throttle: fastThrottle });
+    const error = await new TelegramSender(api).sendText(chat, { text: 'hi' }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ errorCode: 500, retryable: true });
+    expect(callsInChat('sendMessage', chat)).toHaveLength(3);
+    expect(fake.texts(chat)).toEqual([]);
+  });
+
   it('a user who blocked the bot → RecipientBlockedError, nothing delivered', async () => {
     const chat = privateChat();
     fake.failNext('sendMessage', 1, telegramErrors.blocked());
