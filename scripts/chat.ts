@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CHAT_URL } from '../src/demo/seed-demo.js';
 
 const { values } = parseArgs({
   options: {
     bot: { type: 'string' },
-    url: { type: 'string', default: 'http://localhost:3000' },
+    url: { type: 'string', default: DEFAULT_CHAT_URL },
     token: { type: 'string' },
     session: { type: 'string' },
   },

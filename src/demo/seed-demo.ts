@@ -20,6 +20,8 @@ const DEMO_PERSONA = [
 
 /** The guide shipped in examples/, relative to this file (src/demo → repository root). */
 export const DEFAULT_GUIDE_PATH = fileURLToPath(new URL('../../examples/coaching-guide.md', import.meta.url));
+/** The address the terminal chat (scripts/chat.ts) talks to unless given `--url`. */
+export const DEFAULT_CHAT_URL = 'http://localhost:3000';
 
 export interface DemoSeedDeps {
   hasCreators(): Promise<boolean>;
@@ -58,6 +60,12 @@ export interface DemoSeed {
  * answers from the example coaching guide, and prints how to try it. Never touches a platform
  * that has any creator, so it is safe on every start and when two processes start together.
  */
+/** The terminal chat command for a bot, with `--url` whenever the platform is not at the default address. */
+export function terminalChatCommand(baseUrl: string, botId: string, apiKey: string): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  return `npm run chat -- --bot ${botId}${base === DEFAULT_CHAT_URL ? '' : ` --url ${base}`} --token ${apiKey}`;
+}
+
 export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Promise<DemoSeed | null> {
   if (await deps.hasCreators()) return null;
   const password = randomBytes(12).toString('base64url');
@@ -79,7 +87,9 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
     mediaType: 'text/markdown',
     title: 'The Steady Habits Coaching Guide',
   });
-  const chatUrl = `${options.baseUrl.replace(/\/+$/, '')}/chat/${bot.id}`;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const chatUrl = `${baseUrl}/chat/${bot.id}`;
+
   const seed: DemoSeed = { creatorId, email: DEMO_EMAIL, password, apiKey: apiKey.key, botId: bot.id, documentId: document.id, chatUrl };
 
   // Printed once on purpose: a fresh install has no other way to hand over the demo credentials.
@@ -93,7 +103,7 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
         `  API key:   ${apiKey.key}`,
         `  Login:     ${DEMO_EMAIL} / ${password}`,
         '  (shown once; the demo is created only while no creator exists)',
-        `  Terminal:  npm run chat -- --bot ${bot.id} --token ${apiKey.key}`,
+        `  Terminal:  ${terminalChatCommand(baseUrl, bot.id, apiKey.key)}`,
       ]
     : [`  Login:     ${DEMO_EMAIL} (password and API key are shown only with NODE_ENV=development)`];
   deps.print(['', '──────────────── Demo coach ready ────────────────', `  Web chat:  ${chatUrl}`, ...credentials, '──────────────────────────────────────────────────', ''].join('\n'));

@@ -37,6 +37,8 @@ describe('seedDemo', () => {
     expect(block).toContain(apiKey);
     expect(block).toContain(DEMO_EMAIL);
     expect(block).toContain(password);
+    // The terminal line works as printed: the default address needs no --url.
+    expect(block).toContain(`  Terminal:  npm run chat -- --bot ${botId} --token ${apiKey}\n`);
 
     // The printed key lists the demo bot; the printed password logs in.
     const auth = { authorization: `Bearer ${apiKey}` };
