@@ -2,13 +2,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Redis } from 'ioredis';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ApiKeyService } from '../accounts/api-key.service.js';
 import type { AuthService } from '../accounts/auth.service.js';
 import type { BotService } from '../bots/bot.service.js';
+import { openApiTransform } from './openapi-body.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
 import { authPlugin } from './plugins/auth.js';
 import { storableInputPlugin } from './plugins/storable-input.js';
@@ -108,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'JWT access token or API key' } },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
   });
   await app.register(docsRoutes);
 

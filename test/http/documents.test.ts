@@ -182,6 +182,27 @@ describe('documents API', () => {
     );
   });
 
+  it('describes the upload in the OpenAPI document as "Try it out" sends it, a file field or a web address', async () => {
+    const spec = (await platform.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const content = spec.paths['/v1/bots/{botId}/documents'].post.requestBody.content;
+    const form = content['multipart/form-data'].schema;
+    expect(form.required).toEqual(['file']);
+    expect(form.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(content['application/json'].schema).toMatchObject({ required: ['url'], properties: { url: { type: 'string' } } });
+
+    // A form built from the description alone is accepted.
+    const [fileField] = form.required as string[];
+    const body = multipart({ name: 'notes.txt', type: 'text/plain', bytes: Buffer.from('Walk ten minutes after lunch.') }, { title: 'Walking' }, fileField);
+    const response = await platform.app.inject({
+      method: 'POST',
+      url: `/v1/bots/${botId}/documents`,
+      headers: { ...alice.auth, ...body.headers },
+      payload: body.payload,
+    });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ title: 'Walking' });
+  });
+
   it('requires authentication', async () => {
     const response = await platform.app.inject({ method: 'GET', url: `/v1/bots/${botId}/documents` });
     expect(response.statusCode).toBe(401);

@@ -83,6 +83,22 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
     '/bots/:botId/documents',
     {
       onRequest: rejectOversizedUpload,
+      // Read by the handler itself (a multipart upload or JSON), so documented here for "Try it out".
+      config: {
+        documentedBody: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              required: ['file'],
+              properties: {
+                file: { type: 'string', format: 'binary', description: `The document: PDF, DOCX, HTML, text or Markdown, at most ${size(uploadMaxBytes)}` },
+                title: { type: 'string', maxLength: 500, description: 'Shown in answers and citations; the file name or the document’s own title otherwise' },
+              },
+            },
+          },
+          'application/json': { schema: z.toJSONSchema(addUrlBody) as Record<string, unknown> },
+        },
+      },
       schema: {
         ...common,
         summary: 'Add a document: multipart field `file` (PDF, DOCX, HTML, text, Markdown), or JSON {url, title?}',
