@@ -1,5 +1,5 @@
 /** Reading files users sent from a channel's servers, never past a size limit. */
-import { AppError } from '../src/errors.js';
+import { AppError } from '../src/errors/app.errors.js';
 import { ChannelRequestError, type ChannelName } from '../src/conversation/channel.ports.js';
 
 /** A file is larger than we accept; nothing past the limit was read. */

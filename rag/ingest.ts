@@ -5,61 +5,15 @@ import {
   DocumentLoadError,
   type ChunkDraft,
   type Embedder,
+  type IngestDocumentStore,
+  type IngestTarget,
   type LoadedDocument,
   type LoadInput,
+  type RetrievalMode,
   type Splitter,
   type VectorRecord,
   type VectorStore,
 } from './types.js';
-
-/** The document as ingestion needs it: where its bytes come from and what its chunks were built from. */
-export interface IngestTarget {
-  id: string;
-  botId: string;
-  /** The bot's language; it picks the full-text search configuration. */
-  botLanguage: string;
-  title: string;
-  sourceKind: 'upload' | 'url';
-  sourceUrl: string | null;
-  filename: string | null;
-  mediaType: string | null;
-  /** Hash of the source the current chunks were built from; null before the first success. */
-  ingestedHash: string | null;
-  retrievalMode: 'hybrid' | 'lexical' | null;
-  embeddingModel: string | null;
-}
-
-/** Everything that replaces a document's chunks, committed in one transaction. */
-export interface ChunkReplacement {
-  botId: string;
-  documentId: string;
-  chunks: Array<{ id: string; ordinal: number; page: number | null; text: string }>;
-  tsConfig: string;
-  contentHash: string;
-  sizeBytes: number;
-  mediaType: string;
-  pageCount: number | null;
-  retrievalMode: 'hybrid' | 'lexical';
-  embeddingModel: string | null;
-  /** Set when the source named itself and the creator gave no title of their own. */
-  title?: string;
-}
-
-/** Persistence port of the pipeline (src/db/document.repository.ts implements it). */
-export interface IngestDocumentStore {
-  /** The document (scoped to its bot), or null when it has been deleted. */
-  findForIngest(botId: string, documentId: string): Promise<IngestTarget | null>;
-  /** The uploaded bytes, or null when none are stored. */
-  readSource(botId: string, documentId: string): Promise<Uint8Array | null>;
-  setProgress(botId: string, documentId: string, progress: number): Promise<void>;
-  /** The source has not changed since its chunks were built: ready again, nothing else touched. */
-  markUnchanged(botId: string, documentId: string): Promise<void>;
-  /**
-   * In one transaction: deletes the document's chunks, inserts `chunks`, marks it ready. Returns the
-   * deleted chunk ids, or null when the document no longer exists (nothing is written then).
-   */
-  replaceChunks(replacement: ChunkReplacement): Promise<{ previousChunkIds: string[] } | null>;
-}
 
 /** Reads sources into text: files by content and type, web addresses by fetching them first. */
 export interface SourceReader {
@@ -95,7 +49,7 @@ export interface IngestPorts {
 }
 
 export type IngestResult =
-  | { outcome: 'ready'; chunks: number; pages: number | null; retrievalMode: 'hybrid' | 'lexical' }
+  | { outcome: 'ready'; chunks: number; pages: number | null; retrievalMode: RetrievalMode }
   | { outcome: 'unchanged' }
   /** The document was deleted before or during ingestion; nothing was kept. */
   | { outcome: 'gone' };

@@ -1,34 +1,6 @@
-import { PerBotCache } from '../src/bots/per-bot.cache.js';
+import { PerBotCache } from '../src/cache/per-bot.cache.js';
 import { textSearchConfig } from './text-search-config.js';
-import type { ChunkPassage, Embedder, RetrievedPassage, RetrieveOptions, Retriever, VectorStore } from './types.js';
-
-export type { ChunkPassage } from './types.js';
-
-/** What retrieval needs to know about a bot before searching it. */
-export interface BotSearchProfile {
-  language: string;
-  /** Whether any of the bot's documents was embedded by the model asked about. */
-  hasVectors: boolean;
-}
-
-/**
- * The full-text side of retrieval and the lookups around it (src/db/chunk-search.repository.ts).
- * Every method is scoped to one bot and only ever sees its live chunks (a document's last successful ingestion).
- */
-export interface ChunkSearch {
-  /** Null when the bot does not exist. */
-  profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null>;
-  /**
-   * Chunks matching any of `words` (stemmed and stop words dropped with text-search `config`),
-   * best first: chunks with two or more of the words ahead of those with one, each by full-text rank.
-   */
-  lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]>;
-  /**
-   * The given chunks that are still live, in no particular order; documents embedded by another model
-   * are left out. Used for vector stores that cannot join the chunks themselves (VectorStore.queryPassages).
-   */
-  passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]>;
-}
+import type { BotSearchProfile, ChunkPassage, ChunkSearch, Embedder, RetrievedPassage, RetrieveOptions, Retriever, VectorStore } from './types.js';
 
 export interface HybridRetrieverOptions {
   /** Candidates taken from each of vector and full-text search before fusion. */

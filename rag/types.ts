@@ -111,6 +111,84 @@ export interface Retriever {
   retrieve(botId: string, query: string, options: RetrieveOptions): Promise<RetrievedPassage[]>;
 }
 
+/** How a document's chunks can be found: by vector and full text, or by full text alone (no embedder). */
+export type RetrievalMode = 'hybrid' | 'lexical';
+
+/** What retrieval needs to know about a bot before searching it. */
+export interface BotSearchProfile {
+  language: string;
+  /** Whether any of the bot's documents was embedded by the model asked about. */
+  hasVectors: boolean;
+}
+
+/**
+ * The full-text side of retrieval and the lookups around it (src/db/chunk-search.repository.ts).
+ * Every method is scoped to one bot and only ever sees its live chunks (a document's last successful ingestion).
+ */
+export interface ChunkSearch {
+  /** Null when the bot does not exist. */
+  profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null>;
+  /**
+   * Chunks matching any of `words` (stemmed and stop words dropped with text-search `config`),
+   * best first: chunks with two or more of the words ahead of those with one, each by full-text rank.
+   */
+  lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]>;
+  /**
+   * The given chunks that are still live, in no particular order; documents embedded by another model
+   * are left out. Used for vector stores that cannot join the chunks themselves (VectorStore.queryPassages).
+   */
+  passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]>;
+}
+
+/** The document as ingestion needs it: where its bytes come from and what its chunks were built from. */
+export interface IngestTarget {
+  id: string;
+  botId: string;
+  /** The bot's language; it picks the full-text search configuration. */
+  botLanguage: string;
+  title: string;
+  sourceKind: 'upload' | 'url';
+  sourceUrl: string | null;
+  filename: string | null;
+  mediaType: string | null;
+  /** Hash of the source the current chunks were built from; null before the first success. */
+  ingestedHash: string | null;
+  retrievalMode: RetrievalMode | null;
+  embeddingModel: string | null;
+}
+
+/** Everything that replaces a document's chunks, committed in one transaction. */
+export interface ChunkReplacement {
+  botId: string;
+  documentId: string;
+  chunks: Array<{ id: string; ordinal: number; page: number | null; text: string }>;
+  tsConfig: string;
+  contentHash: string;
+  sizeBytes: number;
+  mediaType: string;
+  pageCount: number | null;
+  retrievalMode: RetrievalMode;
+  embeddingModel: string | null;
+  /** Set when the source named itself and the creator gave no title of their own. */
+  title?: string;
+}
+
+/** Persistence port of the pipeline (src/db/document.repository.ts implements it). */
+export interface IngestDocumentStore {
+  /** The document (scoped to its bot), or null when it has been deleted. */
+  findForIngest(botId: string, documentId: string): Promise<IngestTarget | null>;
+  /** The uploaded bytes, or null when none are stored. */
+  readSource(botId: string, documentId: string): Promise<Uint8Array | null>;
+  setProgress(botId: string, documentId: string, progress: number): Promise<void>;
+  /** The source has not changed since its chunks were built: ready again, nothing else touched. */
+  markUnchanged(botId: string, documentId: string): Promise<void>;
+  /**
+   * In one transaction: deletes the document's chunks, inserts `chunks`, marks it ready. Returns the
+   * deleted chunk ids, or null when the document no longer exists (nothing is written then).
+   */
+  replaceChunks(replacement: ChunkReplacement): Promise<{ previousChunkIds: string[] } | null>;
+}
+
 /** The source could not be turned into text; the message is shown to the creator as-is. */
 export class DocumentLoadError extends Error {
   constructor(message: string) {

@@ -38,7 +38,7 @@ import { ConversationLockRepository } from './db/conversation-lock.repository.js
 import { InProcessConversationLocks } from './db/in-process-conversation-locks.js';
 import { ConversationBotRepository, ConversationRepository } from './db/conversation.repository.js';
 import { InboundRepository } from './db/inbound.repository.js';
-import { PerBotCache } from './bots/per-bot.cache.js';
+import { PerBotCache } from './cache/per-bot.cache.js';
 import { OutboundRepository } from './db/outbound.repository.js';
 import { TurnRepository } from './db/turn.repository.js';
 import { createLlm } from './llm/llm-provider.js';

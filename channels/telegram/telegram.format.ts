@@ -4,7 +4,7 @@
  * apart from the few Markdown forms converted here. Offsets are UTF-16 code units, as JS strings count.
  */
 import type { InlineKeyboardMarkup, MessageEntity } from 'grammy/types';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors/app.errors.js';
 import type { OutboundMessage } from '../../src/conversation/channel.ports.js';
 
 /** Telegram's longest message text, counted (conservatively) in UTF-16 code units. */

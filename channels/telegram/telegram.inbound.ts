@@ -1,5 +1,5 @@
 import type { Update } from 'grammy/types';
-import { storable } from '../../src/storable-text.js';
+import { storable } from '../../src/text/storable-text.js';
 import type { Attachment, InboundContact, InboundMessage } from '../../src/conversation/channel.ports.js';
 
 /** The update types we handle; pass to setWebhook so Telegram does not send the rest. */

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { GrammyError, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors/app.errors.js';
 import {
   ChannelAuthError,
   ChannelRequestError,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { hasUnstorableText, storable } from '../../src/storable-text.js';
+import { hasUnstorableText, storable } from '../../src/text/storable-text.js';
 import type { Attachment, DeliveryReport, InboundContact, InboundMessage } from '../../src/conversation/channel.ports.js';
 import {
   buttonSchema,

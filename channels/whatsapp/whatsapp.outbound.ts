@@ -2,7 +2,7 @@ import { Text } from 'whatsapp-api-js/messages/text';
 import { ActionButtons, ActionList, Body, Button, Footer, Header, Interactive, ListSection, Row } from 'whatsapp-api-js/messages/interactive';
 import { BodyComponent, BodyParameter, Language, Template } from 'whatsapp-api-js/messages/template';
 import type { ClientMessage } from 'whatsapp-api-js/types';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors/app.errors.js';
 import type { ChannelSender, OutboundMessage, SendResult, StreamOptions } from '../../src/conversation/channel.ports.js';
 import type { DownloadedMedia, WhatsAppClient } from './whatsapp.client.js';
 import { formatForWhatsApp, shorten, splitText, WHATSAPP_MAX_INTERACTIVE_BODY, WHATSAPP_MAX_TEXT } from './whatsapp.format.js';

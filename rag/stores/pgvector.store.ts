@@ -2,8 +2,8 @@ import pg from 'pg';
 import { toSql } from 'pgvector/pg';
 import type { VectorHit, VectorPassage, VectorRecord, VectorStore } from '../types.js';
 import { toPassage, type PassageRow } from './passage-row.js';
-import { isUuid } from '../../src/db/ids.js';
-import { inTransaction } from '../../src/db/transaction.js';
+import { isUuid } from '../../src/postgres/ids.js';
+import { inTransaction } from '../../src/postgres/transaction.js';
 
 export interface PgVectorStoreOptions {
   /**

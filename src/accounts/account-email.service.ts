@@ -1,4 +1,4 @@
-import { AppError, NotFoundError } from '../errors.js';
+import { AppError, NotFoundError } from '../errors/app.errors.js';
 import { hashToken, randomToken } from '../security/tokens.js';
 import type { AccountLink, AccountMailer, AccountTokenPurpose, AccountTokenStore, Creator, CreatorStore } from './account.types.js';
 import { hashPassword } from './password.js';

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors/app.errors.js';
 import { hashToken, randomToken } from '../security/tokens.js';
 import type { ApiKey, ApiKeyStore } from './account.types.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, UnauthorizedError } from '../errors.js';
+import { ConflictError, UnauthorizedError } from '../errors/app.errors.js';
 import { hashToken, randomToken } from '../security/tokens.js';
 import type { Creator, CreatorStore, RefreshTokenStore, TokenVersions } from './account.types.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 
 export type WebhookSignatureProblem = 'missing_header' | 'bad_signature' | 'stale_timestamp';
 

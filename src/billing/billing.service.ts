@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../errors/app.errors.js';
 import { encodeClientReference, referenceMetadata } from './billing-reference.js';
 import { BillingDisabledError, NoBillingAccountError, PlanNotPurchasableError, SubscriptionExistsError } from './billing.errors.js';
 import { assertAllowed, canAddDocument, canCreateBot, canStoreBytes, currentPlan, formatBytes, usagePeriod, type UsagePeriod } from './entitlements.js';

@@ -4,7 +4,7 @@
  * pay. Callers count usage; these functions only decide and explain.
  */
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 import { freePlan, planForPrice, type LimitName, type Plan } from './plans.js';
 import { subscriptionAccess, type PastDuePolicy, type SubscriptionView } from './subscription-state.js';
 

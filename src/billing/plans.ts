@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 
 /** A quota: a non-negative whole number, or null for "unlimited". */
 const limit = z.number().int().nonnegative().nullable();

@@ -3,8 +3,6 @@
  * their billing. The Stripe adapter lives in src/payments, stores in src/db; billing itself never
  * sees the SDK or SQL.
  */
-import type { PaymentFailedData } from '../email/templates/payment-failed.template.js';
-import type { SubscriptionEndedData } from '../email/templates/subscription-ended.template.js';
 import type { BillingReference } from './billing-reference.js';
 import type { ContactPremium } from './entitlements.js';
 import type { BillingDomainEvent, SubscriptionRecord } from './subscription-state.js';
@@ -241,10 +239,32 @@ export interface StripeEventQueue {
 }
 
 /** The inputs of the payment-failed email: what billing tells a creator whose renewal failed. */
-export type PaymentFailedNotice = PaymentFailedData;
+export interface PaymentFailedNotice {
+  name: string;
+  planName: string;
+  /** Minor units, as Stripe reports them. */
+  amountDue: { amount: number; currency: string } | null;
+  /** When the plan lapses without payment; null if unknown. */
+  accessUntil: Date | null;
+  /** When the card will be tried again automatically; null if not. */
+  nextAttempt: Date | null;
+  /** Billing portal or hosted invoice page. */
+  updatePaymentUrl: string;
+  /** The plan creators fall back to, e.g. "Free". */
+  fallbackPlanName: string;
+}
 
 /** The inputs of the subscription-ended email. */
-export type SubscriptionEndedNotice = SubscriptionEndedData;
+export interface SubscriptionEndedNotice {
+  name: string;
+  planName: string;
+  endedAt: Date;
+  /** The plan the account is on now, e.g. "Free". */
+  fallbackPlanName: string;
+  /** Its limits in words, e.g. ["1 bot", "20 documents", "500 replies a month"]. */
+  fallbackLimits: string[];
+  resubscribeUrl: string;
+}
 
 /** Tells creators about their billing by email; `dedupeKey` makes a repeated call send once. */
 export interface BillingNotifier {

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors/app.errors.js';
 import { BillingDisabledError } from './billing.errors.js';
 import { contactPremiumSchema, type ContactPremium } from './entitlements.js';
 import type { BotPremiumStore } from './ports.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PerBotCache } from '../bots/per-bot.cache.js';
+import { PerBotCache } from '../cache/per-bot.cache.js';
 import { encodeClientReference, referenceMetadata } from './billing-reference.js';
 import { PaymentProviderError } from './billing.errors.js';
 import type { BillingService } from './billing.service.js';

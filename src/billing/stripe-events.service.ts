@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../errors/app.errors.js';
 import { referenceFromMetadata, type BillingReference } from './billing-reference.js';
 import { PaymentProviderError } from './billing.errors.js';
 import { describeLimits, type BillingUrls } from './billing.service.js';

@@ -1,4 +1,4 @@
-import { AppError, ConflictError } from '../errors.js';
+import { AppError, ConflictError } from '../errors/app.errors.js';
 import type { ChannelName } from './bot.types.js';
 
 /** The channel address (e.g. a WhatsApp business number) is already connected to another bot. */

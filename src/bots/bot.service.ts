@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors/app.errors.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { SettingAboveCapError } from './bot.errors.js';
 import { botSettingsPatchSchema, botSettingsSchema, readBotSettings, type BotSettingsInput, type BotSettingsPatch } from './bot-settings.js';

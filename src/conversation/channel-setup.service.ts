@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors/app.errors.js';
 import { verifyTokenHash, type BotService } from '../bots/bot.service.js';
-import { PerBotCache } from '../bots/per-bot.cache.js';
+import { PerBotCache } from '../cache/per-bot.cache.js';
 
 /** Talks to Telegram for set-up (channels/telegram/telegram.client.ts behind it). */
 export interface TelegramConnector {

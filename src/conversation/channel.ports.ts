@@ -2,7 +2,7 @@
  * The channel-free shapes at the edge. Everything past channels/ sees only these, never a Telegram
  * or WhatsApp payload, so the engine, workers and routes stay the same whichever channel a user is on.
  */
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 
 export type ChannelName = 'telegram' | 'whatsapp' | 'web';
 

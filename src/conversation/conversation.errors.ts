@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 import type { TurnStage } from './types.js';
 
 /**

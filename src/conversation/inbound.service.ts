@@ -1,5 +1,5 @@
 import type { InboundMessage } from './channel.ports.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors/app.errors.js';
 import type { BotDirectory, InboundStore, TurnQueue } from './turn.ports.js';
 
 export interface InboundServiceDeps {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { storable } from '../storable-text.js';
+import { storable } from '../text/storable-text.js';
 import type { InboundMessage } from './channel.ports.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors/app.errors.js';
 import type { ConversationEngine } from './engine.js';
 import type { BotDirectory, ConversationBot, ConversationLease, ConversationLocks, InboundStore, OutboundLedger, ReplyGate, TurnStore } from './turn.ports.js';
 import type { TurnSource } from './types.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AccountTokenPurpose, AccountTokenStore } from '../accounts/account.types.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 /** Email verification and password-reset tokens in `public.account_tokens`, by SHA-256 hash. */
 export class AccountTokenRepository implements AccountTokenStore {

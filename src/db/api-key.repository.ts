@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ApiKey, ApiKeyStore } from '../accounts/account.types.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 const COLUMNS = `id, name, prefix, created_at AS "createdAt", last_used_at AS "lastUsedAt"`;
 

@@ -11,8 +11,8 @@ import type {
   StripeEventStore,
 } from '../billing/ports.js';
 import { emptySubscriptionRecord, type SubscriptionRecord } from '../billing/subscription-state.js';
-import { isUuid } from './ids.js';
-import { inTransaction } from './transaction.js';
+import { isUuid } from '../postgres/ids.js';
+import { inTransaction } from '../postgres/transaction.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ContactPremium } from '../billing/entitlements.js';
 import type { BotPremiumStore } from '../billing/ports.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 /** End-user premium per bot (`public.bot_premium`); callers check the bot belongs to the creator first. */
 export class BotPremiumRepository implements BotPremiumStore {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { BotSettings } from '../bots/bot-settings.js';
 import { ChannelRouteTakenError } from '../bots/bot.errors.js';
 import type { BotStore, ChannelName, ChannelRouting, StoredBot } from '../bots/bot.types.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 // Channels carry only public_config: the credentials column is never selected by a bot read.
 const BOT_COLUMNS = `b.id, b.creator_id AS "creatorId", b.name, b.persona, b.language, b.settings,

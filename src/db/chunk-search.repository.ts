@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { BotSearchProfile, ChunkPassage, ChunkSearch } from '../../rag/retrieve.js';
+import type { BotSearchProfile, ChunkPassage, ChunkSearch } from '../../rag/types.js';
 import { toPassage, type PassageRow } from '../../rag/stores/passage-row.js';
 import { PreparedStatements } from './prepared-statement.js';
 

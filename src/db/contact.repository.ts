@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ChannelName } from '../conversation/channel.ports.js';
 import type { ContactStore } from '../conversation/turn.ports.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction } from '../postgres/transaction.js';
 
 // The contact a conversation belongs to (in a private chat: the user).
 const CONTACT_OF = `(SELECT contact_id FROM public.conversations WHERE id = $1)`;

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { readBotSettings } from '../bots/bot-settings.js';
-import { PerBotCache } from '../bots/per-bot.cache.js';
+import { PerBotCache } from '../cache/per-bot.cache.js';
 import type { ConversationMemoryPort, ConversationSummary, MemoryTurn } from '../conversation/ports.js';
 import type { BotDirectory, ConversationBot } from '../conversation/turn.ports.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 import { PreparedStatements } from './prepared-statement.js';
 
 /**

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Creator, CreatorStore, CreatorWithPassword } from '../accounts/account.types.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 const UNIQUE_VIOLATION = '23505';
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EmailRecipient } from '../email/delivery.ports.js';
 import { digestDedupeKey, type BotWeek, type DigestBotInfo, type DigestPeriod, type DigestSource } from '../email/weekly-digest.service.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 /** What the weekly digest reads: creators owed one, their bots, and each bot's week. */
 export class DigestRepository implements DigestSource {

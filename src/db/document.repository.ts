@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import type { ChunkReplacement, IngestDocumentStore, IngestTarget } from '../../rag/ingest.js';
+import type { ChunkReplacement, IngestDocumentStore, IngestTarget } from '../../rag/types.js';
 import type { DocumentStore, StoredDocument } from '../knowledge/document.types.js';
-import { inTransaction } from './transaction.js';
-import { isUuid } from './ids.js';
+import { inTransaction } from '../postgres/transaction.js';
+import { isUuid } from '../postgres/ids.js';
 
 const DOCUMENT_COLUMNS = `d.id, d.bot_id AS "botId", d.title, d.source_kind AS "sourceKind", d.source_url AS "sourceUrl",
   d.filename, d.media_type AS "mediaType", d.size_bytes AS "sizeBytes", d.content_hash AS "contentHash",

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EmailRecipient, RecipientDirectory } from '../email/delivery.ports.js';
 import type { FailedDocumentDirectory } from '../email/email-notifications.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 /** Who emails go to and what they are about: creators, and the bot and document behind a failure. */
 export class EmailDirectoryRepository implements RecipientDirectory, FailedDocumentDirectory {

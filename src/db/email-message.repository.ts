@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ClaimedEmailMessage, EmailMessageStore, EmailSettlement, EmailStatus, NewEmailMessage } from '../email/delivery.ports.js';
 import type { EmailCategory } from '../email/ports.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 interface MessageRow {
   id: string;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { OutboxReader, StoredOutboxEntry } from '../email/delivery.ports.js';
 import type { EmailCategory, OutboxEntry, OutboxStore } from '../email/ports.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 
 interface OutboxRow {
   id: string;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { SuppressionStore } from '../email/delivery.ports.js';
 import type { EmailCategory } from '../email/ports.js';
 import { applySuppressionChange, normaliseEmail, type Suppression, type SuppressionChange, type SuppressionReason } from '../email/suppression.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction } from '../postgres/transaction.js';
 
 interface SuppressionRow {
   email: string;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ConversationLease, ConversationLocks, InboundLease } from '../conversation/turn.ports.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 import { NEXT_DUE_MESSAGE_SQL } from './inbound.repository.js';
 
 /**

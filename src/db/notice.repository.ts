@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ChannelName } from '../conversation/channel.ports.js';
 import type { NoticeStore, NoticeTarget } from '../conversation/notice.service.js';
 import type { OutboundRecord } from '../conversation/turn.ports.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 import { openLedgerRow } from './outbound.repository.js';
 
 /**

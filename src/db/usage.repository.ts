@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ContactStanding, ContactStandingQuery, CreatorUsageCounts, ReplyClaim, ReplyClaimInput, UsageStore } from '../billing/ports.js';
 import type { SubscriptionRecord } from '../billing/subscription-state.js';
-import { isUuid } from './ids.js';
+import { isUuid } from '../postgres/ids.js';
 import { PreparedStatements } from './prepared-statement.js';
 
 /**

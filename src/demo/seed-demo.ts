@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ApiKeyService } from '../accounts/api-key.service.js';
 import type { AuthService } from '../accounts/auth.service.js';
 import type { BotService } from '../bots/bot.service.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError } from '../errors/app.errors.js';
 import type { DocumentService } from '../knowledge/document.service.js';
 import type { Logger } from '../observability/logger.js';
 

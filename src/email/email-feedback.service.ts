@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 import type { EmailEventStore, RecipientDirectory, SuppressionStore } from './delivery.ports.js';
 import type { EmailEvent } from './ports.js';
 import { isTransactional, normaliseEmail, suppressionFromEvent } from './suppression.js';

@@ -1,8 +1,6 @@
-import type { BillingNotifier } from '../billing/ports.js';
+import type { BillingNotifier, PaymentFailedNotice, SubscriptionEndedNotice } from '../billing/ports.js';
 import type { EmailRecipient, RecipientDirectory } from './delivery.ports.js';
 import type { EmailService } from './email.service.js';
-import type { PaymentFailedData } from './templates/payment-failed.template.js';
-import type { SubscriptionEndedData } from './templates/subscription-ended.template.js';
 
 /** Where links in emails lead. */
 export interface NotificationLinks {
@@ -99,7 +97,7 @@ export class EmailNotifications implements BillingNotifier {
   }
 
   /** Tells a creator their renewal payment failed (BillingNotifier). */
-  async paymentFailed(creatorId: string, data: WithOptionalName<PaymentFailedData>, dedupeKey: string): Promise<void> {
+  async paymentFailed(creatorId: string, data: WithOptionalName<PaymentFailedNotice>, dedupeKey: string): Promise<void> {
     const creator = await this.deps.recipients.creator(creatorId);
     if (!creator) return;
     await this.deps.email.send({
@@ -112,7 +110,7 @@ export class EmailNotifications implements BillingNotifier {
   }
 
   /** Tells a creator their paid plan ended (BillingNotifier). */
-  async subscriptionEnded(creatorId: string, data: WithOptionalName<SubscriptionEndedData>, dedupeKey: string): Promise<void> {
+  async subscriptionEnded(creatorId: string, data: WithOptionalName<SubscriptionEndedNotice>, dedupeKey: string): Promise<void> {
     const creator = await this.deps.recipients.creator(creatorId);
     if (!creator) return;
     await this.deps.email.send({

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 
 /** An email could not be handed to the provider. `retryable`: rate limits, 5xx, network; not bad requests or keys. */
 export class MailDeliveryError extends AppError {

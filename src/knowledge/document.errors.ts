@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 import { SUPPORTED_MEDIA_TYPES, SUPPORTED_TYPES_DESCRIPTION } from '../../rag/loaders/media-type.js';
 
 /** The upload is of a type no loader reads; the response lists the ones we do. */

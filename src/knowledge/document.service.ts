@@ -1,10 +1,9 @@
 import { contentHash } from '../../rag/ingest.js';
 import { detectMediaType } from '../../rag/loaders/media-type.js';
 import type { Embedder, VectorStore } from '../../rag/types.js';
-import { NotFoundError, UnavailableError, ValidationError } from '../errors.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../errors/app.errors.js';
 import { UnsupportedMediaTypeError } from './document.errors.js';
 import type { DocumentStore, StoredDocument } from './document.types.js';
-import { isUuid } from '../db/ids.js';
 
 /** Hands a document to the ingestion worker; a second call with the same job id is a no-op. */
 export interface IngestQueue {
@@ -144,7 +143,7 @@ export class DocumentService {
 
   private async find(creatorId: string, botId: string, documentId: string): Promise<StoredDocument> {
     await this.options.bots.get(creatorId, botId);
-    const document = isUuid(documentId) ? await this.options.documents.find(creatorId, botId, documentId) : null;
+    const document = await this.options.documents.find(creatorId, botId, documentId);
     if (!document) throw new NotFoundError('Document');
     return document;
   }

@@ -1,7 +1,8 @@
 /** Knowledge-base documents as the service and its store see them. */
 
+import type { RetrievalMode } from '../../rag/types.js';
+
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';
-export type RetrievalMode = 'hybrid' | 'lexical';
 
 /** A document row; bytes live apart (document_blobs) and are read only by ingestion. */
 export interface StoredDocument {
@@ -37,6 +38,7 @@ export interface DocumentStore {
   ): Promise<StoredDocument | null>;
   createUrl(creatorId: string, botId: string, input: { title: string; sourceUrl: string }): Promise<StoredDocument | null>;
   list(creatorId: string, botId: string): Promise<StoredDocument[]>;
+  /** Null as well for an id that cannot be one of ours (not a UUID): the caller answers "not found". */
   find(creatorId: string, botId: string, documentId: string): Promise<StoredDocument | null>;
   /** Deletes the row; chunks and bytes go with it. */
   delete(creatorId: string, botId: string, documentId: string): Promise<boolean>;

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError } from '../errors/app.errors.js';
 
 /** A chat model did not produce a reply. `retryable` says whether trying again may help. */
 export class LlmError extends AppError {

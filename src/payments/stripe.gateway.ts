@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { storable } from '../storable-text.js';
+import { storable } from '../text/storable-text.js';
 import { PaymentProviderError, WebhookSignatureError } from '../billing/billing.errors.js';
 import type { CreatedCheckoutSession, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
 

@@ -6,7 +6,7 @@ import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
 import { MediaTooLargeError, WhatsAppRequestError, WindowClosedError } from '../../channels/whatsapp/whatsapp.errors.js';
 import { messageIdsSentBefore, WhatsAppSender } from '../../channels/whatsapp/whatsapp.outbound.js';
 import { WhatsAppPacer, type Clock } from '../../channels/whatsapp/whatsapp.pacing.js';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors/app.errors.js';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
 import { ChannelAuthError, ChannelRequestError } from '../../src/conversation/channel.ports.js';
 import { fixture } from '../support/fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PerBotCache } from '../../src/bots/per-bot.cache.js';
+import { PerBotCache } from '../../src/cache/per-bot.cache.js';
 
 /** A load whose calls the test counts and settles by hand. */
 function controlledLoad() {

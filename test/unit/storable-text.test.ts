@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasUnstorableText, storable } from '../../src/storable-text.js';
+import { hasUnstorableText, storable } from '../../src/text/storable-text.js';
 
 describe('storable', () => {
   it('replaces NUL and lone surrogates with U+FFFD and keeps every other character', () => {

@@ -7,7 +7,7 @@ import {
   splitFormatted,
   type FormattedText,
 } from '../../channels/telegram/telegram.format.js';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors/app.errors.js';
 
 /** The text an entity covers, read the way Telegram reads offsets (UTF-16 code units). */
 function covered(formatted: FormattedText, type: string): string[] {

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../errors.js';
+import { ValidationError } from '../../errors/app.errors.js';
 import { attachmentsOnlyAnswer, documentReadAnswer } from '../phrases.js';
 import { answerDirectly, type Step } from '../turn-state.js';
 

@@ -1,24 +1,10 @@
+import type { PaymentFailedNotice } from '../../billing/ports.js';
 import { formatDate, formatMoney } from './format.js';
 import { html } from './html.js';
 import { button, layout, type EmailBrand, type RenderedEmail } from './layout.js';
 
-export interface PaymentFailedData {
-  name: string;
-  planName: string;
-  /** Minor units, as Stripe reports them. */
-  amountDue: { amount: number; currency: string } | null;
-  /** When the plan lapses without payment; null if unknown. */
-  accessUntil: Date | null;
-  /** When the card will be tried again automatically; null if not. */
-  nextAttempt: Date | null;
-  /** Billing portal or hosted invoice page. */
-  updatePaymentUrl: string;
-  /** The plan creators fall back to, e.g. "Free". */
-  fallbackPlanName: string;
-}
-
 /** Tells a creator their renewal payment failed and how to fix it before the plan lapses. */
-export function paymentFailed(data: PaymentFailedData, brand: EmailBrand): RenderedEmail {
+export function paymentFailed(data: PaymentFailedNotice, brand: EmailBrand): RenderedEmail {
   const amount = data.amountDue ? formatMoney(data.amountDue.amount, data.amountDue.currency) : null;
   const charge = amount ? `We could not charge ${amount} for your ${data.planName} plan.` : `We could not take the payment for your ${data.planName} plan.`;
   const retry = data.nextAttempt ? `We will try again on ${formatDate(data.nextAttempt)}.` : '';

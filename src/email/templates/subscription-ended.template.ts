@@ -1,20 +1,10 @@
+import type { SubscriptionEndedNotice } from '../../billing/ports.js';
 import { formatDate } from './format.js';
 import { html } from './html.js';
 import { button, layout, type EmailBrand, type RenderedEmail } from './layout.js';
 
-export interface SubscriptionEndedData {
-  name: string;
-  planName: string;
-  endedAt: Date;
-  /** The plan the account is on now, e.g. "Free". */
-  fallbackPlanName: string;
-  /** Its limits in words, e.g. ["1 bot", "20 documents", "500 replies a month"]. */
-  fallbackLimits: string[];
-  resubscribeUrl: string;
-}
-
 /** Tells a creator their paid plan ended and what they have now. */
-export function subscriptionEnded(data: SubscriptionEndedData, brand: EmailBrand): RenderedEmail {
+export function subscriptionEnded(data: SubscriptionEndedNotice, brand: EmailBrand): RenderedEmail {
   const limits = data.fallbackLimits;
   return layout({
     brand,

@@ -2,7 +2,7 @@ import jwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { API_KEY_PREFIX } from '../../accounts/api-key.service.js';
-import { UnauthorizedError } from '../../errors.js';
+import { UnauthorizedError } from '../../errors/app.errors.js';
 
 /** What the plugin needs to recognise an API key: the creator it belongs to, or null. */
 export interface ApiKeyAuthenticator {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ValidationError } from '../../errors.js';
+import { ValidationError } from '../../errors/app.errors.js';
 
 /**
  * Makes JSON bodies arrive as the exact bytes received (a Buffer) in this plugin's routes, so a

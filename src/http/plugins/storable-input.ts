@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
-import { hasUnstorableText } from '../../storable-text.js';
-import { ValidationError } from '../../errors.js';
+import { hasUnstorableText } from '../../text/storable-text.js';
+import { ValidationError } from '../../errors/app.errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BotService } from '../../bots/bot.service.js';
 import type { WebChatService } from '../../conversation/web-chat.service.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../errors/app.errors.js';
 import { botParams } from '../schemas/bots.js';
 
 const chatBody = z.object({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { OutboxReader } from '../../email/delivery.ports.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../errors/app.errors.js';
 import { outboxQuery, outboxResponse } from '../schemas/email.js';
 
 /**

@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
-import { hasUnstorableText } from '../../storable-text.js';
-import { AppError, ValidationError } from '../../errors.js';
+import { hasUnstorableText } from '../../text/storable-text.js';
+import { AppError, ValidationError } from '../../errors/app.errors.js';
 import type { DocumentService, DocumentSummary } from '../../knowledge/document.service.js';
 import { acceptedDocumentResponse, addUrlBody, botDocumentsParams, documentListResponse, documentParams, documentResponse } from '../schemas/documents.js';
 

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { storable } from '../../storable-text.js';
+import { storable } from '../../text/storable-text.js';
 import { SENDGRID_SIGNATURE_HEADER, SENDGRID_TIMESTAMP_HEADER, parseSendGridEvents, type SendGridWebhookVerifier } from '../../email/adapters/sendgrid.webhook.js';
 import type { EmailFeedbackService } from '../../email/email-feedback.service.js';
 import { EmailWebhookSignatureError } from '../../email/email.errors.js';
 import type { EmailEvent } from '../../email/ports.js';
-import { AppError, UnavailableError, ValidationError } from '../../errors.js';
+import { AppError, UnavailableError, ValidationError } from '../../errors/app.errors.js';
 import { acceptRawBody } from '../plugins/raw-body.js';
 import { webhookReceipt } from '../schemas/email.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { StripeEventService } from '../../billing/stripe-events.service.js';
-import { AppError, UnavailableError } from '../../errors.js';
+import { AppError, UnavailableError } from '../../errors/app.errors.js';
 import { acceptRawBody } from '../plugins/raw-body.js';
 import { stripeWebhookAck } from '../schemas/billing.js';
 

@@ -3,7 +3,7 @@ import { normalizeTelegramUpdate } from '../../../channels/telegram/telegram.inb
 import { TELEGRAM_SECRET_HEADER, verifyTelegramSecret } from '../../../channels/telegram/telegram.webhook.js';
 import type { ChannelSetupService } from '../../conversation/channel-setup.service.js';
 import type { InboundService } from '../../conversation/inbound.service.js';
-import { AppError, NotFoundError, UnauthorizedError, UnavailableError } from '../../errors.js';
+import { AppError, NotFoundError, UnauthorizedError, UnavailableError } from '../../errors/app.errors.js';
 import { telegramWebhookParams, webhookAck } from '../schemas/channels.js';
 
 /** Anything but an expected failure means the database (or the queue behind it) is unreachable: Telegram should retry. */

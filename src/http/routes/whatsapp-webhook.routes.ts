@@ -4,7 +4,7 @@ import { verifySubscription, verifyWhatsAppSignature, WHATSAPP_SIGNATURE_HEADER 
 import type { ChannelSetupService, WhatsAppCredentials } from '../../conversation/channel-setup.service.js';
 import type { DeliveryService } from '../../conversation/delivery.service.js';
 import type { InboundService } from '../../conversation/inbound.service.js';
-import { AppError, ForbiddenError, UnauthorizedError, UnavailableError } from '../../errors.js';
+import { AppError, ForbiddenError, UnauthorizedError, UnavailableError } from '../../errors/app.errors.js';
 import { acceptRawBody, parseJsonBody } from '../plugins/raw-body.js';
 import { webhookAck } from '../schemas/channels.js';
 
