@@ -30,18 +30,24 @@
  *    the platform paces each number's calls to the default tier's 80/s, which caps one number at
  *    about 40 turns/s, typing indicator and reply, whatever else it does); `--no-whatsapp` skips it. Its summary line starts with
  *    `whatsapp:` and comes before the last line.
+ * 6. HTTP client: the capacity run again (a fresh platform process each time, same load) once with
+ *    HTTP_CLIENT=lean and with HTTP_CLIENT=fetch (Node's global fetch), `--client-rounds` times
+ *    each in the order lean, fetch, fetch, lean, …, so drift in the machine's load falls on both;
+ *    Telegram, and WhatsApp unless `--no-whatsapp`. Per client: turns/s, platform CPU per turn and
+ *    peak RSS (median and range of its runs), and the ratio lean/fetch of the medians.
  *
  *   npm run bench:converse -- [--redis] [--seconds 5] [--rate 1000] [--senders 64]
  *                             [--conversations 100] [--messages 5] [--turn-rate 300]
- *                             [--concurrency 16] [--replay 10000] [--one-process] [--only ack|turns]
- *                             [--no-whatsapp]
+ *                             [--concurrency 16] [--replay 10000] [--one-process] [--only ack|turns|clients]
+ *                             [--no-whatsapp] [--client-rounds 2]
  *   --replay 0 skips the replay; --only runs one part and prints its figures as JSON.
  *   BENCH_PROFILE_DIR=dir writes CPU profiles of the platform's process during the acknowledgement
  *   and capacity runs; BENCH_LOG_LEVEL sets its log level (default silent);
  *   BENCH_PLATFORM_NODE_OPTIONS adds node flags to it; BENCH_DATABASE_POOL_MAX sets its pool size.
  *
- * The last line is `overhead_p50_ms=… overhead_p99_ms=… turns_per_s=… ack_p99_ms=…`: the paced
- * overhead, the capacity and the open-loop acknowledgement p99. The overhead is measured at an
+ * The last line is `overhead_p50_ms=… overhead_p99_ms=… turns_per_s=… ack_p99_ms=… http_client_cpu_ratio=…`:
+ * the paced overhead, the capacity, the open-loop acknowledgement p99 and the lean client's platform
+ * CPU per Telegram turn over the global fetch's. The overhead is measured at an
  * offered rate rather than in the closed loop because with 100 conversations always waiting, p50
  * ≤ 20 ms would need 5,000 turns/s: the targets hold together only as "≤ 20 ms at ≥ 300 turns/s".
  */
@@ -73,7 +79,9 @@ const concurrency = flag('concurrency', 16);
 const replayMessages = flag('replay', 10_000);
 // --no-whatsapp skips the WhatsApp run (acknowledgement and per-turn overhead through the Cloud API path).
 const whatsappRun = !process.argv.includes('--no-whatsapp');
-// --only ack | turns: run one part (for profiling); the summary line needs both.
+// --client-rounds n: the HTTP client comparison's capacity runs per client (0 skips it).
+const clientRounds = flag('client-rounds', 2);
+// --only ack | turns | clients: run one part (for profiling); the summary line needs the first two.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -547,6 +555,69 @@ async function replayLoad(platform: PlatformHandle, target: Target, replies: Map
   };
 }
 
+// --- HTTP client comparison -------------------------------------------------------------------------
+
+const HTTP_CLIENTS = ['lean', 'fetch'] as const;
+type HttpClient = (typeof HTTP_CLIENTS)[number];
+
+/** One capacity run of a fresh platform process with one HTTP client. */
+interface ClientRun {
+  client: HttpClient;
+  turns: number;
+  errors: number;
+  turnsPerSecond: number;
+  cpuMsPerTurn: number;
+  systemCpuMsPerTurn: number;
+  peakRssMb: number;
+}
+
+/** Median and range of one figure over a client's runs. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN };
+}
+
+/** The runs of each client summed up, and lean over fetch for each figure's median. */
+function compareClients(runs: ClientRun[]) {
+  const of = (client: HttpClient) => {
+    const mine = runs.filter((r) => r.client === client);
+    return {
+      runs: mine.length,
+      turnsPerSecond: spread(mine.map((r) => r.turnsPerSecond)),
+      cpuMsPerTurn: spread(mine.map((r) => r.cpuMsPerTurn)),
+      systemCpuMsPerTurn: spread(mine.map((r) => r.systemCpuMsPerTurn)),
+      peakRssMb: spread(mine.map((r) => r.peakRssMb)),
+      errors: mine.reduce((sum, r) => sum + r.errors, 0),
+    };
+  };
+  const lean = of('lean');
+  const fetch = of('fetch');
+  return {
+    lean,
+    fetch,
+    ratio: {
+      what: 'lean / fetch, of the medians',
+      turnsPerSecond: lean.turnsPerSecond.median / fetch.turnsPerSecond.median,
+      cpuMsPerTurn: lean.cpuMsPerTurn.median / fetch.cpuMsPerTurn.median,
+      peakRssMb: lean.peakRssMb.median / fetch.peakRssMb.median,
+    },
+    runs,
+  };
+}
+
+/** lean, fetch, fetch, lean, …: each client as often first as second, so a drift in load falls on both. */
+function clientOrder(rounds: number): HttpClient[] {
+  return Array.from({ length: rounds }, (_, round) => (round % 2 === 0 ? [...HTTP_CLIENTS] : [...HTTP_CLIENTS].reverse())).flat();
+}
+
 // --- report ---------------------------------------------------------------------------------------
 
 const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
@@ -649,14 +720,47 @@ async function main() {
     }
   };
 
+  // 6. The capacity run with each HTTP client, a fresh platform process per run.
+  const clientPhase = async () => {
+    const turnEnv = { ...common, CONVERSE_CONCURRENCY: String(concurrency), CONVERSE_PER_CREATOR: String(concurrency) };
+    const measure = async (client: HttpClient, turn: { platform: PlatformHandle; target: Target }, nextReply: (chatId: number) => Promise<number>): Promise<ClientRun> => {
+      platform = turn.platform;
+      await warmUp(turn.target, nextReply);
+      const capacity = await turnsWithCpu(platform, () => conversationLoad(turn.target, nextReply, 10_000, conversations, messagesPerConversation));
+      const peakRssMb = mb(platform.peakRss());
+      await stopPlatform();
+      const { turns, errors, turnsPerSecond, cpuMsPerTurn, systemCpuMsPerTurn } = capacity;
+      return { client, turns, errors, turnsPerSecond, cpuMsPerTurn: cpuMsPerTurn!, systemCpuMsPerTurn: systemCpuMsPerTurn!, peakRssMb };
+    };
+    const telegramRuns: ClientRun[] = [];
+    for (const client of clientOrder(clientRounds)) {
+      telegramRuns.push(await measure(client, await listeningPlatform({ ...turnEnv, HTTP_CLIENT: client }, true, telegram, true), nextReply));
+    }
+    let whatsappRuns: ClientRun[] | undefined;
+    if (whatsappRun) {
+      whatsappRuns = [];
+      const graph = await startFakeWhatsApp({ now: () => performance.now() });
+      try {
+        for (const client of clientOrder(clientRounds)) {
+          whatsappRuns.push(await measure(client, await whatsappPlatform({ ...turnEnv, HTTP_CLIENT: client }, true, graph, true), nextWhatsAppReply(graph)));
+        }
+      } finally {
+        await graph.close();
+      }
+    }
+    return { telegram: compareClients(telegramRuns), ...(whatsappRuns ? { whatsapp: compareClients(whatsappRuns) } : {}) };
+  };
+
   try {
     if (only) {
-      console.log(JSON.stringify(only === 'ack' ? await ackPhase() : await turnPhase(), null, 2));
+      const part = only === 'ack' ? await ackPhase() : only === 'clients' ? await clientPhase() : await turnPhase();
+      console.log(JSON.stringify(part, null, 2));
       return;
     }
     const { project, baselineAck, stored, ackRss } = await ackPhase();
     const { capacity, paced, alone, floor, replay, turnRss } = await turnPhase();
     const whatsapp = whatsappRun ? await whatsappPhase() : undefined;
+    const httpClients = clientRounds > 0 ? await clientPhase() : undefined;
 
     const figures = {
       machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
@@ -684,6 +788,7 @@ async function main() {
       replay,
       rssMb: { ackPhase: ackRss, turnPhase: turnRss, peak: Math.max(ackRss, turnRss), target: 400 },
       whatsapp,
+      httpClients: httpClients && { what: `capacity run (closed loop × ${messagesPerConversation}) per HTTP_CLIENT, ${clientRounds} runs each, interleaved`, ...httpClients },
       redisKeysDeleted: redisKeysDeleted.reduce((a, b) => a + b, 0),
     };
 
@@ -746,11 +851,23 @@ async function main() {
         `whatsapp: overhead_p50_ms=${f(whatsapp.paced.p50)} overhead_p99_ms=${f(whatsapp.paced.p99)} turns_per_s=${f(whatsapp.capacity.turnsPerSecond, 0)} ack_p99_ms=${f(a.project.open.p99)}`,
       );
     }
+    if (httpClients) {
+      const clientWidths = [46, 18, 18, 10];
+      const cell = (s: Spread, digits: number) => `${f(s.median, digits)} (${f(s.min, digits)}–${f(s.max, digits)})`;
+      console.log();
+      console.log(`HTTP client of the SDK calls (HTTP_CLIENT): capacity run, ${clientRounds} runs each, median (range)`);
+      console.log(row(['', 'lean', 'fetch', 'lean/fetch'], clientWidths));
+      for (const [channel, comparison] of Object.entries(httpClients)) {
+        console.log(row([`${channel}: capacity (turns/s)`, cell(comparison.lean.turnsPerSecond, 0), cell(comparison.fetch.turnsPerSecond, 0), f(comparison.ratio.turnsPerSecond, 2)], clientWidths));
+        console.log(row([`  platform CPU per turn (ms)`, cell(comparison.lean.cpuMsPerTurn, 2), cell(comparison.fetch.cpuMsPerTurn, 2), f(comparison.ratio.cpuMsPerTurn, 2)], clientWidths));
+        console.log(row([`  peak RSS (MB)`, cell(comparison.lean.peakRssMb, 0), cell(comparison.fetch.peakRssMb, 0), f(comparison.ratio.peakRssMb, 2)], clientWidths));
+      }
+    }
     console.log();
     console.log(`Peak RSS of the platform's process: ${f(figures.rssMb.peak, 0)} MB (ack phase ${f(ackRss, 0)}, turn phase ${f(turnRss, 0)}; target ≤ 400)`);
     if (redis) console.log(`Redis keys of this run deleted: ${figures.redisKeysDeleted}`);
     console.log(`saved ${saveResults('converse', figures)}`);
-    console.log(`overhead_p50_ms=${f(paced.p50)} overhead_p99_ms=${f(paced.p99)} turns_per_s=${f(capacity.turnsPerSecond, 0)} ack_p99_ms=${f(project.open.p99)}`);
+    console.log(`overhead_p50_ms=${f(paced.p50)} overhead_p99_ms=${f(paced.p99)} turns_per_s=${f(capacity.turnsPerSecond, 0)} ack_p99_ms=${f(project.open.p99)} http_client_cpu_ratio=${f(httpClients?.telegram.ratio.cpuMsPerTurn ?? Number.NaN, 3)}`);
   } finally {
     if (platform) await stopPlatform().catch(() => platform?.close());
     await telegram.close();

@@ -92,6 +92,8 @@ export const configSchema = z.object({
   CHUNK_OVERLAP: z.coerce.number().int().min(0).max(2000).default(150),
   LLM_PROVIDER: z.enum(['auto', 'ollama', 'extractive']).default('auto'),
   OLLAMA_HOST: z.string().url().default('http://127.0.0.1:11434'),
+  // The fetch the Ollama, Telegram and WhatsApp clients send through (src/http-client/outgoing-fetch.ts).
+  HTTP_CLIENT: z.enum(['lean', 'fetch']).default('lean'),
   OLLAMA_CHAT_MODEL: z.string().default('llama3.2:3b'),
   OLLAMA_EMBED_MODEL: z.string().default('nomic-embed-text'),
   // Operator caps on what a bot may ask of the shared model server; bot settings can only go lower.

@@ -41,6 +41,7 @@ import { InboundRepository } from './db/inbound.repository.js';
 import { PerBotCache } from './cache/per-bot.cache.js';
 import { OutboundRepository } from './db/outbound.repository.js';
 import { TurnRepository } from './db/turn.repository.js';
+import { outgoingFetch } from './http-client/outgoing-fetch.js';
 import { createLlm } from './llm/llm-provider.js';
 import { DeliveryService } from './conversation/delivery.service.js';
 import { DeliveryRepository } from './db/delivery.repository.js';
@@ -158,7 +159,10 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
       : // HNSW inserts are slow in WASM; embedded PGlite searches exactly (DESIGN.md, "Running it").
         new PgVectorStore(database.pool, { hnsw: database.kind !== 'pglite' });
   bots.addBotDeletedListener((botId) => vectorStore.deleteBot(botId));
-  const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE });
+  // One choice of HTTP client for every SDK that calls out: Ollama (chat and embeddings), Telegram, WhatsApp.
+  const makeFetch = outgoingFetch(config.HTTP_CLIENT);
+  const sdkFetch = makeFetch();
+  const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE, fetch: makeFetch });
   const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool, { prepared }), vectorStore, embedder, {
     onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
   });
@@ -192,23 +196,25 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
       token: async (botId) => (await telegramCredentials.get(botId))?.token ?? null,
       apiRoot: config.TELEGRAM_API_ROOT,
       throttle: config.TELEGRAM_THROTTLE,
+      fetch: sdkFetch,
     }),
     whatsapp: new WhatsAppSenderCache({
       credentials: (botId) => channels.whatsappCredentials(botId),
       lastInboundAt: (botId, waId) => contacts.lastInboundAt(botId, 'whatsapp', waId),
       graphUrl: config.WHATSAPP_GRAPH_URL,
+      fetch: sdkFetch,
       pacer: new WhatsAppPacer({ messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND, recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS }),
     }),
   });
   const channels = new ChannelSetupService({
     bots,
     telegram: {
-      connect: (token, webhookUrl, secretToken) => connectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT, webhookUrl, secretToken }),
-      disconnect: (token) => disconnectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT }),
+      connect: (token, webhookUrl, secretToken) => connectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT, webhookUrl, secretToken, fetch: sdkFetch }),
+      disconnect: (token) => disconnectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT, fetch: sdkFetch }),
       newSecret: generateWebhookSecret,
     },
     whatsapp: {
-      verify: (phoneNumberId, accessToken) => new WhatsAppClient({ accessToken, graphUrl: config.WHATSAPP_GRAPH_URL }).phoneNumber(phoneNumberId),
+      verify: (phoneNumberId, accessToken) => new WhatsAppClient({ accessToken, graphUrl: config.WHATSAPP_GRAPH_URL, fetch: sdkFetch }).phoneNumber(phoneNumberId),
     },
     publicUrl: config.PUBLIC_URL,
     onChanged: (botId) => {
@@ -229,7 +235,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const memory = new ConversationRepository(database.pool, { prepared });
   const turnStore = new TurnRepository(database.pool, { prepared });
   const ledger = new OutboundRepository(database.pool, { prepared });
-  const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL });
+  const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL, ollama: { fetch: makeFetch } });
   // Usage limits first, then the plans' gate (assembled below, before any turn runs).
   const limits = createUsageLimits({
     config,

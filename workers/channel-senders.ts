@@ -14,6 +14,8 @@ export interface TelegramSenderCacheOptions {
   apiRoot: string;
   /** Telegram's rate limits applied client-side; off only against a local fake. */
   throttle: boolean;
+  /** The fetch the Bot API calls go through (HTTP_CLIENT). */
+  fetch?: typeof fetch;
 }
 
 /** One TelegramSender per bot and token, so a bot's throttling is shared by all its turns in this process. */
@@ -31,7 +33,11 @@ export class TelegramSenderCache {
     const cached = this.senders.get(botId);
     // A changed token (reconnected in another process) replaces the sender here too.
     if (cached?.token === token) return cached.sender;
-    const api = createTelegramApi(token, { apiRoot: this.options.apiRoot, ...(this.options.throttle ? {} : { throttle: false }) });
+    const api = createTelegramApi(token, {
+      apiRoot: this.options.apiRoot,
+      ...(this.options.throttle ? {} : { throttle: false }),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
     const sender = new TelegramSender(api, { fileApiRoot: this.options.apiRoot });
     this.senders.set(botId, { token, sender });
     return sender;
@@ -51,6 +57,8 @@ export interface WhatsAppSenderCacheOptions {
   graphUrl: string;
   /** One pacer per process, so a number's throughput cap holds across its bots and turns. */
   pacer: WhatsAppPacer;
+  /** The fetch the Cloud API calls go through (HTTP_CLIENT). */
+  fetch?: typeof fetch;
 }
 
 /** One window-aware WhatsApp sender per bot and credentials. */
@@ -68,7 +76,12 @@ export class WhatsAppSenderCache {
     const key = JSON.stringify([credentials.accessToken, credentials.phoneNumberId, credentials.template ?? null]);
     const cached = this.senders.get(botId);
     if (cached?.key === key) return cached.sender;
-    const client = new WhatsAppClient({ accessToken: credentials.accessToken, graphUrl: this.options.graphUrl, pacer: this.options.pacer });
+    const client = new WhatsAppClient({
+      accessToken: credentials.accessToken,
+      graphUrl: this.options.graphUrl,
+      pacer: this.options.pacer,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
     const sender = new WindowedWhatsAppSender(new WhatsAppSender(client, credentials.phoneNumberId), {
       lastInboundAt: (to) => this.options.lastInboundAt(botId, to),
       template: credentials.template,

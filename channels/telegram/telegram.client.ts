@@ -27,6 +27,8 @@ export interface TelegramApiOptions {
    * Telegram's side, which takes longer to pass than a dropped connection.
    */
   serverErrorRetryDelayMs?: number;
+  /** The fetch underneath (HTTP_CLIENT); the lean one of src/http-client unless given. */
+  fetch?: typeof fetch;
 }
 
 interface RetryDelays {
@@ -88,7 +90,7 @@ export function createTelegramApi(token: string, options: TelegramApiOptions): A
     apiRoot: options.apiRoot.replace(/\/+$/, ''),
     timeoutSeconds: options.timeoutSeconds ?? 30,
     // grammY's default is node-fetch; this one (JSON bodies, multipart streams, `res.json()`) costs far less CPU per call.
-    fetch: undiciFetch as unknown as ApiClientOptions['fetch'],
+    fetch: (options.fetch ?? undiciFetch) as unknown as ApiClientOptions['fetch'],
   });
   // Installed first-innermost: the throttler admits a call, the retries repeat it within that slot,
   // so a chat waiting out a 429 holds back its own later messages instead of overtaking them.
@@ -143,6 +145,7 @@ export interface ConnectOptions {
   webhookUrl: string;
   /** Echoed by Telegram in X-Telegram-Bot-Api-Secret-Token on every delivery. */
   secretToken: string;
+  fetch?: typeof fetch;
 }
 
 export interface ConnectedTelegramBot {
@@ -155,7 +158,7 @@ export async function connectTelegramBot(token: string, options: ConnectOptions)
   if (!tokenPattern.test(token)) {
     throw new ChannelAuthError('telegram', 'This does not look like a Telegram bot token (expected "<digits>:<secret>" as @BotFather gives it)');
   }
-  const api = createTelegramApi(token, { apiRoot: options.apiRoot, throttle: false });
+  const api = createTelegramApi(token, { apiRoot: options.apiRoot, throttle: false, ...(options.fetch ? { fetch: options.fetch } : {}) });
   let me;
   try {
     me = await api.getMe();
@@ -177,7 +180,7 @@ export async function connectTelegramBot(token: string, options: ConnectOptions)
 }
 
 /** Removes the bot's webhook so Telegram stops delivering to us; pending updates are kept. */
-export async function disconnectTelegramBot(token: string, options: { apiRoot: string }): Promise<void> {
-  const api = createTelegramApi(token, { apiRoot: options.apiRoot, throttle: false });
+export async function disconnectTelegramBot(token: string, options: { apiRoot: string; fetch?: typeof fetch }): Promise<void> {
+  const api = createTelegramApi(token, { apiRoot: options.apiRoot, throttle: false, ...(options.fetch ? { fetch: options.fetch } : {}) });
   await callTelegram(() => api.deleteWebhook({ drop_pending_updates: false }));
 }

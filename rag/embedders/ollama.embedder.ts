@@ -1,4 +1,5 @@
 import { Ollama } from 'ollama';
+import type { FetchMaker } from '../../src/http-client/outgoing-fetch.js';
 import { createUndiciFetch } from '../../src/http-client/undici-fetch.js';
 import type { Embedder } from '../types.js';
 
@@ -12,6 +13,8 @@ export interface OllamaEmbedderOptions {
   probeCacheMs?: number;
   /** Per embed request; a first request may load the model, which takes a while. */
   requestTimeoutMs?: number;
+  /** Makes the clients' fetch (HTTP_CLIENT); the lean one unless given. */
+  fetch?: FetchMaker;
 }
 
 /** Raised when Ollama cannot produce embeddings; ingestion retries later. */
@@ -38,8 +41,9 @@ export class OllamaEmbedder implements Embedder {
   constructor(private readonly options: OllamaEmbedderOptions) {
     this.model = options.model;
     // The timeouts bound the wait for an answer and each silence within it (undici's timers, free per request).
-    this.client = new Ollama({ host: options.host, fetch: createUndiciFetch({ timeoutMs: options.requestTimeoutMs ?? 120_000 }) });
-    this.probe = new Ollama({ host: options.host, fetch: createUndiciFetch({ timeoutMs: options.probeTimeoutMs ?? 2_000 }) });
+    const makeFetch = options.fetch ?? createUndiciFetch;
+    this.client = new Ollama({ host: options.host, fetch: makeFetch({ timeoutMs: options.requestTimeoutMs ?? 120_000 }) });
+    this.probe = new Ollama({ host: options.host, fetch: makeFetch({ timeoutMs: options.probeTimeoutMs ?? 2_000 }) });
   }
 
   /** True when Ollama answers and has the model pulled; the answer is cached briefly. */

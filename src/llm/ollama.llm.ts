@@ -1,5 +1,6 @@
 import { Ollama, type ChatResponse } from 'ollama';
 import type { LlmChatRequest, LlmPort } from '../conversation/ports.js';
+import type { FetchMaker } from '../http-client/outgoing-fetch.js';
 import { createUndiciFetch, followAbort } from '../http-client/undici-fetch.js';
 import { retryWithBackoff } from '../retry/retry.js';
 import {
@@ -24,6 +25,8 @@ export interface OllamaLlmOptions {
   maxRetries?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
+  /** Makes the fetch of each call's client (HTTP_CLIENT); the lean one unless given. */
+  fetch?: FetchMaker;
 }
 
 // Network failures that mean "the server is not there (right now)", as undici and Node report them.
@@ -89,6 +92,7 @@ export class OllamaLlm implements LlmPort {
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
+  private readonly makeFetch: FetchMaker;
 
   constructor(options: OllamaLlmOptions) {
     this.host = options.host.replace(/\/+$/, '');
@@ -99,6 +103,7 @@ export class OllamaLlm implements LlmPort {
     this.maxRetries = options.maxRetries ?? 3;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 4_000;
+    this.makeFetch = options.fetch ?? createUndiciFetch;
   }
 
   /**
@@ -108,7 +113,7 @@ export class OllamaLlm implements LlmPort {
    * goes away; the client itself is a few fields (its connections are the shared pool's).
    */
   private client(signal: AbortSignal): Ollama {
-    return new Ollama({ host: this.host, fetch: createUndiciFetch({ signal }) });
+    return new Ollama({ host: this.host, fetch: this.makeFetch({ signal }) });
   }
 
   /** Resolves when the server answers within `timeoutMs`; throws a typed LlmError otherwise. */

@@ -180,6 +180,19 @@ describe('undici-backed fetch', () => {
     expect(await upload.json()).toEqual({ method: 'POST', contentType: 'multipart/form-data; boundary=b', body: parts.join('') });
   });
 
+  it('takes a URL object, headers as pairs, byte bodies and the options it does not use (grammY adds agent, duplex, compress)', async () => {
+    const byUrl = await undiciFetch(new URL(`${server.url}/json`));
+    expect(await byUrl.json()).toEqual({ models: [{ name: 'llama3.2:3b' }] });
+
+    const bytes = new TextEncoder().encode('{"model":"nomic-embed-text"}');
+    const viaPairs = await undiciFetch(`${server.url}/echo`, { method: 'post', headers: [['content-type', 'application/json']], body: bytes });
+    expect(await viaPairs.json()).toEqual({ method: 'POST', contentType: 'application/json', body: '{"model":"nomic-embed-text"}' });
+
+    const grammyOptions = { method: 'POST', body: bytes.buffer, headers: { 'content-type': 'application/json' }, agent: {}, duplex: 'half', compress: true };
+    const viaBuffer = await undiciFetch(`${server.url}/echo`, grammyOptions as RequestInit);
+    expect(((await viaBuffer.json()) as { body: string }).body).toBe('{"model":"nomic-embed-text"}');
+  });
+
   it('takes a Request, as whatsapp-api-js passes one: its method, headers and body are sent', async () => {
     const request = new Request(`${server.url}/echo`, {
       method: 'POST',

@@ -48,6 +48,12 @@ describe('configuration', () => {
     expect(message).toContain('DATABASE_URL');
   });
 
+  it('sends outgoing SDK calls through the lean HTTP client unless HTTP_CLIENT=fetch', () => {
+    expect(parseConfig({}).HTTP_CLIENT).toBe('lean');
+    expect(parseConfig({ HTTP_CLIENT: 'fetch' }).HTTP_CLIENT).toBe('fetch');
+    expect(() => parseConfig({ HTTP_CLIENT: 'axios' })).toThrow(/HTTP_CLIENT/);
+  });
+
   it('treats empty values as unset', () => {
     expect(parseConfig({ REDIS_URL: '', PORT: '' }).REDIS_URL).toBeUndefined();
   });
