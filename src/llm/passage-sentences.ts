@@ -17,7 +17,16 @@ const LIST_MARKER = /^(?:[-*•·>]|\d{1,3}[.)])\s+/u;
 // A sentence ends with . ! ? or … possibly followed by closing quotes or brackets.
 const SENTENCE_END = /[.!?…]["'”’»)\]]*$/u;
 const LINE_CONTINUES = /[.!?…:;,]["'”’»)\]]*$/u;
-const STARTS_LIKE_TEXT = /^[\p{Lu}\p{N}"“'‘«([¿¡]/u;
+// Not "(": in PDFs a bracket opening a line is mostly a citation or an aside wrapped from the line above.
+const STARTS_LIKE_TEXT = /^[\p{Lu}\p{N}"“'‘«¿¡]/u;
+// Text drawn inside a PDF's figures comes out as runs of symbols that the segmenter still cuts at
+// full stops; a sentence is mostly letters.
+const MIN_LETTER_SHARE = 0.6;
+
+function mostlyLetters(sentence: string): boolean {
+  const visible = sentence.replace(/\s/gu, '').length;
+  return (sentence.match(/\p{L}/gu)?.length ?? 0) >= visible * MIN_LETTER_SHARE;
+}
 
 const segmenters = new Map<string, Intl.Segmenter>();
 
@@ -42,12 +51,14 @@ const NOT_AN_END = /(?:^|[\s(])(?:\p{Lu}|Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|Fig|Figs|
 const QUOTED_QUESTION = /[?!]["'”’»)\]]+\s*$/u;
 const STARTS_LOWER = /^\p{Ll}/u;
 
-/** The unit's sentences by `Intl.Segmenter`, rejoined where it broke after an initial, an abbreviation or a quoted question. */
+/** The unit's sentences by `Intl.Segmenter`, rejoined where it broke inside a token or after an initial, an abbreviation or a quoted question. */
 function sentencesOf(text: string, language: string): string[] {
   const out: string[] = [];
   let pending = '';
   for (const { segment } of segmenter(language).segment(text)) {
-    if (pending !== '' && (NOT_AN_END.test(pending) || (QUOTED_QUESTION.test(pending) && STARTS_LOWER.test(segment)))) {
+    // A break with no space after it falls inside a token (PDF figure text glued to a sentence).
+    const glued = pending !== '' && !/\s$/u.test(pending);
+    if (pending !== '' && (glued || NOT_AN_END.test(pending) || (QUOTED_QUESTION.test(pending) && STARTS_LOWER.test(segment)))) {
       pending += segment;
       continue;
     }
@@ -125,7 +136,7 @@ export function passageSentences(text: string, language: string): PassageSentenc
     segments.forEach((sentence, s) => {
       const last = u === units.length - 1 && s === segments.length - 1;
       const whole = STARTS_LIKE_TEXT.test(sentence) && SENTENCE_END.test(sentence) && !(last && cut);
-      if (whole && sentence.length >= MIN_SENTENCE_CHARS) out.push({ index, text: sentence.replace(/\s+/gu, ' ') });
+      if (whole && sentence.length >= MIN_SENTENCE_CHARS && mostlyLetters(sentence)) out.push({ index, text: sentence.replace(/\s+/gu, ' ') });
       index += 1;
     });
   });
