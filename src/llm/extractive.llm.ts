@@ -96,25 +96,24 @@ export function selectQuotes(question: string, passages: readonly GroundingPassa
     question,
     all.map((s) => s.text),
   );
-  const best = Math.max(0, ...scored.map((s) => s.score));
-  const floor = Math.max(MIN_RELEVANCE, best * SHARE_OF_BEST);
   // The question's words each document's passages share. Retrieval mixes documents; one that shares
   // fewer of them than another answers a different question that happens to use one of its words
   // ("spend" time in loops, in a paper, when asked about spending money), so it is not quoted.
+  const documentOf = (s: { passage: number }) => (passages[s.passage] as GroundingPassage).documentId;
   const sharedBy = new Map<string, Set<string>>();
   all.forEach((s, i) => {
-    const documentId = (passages[s.passage] as GroundingPassage).documentId;
-    const words = sharedBy.get(documentId) ?? new Set<string>();
+    const words = sharedBy.get(documentOf(s)) ?? new Set<string>();
     for (const w of scored[i]?.shared ?? []) words.add(w);
-    sharedBy.set(documentId, words);
+    sharedBy.set(documentOf(s), words);
   });
   const mostShared = Math.max(0, ...[...sharedBy.values()].map((words) => words.size));
-  const candidates: Sentence[] = all
+  const answering = all
     // Earlier passages (ranked higher by retrieval) win ties.
     .map((s, i) => ({ ...s, score: (scored[i]?.score ?? 0) - s.passage * 1e-6 }))
-    .filter((s) => s.score >= floor - 1e-6)
-    .filter((s) => sharedBy.get((passages[s.passage] as GroundingPassage).documentId)?.size === mostShared)
-    .sort((a, b) => b.score - a.score);
+    .filter((s) => sharedBy.get(documentOf(s))?.size === mostShared);
+  const best = Math.max(0, ...answering.map((s) => s.score));
+  const floor = Math.max(MIN_RELEVANCE, best * SHARE_OF_BEST);
+  const candidates: Sentence[] = answering.filter((s) => s.score >= floor - 1e-6).sort((a, b) => b.score - a.score);
 
   const chosen: Sentence[] = [];
   const seen = new Set<string>();
