@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
+import { describeAnswerMode } from './llm/llm-provider.js';
 import { createPlatform } from './platform.js';
 import { seedDemo } from './demo/seed-demo.js';
 
@@ -24,6 +25,7 @@ async function main() {
     { role: config.ROLE, database: platform.database.kind, queues: platform.queues.backend, vectorStore: config.VECTOR_STORE },
     `coaching platform started${config.ROLE !== 'worker' ? ` on http://localhost:${config.PORT}` : ''}`,
   );
+  logger.info(describeAnswerMode({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL }));
   if (config.SEED_DEMO && config.ROLE !== 'worker') {
     // A failed demo must not take the platform down; it only costs the first-run shortcut.
     await seedDemo(

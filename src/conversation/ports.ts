@@ -64,6 +64,12 @@ export interface LlmChatRequest {
    * back from a model to quoting the material reports the fallback here.
    */
   onResponder?(responder: ResponderInfo): void;
+  /**
+   * Called once, before the first delta, by a responder that quotes the material instead of
+   * generating (the extractive fallback), with the `id`s of the grounding passages it quotes, so the
+   * reply cites exactly those.
+   */
+  onQuoted?(passageIds: readonly number[]): void;
 }
 
 /** A chat model (or a stand-in for one). */

@@ -75,6 +75,8 @@ export interface TurnState {
   prompt?: BuiltPrompt;
   generated: string;
   responder?: ResponderInfo;
+  /** The passages a quoting responder quoted, by grounding `id`; unset when a model wrote the reply. */
+  quotedPassageIds?: readonly number[];
   /** Everything sent to `onToken` so far. */
   streamed: string;
 }

@@ -89,7 +89,9 @@ export class AutoLlm implements LlmPort {
 
 /** Builds the LlmPort the configuration asks for. */
 export function createLlm(options: CreateLlmOptions): LlmPort {
-  const extractive = new ExtractiveResponder(options.extractive);
+  // Configured alone, the responder quotes because there is no model; behind auto, because it is down.
+  const reason = options.provider === 'extractive' ? 'no-model' : 'model-down';
+  const extractive = new ExtractiveResponder({ ...options.extractive, reason });
   if (options.provider === 'extractive') return extractive;
   const ollama = new OllamaLlm({ ...options.ollama, host: options.host, defaultModel: options.defaultModel });
   if (options.provider === 'ollama') return ollama;
@@ -98,4 +100,11 @@ export function createLlm(options: CreateLlmOptions): LlmPort {
     probeTimeoutMs: options.probeTimeoutMs ?? 1_500,
     onFallback: options.onFallback,
   });
+}
+
+/** The one start-up log line that says how replies are written under this configuration. */
+export function describeAnswerMode(options: Pick<CreateLlmOptions, 'provider' | 'host' | 'defaultModel'>): string {
+  if (options.provider === 'extractive') return "answers: quoting the creator's material (no model configured)";
+  if (options.provider === 'ollama') return `answers: Ollama ${options.defaultModel} at ${options.host}`;
+  return `answers: Ollama ${options.defaultModel} at ${options.host} when it answers, otherwise quoting the creator's material`;
 }

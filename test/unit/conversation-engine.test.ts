@@ -310,7 +310,8 @@ describe('ConversationEngine', () => {
       memory: new InMemoryConversation(),
     });
     const result = await engine.runTurn(bot, turn(['How many hours of sleep do I need?']));
-    expect(result.reply).toMatch(/^I can't reach the coaching model right now, so here is what Coach Ana's material says:/);
+    expect(result.reply).toMatch(/^Here is what Coach Ana's material says on this, quoted as written:/);
+    expect(result.reply).not.toMatch(/model/);
     expect(result.reply).toContain('“Adults need seven to nine hours of sleep each night.');
     expect(result.reply).toMatch(/\n\n— Sleep Guide, p\. 4$/);
     expect(result.reply).not.toContain('Protein');
@@ -322,7 +323,11 @@ describe('ConversationEngine', () => {
   it('keeps a quoted answer short even when the material is long', async () => {
     const longGuide: Passage = {
       ...sleepGuide,
-      text: Array.from({ length: 40 }, (_, i) => `Sleep tip ${i + 1}: a regular bedtime and a dark room help you sleep through the night.`).join(' '),
+      text: Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? `Sleep tip ${i + 1}: a regular bedtime and a dark room help you sleep through the night.`
+          : `Food tip ${i + 1}: eggs, yoghurt or beans at breakfast keep you full until lunch.`,
+      ).join(' '),
     };
     const engine = new ConversationEngine({
       llm: new ExtractiveResponder({ maxChars: 400 }),
@@ -333,6 +338,26 @@ describe('ConversationEngine', () => {
     const quoted = result.reply.split('\n\n').filter((part) => part.startsWith('“'));
     expect(quoted.join('').length).toBeLessThanOrEqual(400 + 10);
     expect(quoted.join('')).toContain('Sleep tip 1:');
+    expect(quoted.join('')).not.toContain('Food tip');
+  });
+
+  it('cites exactly the documents it quoted, and none when nothing in the material answers', async () => {
+    const engine = new ConversationEngine({
+      llm: new ExtractiveResponder(),
+      // Retrieval ranked the nutrition notes first, but only the sleep guide answers the question.
+      knowledge: new FixedKnowledge([nutrition, sleepGuide]),
+      memory: new InMemoryConversation(),
+    });
+    const result = await engine.runTurn(bot, turn(['How many hours of sleep do I need?']));
+    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4 }]);
+    expect(result.reply).toMatch(/\n\n— Sleep Guide, p\. 4$/);
+    expect(result.reply).not.toContain('Nutrition Basics');
+
+    const unrelated = await engine.runTurn(bot, turn(['Can you recommend a good telescope?']));
+    expect(unrelated.reply).toBe("I found nothing in Coach Ana's material that answers this directly. Could you ask it another way?");
+    expect(unrelated.sources).toEqual([]);
+    expect(unrelated.grounded).toBe(false);
+    expect(unrelated.usedFallback).toBe(true);
   });
 
   it('asks for text, without a model call, when a turn holds only attachments', async () => {

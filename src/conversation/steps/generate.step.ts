@@ -20,6 +20,9 @@ export const generateStep: Step = {
         state.responder = responder;
         if (responder.kind === 'model') deps.options.onModelCall?.({ botId: state.bot.id, purpose: 'reply' });
       },
+      onQuoted: (passageIds) => {
+        state.quotedPassageIds = passageIds;
+      },
       ...(settings.model ? { model: settings.model } : {}),
       ...(state.hooks.signal ? { signal: state.hooks.signal } : {}),
     };
