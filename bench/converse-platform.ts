@@ -70,7 +70,7 @@ export function platformCommands() {
         return { origin: `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}` };
       }
       case 'sql': {
-        const { rows } = await platform!.database.pool.query(command.text);
+        const { rows } = await platform!.infrastructure.database.pool.query(command.text);
         return rows;
       }
       case 'profile': {

@@ -33,7 +33,7 @@ async function baselineExtraction(): Promise<{ pages: number; seconds: number }>
 }
 
 async function stageSeconds(platform: Awaited<ReturnType<typeof startTestPlatform>>): Promise<Record<string, number>> {
-  const metric = await platform.metrics.ingestDuration.get();
+  const metric = await platform.infrastructure.metrics.ingestDuration.get();
   const sums: Record<string, number> = {};
   for (const value of metric.values) {
     if (value.metricName?.endsWith('_sum')) sums[String(value.labels.stage)] = value.value;
@@ -61,7 +61,7 @@ async function main() {
     const uploadSeconds = (performance.now() - started) / 1000;
     const documents = await waitFor(
       async () => {
-        const { rows } = await platform.database.pool.query<{ status: string; page_count: number; chunk_count: number; retrieval_mode: string }>(
+        const { rows } = await platform.infrastructure.database.pool.query<{ status: string; page_count: number; chunk_count: number; retrieval_mode: string }>(
           'SELECT status, page_count, chunk_count, retrieval_mode FROM documents WHERE bot_id = $1',
           [bot.id],
         );

@@ -22,6 +22,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/observability/logger.js';
+import type { KnowledgeModule } from '../src/composition/knowledge.module.js';
 import { createPlatform, type Platform } from '../src/platform.js';
 
 export interface CorpusDocument {
@@ -139,7 +140,7 @@ export async function ingestCorpus(
 
 /** Runs every query through the retriever and scores the ranked documents against the gold ids. */
 export async function evaluate(
-  platform: Pick<Platform, 'retriever'>,
+  knowledge: Pick<KnowledgeModule, 'retriever'>,
   botId: string,
   queries: EvalQuery[],
   corpusIdByDocumentId: Map<string, string>,
@@ -148,7 +149,7 @@ export async function evaluate(
   const details: EvalReport['details'] = [];
   for (const query of queries) {
     // The most passages the API hands out; enough distinct documents for recall@10.
-    const passages = await platform.retriever.retrieve(botId, query.question, { k: 50 });
+    const passages = await knowledge.retriever.retrieve(botId, query.question, { k: 50 });
     const ranked: string[] = [];
     for (const passage of passages) {
       const corpusId = corpusIdByDocumentId.get(passage.documentId) ?? passage.documentId;
@@ -172,7 +173,7 @@ export async function evaluate(
 /** Uploads the corpus to a fresh bot of `platform` and evaluates the queries against it. */
 export async function evaluateOnPlatform(platform: Platform, corpus: CorpusDocument[], queries: EvalQuery[]): Promise<EvalReport & { botId: string }> {
   const { botId, corpusIdByDocumentId, retrievalMode } = await ingestCorpus(platform.app, corpus);
-  return { ...(await evaluate(platform, botId, queries, corpusIdByDocumentId, retrievalMode)), botId };
+  return { ...(await evaluate(platform.knowledge, botId, queries, corpusIdByDocumentId, retrievalMode)), botId };
 }
 
 const adminDatabaseUrl = process.env.EVAL_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -254,7 +255,7 @@ async function main() {
       }
     }
     console.log(
-      `${report.queries} queries over ${corpus.length} documents; store ${values.store} on ${platform.database.kind}; retrieval ${report.retrievalMode}`,
+      `${report.queries} queries over ${corpus.length} documents; store ${values.store} on ${platform.infrastructure.database.kind}; retrieval ${report.retrievalMode}`,
     );
     console.log(`recall@1=${report.recallAt1.toFixed(4)}`);
     console.log(`recall@10=${report.recallAt10.toFixed(4)}`);

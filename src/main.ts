@@ -22,7 +22,7 @@ async function main() {
   if (config.ROLE !== 'api') platform.startWorkers();
   if (config.ROLE !== 'worker') await platform.app.listen({ host: config.HOST, port: config.PORT });
   logger.info(
-    { role: config.ROLE, database: platform.database.kind, queues: platform.queues.backend, vectorStore: config.VECTOR_STORE },
+    { role: config.ROLE, database: platform.infrastructure.database.kind, queues: platform.infrastructure.queues.backend, vectorStore: config.VECTOR_STORE },
     `coaching platform started${config.ROLE !== 'worker' ? ` on http://localhost:${config.PORT}` : ''}`,
   );
   logger.info(describeAnswerMode({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL }));
@@ -30,11 +30,11 @@ async function main() {
     // A failed demo must not take the platform down; it only costs the first-run shortcut.
     await seedDemo(
       {
-        hasCreators: () => platform.hasCreators(),
-        auth: platform.auth,
-        apiKeys: platform.apiKeys,
-        bots: platform.bots,
-        documents: platform.documents,
+        hasCreators: () => platform.accounts.hasCreators(),
+        auth: platform.accounts.auth,
+        apiKeys: platform.accounts.apiKeys,
+        bots: platform.bots.service,
+        documents: platform.knowledge.documents,
         logger,
         print: (text) => console.log(text),
       },

@@ -106,7 +106,7 @@ describe("the creator's monthly reply quota", () => {
     expect(answers.filter((a) => a === replyLimitText)).toHaveLength(chats.length - REPLIES_PER_MONTH);
     expect(ollama.chatRequests.length - modelCalls).toBe(REPLIES_PER_MONTH);
     expect(await repliesThisPeriod(bot)).toBe(REPLIES_PER_MONTH);
-    const { rows } = await platform.database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reply_usage WHERE bot_id = $1`, [bot.botId]);
+    const { rows } = await platform.infrastructure.database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reply_usage WHERE bot_id = $1`, [bot.botId]);
     expect(rows[0]!.n).toBe(REPLIES_PER_MONTH);
   });
 });
@@ -131,7 +131,7 @@ describe('end-user premium', () => {
     expect(ollama.chatRequests.length).toBe(modelCalls);
     const sessionId = /cs_test_[A-Za-z0-9]+/.exec(paywall)![0];
     const session = stripe.checkoutSessions.get(sessionId)!;
-    const { rows } = await platform.database.pool.query<{ id: string }>(`SELECT id FROM contacts WHERE bot_id = $1 AND external_id = $2`, [
+    const { rows } = await platform.infrastructure.database.pool.query<{ id: string }>(`SELECT id FROM contacts WHERE bot_id = $1 AND external_id = $2`, [
       bot.botId,
       String(chatId),
     ]);
@@ -155,7 +155,7 @@ describe('end-user premium', () => {
     const again = { ...events[0]!, id: `${events[0]!.id}_resent` };
     expect((await deliverStripe(again)).statusCode).toBe(200);
     await waitFor(async () => {
-      const { rows: settled } = await platform.database.pool.query(`SELECT 1 FROM stripe_events WHERE id = $1 AND status IN ('processed', 'ignored')`, [again.id]);
+      const { rows: settled } = await platform.infrastructure.database.pool.query(`SELECT 1 FROM stripe_events WHERE id = $1 AND status IN ('processed', 'ignored')`, [again.id]);
       return settled.length === 1;
     }, { what: 'the resent event to be handled' });
 

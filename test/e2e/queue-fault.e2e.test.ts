@@ -152,7 +152,7 @@ async function runWithFault(
   const deleted = await faulted;
   const delivered = Date.now();
 
-  const stored = await platform.database.pool.query<{ chat: string }>(
+  const stored = await platform.infrastructure.database.pool.query<{ chat: string }>(
     `SELECT c.external_chat_id AS chat FROM inbound_messages i JOIN conversations c ON c.id = i.conversation_id
       WHERE c.bot_id = $1 AND c.external_chat_id = ANY($2)`,
     [bot.botId, chats.map(String)],
@@ -169,12 +169,12 @@ async function runWithFault(
   let left = '';
   await waitFor(
     async () => {
-      const { rows } = await platform.database.pool.query<{ status: string; n: string }>(
+      const { rows } = await platform.infrastructure.database.pool.query<{ status: string; n: string }>(
         `SELECT t.status, count(*) AS n FROM turns t JOIN conversations c ON c.id = t.conversation_id
           WHERE c.bot_id = $1 AND c.external_chat_id = ANY($2) AND t.status <> 'answered' GROUP BY t.status`,
         [bot.botId, chats.map(String)],
       );
-      const counts = await platform.queues.counts('converse');
+      const counts = await platform.infrastructure.queues.counts('converse');
       left = JSON.stringify({ turns: rows, counts });
       return rows.length === 0 && !counts.waiting && !counts.active && !counts.delayed && !counts.prioritized;
     },
@@ -209,7 +209,7 @@ function faultSuite(mode: 'redis' | 'postgres') {
         const fault =
           mode === 'redis'
             ? (random: () => number, share: number) => deleteRedisKeys(platform.config.QUEUE_PREFIX, random, share)
-            : (random: () => number, share: number) => deletePostgresRows(platform.database.url, random, share);
+            : (random: () => number, share: number) => deletePostgresRows(platform.infrastructure.database.url, random, share);
         // The fake Telegram is shared: each backend and repetition writes to chats of its own.
         const firstChat = (mode === 'redis' ? 700_000 : 800_000) + repetition * 1_000;
         const { chats } = await runWithFault(platform, bot, firstChat, seed, fault);

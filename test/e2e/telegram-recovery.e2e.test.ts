@@ -81,8 +81,8 @@ describe('Redis loses its data', () => {
     expect(delivered.status).toBe(200);
     const prefix = platform.config.QUEUE_PREFIX;
     expect(await flushQueueKeys(prefix)).toBeGreaterThan(0);
-    const { rows } = await platform.database.pool.query(`SELECT id FROM inbound_messages`);
-    expect(await platform.queues.jobState('converse', `converse_${rows[0].id}`)).toBe('unknown');
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT id FROM inbound_messages`);
+    expect(await platform.infrastructure.queues.jobState('converse', `converse_${rows[0].id}`)).toBe('unknown');
 
     platform.startWorkers();
     await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the reply after reconciliation' });

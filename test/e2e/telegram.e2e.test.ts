@@ -67,7 +67,7 @@ describe('connecting Telegram', () => {
     const bot = await platform.app.inject({ method: 'GET', url: `/v1/bots/${main.botId}`, headers: main.session.auth });
     expect(bot.json().channels).toEqual([expect.objectContaining({ channel: 'telegram', username: main.fakeBot.username })]);
     // The token is stored sealed, never in clear.
-    const { rows } = await platform.database.pool.query(`SELECT credentials FROM bot_channels WHERE bot_id = $1`, [main.botId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT credentials FROM bot_channels WHERE bot_id = $1`, [main.botId]);
     expect(rows[0].credentials).not.toContain(main.fakeBot.token);
   });
 
@@ -126,7 +126,7 @@ describe('a message becomes one grounded reply', () => {
     expect((await deliver(main, update)).status).toBe(200);
     await waitFor(async () => (await turnsOf(platform, main.botId, chatId))[0]?.status === 'answered', { what: 'the turn' });
     expect(botTexts(chatId)).toHaveLength(1);
-    const { rows } = await platform.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages i JOIN conversations c ON c.id = i.conversation_id WHERE c.external_chat_id = $1`, [String(chatId)]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages i JOIN conversations c ON c.id = i.conversation_id WHERE c.external_chat_id = $1`, [String(chatId)]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -172,7 +172,7 @@ describe('the webhook', () => {
       body: JSON.stringify(textUpdate('let me in', { updateId: updateId(), chatId })),
     });
     expect(missing.status).toBe(401);
-    const { rows } = await platform.database.pool.query(`SELECT count(*)::int AS n FROM contacts WHERE external_id = $1`, [String(chatId)]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT count(*)::int AS n FROM contacts WHERE external_id = $1`, [String(chatId)]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -189,7 +189,7 @@ describe('the webhook', () => {
     const update = { update_id: updateId(), channel_post: { message_id: 1, date: 1_700_000_000, chat: { id: -100123, type: 'channel', title: 'News' }, text: 'hi' } };
     const response = await deliver(main, update);
     expect(response.status).toBe(200);
-    const { rows } = await platform.database.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE external_chat_id = '-100123'`);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE external_chat_id = '-100123'`);
     expect(rows[0].n).toBe(0);
   });
 
@@ -213,7 +213,7 @@ describe('documents', () => {
     expect((await deliver(main, update)).status).toBe(200);
     await waitFor(() => botTexts(chatId).length === 1, { what: 'the answer about the document' });
     expect(JSON.stringify(ollama.chatRequests.slice(before))).toContain('Trace-based Just-in-Time Type Specialization');
-    const { rows } = await platform.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
     expect(Number(rows[0].size_bytes)).toBe(bytes.length);
     expect(existsSync(path.join(platform.config.dataDir, 'media', rows[0].storage_key))).toBe(true);
   });
@@ -231,7 +231,7 @@ describe('documents', () => {
     await waitFor(() => botTexts(chatId).length === 1, { what: 'the answer to the unreadable file' });
     // The coach is told it cannot open the file, and nothing of it was read.
     expect(JSON.stringify(ollama.chatRequests.slice(before))).toContain('attachments you cannot open');
-    const { rows } = await platform.database.pool.query(`SELECT extracted_text FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT extracted_text FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
     expect(rows[0].extracted_text).toBeNull();
   });
 });
@@ -242,7 +242,7 @@ describe('commands', () => {
     await deliver(main, textUpdate('/start from-instagram', { updateId: updateId(), chatId }));
     await waitFor(() => botTexts(chatId).length === 1, { what: 'the welcome' });
     expect(botTexts(chatId)[0]).toBe('Welcome to Steady Habits! Ask me about sleep, habits or stress.');
-    const { rows } = await platform.database.pool.query(`SELECT deep_link_payload FROM contacts WHERE bot_id = $1 AND external_id = $2`, [
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT deep_link_payload FROM contacts WHERE bot_id = $1 AND external_id = $2`, [
       main.botId,
       String(chatId),
     ]);
@@ -289,7 +289,7 @@ describe('commands', () => {
     await waitFor(() => botTexts(chatId).length === 4, { what: 'the deletion notice' });
     expect(botTexts(chatId)[3]).toMatch(/deleted/);
     expect(telegram.callsOf('answerCallbackQuery').length).toBeGreaterThan(0);
-    const { rows } = await platform.database.pool.query(
+    const { rows } = await platform.infrastructure.database.pool.query(
       `SELECT (SELECT count(*)::int FROM inbound_messages i WHERE i.conversation_id = c.id) AS inbound,
               (SELECT count(*)::int FROM turns t WHERE t.conversation_id = c.id) AS turns,
               (SELECT count(*)::int FROM inbound_messages i WHERE i.conversation_id = c.id AND i.text IS NOT NULL) AS texts,
@@ -309,7 +309,7 @@ describe('a user who blocked the bot', () => {
     await deliver(main, textUpdate('How much water should I drink?', { updateId: updateId(), chatId }));
     await waitFor(async () => (await ledger(platform, main.botId, chatId))[0]?.status === 'failed', { what: 'the failed delivery' });
     const blocked = async () =>
-      (await platform.database.pool.query(`SELECT blocked_at FROM contacts WHERE bot_id = $1 AND external_id = $2`, [main.botId, String(chatId)])).rows[0]
+      (await platform.infrastructure.database.pool.query(`SELECT blocked_at FROM contacts WHERE bot_id = $1 AND external_id = $2`, [main.botId, String(chatId)])).rows[0]
         .blocked_at;
     expect(await blocked()).not.toBeNull();
     const callsBefore = telegram.calls.filter((c) => c.params.chat_id === chatId).length;
@@ -347,7 +347,7 @@ describe('exactly once under redelivery', () => {
     // Settle: any duplicate would have been sent by the time every turn is answered.
     await waitFor(
       async () => {
-        const { rows } = await platform.database.pool.query(
+        const { rows } = await platform.infrastructure.database.pool.query(
           `SELECT count(*)::int AS n FROM turns t JOIN conversations c ON c.id = t.conversation_id
             WHERE c.bot_id = $1 AND c.external_chat_id::bigint >= $2 AND t.status = 'answered'`,
           [main.botId, firstChat],

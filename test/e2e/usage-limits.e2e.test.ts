@@ -31,7 +31,7 @@ function send(bot: ConnectedBot, chatId: number, text: string) {
 }
 
 async function storedMessages(bot: ConnectedBot, chatId: number): Promise<{ total: number; unclaimed: number }> {
-  const { rows } = await platform.database.pool.query<{ total: number; unclaimed: number }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ total: number; unclaimed: number }>(
     `SELECT count(*)::int AS total, count(*) FILTER (WHERE i.turn_id IS NULL)::int AS unclaimed
        FROM inbound_messages i JOIN conversations c ON c.id = i.conversation_id WHERE c.bot_id = $1 AND c.external_chat_id = $2`,
     [bot.botId, String(chatId)],
@@ -178,7 +178,7 @@ describe('context and answer caps', () => {
   it('clamps values stored before the caps were lowered: num_ctx and num_predict never exceed them', async () => {
     const bot = await connectedBot(platform, telegram, { settings: { mergeWindowMs: 0 } });
     // As a bot configured while the caps were higher.
-    await platform.database.pool.query(`UPDATE bots SET settings = settings || '{"contextSize": 1048576, "maxAnswerTokens": 32768}'::jsonb WHERE id = $1`, [bot.botId]);
+    await platform.infrastructure.database.pool.query(`UPDATE bots SET settings = settings || '{"contextSize": 1048576, "maxAnswerTokens": 32768}'::jsonb WHERE id = $1`, [bot.botId]);
     const shown = await platform.app.inject({ method: 'GET', url: `/v1/bots/${bot.botId}`, headers: bot.session.auth });
     expect(shown.json().settings).toMatchObject({ contextSize: 1_048_576, maxAnswerTokens: 32_768 });
     // Another change to the bot is still accepted.

@@ -46,7 +46,7 @@ async function deliveries(bot: WhatsAppBot, query = '') {
 }
 
 async function storedInbound(botId: string): Promise<number> {
-  const { rows } = await platform.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE bot_id = $1`, [botId]);
+  const { rows } = await platform.infrastructure.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE bot_id = $1`, [botId]);
   return rows[0].n;
 }
 
@@ -80,7 +80,7 @@ describe('connecting WhatsApp', () => {
       expect.objectContaining({ channel: 'whatsapp', phoneNumberId: main.phoneNumberId, displayPhoneNumber: '+1 555-010-0100' }),
     ]);
     expect(JSON.stringify(bot.json())).not.toContain(main.appSecret);
-    const { rows } = await platform.database.pool.query(`SELECT credentials FROM bot_channels WHERE bot_id = $1`, [main.botId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT credentials FROM bot_channels WHERE bot_id = $1`, [main.botId]);
     for (const secret of [main.appSecret, main.verifyToken, graph.accessToken]) expect(rows[0].credentials).not.toContain(secret);
 
     const again = await platform.app.inject({
@@ -160,7 +160,7 @@ describe('answering', () => {
     await waitFor(async () => (await whatsappLedger(platform, main.botId, waId))[0]?.status === 'sent', { what: 'ledger sent' });
     expect(textsTo(waId)).toHaveLength(1);
     // One stored message, not two merged into one turn: the inbox and the history show it once.
-    const { rows } = await platform.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE bot_id = $1 AND channel = 'whatsapp' AND external_id = $2`, [
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT count(*)::int AS n FROM inbound_messages WHERE bot_id = $1 AND channel = 'whatsapp' AND external_id = $2`, [
       main.botId,
       messageId,
     ]);
@@ -197,7 +197,7 @@ describe('answering', () => {
     await deliverChanges(baseUrl, main, [{ messages: [userMessage(waId, newMessageId(), 'reaction', { message_id: reply!.id, emoji: '👍' })] }]);
     await waitFor(
       async () => {
-        const { rows } = await platform.database.pool.query(
+        const { rows } = await platform.infrastructure.database.pool.query(
           `SELECT count(*)::int AS n FROM turns t JOIN conversations c ON c.id = t.conversation_id WHERE c.external_chat_id = $1 AND t.status = 'answered'`,
           [waId],
         );
@@ -232,7 +232,7 @@ describe('documents and media', () => {
     expect(prompt).toContain('user_document');
     expect(prompt).toContain('Trace-based Just-in-Time Type Specialization');
     // Kept under DATA_DIR/media, once.
-    const { rows } = await platform.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE file_id = $1`, [mediaId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE file_id = $1`, [mediaId]);
     expect(rows).toHaveLength(1);
     expect(existsSync(path.join(platform.config.dataDir, 'media', rows[0].storage_key))).toBe(true);
 
@@ -261,7 +261,7 @@ describe('documents and media', () => {
     ]);
     const [reply] = await graph.waitForMessages(1, { to: waId });
     expect(reply!.text).toMatch(/only read text messages/);
-    const { rows } = await platform.database.pool.query(`SELECT 1 FROM media_files WHERE file_id = $1`, [mediaId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT 1 FROM media_files WHERE file_id = $1`, [mediaId]);
     expect(rows).toHaveLength(0);
   });
 });
@@ -328,7 +328,7 @@ describe('bad deliveries', () => {
     const bytes = payloadBytes(webhookPayload([{ changes: [{ phoneNumberId: main.phoneNumberId, messages: [userMessage(waId, newMessageId(), 'text', { body: 'hi' })] }] }]));
     expect((await postWebhook(baseUrl, bytes, 'not-the-app-secret')).status).toBe(401);
     expect((await postWebhook(baseUrl, bytes, main.appSecret, { signature: null })).status).toBe(401);
-    const { rows } = await platform.database.pool.query(`SELECT 1 FROM contacts WHERE external_id = $1`, [waId]);
+    const { rows } = await platform.infrastructure.database.pool.query(`SELECT 1 FROM contacts WHERE external_id = $1`, [waId]);
     expect(rows).toHaveLength(0);
   });
 
@@ -378,7 +378,7 @@ describe('/forget on WhatsApp', () => {
       { contacts: [profile(waId)], messages: [userMessage(waId, newMessageId(), 'document', { id: mediaId, filename: 'diary.txt', mime_type: 'text/plain' })] },
     ]);
     await graph.waitForMessages(1, { to: waId });
-    const { rows: kept } = await platform.database.pool.query(`SELECT storage_key FROM media_files WHERE file_id = $1`, [mediaId]);
+    const { rows: kept } = await platform.infrastructure.database.pool.query(`SELECT storage_key FROM media_files WHERE file_id = $1`, [mediaId]);
     const file = path.join(platform.config.dataDir, 'media', kept[0].storage_key);
     expect(existsSync(file)).toBe(true);
 
@@ -394,7 +394,7 @@ describe('/forget on WhatsApp', () => {
     ]);
     await graph.waitForMessages(3, { to: waId });
     expect(existsSync(file)).toBe(false);
-    const { rows } = await platform.database.pool.query(
+    const { rows } = await platform.infrastructure.database.pool.query(
       `SELECT count(*)::int AS n FROM media_files m JOIN conversations c ON c.id = m.conversation_id WHERE c.external_chat_id = $1`,
       [waId],
     );

@@ -47,7 +47,7 @@ describe('API keys', () => {
     expect(after.json().apiKeys[0].lastUsedAt).toEqual(expect.any(String));
 
     // Stored only as a hash: a database leak does not hand out working keys.
-    const { rows } = await platform.database.pool.query('SELECT * FROM api_keys WHERE id = $1', [created.id]);
+    const { rows } = await platform.infrastructure.database.pool.query('SELECT * FROM api_keys WHERE id = $1', [created.id]);
     expect(JSON.stringify(rows)).not.toContain(created.key);
   });
 

@@ -148,7 +148,7 @@ describe('logout', () => {
     const creator = await signUpCreator(platform.app);
     expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(200);
     // What another API process does on logout from everywhere: the version rises in the database only.
-    await platform.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
+    await platform.infrastructure.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
     await waitFor(async () => (await whoCanList(creator.auth.authorization)).statusCode === 401, { what: 'the cached token version to expire' });
   });
 
@@ -156,7 +156,7 @@ describe('logout', () => {
     const creator = await signUpCreator(platform.app);
     expect((await whoCanList(creator.auth.authorization)).statusCode).toBe(200);
     // Another process ended every session and logged the creator in again: its token carries the new version.
-    await platform.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
+    await platform.infrastructure.database.pool.query('UPDATE public.creators SET token_version = token_version + 1 WHERE id = $1', [creator.creatorId]);
     const now = Math.floor(Date.now() / 1000);
     const fresh = handMadeJwt({ sub: creator.creatorId, ver: 1, iat: now, exp: now + 600 }, platform.config.JWT_SECRET);
     expect((await whoCanList(`Bearer ${fresh}`)).statusCode).toBe(200);

@@ -65,12 +65,12 @@ function deliver(event: StripeEvent | FakeStripeEvent | string, options: { times
 }
 
 async function storedEvent(id: string) {
-  const { rows } = await platform.database.pool.query<{ status: string; outcome: string | null }>(`SELECT status, outcome FROM stripe_events WHERE id = $1`, [id]);
+  const { rows } = await platform.infrastructure.database.pool.query<{ status: string; outcome: string | null }>(`SELECT status, outcome FROM stripe_events WHERE id = $1`, [id]);
   return rows[0];
 }
 
 async function eventCount(id: string): Promise<number> {
-  const { rows } = await platform.database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM stripe_events WHERE id = $1`, [id]);
+  const { rows } = await platform.infrastructure.database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM stripe_events WHERE id = $1`, [id]);
   return rows[0]!.n;
 }
 

@@ -126,7 +126,7 @@ describe('channel credentials', () => {
 
   it('are sealed at rest, never returned by the API, and open again for the platform', async () => {
     const bot = await createBot(platform.app, alice.auth, { name: 'Telegram bot' });
-    const channel = await platform.bots.setChannelCredentials(alice.creatorId, bot.id, 'telegram', { token }, { username: 'anna_coach_bot' });
+    const channel = await platform.bots.service.setChannelCredentials(alice.creatorId, bot.id, 'telegram', { token }, { username: 'anna_coach_bot' });
     expect(channel).toEqual({ channel: 'telegram', username: 'anna_coach_bot' });
 
     const responses = [
@@ -141,25 +141,25 @@ describe('channel credentials', () => {
     }
     expect(responses[0]!.json().channels).toEqual([{ channel: 'telegram', username: 'anna_coach_bot' }]);
 
-    const { rows } = await platform.database.pool.query('SELECT credentials FROM bot_channels WHERE bot_id = $1', [bot.id]);
+    const { rows } = await platform.infrastructure.database.pool.query('SELECT credentials FROM bot_channels WHERE bot_id = $1', [bot.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0].credentials).not.toContain(token);
     expect(rows[0].credentials).not.toContain('AAHk');
 
-    expect(await platform.bots.getChannelCredentials(bot.id, 'telegram')).toEqual({ token });
-    expect(await platform.bots.getChannelCredentials(bot.id, 'whatsapp')).toBeNull();
-    expect(await platform.bots.getChannelCredentials('not-a-uuid', 'telegram')).toBeNull();
+    expect(await platform.bots.service.getChannelCredentials(bot.id, 'telegram')).toEqual({ token });
+    expect(await platform.bots.service.getChannelCredentials(bot.id, 'whatsapp')).toBeNull();
+    expect(await platform.bots.service.getChannelCredentials('not-a-uuid', 'telegram')).toBeNull();
   });
 
   it("cannot be set on another creator's bot, and disappear when the channel is removed", async () => {
     const bot = await createBot(platform.app, alice.auth);
-    await expect(platform.bots.setChannelCredentials(bob.creatorId, bot.id, 'telegram', { token }, {})).rejects.toMatchObject({ status: 404 });
-    expect(await platform.bots.getChannelCredentials(bot.id, 'telegram')).toBeNull();
+    await expect(platform.bots.service.setChannelCredentials(bob.creatorId, bot.id, 'telegram', { token }, {})).rejects.toMatchObject({ status: 404 });
+    expect(await platform.bots.service.getChannelCredentials(bot.id, 'telegram')).toBeNull();
 
-    await platform.bots.setChannelCredentials(alice.creatorId, bot.id, 'telegram', { token }, { username: 'x_bot' });
-    await expect(platform.bots.removeChannel(bob.creatorId, bot.id, 'telegram')).rejects.toMatchObject({ status: 404 });
-    expect(await platform.bots.removeChannel(alice.creatorId, bot.id, 'telegram')).toBe(true);
-    expect(await platform.bots.getChannelCredentials(bot.id, 'telegram')).toBeNull();
+    await platform.bots.service.setChannelCredentials(alice.creatorId, bot.id, 'telegram', { token }, { username: 'x_bot' });
+    await expect(platform.bots.service.removeChannel(bob.creatorId, bot.id, 'telegram')).rejects.toMatchObject({ status: 404 });
+    expect(await platform.bots.service.removeChannel(alice.creatorId, bot.id, 'telegram')).toBe(true);
+    expect(await platform.bots.service.getChannelCredentials(bot.id, 'telegram')).toBeNull();
     expect((await request('GET', `/v1/bots/${bot.id}`, alice.auth)).json().channels).toEqual([]);
   });
 });
@@ -167,7 +167,7 @@ describe('channel credentials', () => {
 describe('bot deletion', () => {
   function serviceWith(onBotDeleted: Array<(botId: string) => Promise<void>>) {
     return new BotService({
-      bots: new BotRepository(platform.database.pool),
+      bots: new BotRepository(platform.infrastructure.database.pool),
       secretBox: new SecretBox(platform.config.ENCRYPTION_KEY),
       onBotDeleted,
     });
@@ -175,11 +175,11 @@ describe('bot deletion', () => {
 
   it('tells cleanup listeners and removes the bot with its documents', async () => {
     const bot = await createBot(platform.app, alice.auth);
-    await platform.database.pool.query(`INSERT INTO documents (bot_id, title, source_kind) VALUES ($1, 'Guide', 'upload')`, [bot.id]);
+    await platform.infrastructure.database.pool.query(`INSERT INTO documents (bot_id, title, source_kind) VALUES ($1, 'Guide', 'upload')`, [bot.id]);
     const cleaned: string[] = [];
     await serviceWith([async (id) => void cleaned.push(id)]).delete(alice.creatorId, bot.id);
     expect(cleaned).toEqual([bot.id]);
-    const { rows } = await platform.database.pool.query('SELECT count(*)::int AS n FROM documents WHERE bot_id = $1', [bot.id]);
+    const { rows } = await platform.infrastructure.database.pool.query('SELECT count(*)::int AS n FROM documents WHERE bot_id = $1', [bot.id]);
     expect(rows[0].n).toBe(0);
     expect((await request('GET', `/v1/bots/${bot.id}`, alice.auth)).statusCode).toBe(404);
   });

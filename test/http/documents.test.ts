@@ -209,12 +209,12 @@ describe('documents API', () => {
   });
 
   it('deletes a document with its chunks', async () => {
-    const before = await platform.database.pool.query('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [pdfId]);
+    const before = await platform.infrastructure.database.pool.query('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [pdfId]);
     expect(before.rows[0].n).toBe(1);
     const response = await platform.app.inject({ method: 'DELETE', url: `/v1/bots/${botId}/documents/${pdfId}`, headers: alice.auth });
     expect(response.statusCode).toBe(204);
     expect((await getDocument(alice, botId, pdfId)).statusCode).toBe(404);
-    const after = await platform.database.pool.query('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [pdfId]);
+    const after = await platform.infrastructure.database.pool.query('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [pdfId]);
     expect(after.rows[0].n).toBe(0);
     const again = await platform.app.inject({ method: 'DELETE', url: `/v1/bots/${botId}/documents/${pdfId}`, headers: alice.auth });
     expect(again.statusCode).toBe(404);

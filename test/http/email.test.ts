@@ -59,7 +59,7 @@ function linkToken(entry: OutboxEntry): string {
 }
 
 async function messagesTo(email: string) {
-  const { rows } = await platform.database.pool.query<{ category: string; status: string; text_body: string | null }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ category: string; status: string; text_body: string | null }>(
     `SELECT category, status, text_body FROM email_messages WHERE lower(to_email) = lower($1) ORDER BY created_at`,
     [email],
   );
@@ -155,7 +155,7 @@ describe('password reset', () => {
     await post('/v1/auth/password-reset', { email: dan.email });
     const [entry] = await mail(dan, 'password-reset');
     // Thirty minutes pass.
-    await platform.database.pool.query(`UPDATE account_tokens SET expires_at = now() - interval '1 second' WHERE creator_id = $1`, [dan.creatorId]);
+    await platform.infrastructure.database.pool.query(`UPDATE account_tokens SET expires_at = now() - interval '1 second' WHERE creator_id = $1`, [dan.creatorId]);
     const expired = await post('/v1/auth/password-reset/confirm', { token: linkToken(entry!), password: 'a brand new passphrase' });
     expect(expired.statusCode).toBe(400);
     expect(expired.json().error.code).toBe('INVALID_TOKEN');

@@ -457,7 +457,7 @@ rows.push(
 const countedTables = ['creators', 'bots', 'api_keys', 'documents', 'bot_channels', 'inbound_messages', 'stripe_events', 'email_events', 'refresh_tokens', 'account_tokens'];
 
 async function rowCounts(): Promise<Record<string, number>> {
-  const { rows: counts } = await platform.database.pool.query<Record<string, number>>(
+  const { rows: counts } = await platform.infrastructure.database.pool.query<Record<string, number>>(
     `SELECT ${countedTables.map((t) => `(SELECT count(*) FROM public.${t})::int AS ${t}`).join(', ')}`,
   );
   return counts[0]!;
@@ -500,7 +500,7 @@ describe('odd but harmless webhook input', () => {
     expect((await platform.app.inject({ method: 'POST', url: `/webhooks/telegram/${ctx.telegramBotId.toUpperCase()}`, headers: { 'x-telegram-bot-api-secret-token': 'wrong' }, payload: update as object })).statusCode).toBe(401);
     const response = await platform.app.inject({ method: 'POST', url: `/webhooks/telegram/${ctx.telegramBotId.toUpperCase()}`, headers, payload: update as object });
     expect(response.statusCode).toBe(200);
-    const { rows } = await platform.database.pool.query('SELECT 1 FROM public.inbound_messages WHERE bot_id = $1 AND external_id = $2', [ctx.telegramBotId, '4400001']);
+    const { rows } = await platform.infrastructure.database.pool.query('SELECT 1 FROM public.inbound_messages WHERE bot_id = $1 AND external_id = $2', [ctx.telegramBotId, '4400001']);
     expect(rows).toHaveLength(1);
   });
 });

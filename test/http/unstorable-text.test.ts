@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 async function storedInbound(botId: string) {
-  const { rows } = await platform.database.pool.query<{ text: string | null; payload: { attachments: Array<Record<string, unknown>> }; display_name: string | null }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ text: string | null; payload: { attachments: Array<Record<string, unknown>> }; display_name: string | null }>(
     `SELECT i.text, i.payload, c.display_name FROM public.inbound_messages i JOIN public.contacts c ON c.id = i.contact_id WHERE i.bot_id = $1 ORDER BY i.seq`,
     [botId],
   );
@@ -158,7 +158,7 @@ describe('signed provider webhooks', () => {
       payload: signed.payload,
     });
     expect(response.statusCode).toBe(200);
-    const { rows } = await platform.database.pool.query<{ name: string }>(`SELECT payload->'data'->'object'->>'customer_name' AS name FROM public.stripe_events WHERE id = $1`, [event.id]);
+    const { rows } = await platform.infrastructure.database.pool.query<{ name: string }>(`SELECT payload->'data'->'object'->>'customer_name' AS name FROM public.stripe_events WHERE id = $1`, [event.id]);
     expect(rows[0]!.name).toBe(`Ana${R} ${R}Ruiz`);
   });
 
@@ -166,7 +166,7 @@ describe('signed provider webhooks', () => {
     const body = JSON.stringify([sendGridEvent('bounce', { email: 'reader@example.test', reason: '550 no\u0000 such \uDC00user' })]);
     const response = await platform.app.inject({ method: 'POST', url: '/webhooks/sendgrid', headers: { 'content-type': 'application/json', ...sendgrid.sign(body).headers }, payload: body });
     expect(response.statusCode).toBe(200);
-    const { rows } = await platform.database.pool.query<{ reason: string }>(`SELECT reason FROM public.email_events WHERE email = 'reader@example.test'`);
+    const { rows } = await platform.infrastructure.database.pool.query<{ reason: string }>(`SELECT reason FROM public.email_events WHERE email = 'reader@example.test'`);
     expect(rows.map((r) => r.reason)).toEqual([`550 no${R} such ${R}user`]);
   });
 });

@@ -71,7 +71,7 @@ describe('POST /v1/bots/:botId/chat', () => {
     const second = await chat(alice, botId, { sessionId: 'memory-session', text: 'And how long should the first version take?' });
     expect(parseSse(second.body).at(-1)!.event).toBe('done');
 
-    const { rows } = await platform.database.pool.query<{ answered: number; conversations: number; sent: number; inbound: number }>(
+    const { rows } = await platform.infrastructure.database.pool.query<{ answered: number; conversations: number; sent: number; inbound: number }>(
       `SELECT count(DISTINCT t.id) FILTER (WHERE t.status = 'answered' AND t.reply IS NOT NULL)::int AS answered,
               count(DISTINCT c.id)::int AS conversations,
               count(DISTINCT o.id) FILTER (WHERE o.status = 'sent')::int AS sent,
@@ -85,7 +85,7 @@ describe('POST /v1/bots/:botId/chat', () => {
     );
     expect(rows[0]).toEqual({ answered: 2, conversations: 1, sent: 2, inbound: 2 });
     // What the engine will remember next time: both exchanges, oldest first.
-    const { rows: memory } = await platform.database.pool.query<{ texts: string[] }>(
+    const { rows: memory } = await platform.infrastructure.database.pool.query<{ texts: string[] }>(
       `SELECT t.texts FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
         WHERE c.bot_id = $1 AND c.external_chat_id = 'memory-session' ORDER BY t.created_at`,
       [botId],
@@ -100,7 +100,7 @@ describe('POST /v1/bots/:botId/chat', () => {
     ]);
     expect(parseSse(a.body).at(-1)!.event).toBe('done');
     expect(parseSse(b.body).at(-1)!.event).toBe('done');
-    const { rows } = await platform.database.pool.query<{ texts: string[] }>(
+    const { rows } = await platform.infrastructure.database.pool.query<{ texts: string[] }>(
       `SELECT t.texts FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
         WHERE c.bot_id = $1 AND c.external_chat_id = 'double-submit' AND t.status = 'answered' ORDER BY t.created_at`,
       [botId],

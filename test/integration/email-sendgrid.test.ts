@@ -36,7 +36,7 @@ function webhook(body: string, headers: Record<string, string>) {
 }
 
 async function messageRow(email: string, category: string) {
-  const { rows } = await platform.database.pool.query<{ id: string; dedupe_key: string; status: string; attempts: number; error: string | null }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ id: string; dedupe_key: string; status: string; attempts: number; error: string | null }>(
     `SELECT id, dedupe_key, status, attempts, error FROM email_messages WHERE lower(to_email) = lower($1) AND category = $2`,
     [email, category],
   );
@@ -63,7 +63,7 @@ describe('sending through SendGrid', () => {
     const outbox = await platform.app.inject({ url: '/v1/dev/outbox', headers: ana.auth });
     expect(outbox.statusCode).toBe(404);
     expect(outbox.json().error.code).toBe('OUTBOX_DISABLED');
-    const { rows } = await platform.database.pool.query('SELECT 1 FROM email_outbox');
+    const { rows } = await platform.infrastructure.database.pool.query('SELECT 1 FROM email_outbox');
     expect(rows).toHaveLength(0);
   });
 
@@ -80,8 +80,8 @@ describe('sending through SendGrid', () => {
 
     // The same job delivered again (e.g. after a stalled worker) finds the email sent.
     const duplicateJob = `${emailJobId(row!.dedupe_key)}_again`;
-    await platform.queues.enqueue('email', { messageId: row!.id }, { jobId: duplicateJob });
-    await waitFor(async () => (await platform.queues.jobState('email', duplicateJob)) === 'completed', { what: 'the duplicate job' });
+    await platform.infrastructure.queues.enqueue('email', { messageId: row!.id }, { jobId: duplicateJob });
+    await waitFor(async () => (await platform.infrastructure.queues.jobState('email', duplicateJob)) === 'completed', { what: 'the duplicate job' });
     // The same email asked for again under its key is not queued twice.
     const again = await platform.email.email.send({
       category: 'verify-email',
@@ -96,7 +96,7 @@ describe('sending through SendGrid', () => {
   it('sends an email whose enqueue was lost, once the sweep finds it', async () => {
     const fay = await signUpCreator(platform.app, { name: 'Fay' });
     // Stored two minutes ago, but its job never reached the queue (e.g. Redis lost it).
-    await platform.database.pool.query(
+    await platform.infrastructure.database.pool.query(
       `INSERT INTO email_messages (dedupe_key, creator_id, category, to_email, subject, text_body, html_body, created_at)
        VALUES ('payment-failed:in_lost', $1, 'payment-failed', $2, 'Your payment for Pro did not go through', 'text', '<p>html</p>', now() - interval '2 minutes')`,
       [fay.creatorId, fay.email],
@@ -161,7 +161,7 @@ describe('SendGrid event webhook', () => {
       sendGridEvent('spamreport', { email: 'angry@example.test' }),
     ]);
     expect((await webhook(body, signer.sign(body).headers)).statusCode).toBe(200);
-    const { rows } = await platform.database.pool.query(
+    const { rows } = await platform.infrastructure.database.pool.query(
       `SELECT email, reason FROM email_suppressions WHERE email IN ('leaver@example.test', 'angry@example.test') ORDER BY email`,
     );
     expect(rows).toEqual([
@@ -195,8 +195,8 @@ describe('SendGrid event webhook', () => {
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error.code).toBe('VALIDATION_FAILED');
 
-    const { rows: events } = await platform.database.pool.query(`SELECT 1 FROM email_events WHERE email LIKE '%victim@example.test'`);
-    const { rows: suppressions } = await platform.database.pool.query(`SELECT 1 FROM email_suppressions WHERE email LIKE '%victim@example.test'`);
+    const { rows: events } = await platform.infrastructure.database.pool.query(`SELECT 1 FROM email_events WHERE email LIKE '%victim@example.test'`);
+    const { rows: suppressions } = await platform.infrastructure.database.pool.query(`SELECT 1 FROM email_suppressions WHERE email LIKE '%victim@example.test'`);
     expect(events).toHaveLength(0);
     expect(suppressions).toHaveLength(0);
   });
@@ -208,7 +208,7 @@ describe('a refusal retrying cannot fix', () => {
     try {
       const eli = await signUpCreator(revoked.app, { name: 'Eli' });
       const { rows } = await waitFor(async () => {
-        const result = await revoked.database.pool.query<{ status: string; attempts: number; error: string }>(
+        const result = await revoked.infrastructure.database.pool.query<{ status: string; attempts: number; error: string }>(
           `SELECT status, attempts, error FROM email_messages WHERE to_email = $1`,
           [eli.email],
         );

@@ -66,7 +66,7 @@ describe('the whole platform on a bare machine', () => {
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', OLLAMA_HOST: 'http://127.0.0.1:9', NODE_ENV: 'test', RATE_LIMIT_MAX: '100000' });
     const platform = await createPlatform(config, createLogger('silent'));
     try {
-      expect(platform.database.kind).toBe('pglite');
+      expect(platform.infrastructure.database.kind).toBe('pglite');
       platform.startWorkers();
       const session = await signUpCreator(platform.app);
       const bot = await createBot(platform.app, session.auth);
@@ -88,7 +88,7 @@ describe('the whole platform on a bare machine', () => {
         expect(response.body).toMatch(/^event: done$/m);
         expect(response.body).not.toMatch(/^event: error$/m);
       }
-      const { rows } = await platform.database.pool.query<{ texts: string[]; sent: number }>(
+      const { rows } = await platform.infrastructure.database.pool.query<{ texts: string[]; sent: number }>(
         `SELECT t.texts, (SELECT count(*)::int FROM public.outbound_messages o WHERE o.turn_id = t.id AND o.status = 'sent') AS sent
            FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
           WHERE c.bot_id = $1 AND c.external_chat_id = 'first-run' AND t.status = 'answered'`,

@@ -59,8 +59,8 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
   });
 
   it('still finds them by full text alone when no embedding model answers', async () => {
-    const lexicalOnly = new HybridRetriever(new ChunkSearchRepository(platform.database.pool), platform.vectorStore, undefined);
-    const documents = await platform.database.pool.query<{ id: string; title: string }>('SELECT id, title FROM documents WHERE bot_id = $1', [
+    const lexicalOnly = new HybridRetriever(new ChunkSearchRepository(platform.infrastructure.database.pool), platform.knowledge.vectorStore, undefined);
+    const documents = await platform.infrastructure.database.pool.query<{ id: string; title: string }>('SELECT id, title FROM documents WHERE bot_id = $1', [
       hybrid.botId,
     ]);
     const corpusIdByTitle = new Map(corpus.map((d) => [d.title, d.id]));
@@ -71,15 +71,15 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
 
   it('fuses vector and full-text ranks by reciprocal rank (k = 60)', async () => {
     const question = 'How do I stop checking my phone while I work?';
-    const lexical = await new ChunkSearchRepository(platform.database.pool).lexical(hybrid.botId, 'english', questionWords(question)!, 50);
-    const vector = await platform.vectorStore.query(hybrid.botId, ollama.embedding(question), 50);
+    const lexical = await new ChunkSearchRepository(platform.infrastructure.database.pool).lexical(hybrid.botId, 'english', questionWords(question)!, 50);
+    const vector = await platform.knowledge.vectorStore.query(hybrid.botId, ollama.embedding(question), 50);
     const expected = new Map<string, number>();
     for (const list of [lexical.map((p) => p.chunkId), vector.map((h) => h.chunkId)]) {
       list.forEach((chunkId, i) => expected.set(chunkId, (expected.get(chunkId) ?? 0) + 1 / (60 + i + 1)));
     }
     const ranked = [...expected].sort((a, b) => b[1] - a[1]);
 
-    const passages = await platform.retriever.retrieve(hybrid.botId, question, { k: 5 });
+    const passages = await platform.knowledge.retriever.retrieve(hybrid.botId, question, { k: 5 });
 
     expect(passages).toHaveLength(5);
     expect(passages.map((p) => p.score)).toEqual(ranked.slice(0, 5).map(([, score]) => expect.closeTo(score, 10)));
@@ -92,17 +92,17 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
   it('ignores vectors whose chunks are gone (re-ingestion, deletion in progress)', async () => {
     const question = 'How long should a nap be?';
     const orphan = { chunkId: randomUUID(), documentId: randomUUID(), embedding: ollama.embedding(question) };
-    await platform.vectorStore.upsert(hybrid.botId, [orphan]);
+    await platform.knowledge.vectorStore.upsert(hybrid.botId, [orphan]);
     try {
       // The store does hand the orphan to the retriever among the 50 candidates it asks for (Chroma's
       // index is approximate: an exact match is not always among its first few).
-      expect((await platform.vectorStore.query(hybrid.botId, orphan.embedding, 50)).map((h) => h.chunkId)).toContain(orphan.chunkId);
-      const passages = await platform.retriever.retrieve(hybrid.botId, question, { k: 5 });
+      expect((await platform.knowledge.vectorStore.query(hybrid.botId, orphan.embedding, 50)).map((h) => h.chunkId)).toContain(orphan.chunkId);
+      const passages = await platform.knowledge.retriever.retrieve(hybrid.botId, question, { k: 5 });
       expect(passages).toHaveLength(5);
       expect(passages.map((p) => p.chunkId)).not.toContain(orphan.chunkId);
       expect(passages[0]?.title).toBe('How to nap without ruining the night');
     } finally {
-      await platform.vectorStore.deleteChunks(hybrid.botId, [orphan.chunkId]);
+      await platform.knowledge.vectorStore.deleteChunks(hybrid.botId, [orphan.chunkId]);
     }
   });
 
@@ -164,8 +164,8 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
     expect(probe.statusCode).toBe(404);
 
     // Deleting the bot takes its vectors with it, in whichever store they live.
-    expect(await platform.vectorStore.query(victimBot, ollama.embedding(canary), 10)).toHaveLength(3);
+    expect(await platform.knowledge.vectorStore.query(victimBot, ollama.embedding(canary), 10)).toHaveLength(3);
     expect((await app.inject({ method: 'DELETE', url: `/v1/bots/${victimBot}`, headers: victim.auth })).statusCode).toBe(204);
-    expect(await platform.vectorStore.query(victimBot, ollama.embedding(canary), 10)).toEqual([]);
+    expect(await platform.knowledge.vectorStore.query(victimBot, ollama.embedding(canary), 10)).toEqual([]);
   });
 });

@@ -10,11 +10,11 @@ const printed: string[] = [];
 
 function deps(): DemoSeedDeps {
   return {
-    hasCreators: () => platform.hasCreators(),
-    auth: platform.auth,
-    apiKeys: platform.apiKeys,
-    bots: platform.bots,
-    documents: platform.documents,
+    hasCreators: () => platform.accounts.hasCreators(),
+    auth: platform.accounts.auth,
+    apiKeys: platform.accounts.apiKeys,
+    bots: platform.bots.service,
+    documents: platform.knowledge.documents,
     logger: createLogger('silent'),
     print: (text) => printed.push(text),
   };
@@ -67,7 +67,7 @@ describe('seedDemo', () => {
     printed.length = 0;
     expect(await seedDemo(deps(), { baseUrl: 'http://localhost:3000', showCredentials: true })).toBeNull();
     expect(printed).toEqual([]);
-    const { rows } = await platform.database.pool.query<{ creators: number; bots: number }>(
+    const { rows } = await platform.infrastructure.database.pool.query<{ creators: number; bots: number }>(
       `SELECT (SELECT count(*) FROM public.creators)::int AS creators, (SELECT count(*) FROM public.bots)::int AS bots`,
     );
     expect(rows[0]).toEqual({ creators: 1, bots: 1 });
@@ -94,11 +94,11 @@ describe('seedDemo outside development', () => {
     });
     const seed = await seedDemo(
       {
-        hasCreators: () => production.hasCreators(),
-        auth: production.auth,
-        apiKeys: production.apiKeys,
-        bots: production.bots,
-        documents: production.documents,
+        hasCreators: () => production.accounts.hasCreators(),
+        auth: production.accounts.auth,
+        apiKeys: production.accounts.apiKeys,
+        bots: production.bots.service,
+        documents: production.knowledge.documents,
         logger: createLogger('info', capture),
         print: (text) => output.push(text),
       },

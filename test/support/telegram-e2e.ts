@@ -53,7 +53,7 @@ export async function connectedBot(
 
 /** The outbound ledger rows of a chat, oldest first. */
 export async function ledger(platform: TestPlatform, botId: string, chatId: number) {
-  const { rows } = await platform.database.pool.query<{ status: string; external_message_ids: string[]; text: string | null; error: string | null }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ status: string; external_message_ids: string[]; text: string | null; error: string | null }>(
     `SELECT o.status, o.external_message_ids, o.text, o.error
        FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
       WHERE c.bot_id = $1 AND c.external_chat_id = $2 ORDER BY o.created_at`,
@@ -64,7 +64,7 @@ export async function ledger(platform: TestPlatform, botId: string, chatId: numb
 
 /** Turns of a chat with their status, oldest first. */
 export async function turnsOf(platform: TestPlatform, botId: string, chatId: number) {
-  const { rows } = await platform.database.pool.query<{ id: string; kind: string; status: string; texts: string[] }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ id: string; kind: string; status: string; texts: string[] }>(
     `SELECT t.id, t.kind, t.status, t.texts FROM turns t JOIN conversations c ON c.id = t.conversation_id
       WHERE c.bot_id = $1 AND c.external_chat_id = $2 ORDER BY t.created_at`,
     [botId, String(chatId)],

@@ -79,7 +79,7 @@ export function profile(waId: string, name = 'Dana') {
 
 /** Ledger rows of a WhatsApp user, oldest first. */
 export async function whatsappLedger(platform: TestPlatform, botId: string, waId: string) {
-  const { rows } = await platform.database.pool.query<{ status: string; external_message_ids: string[]; text: string | null; error: string | null }>(
+  const { rows } = await platform.infrastructure.database.pool.query<{ status: string; external_message_ids: string[]; text: string | null; error: string | null }>(
     `SELECT o.status, o.external_message_ids, o.text, o.error
        FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
       WHERE c.bot_id = $1 AND c.external_chat_id = $2 ORDER BY o.created_at`,

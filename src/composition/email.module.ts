@@ -1,57 +1,49 @@
-import type pg from 'pg';
-import { AccountEmailService } from './accounts/account-email.service.js';
-import type { Creator } from './accounts/account.types.js';
-import { ConfigError, type Config } from './config.js';
-import { defaultUnknownAnswer } from './conversation/phrases.js';
-import { AccountTokenRepository } from './db/account-token.repository.js';
-import type { CreatorRepository } from './db/creator.repository.js';
-import { DigestRepository } from './db/digest.repository.js';
-import { EmailDirectoryRepository } from './db/email-directory.repository.js';
-import { EmailEventRepository } from './db/email-event.repository.js';
-import { EmailMessageRepository } from './db/email-message.repository.js';
-import { EmailOutboxRepository } from './db/email-outbox.repository.js';
-import { EmailSuppressionRepository } from './db/email-suppression.repository.js';
-import { OutboxMailer } from './email/adapters/outbox.mailer.js';
-import { SendGridMailer } from './email/adapters/sendgrid.mailer.js';
-import { SendGridWebhookVerifier } from './email/adapters/sendgrid.webhook.js';
-import type { OutboxReader } from './email/delivery.ports.js';
-import { EmailDeliveryService } from './email/email-delivery.service.js';
-import { EmailFeedbackService } from './email/email-feedback.service.js';
-import { EmailNotifications } from './email/email-notifications.js';
-import { EmailService } from './email/email.service.js';
-import type { Mailer } from './email/ports.js';
-import { UnsubscribeTokens } from './email/unsubscribe-token.js';
-import { WeeklyDigestService } from './email/weekly-digest.service.js';
-import type { JobQueues } from './jobs/queues.js';
-import type { Logger } from './observability/logger.js';
-import { createEmailProcessor, createEmailQueue } from '../workers/email.worker.js';
-import { startEmailScheduler } from '../workers/email-scheduler.js';
+import { ConfigError, type Config } from '../config.js';
+import { defaultUnknownAnswer } from '../conversation/phrases.js';
+import { DigestRepository } from '../db/digest.repository.js';
+import { EmailDirectoryRepository } from '../db/email-directory.repository.js';
+import { EmailEventRepository } from '../db/email-event.repository.js';
+import { EmailMessageRepository } from '../db/email-message.repository.js';
+import { EmailOutboxRepository } from '../db/email-outbox.repository.js';
+import { EmailSuppressionRepository } from '../db/email-suppression.repository.js';
+import { OutboxMailer } from '../email/adapters/outbox.mailer.js';
+import { SendGridMailer } from '../email/adapters/sendgrid.mailer.js';
+import { SendGridWebhookVerifier } from '../email/adapters/sendgrid.webhook.js';
+import type { OutboxReader } from '../email/delivery.ports.js';
+import { EmailDeliveryService } from '../email/email-delivery.service.js';
+import { EmailFeedbackService } from '../email/email-feedback.service.js';
+import { EmailNotifications } from '../email/email-notifications.js';
+import { EmailService } from '../email/email.service.js';
+import type { Mailer } from '../email/ports.js';
+import { UnsubscribeTokens } from '../email/unsubscribe-token.js';
+import { WeeklyDigestService } from '../email/weekly-digest.service.js';
+import type { Logger } from '../observability/logger.js';
+import { createEmailProcessor, createEmailQueue } from '../../workers/email.worker.js';
+import { startEmailScheduler } from '../../workers/email-scheduler.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { ModuleLifecycle } from './module.types.js';
 
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 const EMAIL_CONCURRENCY = 4;
 // An email younger than this still has its own enqueue in flight; older unsettled ones are swept.
 const STALE_AFTER_MS = 60_000;
 
-/** Email, assembled: what the rest of the composition root (src/platform.ts) wires in. */
-export interface EmailPlatform {
+/** Email: what accounts, billing, knowledge and the app send through, and the `email` worker. */
+export interface EmailModule extends ModuleLifecycle {
   /** Where mail goes: SendGrid when SENDGRID_API_KEY is set, otherwise the development outbox. */
   readonly transport: 'sendgrid' | 'outbox';
   email: EmailService;
   /** Account links, ingestion failures, and the BillingNotifier of src/billing/ports.ts. */
   notifications: EmailNotifications;
-  accountEmail: AccountEmailService;
   feedback: EmailFeedbackService;
   /** Undefined when DIGEST_DAY=off. */
   digests: WeeklyDigestService | undefined;
   /** What buildApp takes as `email`. */
   http: { outbox?: OutboxReader; webhookVerifier?: SendGridWebhookVerifier; feedback: EmailFeedbackService };
-  /** AuthService's `onSignup`: emails the verification link; a failure is logged, never fails the signup. */
-  onSignup(creator: Creator): Promise<void>;
   /** The ingest worker's `onFailed`. */
   onDocumentFailed(failure: { botId: string; documentId: string; reason: string; runKey: string }): Promise<void>;
   /** Starts the `email` worker and the scheduler (digests, sweep) in this process. */
   startWorkers(): void;
-  stop(): Promise<void>;
 }
 
 /** The base URL of the platform's own pages in links: PUBLIC_URL, or this process on localhost. */
@@ -69,16 +61,9 @@ function webhookVerifier(config: Config): SendGridWebhookVerifier | undefined {
 }
 
 /** Builds the email services and adapters over the platform's database and queues. */
-export function createEmailPlatform(deps: {
-  config: Config;
-  pool: pg.Pool;
-  queues: JobQueues;
-  logger: Logger;
-  creators: CreatorRepository;
-  /** A password reset ended every session of the creator (this process forgets its cached token version). */
-  onSessionsEnded?: (creatorId: string) => void;
-}): EmailPlatform {
-  const { config, pool, queues, logger } = deps;
+export function createEmailModule({ config, logger, infrastructure }: { config: Config; logger: Logger; infrastructure: InfrastructureModule }): EmailModule {
+  const { pool } = infrastructure.database;
+  const { queues } = infrastructure;
   const from = { email: config.MAIL_FROM, name: config.MAIL_FROM_NAME };
   const brand = { productName: config.MAIL_FROM_NAME, supportEmail: config.MAIL_SUPPORT_EMAIL };
   const links = { platformUrl: platformUrl(config), dashboardUrl: config.DASHBOARD_URL ?? `${platformUrl(config)}/docs` };
@@ -100,16 +85,6 @@ export function createEmailPlatform(deps: {
     onEnqueueFailed: (err, messageId) => logger.warn({ err, messageId }, 'email: enqueue failed after the message was stored; the sweep will send it'),
   });
   const notifications = new EmailNotifications({ email, recipients: directory, documents: directory, links });
-  const accountEmail = new AccountEmailService({
-    creators: deps.creators,
-    tokens: new AccountTokenRepository(pool),
-    mailer: notifications,
-    verifyTtlSeconds: config.EMAIL_VERIFY_TTL_HOURS * 3600,
-    resetTtlSeconds: config.PASSWORD_RESET_TTL_MINUTES * 60,
-    resetsPerHour: config.PASSWORD_RESETS_PER_HOUR,
-    onSessionsEnded: deps.onSessionsEnded,
-    onResetSkipped: (reason) => logger.info({ reason }, 'password reset requested; no email sent'),
-  });
   const feedback = new EmailFeedbackService({ events: new EmailEventRepository(pool), suppressions, recipients: directory, unsubscribeTokens });
   const digests =
     config.DIGEST_DAY === 'off'
@@ -132,19 +107,16 @@ export function createEmailPlatform(deps: {
     transport: config.SENDGRID_API_KEY ? 'sendgrid' : 'outbox',
     email,
     notifications,
-    accountEmail,
     feedback,
     digests,
     http: { ...(outbox ? { outbox } : {}), ...(verifier ? { webhookVerifier: verifier } : {}), feedback },
-    onSignup: (creator) =>
-      accountEmail.requestVerification(creator).catch((err: unknown) => logger.warn({ err, creatorId: creator.id }, 'email: verification email could not be queued')),
     onDocumentFailed: (failure) => notifications.documentIngestionFailed(failure),
     startWorkers() {
       const delivery = new EmailDeliveryService({ messages, suppressions, mailer });
       queues.work('email', createEmailProcessor({ delivery, logger }), { concurrency: EMAIL_CONCURRENCY });
       scheduler = startEmailScheduler({ email, ...(digests ? { digests } : {}), intervalMs: config.EMAIL_SCHEDULER_INTERVAL_MS, staleAfterMs: STALE_AFTER_MS, logger });
     },
-    async stop() {
+    async drain() {
       await scheduler?.stop();
     },
   };

@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Config } from './config.js';
-import type { EngineOptions } from './conversation/engine.js';
-import { TurnLimitsGate } from './conversation/turn-limits.service.js';
-import type { ReplyGate } from './conversation/turn.ports.js';
-import { ContactRateRepository, PgModelCallBudget } from './db/usage-limits.repository.js';
-import type { Metrics } from './observability/metrics.js';
-import { RedisModelCallBudget } from '../workers/model-call-budget.redis.js';
+import type { Config } from '../config.js';
+import type { EngineOptions } from '../conversation/engine.js';
+import { TurnLimitsGate } from '../conversation/turn-limits.service.js';
+import type { ReplyGate } from '../conversation/turn.ports.js';
+import { ContactRateRepository, PgModelCallBudget } from '../db/usage-limits.repository.js';
+import type { Metrics } from '../observability/metrics.js';
+import { RedisModelCallBudget } from '../../workers/model-call-budget.redis.js';
 
-/** The operator's usage limits, assembled: what the composition root (src/platform.ts) wires in. */
+/** The operator's usage limits, assembled: what the conversations module wires into the engine and the turns. */
 export interface UsageLimits {
   /** The engine's side: requests clamped to the caps, and model calls counted. */
   engine: Pick<EngineOptions, 'maxContextSize' | 'maxAnswerTokens' | 'onModelCall'>;

@@ -1,0 +1,83 @@
+import { connectTelegramBot, disconnectTelegramBot } from '../../channels/telegram/telegram.client.js';
+import { generateWebhookSecret } from '../../channels/telegram/telegram.webhook.js';
+import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
+import { WhatsAppPacer } from '../../channels/whatsapp/whatsapp.pacing.js';
+import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../../workers/channel-senders.js';
+import { PerBotCache } from '../cache/per-bot.cache.js';
+import type { Config } from '../config.js';
+import { ChannelSetupService, type TelegramCredentials } from '../conversation/channel-setup.service.js';
+import { ContactRepository } from '../db/contact.repository.js';
+import type { Logger } from '../observability/logger.js';
+import type { BotsModule } from './bots.module.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { ModuleLifecycle } from './module.types.js';
+
+/** Telegram and WhatsApp: connecting bots to them, their webhooks' credentials, and sending replies. */
+export interface ChannelsModule extends ModuleLifecycle {
+  setup: ChannelSetupService;
+  /** A bot's Telegram credentials, decrypted once and kept a few seconds (webhooks and replies). */
+  telegramCredentials: PerBotCache<TelegramCredentials>;
+  /** One sender per bot and channel, dropped when the bot's channel changes. */
+  senders: ChannelSenders;
+}
+
+/** Builds channel set-up and the senders over the bots' sealed credentials. */
+export function createChannelsModule({
+  config,
+  logger,
+  infrastructure,
+  bots,
+}: {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  bots: BotsModule;
+}): ChannelsModule {
+  // Every Telegram webhook and every reply needs the bot's credentials: decrypted once and kept a
+  // few seconds, dropped at once when the channel changes in this process (another process's change
+  // shows within the TTL; Telegram redelivers what it refused meanwhile).
+  const telegramCredentials = new PerBotCache((botId) => bots.service.getChannelCredentials<TelegramCredentials>(botId, 'telegram'), { ttlMs: 5_000 });
+  bots.service.addBotDeletedListener(async (botId) => telegramCredentials.invalidate(botId));
+  // The senders read WhatsApp credentials from set-up's cache, and set-up drops the senders when a
+  // channel changes: each is told of the other through this list rather than built before it.
+  const channelChanged: Array<(botId: string) => void> = [];
+  const setup = new ChannelSetupService({
+    bots: bots.service,
+    telegram: {
+      connect: (token, webhookUrl, secretToken) => connectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT, webhookUrl, secretToken, fetch: infrastructure.sdkFetch }),
+      disconnect: (token) => disconnectTelegramBot(token, { apiRoot: config.TELEGRAM_API_ROOT, fetch: infrastructure.sdkFetch }),
+      newSecret: generateWebhookSecret,
+    },
+    whatsapp: {
+      verify: (phoneNumberId, accessToken) => new WhatsAppClient({ accessToken, graphUrl: config.WHATSAPP_GRAPH_URL, fetch: infrastructure.sdkFetch }).phoneNumber(phoneNumberId),
+    },
+    publicUrl: config.PUBLIC_URL,
+    onChanged: (botId) => {
+      for (const listener of channelChanged) listener(botId);
+    },
+    onDisconnectFailed: (err, botId) => logger.warn({ err, botId }, 'telegram: webhook could not be removed; credentials deleted anyway'),
+  });
+  bots.service.addBotDeletedListener(async (botId) => setup.forgetWhatsApp(botId));
+  const contacts = new ContactRepository(infrastructure.database.pool);
+  const senders = new ChannelSenders({
+    telegram: new TelegramSenderCache({
+      token: async (botId) => (await telegramCredentials.get(botId))?.token ?? null,
+      apiRoot: config.TELEGRAM_API_ROOT,
+      throttle: config.TELEGRAM_THROTTLE,
+      fetch: infrastructure.sdkFetch,
+    }),
+    whatsapp: new WhatsAppSenderCache({
+      credentials: (botId) => setup.whatsappCredentials(botId),
+      // WhatsApp allows free-form replies only within 24 hours of the contact's last message.
+      lastInboundAt: (botId, waId) => contacts.lastInboundAt(botId, 'whatsapp', waId),
+      graphUrl: config.WHATSAPP_GRAPH_URL,
+      fetch: infrastructure.sdkFetch,
+      pacer: new WhatsAppPacer({ messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND, recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS }),
+    }),
+  });
+  channelChanged.push((botId) => {
+    senders.invalidate(botId);
+    telegramCredentials.invalidate(botId);
+  });
+  return { setup, telegramCredentials, senders };
+}

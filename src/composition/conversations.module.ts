@@ -1,0 +1,140 @@
+import { converseJobId, createConverseProcessor, createTurnQueue } from '../../workers/converse.worker.js';
+import { startReconciler } from '../../workers/reconciler.js';
+import type { Config } from '../config.js';
+import { DeliveryService } from '../conversation/delivery.service.js';
+import { ConversationEngine } from '../conversation/engine.js';
+import { InboundService } from '../conversation/inbound.service.js';
+import { ReconcileService } from '../conversation/reconcile.service.js';
+import { TurnService } from '../conversation/turn.service.js';
+import { WebChatService } from '../conversation/web-chat.service.js';
+import { ContactRepository } from '../db/contact.repository.js';
+import { ConversationLockRepository } from '../db/conversation-lock.repository.js';
+import { ConversationBotRepository, ConversationRepository } from '../db/conversation.repository.js';
+import { DeliveryRepository } from '../db/delivery.repository.js';
+import { InboundRepository } from '../db/inbound.repository.js';
+import { InProcessConversationLocks } from '../db/in-process-conversation-locks.js';
+import { OutboundRepository } from '../db/outbound.repository.js';
+import { TurnRepository } from '../db/turn.repository.js';
+import { createLlm } from '../llm/llm-provider.js';
+import type { Logger } from '../observability/logger.js';
+import type { BillingModule } from './billing.module.js';
+import type { BotsModule } from './bots.module.js';
+import type { ChannelsModule } from './channels.module.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { KnowledgeModule } from './knowledge.module.js';
+import type { MediaModule } from './media.module.js';
+import type { ModuleLifecycle } from './module.types.js';
+import { createUsageLimits } from './usage-limits.module.js';
+
+/** Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel. */
+export interface ConversationsModule extends ModuleLifecycle {
+  inbound: InboundService;
+  webChat: WebChatService;
+  deliveries: DeliveryService;
+  contacts: ContactRepository;
+  /** Every reply, keyed by the turn it answers. */
+  ledger: OutboundRepository;
+  /** Starts the `converse` worker and the reconciler in this process. */
+  startWorkers(): void;
+}
+
+export interface ConversationsModuleDeps {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  bots: BotsModule;
+  knowledge: Pick<KnowledgeModule, 'retriever'>;
+  /** The plans' gate, asked once a turn is within the usage limits. */
+  billing: Pick<BillingModule, 'replyGate'>;
+  channels: Pick<ChannelsModule, 'senders'>;
+  media: MediaModule;
+}
+
+/** One engine, memory and ledger for both ways a turn is answered: the converse worker and web chat (inside the API request). */
+export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media }: ConversationsModuleDeps): ConversationsModule {
+  const { database, queues, prepared } = infrastructure;
+  const { pool } = database;
+  const conversationBots = new ConversationBotRepository(pool);
+  bots.service.addBotDeletedListener(async (botId) => conversationBots.invalidate(botId));
+  const inboundRepository = new InboundRepository(pool, { prepared });
+  const turnQueue = createTurnQueue(queues);
+  const contacts = new ContactRepository(pool);
+  const inbound = new InboundService({
+    bots: conversationBots,
+    store: inboundRepository,
+    queue: turnQueue,
+    onEnqueueFailed: (err, inboundId) => logger.warn({ err, inboundId }, 'converse: enqueue failed after commit; the reconciler will pick it up'),
+  });
+  const memory = new ConversationRepository(pool, { prepared });
+  const turnStore = new TurnRepository(pool, { prepared });
+  const ledger = new OutboundRepository(pool, { prepared });
+  const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL, ollama: { fetch: infrastructure.makeFetch } });
+  // Usage limits first, then the plans' gate.
+  const limits = createUsageLimits({ config, pool, prepared, redis: infrastructure.redis, metrics: infrastructure.metrics, next: billing.replyGate });
+  const engine = new ConversationEngine({ llm, knowledge: knowledge.retriever, memory }, {
+    ...limits.engine,
+    onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`),
+  });
+  // On PostgreSQL, one connection per turn holding its locks: the worker's turns plus up to 16 web
+  // turns (the pool connects lazily, so a process only opens what its role uses). The embedded
+  // database is one session serving one process: its locks are kept in memory.
+  const locks =
+    database.kind === 'pglite'
+      ? new InProcessConversationLocks(pool)
+      : new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16, { prepared });
+  const webChat = new WebChatService({
+    locks,
+    perCreatorLimit: config.CONVERSE_PER_CREATOR,
+    bots: bots.service,
+    directory: conversationBots,
+    inbound: inboundRepository,
+    turns: turnStore,
+    ledger,
+    engine,
+    replyGate: limits.replyGate,
+  });
+  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool), bots: bots.service });
+
+  let reconciler: { stop(): Promise<void> } | undefined;
+  return {
+    inbound,
+    webChat,
+    deliveries,
+    contacts,
+    ledger,
+    startWorkers() {
+      const turns = new TurnService({
+        engine,
+        memory,
+        bots: conversationBots,
+        turns: turnStore,
+        ledger,
+        contacts,
+        locks,
+        senders: channels.senders,
+        perCreatorLimit: config.CONVERSE_PER_CREATOR,
+        files: media.files,
+        replyGate: limits.replyGate,
+        onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
+      });
+      const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));
+      queues.work('converse', createConverseProcessor({ turns, jobState, busyRetryMs: 250, logger }), {
+        concurrency: config.CONVERSE_CONCURRENCY,
+        lockDurationMs: config.CONVERSE_LOCK_DURATION_MS,
+        stalledIntervalMs: config.CONVERSE_STALLED_INTERVAL_MS,
+      });
+      reconciler = startReconciler({
+        service: new ReconcileService({ inbound: inboundRepository, queue: turnQueue, graceMs: config.RECONCILE_GRACE_MS }),
+        workers: queues,
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger,
+      });
+    },
+    async drain() {
+      await reconciler?.stop();
+    },
+    async stop() {
+      await locks.close();
+    },
+  };
+}

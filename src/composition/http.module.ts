@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { buildApp } from '../http/app.js';
+import type { Logger } from '../observability/logger.js';
+import type { AccountsModule } from './accounts.module.js';
+import type { BillingModule } from './billing.module.js';
+import type { BotsModule } from './bots.module.js';
+import type { ChannelsModule } from './channels.module.js';
+import type { ConversationsModule } from './conversations.module.js';
+import type { EmailModule } from './email.module.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { KnowledgeModule } from './knowledge.module.js';
+import type { ModuleLifecycle } from './module.types.js';
+import type { PaymentsModule } from './payments.module.js';
+
+/** The HTTP API over every feature; it never listens by itself (src/main.ts does). */
+export interface HttpModule extends ModuleLifecycle {
+  app: FastifyInstance;
+}
+
+export interface HttpModuleDeps {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  email: EmailModule;
+  accounts: AccountsModule;
+  billing: BillingModule;
+  bots: BotsModule;
+  knowledge: KnowledgeModule;
+  channels: ChannelsModule;
+  conversations: ConversationsModule;
+  payments: PaymentsModule;
+}
+
+/** Builds the app; readiness asks the database, the queues, Redis and the vector store. */
+export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule> {
+  const { config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments } = deps;
+  const { database, queues, redis, metrics } = infrastructure;
+  const app = await buildApp({
+    config,
+    logger,
+    metrics,
+    redis,
+    auth: accounts.auth,
+    apiKeys: accounts.apiKeys,
+    accountEmail: accounts.accountEmail,
+    email: email.http,
+    bots: bots.service,
+    retriever: knowledge.retriever,
+    documents: knowledge.documents,
+    channels: channels.setup,
+    telegramWebhookCredentials: { telegramCredentials: (botId) => channels.telegramCredentials.get(botId) },
+    inbound: conversations.inbound,
+    webChat: conversations.webChat,
+    deliveries: conversations.deliveries,
+    billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
+    readiness: [
+      { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },
+      { name: 'queue', check: () => queues.ping() },
+      ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
+      { name: 'vectorStore', check: () => knowledge.vectorStore.ping() },
+    ],
+  });
+  // Built last, drained first: no request starts work once shutdown begins.
+  return { app, drain: () => app.close() };
+}

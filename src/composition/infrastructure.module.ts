@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { outgoingFetch, type FetchMaker } from '../http-client/outgoing-fetch.js';
+import type { Fetch } from '../http-client/undici-fetch.js';
+import { createJobQueues, queueNames, type JobQueues } from '../jobs/queues.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { ModuleLifecycle } from './module.types.js';
+
+/** The connections every feature shares: the database, the queues, Redis when configured, metrics. */
+export interface InfrastructureModule extends ModuleLifecycle {
+  database: Database;
+  /** Whether per-turn statements may be prepared per connection: the embedded database has one session behind every connection. */
+  prepared: boolean;
+  queues: JobQueues;
+  /** Shared counters across processes (rate limits, model-call budgets) when REDIS_URL is set. */
+  redis: Redis | undefined;
+  metrics: Metrics;
+  /** HTTP_CLIENT: makes the fetch each SDK that calls out (Ollama, Telegram, WhatsApp) is given. */
+  makeFetch: FetchMaker;
+  /** One shared fetch of that kind, for the SDK clients that need no options of their own. */
+  sdkFetch: Fetch;
+}
+
+/** Warns when Redis may evict queue keys or lose them on restart (DESIGN.md, "Running it"). */
+async function checkRedisDurability(redis: Redis, logger: Logger) {
+  try {
+    const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+    if (policy !== 'noeviction') {
+      logger.warn({ policy }, 'Redis maxmemory-policy should be noeviction: evicted keys lose queued jobs');
+    }
+    const [, aof] = (await redis.config('GET', 'appendonly')) as [string, string];
+    if (aof !== 'yes') logger.warn('Redis runs without AOF; queued jobs are lost if it restarts');
+  } catch {
+    // CONFIG may be disabled on managed Redis; nothing to check then.
+  }
+}
+
+/** Opens the database (migrating it), the queues and Redis; drains the queue workers last and closes the database last of all. */
+export async function createInfrastructureModule({ config, logger }: { config: Config; logger: Logger }): Promise<InfrastructureModule> {
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolMax: config.DATABASE_POOL_MAX });
+  const applied = await migrate(database.pool);
+  if (applied.length) logger.info({ applied }, 'database migrated');
+
+  const queues = createJobQueues({
+    redisUrl: config.REDIS_URL,
+    databaseUrl: database.url,
+    prefix: config.QUEUE_PREFIX,
+    onError: (err, source) => logger.warn({ err: err.message, source }, 'queue connection error; retrying'),
+  });
+  await queues.ready();
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  if (redis) await checkRedisDurability(redis, logger);
+
+  const metrics = createMetrics(async () =>
+    Object.fromEntries(await Promise.all(queueNames.map(async (name) => [name, await queues.counts(name)] as const))),
+  );
+
+  const makeFetch = outgoingFetch(config.HTTP_CLIENT);
+
+  return {
+    database,
+    prepared: database.kind === 'postgres',
+    queues,
+    redis,
+    metrics,
+    makeFetch,
+    sdkFetch: makeFetch(),
+    // Built first, drained last: every other module has stopped queuing by then, so the workers
+    // finish what they hold and nothing new arrives.
+    drain: () => queues.close(),
+    async stop() {
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}

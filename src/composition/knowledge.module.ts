@@ -1,0 +1,131 @@
+import { OllamaEmbedder } from '../../rag/embedders/ollama.embedder.js';
+import { LoaderSandbox } from '../../rag/loaders/loader.sandbox.js';
+import { UrlLoader } from '../../rag/loaders/url.loader.js';
+import { HybridRetriever } from '../../rag/retrieve.js';
+import { ChromaVectorStore } from '../../rag/stores/chroma.store.js';
+import { PgVectorStore } from '../../rag/stores/pgvector.store.js';
+import type { Embedder, Retriever, VectorStore } from '../../rag/types.js';
+import { createIngestFailureListener, createIngestProcessor, type IngestWorkerDeps } from '../../workers/ingest.worker.js';
+import type { Config } from '../config.js';
+import { ChunkSearchRepository } from '../db/chunk-search.repository.js';
+import { DocumentRepository } from '../db/document.repository.js';
+import { DocumentService } from '../knowledge/document.service.js';
+import type { Logger } from '../observability/logger.js';
+import type { BillingModule } from './billing.module.js';
+import type { BotsModule } from './bots.module.js';
+import type { EmailModule } from './email.module.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { ModuleLifecycle } from './module.types.js';
+
+/** Creators' material: documents, their ingestion, the vector store and retrieval. */
+export interface KnowledgeModule extends ModuleLifecycle {
+  /** Where embeddings live (VECTOR_STORE), shared by ingestion and retrieval. */
+  vectorStore: VectorStore;
+  embedder: Embedder;
+  retriever: Retriever;
+  /** Knowledge-base documents (uploads, web addresses) and their ingestion. */
+  documents: DocumentService;
+  /**
+   * Child processes, with their own limits, that read uploads and the files users send, away from
+   * the event loop that answers webhooks. They start on the first read, so only workers spawn them.
+   */
+  readers: LoaderSandbox;
+  /** Starts the `ingest` worker in this process. */
+  startWorkers(): void;
+}
+
+export interface KnowledgeModuleDeps {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  /** Adding a document is checked against the creator's plan. */
+  billing: Pick<BillingModule, 'service'>;
+  bots: BotsModule;
+  /** Tells the creator when a document could not be ingested. */
+  email: Pick<EmailModule, 'onDocumentFailed'>;
+}
+
+/** Builds the vector store, embedder, retriever and documents; the `ingest` worker reads through the reading processes. */
+export function createKnowledgeModule({ config, logger, infrastructure, billing, bots, email }: KnowledgeModuleDeps): KnowledgeModule {
+  const { database, queues, metrics, prepared } = infrastructure;
+  const vectorStore: VectorStore =
+    config.VECTOR_STORE === 'chroma'
+      ? new ChromaVectorStore(config.CHROMA_URL)
+      : // HNSW inserts are slow in WASM; embedded PGlite searches exactly (DESIGN.md, "Running it").
+        new PgVectorStore(database.pool, { hnsw: database.kind !== 'pglite' });
+  // The vector store is outside PostgreSQL's cascades.
+  bots.service.addBotDeletedListener((botId) => vectorStore.deleteBot(botId));
+  const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE, fetch: infrastructure.makeFetch });
+  const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool, { prepared }), vectorStore, embedder, {
+    onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
+  });
+
+  const documentRepository = new DocumentRepository(database.pool);
+  const documents = new DocumentService({
+    documents: documentRepository,
+    bots: bots.service,
+    queue: { enqueue: (job, jobId) => queues.enqueue('ingest', job, { jobId }) },
+    vectors: vectorStore,
+    embedder,
+    onCleanupError: (err, context) => logger.warn({ err }, `documents: ${context} failed`),
+    quota: billing.service,
+  });
+
+  const readers = new LoaderSandbox({
+    limits: {
+      maxPages: config.INGEST_MAX_PAGES,
+      maxParagraphs: config.INGEST_MAX_PARAGRAPHS,
+      maxTextChars: config.INGEST_MAX_TEXT_CHARS,
+      maxDecompressedBytes: config.INGEST_MAX_DECOMPRESSED_BYTES,
+    },
+    split: { chunkSize: config.CHUNK_SIZE, chunkOverlap: config.CHUNK_OVERLAP },
+    timeoutMs: config.INGEST_PARSE_TIMEOUT_MS,
+    maxHeapMb: config.INGEST_PARSE_MAX_HEAP_MB,
+    processes: config.INGEST_PARSE_PROCESSES,
+  });
+
+  return {
+    vectorStore,
+    embedder,
+    retriever,
+    documents,
+    readers,
+    startWorkers() {
+      const urls = new UrlLoader(readers, {
+        timeoutMs: config.URL_FETCH_TIMEOUT_MS,
+        maxBytes: config.URL_FETCH_MAX_BYTES,
+        allowPrivate: config.URL_FETCH_ALLOW_PRIVATE,
+      });
+      const ingestDeps: IngestWorkerDeps = {
+        documents: documentRepository,
+        sources: { load: (input) => readers.load(input), fetch: (url) => urls.fetch(url) },
+        splitter: readers,
+        embedder,
+        vectors: vectorStore,
+        embedBatchSize: config.EMBED_BATCH_SIZE,
+        metrics,
+        logger,
+        onFailed: email.onDocumentFailed,
+        // A bot's first embedded document changes how it is searched; the retriever learns it at once.
+        onIndexChanged: (botId) => retriever.forgetBot(botId),
+      };
+      const ingest = createIngestProcessor(ingestDeps);
+      const ingestFailed = createIngestFailureListener(ingestDeps);
+      // Reading and splitting run in reading processes, so the lock is renewed on time however long a
+      // document takes.
+      queues.work('ingest', ingest, {
+        concurrency: config.INGEST_CONCURRENCY,
+        lockDurationMs: config.INGEST_LOCK_DURATION_MS,
+        stalledIntervalMs: config.INGEST_STALLED_INTERVAL_MS,
+        // A run taken over twice reaches the processor a third time, which sets it aside with its reason.
+        maxStalledCount: 2,
+        onFailed: (job, err) => void ingestFailed(job, err),
+      });
+    },
+    async stop() {
+      // After the workers have drained: a read still under way fails with the sandbox closed.
+      await readers.close();
+      await vectorStore.close();
+    },
+  };
+}
