@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
 export interface ChromaServer {
@@ -14,17 +14,6 @@ export interface ChromaServer {
 
 const chromaBin = fileURLToPath(new URL('../../node_modules/.bin/chroma', import.meta.url));
 const tether = fileURLToPath(new URL('./tethered-process.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Starts a real Chroma server (`chroma run` from the chromadb package) on a free port and a fresh directory. */
 export async function startChromaServer({ timeoutMs = 60_000 } = {}): Promise<ChromaServer> {

@@ -4,7 +4,6 @@
  * the bot connected to the fake Telegram through the public API.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { uploadDocument, waitUntilReady } from '../../scripts/eval-retrieval.js';
 import { createBot, signUpCreator, type CreatorSession } from './creator-session.js';
 import type { FakeBot, FakeTelegram } from './fake-telegram.js';
@@ -13,14 +12,7 @@ import type { TestPlatform } from './test-platform.js';
 export const GUIDE_TITLE = 'Steady Habits Guide';
 export const guideMarkdown = () => readFileSync(new URL('../../examples/coaching-guide.md', import.meta.url), 'utf8');
 
-/** A port that was free a moment ago, for PUBLIC_URL before the platform listens. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from './free-port.js';
 
 export interface ConnectedBot {
   session: CreatorSession;
