@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { DEMO_EMAIL } from '../demo/seed-demo.js';
 import { buildApp } from '../http/app.js';
 import type { Logger } from '../observability/logger.js';
 import type { AccountsModule } from './accounts.module.js';
@@ -41,6 +42,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     logger,
     metrics,
     redis,
+    landing: { demoBotId: () => accounts.creators.firstBotIdByEmail(DEMO_EMAIL) },
     auth: accounts.auth,
     apiKeys: accounts.apiKeys,
     accountEmail: accounts.accountEmail,

@@ -42,6 +42,15 @@ export class CreatorRepository implements CreatorStore {
     return rows[0]?.version ?? null;
   }
 
+  /** The first bot of the creator signed up with `email`, or null (e.g. the demo coach's, for the landing page). */
+  async firstBotIdByEmail(email: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT b.id FROM public.bots b JOIN public.creators c ON c.id = b.creator_id WHERE lower(c.email) = lower($1) ORDER BY b.created_at, b.id LIMIT 1`,
+      [email],
+    );
+    return rows[0]?.id ?? null;
+  }
+
   /** Whether any creator exists (a fresh installation has none). */
   async any(): Promise<boolean> {
     const { rows } = await this.pool.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM public.creators) AS found');

@@ -31,6 +31,7 @@ import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { chatPageRoutes } from './routes/chat-page.routes.js';
+import { landingRoutes, type LandingRoutesOptions } from './routes/landing.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
 import type { PremiumService } from '../billing/premium.service.js';
@@ -48,6 +49,8 @@ import { sendGridWebhookRoutes } from './routes/sendgrid-webhook.routes.js';
 /** Everything the HTTP layer needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
   config: Config;
+  /** What the page at `/` links to. */
+  landing: LandingRoutesOptions;
   logger: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
@@ -147,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
+  await app.register(landingRoutes, deps.landing);
   await app.register(billingRoutes, { prefix: '/v1', billing: deps.billing.service, premium: deps.billing.premium });
   await app.register(billingPageRoutes);
   await app.register(devOutboxRoutes, { prefix: '/v1', outbox: deps.email.outbox });

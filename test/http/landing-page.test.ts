@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../../src/demo/seed-demo.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({}, { workers: false });
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function landing() {
+  const response = await platform.app.inject({ method: 'GET', url: '/' });
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['content-type']).toMatch(/^text\/html/);
+  expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+  return response.body;
+}
+
+const links = (html: string) => [...html.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => ({ href: m[1]!, text: m[2]! }));
+
+describe('the page at /', () => {
+  it('links to the API documentation and the health check, and to no demo before one exists', async () => {
+    const html = await landing();
+    expect(links(html)).toEqual([
+      { href: '/docs', text: 'API documentation' },
+      { href: '/healthz', text: 'Health check' },
+      { href: '/readyz', text: 'readiness' },
+    ]);
+    for (const { href } of links(html)) {
+      expect((await platform.app.inject({ method: 'GET', url: href })).statusCode).toBeLessThan(400);
+    }
+  });
+
+  it('links to the demo coach’s chat once the demo is seeded', async () => {
+    const seed = await seedDemo(
+      {
+        hasCreators: () => platform.accounts.hasCreators(),
+        auth: platform.accounts.auth,
+        apiKeys: platform.accounts.apiKeys,
+        bots: platform.bots.service,
+        documents: platform.knowledge.documents,
+        logger: createLogger('silent'),
+        print: () => undefined,
+      },
+      { baseUrl: 'http://localhost:3000', showCredentials: false },
+    );
+    const html = await landing();
+    expect(links(html)[0]).toEqual({ href: `/chat/${seed!.botId}`, text: 'Chat with the demo coach' });
+    expect((await platform.app.inject({ method: 'GET', url: links(html)[0]!.href })).statusCode).toBe(200);
+  });
+});
