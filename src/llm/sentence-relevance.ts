@@ -19,7 +19,9 @@ const GENERIC_WORDS = new Set(
     'important kind sort lot bit part place case point number fact day week year people person world life hand ' +
     'something anything nothing everything someone anyone everyone go goe went gone come came say said know knew ' +
     'think thought take took see saw look want give gave use find found tell told ask work seem feel felt try ' +
-    'leave left call keep kept start turn put mean help show begin began become became need happen'
+    'leave left call keep kept start turn put mean help show begin began become became need happen ' +
+    // Verbs of doing in general: "build a habit" is about the habit, not about building a meal.
+    'build built make mak get gett create creat'
   ).split(/\s+/),
 );
 

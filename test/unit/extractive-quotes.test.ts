@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLoaderRegistry } from '../../rag/loaders/loader-registry.js';
 import { TextSplitter } from '../../rag/split.js';
@@ -156,6 +157,15 @@ describe('selectQuotes on the fixture documents', () => {
     const passages = passagesFor(trace, ['paper'], 6);
     expect(passages.every((p) => /trace/i.test(p.text))).toBe(true);
     expect(selectQuotes(trace, passages)).toEqual([]);
+  });
+
+  it('answers "how do I build a habit" from the habit sections of the demo guide, not from building a meal', () => {
+    const guide = readFileSync(new URL('../../examples/coaching-guide.md', import.meta.url), 'utf8');
+    const passages = guide.split(/\n(?=## )/).map((text, id) => ({ id, documentId: 'guide', title: 'Guide', text }));
+    const quoted = selectQuotes('How do I build a habit that sticks?', passages).map((q) => q.text);
+    expect(quoted.length).toBeGreaterThan(0);
+    expect(quoted.join(' ')).toContain('A new habit fails most often because the first version is too big.');
+    expect(quoted.join(' ')).not.toMatch(/meal|protein/);
   });
 
   it('skips a relevant sentence too long for the reply instead of cutting it', () => {
