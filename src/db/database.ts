@@ -38,6 +38,12 @@ export function createPool(connectionString: string, max: number): pg.Pool {
   return pool;
 }
 
+// Connections the queue layer opens to the embedded database beside the app's pool: BullMQ's four
+// queues, each a Queue and a Worker with a pool of 3 and a LISTEN client (32), and the job repair
+// pool, with room for workers being replaced. The server refuses (resets) any connection past its
+// limit, so the limit must cover all of them; each costs one socket, as they share one session.
+const QUEUE_CONNECTIONS = 48;
+
 /**
  * Embedded PostgreSQL (PGlite + pgvector) served in-process over the wire protocol, so `pg` pools and
  * BullMQ's PostgreSQL backend work unchanged on a machine with nothing but Node.
@@ -52,7 +58,7 @@ async function openEmbeddedDatabase(dir: string, poolMax: number): Promise<Datab
   // PGlite has a single session shared by every socket client: BullMQ's tables live in their own
   // schema and ours in public, so both must be on the session's search path.
   await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: Math.max(poolMax * 2, 20) });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: poolMax + QUEUE_CONNECTIONS });
   // Connections take the queue from the server when they attach; see pglite-protocol-queue.ts for why.
   (server as unknown as { queryQueue: ProtocolBatchQueue }).queryQueue = new ProtocolBatchQueue(db);
   await server.start();
