@@ -44,6 +44,9 @@ export function createPool(connectionString: string, max: number): pg.Pool {
 // limit, so the limit must cover all of them; each costs one socket, as they share one session.
 const QUEUE_CONNECTIONS = 48;
 
+// Buffers of the embedded database: enough for a small platform's hot pages and indexes.
+const SHARED_BUFFERS = '32MB';
+
 /**
  * Embedded PostgreSQL (PGlite + pgvector) served in-process over the wire protocol, so `pg` pools and
  * BullMQ's PostgreSQL backend work unchanged on a machine with nothing but Node.
@@ -54,7 +57,13 @@ async function openEmbeddedDatabase(dir: string, poolMax: number): Promise<Datab
     import('@electric-sql/pglite-pgvector'),
     import('@electric-sql/pglite-socket'),
   ]);
-  const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
+  // PostgreSQL's shared buffers live in the WASM heap and are resident from the start: its default
+  // (128 MB) is most of the process's memory, while the files are cached by the OS anyway.
+  const db = await PGlite.create({
+    dataDir: dir,
+    extensions: { vector },
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
+  });
   // PGlite has a single session shared by every socket client: BullMQ's tables live in their own
   // schema and ours in public, so both must be on the session's search path.
   await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
