@@ -1,4 +1,7 @@
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ProtocolBatchQueue } from './pglite-protocol-queue.js';
 import { ResilientClient } from './resilient-client.js';
@@ -16,6 +19,8 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
   poolMax: number;
+  /** Told when the embedded database is about to be created (the first start: a few seconds more). */
+  onCreating?: ((dir: string) => void) | undefined;
 }
 
 // Return numeric aggregates (count(*), sums) as numbers; values stay well inside 2^53.
@@ -27,7 +32,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const pool = createPool(options.databaseUrl, options.poolMax);
     return { pool, url: options.databaseUrl, kind: 'postgres', close: () => pool.end() };
   }
-  return openEmbeddedDatabase(path.join(options.dataDir, 'pgdata'), options.poolMax);
+  const dir = path.join(options.dataDir, 'pgdata');
+  // PGlite's own test for an existing database.
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+    options.onCreating?.(dir);
+    await createEmbeddedDatabase(dir);
+  }
+  return openEmbeddedDatabase(dir, options.poolMax);
 }
 
 /** A pool as every process of the platform opens it: resilient clients, idle errors reported, not thrown. */
@@ -46,6 +57,20 @@ const QUEUE_CONNECTIONS = 48;
 
 // Buffers of the embedded database: enough for a small platform's hot pages and indexes.
 const SHARED_BUFFERS = '32MB';
+
+// This file runs as .ts under tsx and vitest and as .js once built; the process's entry sits beside it
+// with the same extension, and a .ts entry is run with tsx's loader.
+const extension = path.extname(fileURLToPath(import.meta.url));
+const initEntry = fileURLToPath(new URL(`./pglite-init.process${extension}`, import.meta.url));
+
+/** Creates the embedded database's files in a child process (see pglite-init.process.ts for why). */
+async function createEmbeddedDatabase(dir: string): Promise<void> {
+  const child = fork(initEntry, [dir], { execArgv: extension === '.ts' ? ['--import', 'tsx'] : [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2_000)));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+  if (code !== 0) throw new Error(`creating the embedded database under ${dir} failed (exit ${code}): ${stderr}`);
+}
 
 /**
  * Embedded PostgreSQL (PGlite + pgvector) served in-process over the wire protocol, so `pg` pools and

@@ -58,6 +58,27 @@ describe('embedded PGlite served to several pg clients at once', () => {
   });
 });
 
+describe('the embedded database on first start and after', () => {
+  it('says it is creating the database on the first start only, and keeps what was stored', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-pglite-create-'));
+    const creating: string[] = [];
+    try {
+      const first = await openDatabase({ dataDir, poolMax: 2, onCreating: (dir) => creating.push(dir) });
+      await first.pool.query('CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');
+      await first.close();
+      const again = await openDatabase({ dataDir, poolMax: 2, onCreating: (dir) => creating.push(dir) });
+      try {
+        expect((await again.pool.query('SELECT n FROM kept')).rows).toEqual([{ n: 42 }]);
+      } finally {
+        await again.close();
+      }
+      expect(creating).toEqual([path.join(dataDir, 'pgdata')]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the embedded database serving every connection of the platform', () => {
   it('lets the whole pool connect while the workers run, and starts again on the same data, without a connection reset', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-restart-'));
