@@ -49,10 +49,11 @@ export function createPool(connectionString: string, max: number): pg.Pool {
   return pool;
 }
 
-// Connections the queue layer opens to the embedded database beside the app's pool: BullMQ's four
-// queues, each a Queue and a Worker with a pool of 3 and a LISTEN client (32), and the job repair
-// pool, with room for workers being replaced. The server refuses (resets) any connection past its
-// limit, so the limit must cover all of them; each costs one socket, as they share one session.
+// Connections the queue layer opens to the embedded database beside the app's pool: for each of
+// BullMQ's four queues (src/jobs/queues.ts) a Queue and a Worker, each with a pool of 3 and a LISTEN
+// client (up to 32), and the job repair pool, with room for workers being replaced. The server
+// resets any connection past its limit, so the limit must cover all of them; each costs one socket,
+// as they share one session.
 const QUEUE_CONNECTIONS = 48;
 
 // Buffers of the embedded database: enough for a small platform's hot pages and indexes.
