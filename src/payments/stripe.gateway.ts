@@ -1,4 +1,5 @@
-import Stripe from 'stripe';
+import { createRequire } from 'node:module';
+import type Stripe from 'stripe';
 import { storable } from '../text/storable-text.js';
 import { PaymentProviderError, WebhookSignatureError } from '../billing/billing.errors.js';
 import type { CreatedCheckoutSession, CreateCheckoutSessionInput, PaymentGateway, StripeEventEnvelope } from '../billing/ports.js';
@@ -29,13 +30,18 @@ export function stripeHostOptions(apiBase: string): { host: string; port: number
   };
 }
 
-function asProviderError(err: unknown, action: string): unknown {
-  if (!(err instanceof Stripe.errors.StripeError)) return err;
+// The SDK is some 550 modules: it is loaded when a gateway is made (STRIPE_SECRET_KEY is set), not by
+// every platform at start-up. Loaded synchronously, as `verifyWebhook` is.
+const loadStripe = (): typeof Stripe => createRequire(import.meta.url)('stripe') as typeof Stripe;
+
+function asProviderError(sdk: typeof Stripe, err: unknown, action: string): unknown {
+  const { errors } = sdk;
+  if (!(err instanceof errors.StripeError)) return err;
   const details = { type: err.type, ...(err.code ? { code: err.code } : {}), ...(err.requestId ? { requestId: err.requestId } : {}) };
-  if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
+  if (err instanceof errors.StripeAuthenticationError || err instanceof errors.StripePermissionError) {
     return new PaymentProviderError(`Stripe rejected our API key while trying to ${action}; check STRIPE_SECRET_KEY.`, false, details);
   }
-  if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeCardError) {
+  if (err instanceof errors.StripeInvalidRequestError || err instanceof errors.StripeCardError) {
     return new PaymentProviderError(`Stripe refused to ${action}: ${err.message}`, false, details);
   }
   // Connection failures, rate limits, 5xx: worth trying again later.
@@ -44,11 +50,12 @@ function asProviderError(err: unknown, action: string): unknown {
 
 /** PaymentGateway over the official Stripe SDK. */
 export class StripeGateway implements PaymentGateway {
+  private readonly sdk = loadStripe();
   private readonly stripe: Stripe;
   private readonly tolerance: number;
 
   constructor(private readonly options: StripeGatewayOptions) {
-    this.stripe = new Stripe(options.secretKey, {
+    this.stripe = new this.sdk(options.secretKey, {
       ...(options.apiBase ? stripeHostOptions(options.apiBase) : {}),
       maxNetworkRetries: options.maxNetworkRetries ?? 2,
       timeout: options.timeoutMs ?? 30_000,
@@ -75,7 +82,7 @@ export class StripeGateway implements PaymentGateway {
       if (!session.url) throw new PaymentProviderError('Stripe created a checkout session without a URL.', false, { sessionId: session.id });
       return { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
     } catch (err) {
-      throw asProviderError(err, 'start a checkout');
+      throw asProviderError(this.sdk, err, 'start a checkout');
     }
   }
 
@@ -84,7 +91,7 @@ export class StripeGateway implements PaymentGateway {
       const session = await this.stripe.billingPortal.sessions.create({ customer: input.customerId, return_url: input.returnUrl });
       return { url: session.url };
     } catch (err) {
-      throw asProviderError(err, 'open the billing portal');
+      throw asProviderError(this.sdk, err, 'open the billing portal');
     }
   }
 
@@ -92,7 +99,7 @@ export class StripeGateway implements PaymentGateway {
     try {
       return (await this.stripe.subscriptions.retrieve(subscriptionId)) as unknown as Record<string, unknown>;
     } catch (err) {
-      throw asProviderError(err, 'read a subscription');
+      throw asProviderError(this.sdk, err, 'read a subscription');
     }
   }
 
@@ -105,7 +112,7 @@ export class StripeGateway implements PaymentGateway {
       // rather than refused by the database on every one of Stripe's redeliveries.
       return storable(event) as unknown as StripeEventEnvelope;
     } catch (err) {
-      if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
+      if (err instanceof this.sdk.errors.StripeSignatureVerificationError) {
         if (/tolerance/i.test(err.message)) {
           throw new WebhookSignatureError('stale_timestamp', `The Stripe signature is older than ${this.tolerance} seconds.`);
         }

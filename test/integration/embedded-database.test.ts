@@ -58,6 +58,58 @@ describe('embedded PGlite served to several pg clients at once', () => {
   });
 });
 
+describe('the embedded database on first start and after', () => {
+  it('says it is creating the database on the first start only, and keeps what was stored', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-pglite-create-'));
+    const creating: string[] = [];
+    try {
+      const first = await openDatabase({ dataDir, poolMax: 2, onCreating: (dir) => creating.push(dir) });
+      await first.pool.query('CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');
+      await first.close();
+      const again = await openDatabase({ dataDir, poolMax: 2, onCreating: (dir) => creating.push(dir) });
+      try {
+        expect((await again.pool.query('SELECT n FROM kept')).rows).toEqual([{ n: 42 }]);
+      } finally {
+        await again.close();
+      }
+      expect(creating).toEqual([path.join(dataDir, 'pgdata')]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the embedded database serving every connection of the platform', () => {
+  it('lets the whole pool connect while the workers run, and starts again on the same data, without a connection reset', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-restart-'));
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', OLLAMA_HOST: 'http://127.0.0.1:9', NODE_ENV: 'test', RATE_LIMIT_MAX: '100000' });
+    const warnings: string[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void warnings.push(line) });
+    const guide = readFileSync(new URL('../../examples/coaching-guide.md', import.meta.url));
+    try {
+      for (const run of ['first start', 'restart']) {
+        const platform = await createPlatform(config, logger);
+        try {
+          platform.startWorkers();
+          // A document ingested means the workers are up and connected, as they are on a running platform.
+          const session = await signUpCreator(platform.app);
+          const bot = await createBot(platform.app, session.auth);
+          await uploadAndIngest(platform.app, session.auth, bot.id, { name: 'coaching-guide.md', type: 'text/markdown', bytes: guide });
+          // Requests at their busiest hold every connection of the pool at once.
+          const held = await Promise.allSettled(Array.from({ length: config.DATABASE_POOL_MAX }, () => platform.database.pool.connect()));
+          for (const client of held) if (client.status === 'fulfilled') client.value.release();
+          expect(held.filter((c) => c.status === 'rejected').map((c) => String((c as PromiseRejectedResult).reason)), run).toEqual([]);
+        } finally {
+          await platform.close();
+        }
+      }
+      expect(warnings.filter((line) => /ECONNRESET|connection (error|reset|terminated)/i.test(line))).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the whole platform on a bare machine', () => {
   it('ingests an uploaded guide, finds it and answers web chat from it, with nothing but Node', async () => {
 

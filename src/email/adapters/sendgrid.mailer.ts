@@ -1,4 +1,4 @@
-import { MailService, type MailDataRequired } from '@sendgrid/mail';
+import type { MailDataRequired, MailService } from '@sendgrid/mail';
 import { MailDeliveryError } from '../email.errors.js';
 import type { EmailAddress, Mailer, OutgoingEmail, SendResult } from '../ports.js';
 import { isTransactional } from '../suppression.js';
@@ -38,13 +38,24 @@ function retryAfter(headers: unknown): number | undefined {
 
 /** Mailer over the official @sendgrid/mail client. */
 export class SendGridMailer implements Mailer {
-  private readonly service = new MailService();
+  private service: Promise<MailService> | undefined;
 
-  constructor(private readonly options: SendGridMailerOptions) {
-    // Own MailService (and client) per mailer: the package's default export is a process-wide singleton.
-    this.service.setApiKey(options.apiKey);
-    if (options.apiBase) (this.service as unknown as WithClient).client.setDefaultRequest('baseUrl', options.apiBase);
-    this.service.setTimeout(options.timeoutMs ?? 30_000);
+  constructor(private readonly options: SendGridMailerOptions) {}
+
+  // The client (with its HTTP stack) takes about half a second to load: it is loaded with the first
+  // mail, not at start-up. Own MailService (and client) per mailer: the package's default export is a
+  // process-wide singleton.
+  private connect(): Promise<MailService> {
+    const { options } = this;
+    // The typings describe only the package's default export; Node also exposes the class by name.
+    this.service ??= (import('@sendgrid/mail') as unknown as Promise<{ MailService: typeof MailService }>).then(({ MailService }) => {
+      const service = new MailService();
+      service.setApiKey(options.apiKey);
+      if (options.apiBase) (service as unknown as WithClient).client.setDefaultRequest('baseUrl', options.apiBase);
+      service.setTimeout(options.timeoutMs ?? 30_000);
+      return service;
+    });
+    return this.service;
   }
 
   async send(message: OutgoingEmail): Promise<SendResult> {
@@ -66,7 +77,7 @@ export class SendGridMailer implements Mailer {
       ...(transactional ? { trackingSettings: { clickTracking: { enable: false, enableText: false } } } : {}),
     };
     try {
-      const [response] = await this.service.send(data);
+      const [response] = await (await this.connect()).send(data);
       const id = response.headers['x-message-id'];
       return { providerMessageId: typeof id === 'string' ? id : null };
     } catch (err) {
