@@ -40,7 +40,12 @@ async function checkRedisDurability(redis: Redis, logger: Logger) {
 
 /** Opens the database (migrating it), the queues and Redis; drains the queue workers last and closes the database last of all. */
 export async function createInfrastructureModule({ config, logger }: { config: Config; logger: Logger }): Promise<InfrastructureModule> {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, poolMax: config.DATABASE_POOL_MAX });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    poolMax: config.DATABASE_POOL_MAX,
+    onCreating: (dir) => logger.info({ dir }, 'first start: creating the embedded database (a few seconds)…'),
+  });
   const applied = await migrate(database.pool);
   if (applied.length) logger.info({ applied }, 'database migrated');
 

@@ -96,7 +96,7 @@ describe('the embedded database serving every connection of the platform', () =>
           const bot = await createBot(platform.app, session.auth);
           await uploadAndIngest(platform.app, session.auth, bot.id, { name: 'coaching-guide.md', type: 'text/markdown', bytes: guide });
           // Requests at their busiest hold every connection of the pool at once.
-          const held = await Promise.allSettled(Array.from({ length: config.DATABASE_POOL_MAX }, () => platform.database.pool.connect()));
+          const held = await Promise.allSettled(Array.from({ length: config.DATABASE_POOL_MAX }, () => platform.infrastructure.database.pool.connect()));
           for (const client of held) if (client.status === 'fulfilled') client.value.release();
           expect(held.filter((c) => c.status === 'rejected').map((c) => String((c as PromiseRejectedResult).reason)), run).toEqual([]);
         } finally {
