@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/demo/seed-demo.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { demoSeedDeps } from '../support/demo-seed.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 let platform: TestPlatform;
@@ -36,18 +36,7 @@ describe('the page at /', () => {
   });
 
   it('links to the demo coach’s chat once the demo is seeded', async () => {
-    const seed = await seedDemo(
-      {
-        hasCreators: () => platform.accounts.hasCreators(),
-        auth: platform.accounts.auth,
-        apiKeys: platform.accounts.apiKeys,
-        bots: platform.bots.service,
-        documents: platform.knowledge.documents,
-        logger: createLogger('silent'),
-        print: () => undefined,
-      },
-      { baseUrl: 'http://localhost:3000', showCredentials: false },
-    );
+    const seed = await seedDemo(demoSeedDeps(platform), { baseUrl: 'http://localhost:3000', showCredentials: false });
     const html = await landing();
     expect(links(html)[0]).toEqual({ href: `/chat/${seed!.botId}`, text: 'Chat with the demo coach' });
     expect((await platform.app.inject({ method: 'GET', url: links(html)[0]!.href })).statusCode).toBe(200);

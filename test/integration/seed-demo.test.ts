@@ -1,24 +1,15 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_BOT_NAME, DEMO_EMAIL, seedDemo, type DemoSeedDeps } from '../../src/demo/seed-demo.js';
+import { DEMO_BOT_NAME, DEMO_EMAIL, seedDemo } from '../../src/demo/seed-demo.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { demoSeedDeps } from '../support/demo-seed.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
 
 let platform: TestPlatform;
 const printed: string[] = [];
 
-function deps(): DemoSeedDeps {
-  return {
-    hasCreators: () => platform.accounts.hasCreators(),
-    auth: platform.accounts.auth,
-    apiKeys: platform.accounts.apiKeys,
-    bots: platform.bots.service,
-    documents: platform.knowledge.documents,
-    logger: createLogger('silent'),
-    print: (text) => printed.push(text),
-  };
-}
+const deps = () => demoSeedDeps(platform, { print: (text) => printed.push(text) });
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -93,15 +84,7 @@ describe('seedDemo outside development', () => {
       },
     });
     const seed = await seedDemo(
-      {
-        hasCreators: () => production.accounts.hasCreators(),
-        auth: production.accounts.auth,
-        apiKeys: production.accounts.apiKeys,
-        bots: production.bots.service,
-        documents: production.knowledge.documents,
-        logger: createLogger('info', capture),
-        print: (text) => output.push(text),
-      },
+      demoSeedDeps(production, { logger: createLogger('info', capture), print: (text) => output.push(text) }),
       { baseUrl: 'https://coach.example.test', showCredentials: false },
     );
     expect(seed).not.toBeNull();

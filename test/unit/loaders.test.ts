@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { DocxLoader } from '../../rag/loaders/docx.loader.js';
 import { createLoaderRegistry } from '../../rag/loaders/loader-registry.js';
 import { detectMediaType, DOCX, HTML, MARKDOWN, PDF, PLAIN_TEXT } from '../../rag/loaders/media-type.js';
-import { DocumentLoadError, type LoadedDocument } from '../../rag/types.js';
 import { fixture } from '../support/fixtures.js';
+import { loadFailureReason } from '../support/load-failure.js';
 
 const loaders = createLoaderRegistry();
 
@@ -27,14 +27,6 @@ function buildPdf(objects: string[], trailerExtra = ''): Buffer {
 
 const onePage = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>'];
 
-async function reason(load: Promise<LoadedDocument>): Promise<string> {
-  const err = await load.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DocumentLoadError);
-  return (err as Error).message;
-}
 
 describe('PDF', () => {
   it('gives the tracemonkey paper as 14 numbered pages with each passage on its own page', async () => {
@@ -61,7 +53,7 @@ describe('PDF', () => {
 
   it('explains a damaged (truncated) PDF', async () => {
     const truncated = fixture('docs/pdfjs__tracemonkey.pdf').subarray(0, 200_000);
-    expect(await reason(loaders.load({ bytes: truncated, mediaType: 'application/pdf' }))).toBe('The PDF could not be read (it may be damaged)');
+    expect(await loadFailureReason(loaders.load({ bytes: truncated, mediaType: 'application/pdf' }))).toBe('The PDF could not be read (it may be damaged)');
   });
 
   it('explains a password-protected PDF', async () => {
@@ -71,11 +63,11 @@ describe('PDF', () => {
       [...onePage, `<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <${key}> /U <${key}> >>`],
       `/Encrypt 4 0 R /ID [<${'01'.repeat(16)}> <${'01'.repeat(16)}>]`,
     );
-    expect(await reason(loaders.load({ bytes: encrypted, mediaType: 'application/pdf' }))).toBe('The PDF is password-protected');
+    expect(await loadFailureReason(loaders.load({ bytes: encrypted, mediaType: 'application/pdf' }))).toBe('The PDF is password-protected');
   });
 
   it('explains a PDF without a text layer (scanned or blank)', async () => {
-    expect(await reason(loaders.load({ bytes: buildPdf(onePage), mediaType: 'application/pdf' }))).toBe(
+    expect(await loadFailureReason(loaders.load({ bytes: buildPdf(onePage), mediaType: 'application/pdf' }))).toBe(
       'The PDF contains no extractable text (scanned images are not supported yet)',
     );
   });
@@ -103,10 +95,10 @@ describe('Word (.docx)', () => {
 
   it('explains a damaged Word file and a file that is not one', async () => {
     const corrupt = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('word/document.xml'), randomBytes(500)]);
-    expect(await reason(loaders.load({ bytes: corrupt, mediaType: DOCX }))).toBe('The Word document could not be read (it may be damaged)');
+    expect(await loadFailureReason(loaders.load({ bytes: corrupt, mediaType: DOCX }))).toBe('The Word document could not be read (it may be damaged)');
     const legacy = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), randomBytes(200)]);
     // The registry sends legacy .doc files nowhere; the Word loader still explains them if asked.
-    expect(await reason(new DocxLoader().load({ bytes: legacy, mediaType: DOCX }))).toMatch(/Old Word documents \(\.doc\) are not supported/);
+    expect(await loadFailureReason(new DocxLoader().load({ bytes: legacy, mediaType: DOCX }))).toMatch(/Old Word documents \(\.doc\) are not supported/);
   });
 });
 
@@ -152,7 +144,7 @@ describe('HTML', () => {
   });
 
   it('explains a page without readable text', async () => {
-    expect(await reason(loaders.load({ bytes: Buffer.from('<html><body><script>x()</script></body></html>'), mediaType: 'text/html' }))).toBe(
+    expect(await loadFailureReason(loaders.load({ bytes: Buffer.from('<html><body><script>x()</script></body></html>'), mediaType: 'text/html' }))).toBe(
       'The web page contains no readable text',
     );
   });
@@ -175,12 +167,12 @@ describe('plain text and Markdown', () => {
 
   it('explains binary content sent as text, and an empty file', async () => {
     const binary = Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x89, 0x50, 0x4e, 0x47]);
-    expect(await reason(loaders.load({ bytes: binary, mediaType: 'text/plain', filename: 'notes.txt' }))).toBe(
+    expect(await loadFailureReason(loaders.load({ bytes: binary, mediaType: 'text/plain', filename: 'notes.txt' }))).toBe(
       'The file is not readable text (it is binary or not UTF-8 encoded)',
     );
-    expect(await reason(loaders.load({ bytes: Buffer.from('\u0000\u0001abc'), mediaType: 'text/plain' }))).toMatch(/not readable text/);
-    expect(await reason(loaders.load({ bytes: Buffer.alloc(0), mediaType: 'text/plain' }))).toBe('The file is empty');
-    expect(await reason(loaders.load({ bytes: Buffer.from('  \n\n '), mediaType: 'text/markdown' }))).toBe('The file is empty');
+    expect(await loadFailureReason(loaders.load({ bytes: Buffer.from('\u0000\u0001abc'), mediaType: 'text/plain' }))).toMatch(/not readable text/);
+    expect(await loadFailureReason(loaders.load({ bytes: Buffer.alloc(0), mediaType: 'text/plain' }))).toBe('The file is empty');
+    expect(await loadFailureReason(loaders.load({ bytes: Buffer.from('  \n\n '), mediaType: 'text/markdown' }))).toBe('The file is empty');
   });
 });
 
@@ -197,6 +189,6 @@ describe('choosing a loader', () => {
     const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('xl/workbook.xml'), randomBytes(100)]);
     expect(detectMediaType(zip, 'application/zip', 'sheet.xlsx')).toBeUndefined();
     expect(detectMediaType(randomBytes(100), 'image/png', 'photo.png')).toBeUndefined();
-    expect(await reason(loaders.load({ bytes: randomBytes(100), mediaType: 'image/png' }))).toMatch(/image\/png cannot be read; supported are PDF/);
+    expect(await loadFailureReason(loaders.load({ bytes: randomBytes(100), mediaType: 'image/png' }))).toMatch(/image\/png cannot be read; supported are PDF/);
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockedReason, safeFetch, type SafeFetchOptions } from '../../rag/loaders/safe-fetch.js';
-import { DocumentLoadError } from '../../rag/types.js';
+import { loadFailureReason } from '../support/load-failure.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -66,20 +66,12 @@ const base: SafeFetchOptions = { timeoutMs: 2_000, maxBytes: 64 * 1024, allowPri
 // Only the test server's own address is let through, so every other non-public address stays blocked.
 const serverOnly: SafeFetchOptions = { ...base, allowedRanges: ['127.0.0.1/32'] };
 
-async function failure(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DocumentLoadError);
-  return (err as Error).message;
-}
 
 describe('fetching a creator-supplied URL', () => {
   it('refuses loopback addresses by default, saying which address and why', async () => {
-    expect(await failure(safeFetch(`${origin}/page`, base))).toBe('Address 127.0.0.1 is not allowed: it is a loopback address');
-    expect(await failure(safeFetch(`http://[::1]:1/`, base))).toBe('Address ::1 is not allowed: it is a loopback address');
-    expect(await failure(safeFetch(`http://localhost:${new URL(origin).port}/page`, base))).toMatch(/^Address (127\.0\.0\.1|::1) is not allowed/);
+    expect(await loadFailureReason(safeFetch(`${origin}/page`, base))).toBe('Address 127.0.0.1 is not allowed: it is a loopback address');
+    expect(await loadFailureReason(safeFetch(`http://[::1]:1/`, base))).toBe('Address ::1 is not allowed: it is a loopback address');
+    expect(await loadFailureReason(safeFetch(`http://localhost:${new URL(origin).port}/page`, base))).toMatch(/^Address (127\.0\.0\.1|::1) is not allowed/);
   });
 
   it('fetches private addresses when the operator allows them', async () => {
@@ -96,8 +88,8 @@ describe('fetching a creator-supplied URL', () => {
   });
 
   it('re-checks every redirect: a hop to the cloud metadata address or a file is refused', async () => {
-    expect(await failure(safeFetch(`${origin}/to-metadata`, serverOnly))).toBe('Address 169.254.169.254 is not allowed: it is a link-local address');
-    expect(await failure(safeFetch(`${origin}/to-file`, serverOnly))).toBe('Only http and https addresses can be fetched');
+    expect(await loadFailureReason(safeFetch(`${origin}/to-metadata`, serverOnly))).toBe('Address 169.254.169.254 is not allowed: it is a link-local address');
+    expect(await loadFailureReason(safeFetch(`${origin}/to-file`, serverOnly))).toBe('Only http and https addresses can be fetched');
   });
 
   it('connects to the address it checked, so DNS cannot be switched after the check (rebinding)', async () => {
@@ -119,34 +111,34 @@ describe('fetching a creator-supplied URL', () => {
       { address: '93.184.215.14', family: 4 },
       { address: '192.168.0.7', family: 4 },
     ];
-    expect(await failure(safeFetch('http://mixed.test/', { ...base, resolve }))).toBe('Address 192.168.0.7 is not allowed: it is a private network address');
+    expect(await loadFailureReason(safeFetch('http://mixed.test/', { ...base, resolve }))).toBe('Address 192.168.0.7 is not allowed: it is a private network address');
   });
 
   it('gives up after five redirects', async () => {
-    expect(await failure(safeFetch(`${origin}/loop`, serverOnly))).toBe('The page redirected more than 5 times');
+    expect(await loadFailureReason(safeFetch(`${origin}/loop`, serverOnly))).toBe('The page redirected more than 5 times');
   });
 
   it('reports the HTTP status of a failed page', async () => {
-    expect(await failure(safeFetch(`${origin}/missing`, serverOnly))).toBe('HTTP 404 from the server');
+    expect(await loadFailureReason(safeFetch(`${origin}/missing`, serverOnly))).toBe('HTTP 404 from the server');
   });
 
   it('stops reading a body that grows past the limit instead of buffering it', async () => {
-    expect(await failure(safeFetch(`${origin}/endless`, serverOnly))).toBe('The page is larger than 64 KB');
+    expect(await loadFailureReason(safeFetch(`${origin}/endless`, serverOnly))).toBe('The page is larger than 64 KB');
     await expect.poll(() => finished.get('/endless')).toBe(false);
-    expect(await failure(safeFetch(`${origin}/declared-huge`, { ...serverOnly, maxBytes: 10 * 1024 * 1024 }))).toBe('The page is larger than 10 MB');
+    expect(await loadFailureReason(safeFetch(`${origin}/declared-huge`, { ...serverOnly, maxBytes: 10 * 1024 * 1024 }))).toBe('The page is larger than 10 MB');
     await expect.poll(() => finished.get('/declared-huge')).toBe(false);
   });
 
   it('gives up on a server that does not answer in time', async () => {
     const started = Date.now();
-    expect(await failure(safeFetch(`${origin}/silent`, { ...serverOnly, timeoutMs: 300 }))).toBe('The page took longer than 0.3 s');
+    expect(await loadFailureReason(safeFetch(`${origin}/silent`, { ...serverOnly, timeoutMs: 300 }))).toBe('The page took longer than 0.3 s');
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses other schemes and credentials in the address', async () => {
-    expect(await failure(safeFetch('ftp://example.com/file.pdf', base))).toBe('Only http and https addresses can be fetched');
-    expect(await failure(safeFetch('http://user:secret@example.com/', base))).toBe('Addresses with a user name or password are not supported');
-    expect(await failure(safeFetch('not a url', base))).toBe('"not a url" is not a valid web address');
+    expect(await loadFailureReason(safeFetch('ftp://example.com/file.pdf', base))).toBe('Only http and https addresses can be fetched');
+    expect(await loadFailureReason(safeFetch('http://user:secret@example.com/', base))).toBe('Addresses with a user name or password are not supported');
+    expect(await loadFailureReason(safeFetch('not a url', base))).toBe('"not a url" is not a valid web address');
   });
 });
 
