@@ -101,41 +101,37 @@ export class VisitorChatService {
   }
 
   /**
-   * Answers one visitor message, opening a session first when the visitor has none (its new token
-   * is returned for the cookie). Over a cap, the reply is a friendly notice and the coach is not asked.
+   * The visitor's session with a published bot, opened when they have none (its new token is
+   * returned, for the cookie). NotFoundError when the bot is unknown or unpublished.
    */
-  async send(
-    botId: string,
-    input: { token: string | undefined; text: string; clientKey: string },
-    hooks: WebChatHooks = {},
-  ): Promise<{ newToken?: string; reply: VisitorReply }> {
+  async open(botId: string, token: string | undefined): Promise<{ bot: PublishedBot; session: VisitorSession; newToken?: string }> {
     const bot = await this.published(botId);
-    let session = await this.session(botId, input.token);
-    let issued: string | undefined;
-    if (!session) {
-      issued = newToken();
-      session = await this.deps.store.createSession(botId, hashToken(issued));
-    }
-    const withToken = (reply: VisitorReply) => ({ ...(issued ? { newToken: issued } : {}), reply });
-    const { limits } = this.deps;
+    const session = await this.session(botId, token);
+    if (session) return { bot, session };
+    const issued = newToken();
+    return { bot, session: await this.deps.store.createSession(botId, hashToken(issued)), newToken: issued };
+  }
 
+  /** Answers one visitor message; over a cap, the reply is a friendly notice and the coach is not asked. */
+  async send(bot: PublishedBot, session: VisitorSession, input: { text: string; clientKey: string }, hooks: WebChatHooks = {}): Promise<VisitorReply> {
+    const { limits } = this.deps;
+    const name = bot.title ?? bot.name;
     if (input.text.length > limits.maxChars) {
-      return withToken(this.refuse('too_long', bot, `That message is a little long for me: please keep it under ${limits.maxChars} characters and send it again.`));
+      return this.refuse('too_long', bot, `That message is a little long for me: please keep it under ${limits.maxChars} characters and send it again.`);
     }
     const over = await this.deps.store.takeDaily([
       { scope: 'visitor', key: session.id, cap: limits.visitorDailyMessages },
       // Addresses are kept only as hashes.
       { scope: 'ip', key: createHash('sha256').update(input.clientKey).digest('hex'), cap: limits.ipDailyMessages },
-      { scope: 'bot', key: botId, cap: limits.botDailyMessages },
+      { scope: 'bot', key: bot.botId, cap: limits.botDailyMessages },
     ]);
     if (over === 'bot') {
-      return withToken(this.refuse('daily_bot', bot, `${bot.title ?? bot.name} has had a lot of conversations today and is resting now. Please come back tomorrow.`));
+      return this.refuse('daily_bot', bot, `${name} has had a lot of conversations today and is resting now. Please come back tomorrow.`);
     }
     if (over) {
-      return withToken(this.refuse(`daily_${over}`, bot, `You have reached today's limit of messages with ${bot.title ?? bot.name}. Thank you for chatting; please come back tomorrow.`));
+      return this.refuse(`daily_${over}`, bot, `You have reached today's limit of messages with ${name}. Thank you for chatting; please come back tomorrow.`);
     }
-    const reply = await this.deps.webChat.chatAsVisitor(botId, { sessionId: conversationKey(session), text: input.text }, hooks);
-    return withToken(reply);
+    return this.deps.webChat.chatAsVisitor(bot.botId, { sessionId: conversationKey(session), text: input.text }, hooks);
   }
 
   private refuse(reason: VisitorRefusal, bot: PublishedBot, message: string): VisitorReply {

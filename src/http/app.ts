@@ -33,6 +33,7 @@ import type { WebPublicationService } from '../conversation/web-publication.serv
 import type { VisitorChatService } from '../conversation/visitor-chat.service.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { chatPageRoutes } from './routes/chat-page.routes.js';
+import { publicChatRoutes } from './routes/public-chat.routes.js';
 import { landingRoutes, type LandingRoutesOptions } from './routes/landing.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
@@ -156,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
+  await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });
   await app.register(landingRoutes, deps.landing);
   await app.register(billingRoutes, { prefix: '/v1', billing: deps.billing.service, premium: deps.billing.premium });
   await app.register(billingPageRoutes);
