@@ -67,6 +67,8 @@ beforeAll(async () => {
     WEB_CHAT_BOT_DAILY_MESSAGES: '12',
     WEB_CHAT_MAX_CHARS: '300',
     LOG_LEVEL: 'info',
+    // As behind a reverse proxy that says how the visitor came (X-Forwarded-Proto).
+    TRUST_PROXY: 'true',
   }, { logStream: logCapture });
   alice = await signUpCreator(platform.app, { name: 'Alice' });
   bob = await signUpCreator(platform.app, { name: 'Bob' });
@@ -186,16 +188,24 @@ describe('a visitor of a published bot', () => {
     expect(JSON.stringify(rows)).not.toContain(token);
   });
 
-  it('does not mark the cookie Secure over plain http, even when an untrusted proxy header claims https', async () => {
-    const response = await platform.app.inject({
-      method: 'POST',
-      url: `/public/bots/${botId}/messages`,
-      remoteAddress: '198.51.100.200',
-      headers: { 'x-forwarded-proto': 'https' },
-      payload: { text: 'How much sleep do adults need?' },
-    });
-    // Only when the platform trusts the proxy that says so (TRUST_PROXY); by default it is http here.
-    expect(response.headers['set-cookie']).toMatch(/HttpOnly; SameSite=Lax$/);
+  it('marks the cookie Secure when the visitor came over https, and not over plain http', async () => {
+    const ask = (proto: string) =>
+      platform.app.inject({
+        method: 'POST',
+        url: `/public/bots/${botId}/messages`,
+        remoteAddress: '198.51.100.200',
+        headers: { 'x-forwarded-proto': proto },
+        payload: { text: 'How much sleep do adults need?' },
+      });
+    expect((await ask('https')).headers['set-cookie']).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
+    expect((await ask('http')).headers['set-cookie']).toMatch(/; HttpOnly; SameSite=Lax$/);
+  });
+
+  it('is described in the OpenAPI document, next to the publishing endpoint', async () => {
+    const doc = (await platform.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(doc.paths['/v1/bots/{botId}/channels/web']).toHaveProperty('put');
+    expect(doc.paths['/public/bots/{botId}/messages']!.post!.security).toBeUndefined();
+    expect(doc.paths['/public/bots/{botId}/history']).toHaveProperty('get');
   });
 
   it('sees their history after a reload or in a new tab (same cookie), and nobody else sees it', async () => {
@@ -315,5 +325,30 @@ describe('unpublishing', () => {
     expect((await platform.app.inject({ method: 'GET', url: `/c/${gone}` })).statusCode).toBe(404);
     expect((await visitor.ask(gone, 'hi')).statusCode).toBe(404);
     expect((await visitor.history(gone)).statusCode).toBe(404);
+  });
+});
+
+describe("the creator's plan", () => {
+  let limited: TestPlatform;
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it("still caps what visitors get: past the plan's monthly replies the chat says so instead of answering", async () => {
+    limited = await startTestPlatform({
+      PLANS_JSON: JSON.stringify([{ id: 'free', name: 'Free', limits: { bots: 1, documents: 2, storageBytes: 1_000_000, repliesPerMonth: 1, contacts: null } }]),
+    });
+    const creator = await signUpCreator(limited.app, { name: 'Carol' });
+    const bot = (await createBot(limited.app, creator.auth, { name: 'Carol Coach' })).id;
+    await limited.app.inject({ method: 'PUT', url: `/v1/bots/${bot}/channels/web`, headers: creator.auth, payload: {} });
+    const ask = async (cookie?: string) => {
+      const response = await limited.app.inject({ method: 'POST', url: `/public/bots/${bot}/messages`, headers: cookie ? { cookie } : {}, payload: { text: 'hello' } });
+      return { cookie: cookie ?? String(response.headers['set-cookie']).split(';')[0], done: lastEvent(response.body) };
+    };
+    const first = await ask();
+    expect(first.done.data.reply).not.toMatch(/used up its replies/);
+    const second = await ask(first.cookie);
+    expect(second.done.event).toBe('done');
+    expect(second.done.data.reply).toMatch(/this coach has used up its replies for this month/);
   });
 });
