@@ -101,6 +101,10 @@ export const configSchema = z.object({
   MAX_ANSWER_TOKENS: z.coerce.number().int().min(16).max(32_768).default(1024),
   CONTACT_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   BOT_MODEL_CALLS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  WEB_CHAT_VISITOR_DAILY_MESSAGES: z.coerce.number().int().min(1).default(50),
+  WEB_CHAT_IP_DAILY_MESSAGES: z.coerce.number().int().min(1).default(200),
+  WEB_CHAT_BOT_DAILY_MESSAGES: z.coerce.number().int().min(1).default(2000),
+  WEB_CHAT_MAX_CHARS: z.coerce.number().int().min(1).max(4000).default(1000),
   EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(32),
   VECTOR_STORE: z.enum(['pgvector', 'chroma']).default('pgvector'),
   CHROMA_URL: z.string().url().default('http://127.0.0.1:8000'),
@@ -193,6 +197,11 @@ function persistedSecret(dataDir: string, name: string, create: () => string): s
     throw err;
   }
   return value;
+}
+
+/** Where visitors and providers reach the platform: PUBLIC_URL, or this machine's port; no trailing slash. */
+export function platformBaseUrl(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): string {
+  return (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
 }
 
 /** Parses the environment and fills unset secrets from (or into) the data directory. */

@@ -3,7 +3,7 @@ import { BillingService, type BillingUrls } from '../billing/billing.service.js'
 import { InvalidPlansError, parsePlans, purchasablePlans, type Plan } from '../billing/plans.js';
 import type { PaymentGateway } from '../billing/ports.js';
 import { ReplyGateService } from '../billing/reply-gate.service.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, platformBaseUrl } from '../config.js';
 import { BillingRepository } from '../db/billing.repository.js';
 import { BotPremiumRepository } from '../db/bot-premium.repository.js';
 import { UsageRepository } from '../db/usage.repository.js';
@@ -39,7 +39,7 @@ function loadPlans(config: Config): Plan[] {
 
 /** Stripe's return addresses: configured, or the platform's own pages under PUBLIC_URL. */
 function billingUrls(config: Config): BillingUrls {
-  const base = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
+  const base = platformBaseUrl(config);
   return {
     success: config.BILLING_SUCCESS_URL ?? `${base}/billing/done?session_id={CHECKOUT_SESSION_ID}`,
     cancel: config.BILLING_CANCEL_URL ?? `${base}/billing/cancelled`,

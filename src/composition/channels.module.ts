@@ -4,21 +4,27 @@ import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
 import { WhatsAppPacer } from '../../channels/whatsapp/whatsapp.pacing.js';
 import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../../workers/channel-senders.js';
 import { PerBotCache } from '../cache/per-bot.cache.js';
-import type { Config } from '../config.js';
+import { platformBaseUrl, type Config } from '../config.js';
 import { ChannelSetupService, type TelegramCredentials } from '../conversation/channel-setup.service.js';
+import { WebPublicationService } from '../conversation/web-publication.service.js';
 import { ContactRepository } from '../db/contact.repository.js';
+import { WebChatRepository } from '../db/web-chat.repository.js';
 import type { Logger } from '../observability/logger.js';
 import type { BotsModule } from './bots.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { ModuleLifecycle } from './module.types.js';
 
-/** Telegram and WhatsApp: connecting bots to them, their webhooks' credentials, and sending replies. */
+/** Telegram, WhatsApp and the public web chat: connecting bots to them, their webhooks' credentials, and sending replies. */
 export interface ChannelsModule extends ModuleLifecycle {
   setup: ChannelSetupService;
   /** A bot's Telegram credentials, decrypted once and kept a few seconds (webhooks and replies). */
   telegramCredentials: PerBotCache<TelegramCredentials>;
   /** One sender per bot and channel, dropped when the bot's channel changes. */
   senders: ChannelSenders;
+  /** The public web chat's publications (page, widget, allowed origins). */
+  webPublications: WebPublicationService;
+  /** Its tables: publications, visitor sessions, daily counters. */
+  webChatStore: WebChatRepository;
 }
 
 /** Builds channel set-up and the senders over the bots' sealed credentials. */
@@ -79,5 +85,8 @@ export function createChannelsModule({
     senders.invalidate(botId);
     telegramCredentials.invalidate(botId);
   });
-  return { setup, telegramCredentials, senders };
+  const webChatStore = new WebChatRepository(infrastructure.database.pool);
+  const webPublications = new WebPublicationService({ bots: bots.service, store: webChatStore, baseUrl: platformBaseUrl(config) });
+  bots.service.addBotDeletedListener(async (botId) => webPublications.forget(botId));
+  return { setup, telegramCredentials, senders, webPublications, webChatStore };
 }

@@ -6,6 +6,7 @@ import { ConversationEngine } from '../conversation/engine.js';
 import { InboundService } from '../conversation/inbound.service.js';
 import { ReconcileService } from '../conversation/reconcile.service.js';
 import { TurnService } from '../conversation/turn.service.js';
+import { VisitorChatService } from '../conversation/visitor-chat.service.js';
 import { WebChatService } from '../conversation/web-chat.service.js';
 import { ContactRepository } from '../db/contact.repository.js';
 import { ConversationLockRepository } from '../db/conversation-lock.repository.js';
@@ -30,6 +31,8 @@ import { createUsageLimits } from './usage-limits.module.js';
 export interface ConversationsModule extends ModuleLifecycle {
   inbound: InboundService;
   webChat: WebChatService;
+  /** Visitors of published bots: anonymous sessions, their history and the daily caps. */
+  visitorChat: VisitorChatService;
   deliveries: DeliveryService;
   contacts: ContactRepository;
   /** Every reply, keyed by the turn it answers. */
@@ -46,7 +49,7 @@ export interface ConversationsModuleDeps {
   knowledge: Pick<KnowledgeModule, 'retriever'>;
   /** The plans' gate, asked once a turn is within the usage limits. */
   billing: Pick<BillingModule, 'replyGate'>;
-  channels: Pick<ChannelsModule, 'senders'>;
+  channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore'>;
   media: MediaModule;
 }
 
@@ -93,12 +96,25 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     engine,
     replyGate: limits.replyGate,
   });
+  const visitorChat = new VisitorChatService({
+    publications: channels.webPublications,
+    store: channels.webChatStore,
+    webChat,
+    limits: {
+      visitorDailyMessages: config.WEB_CHAT_VISITOR_DAILY_MESSAGES,
+      ipDailyMessages: config.WEB_CHAT_IP_DAILY_MESSAGES,
+      botDailyMessages: config.WEB_CHAT_BOT_DAILY_MESSAGES,
+      maxChars: config.WEB_CHAT_MAX_CHARS,
+    },
+    onRefused: (reason, botId) => logger.info({ botId, reason }, 'web chat: visitor message refused by an abuse limit'),
+  });
   const deliveries = new DeliveryService({ store: new DeliveryRepository(pool), bots: bots.service });
 
   let reconciler: { stop(): Promise<void> } | undefined;
   return {
     inbound,
     webChat,
+    visitorChat,
     deliveries,
     contacts,
     ledger,

@@ -51,6 +51,8 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     retriever: knowledge.retriever,
     documents: knowledge.documents,
     channels: channels.setup,
+    webPublications: channels.webPublications,
+    visitorChat: conversations.visitorChat,
     telegramWebhookCredentials: { telegramCredentials: (botId) => channels.telegramCredentials.get(botId) },
     inbound: conversations.inbound,
     webChat: conversations.webChat,

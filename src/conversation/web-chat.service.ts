@@ -60,7 +60,19 @@ export class WebChatService {
   constructor(private readonly deps: WebChatServiceDeps) {}
 
   /** Stores the message, runs the engine (streaming deltas to `hooks.onToken`) and records the reply. */
-  async chat(creatorId: string, botId: string, input: WebChatInput, hooks: WebChatHooks = {}): Promise<WebChatReply> {
+  chat(creatorId: string, botId: string, input: WebChatInput, hooks: WebChatHooks = {}): Promise<WebChatReply> {
+    return this.queued(creatorId, botId, input, hooks);
+  }
+
+  /**
+   * The same for a visitor of the bot's public chat: no owner to check (the caller checked the bot
+   * is published and the session is the visitor's own).
+   */
+  chatAsVisitor(botId: string, input: WebChatInput, hooks: WebChatHooks = {}): Promise<WebChatReply> {
+    return this.queued(null, botId, input, hooks);
+  }
+
+  private async queued(creatorId: string | null, botId: string, input: WebChatInput, hooks: WebChatHooks): Promise<WebChatReply> {
     const key = `${botId}:${input.sessionId}`;
     const previous = this.sessionQueues.get(key) ?? Promise.resolve();
     const current = previous.catch(() => undefined).then(() => this.chatNow(creatorId, botId, input, hooks));
@@ -72,9 +84,9 @@ export class WebChatService {
     }
   }
 
-  private async chatNow(creatorId: string, botId: string, input: WebChatInput, hooks: WebChatHooks): Promise<WebChatReply> {
+  private async chatNow(creatorId: string | null, botId: string, input: WebChatInput, hooks: WebChatHooks): Promise<WebChatReply> {
     const { deps } = this;
-    await deps.bots.get(creatorId, botId);
+    if (creatorId !== null) await deps.bots.get(creatorId, botId);
     const bot = await deps.directory.find(botId);
     if (!bot) throw new NotFoundError('Bot');
 

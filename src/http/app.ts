@@ -29,8 +29,11 @@ import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
+import type { WebPublicationService } from '../conversation/web-publication.service.js';
+import type { VisitorChatService } from '../conversation/visitor-chat.service.js';
 import { chatRoutes } from './routes/chat.routes.js';
 import { chatPageRoutes } from './routes/chat-page.routes.js';
+import { publicChatRoutes } from './routes/public-chat.routes.js';
 import { landingRoutes, type LandingRoutesOptions } from './routes/landing.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
@@ -75,6 +78,10 @@ export interface AppDeps {
   inbound: InboundService;
   /** Web chat: answers inside the request and streams the reply (SSE). */
   webChat: WebChatService;
+  /** Publishing bots' public web chat. */
+  webPublications: WebPublicationService;
+  /** Visitors of published bots: sessions, history, caps. */
+  visitorChat: VisitorChatService;
   /** Plans and Stripe: the creator's subscription, bots' end-user premium, the Stripe webhook. */
   billing: { service: BillingService; premium: PremiumService; stripeEvents: Pick<StripeEventService, 'receive'> };
   /** Channels' delivery reports and the outgoing messages creators can inspect. */
@@ -154,10 +161,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(botRoutes, { prefix: '/v1', bots: deps.bots });
   await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES });
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
-  await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels });
+  await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
+  await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });
   await app.register(landingRoutes, deps.landing);
   await app.register(billingRoutes, { prefix: '/v1', billing: deps.billing.service, premium: deps.billing.premium });
   await app.register(billingPageRoutes);

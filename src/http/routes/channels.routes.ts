@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { ChannelSetupService } from '../../conversation/channel-setup.service.js';
+import type { WebPublicationService } from '../../conversation/web-publication.service.js';
 import { botParams } from '../schemas/bots.js';
 import {
   telegramChannelBody,
@@ -7,13 +9,15 @@ import {
   whatsappChannelBody,
   whatsappChannelResponse,
   whatsappDisconnectResponse,
+  webChannelBody,
+  webChannelResponse,
 } from '../schemas/channels.js';
 
 /** Connecting a bot to messaging channels. */
-export const channelRoutes: FastifyPluginAsyncZod<{ channels: Pick<ChannelSetupService, 'connectTelegram' | 'disconnectTelegram' | 'connectWhatsApp' | 'disconnectWhatsApp'> }> = async (
-  app,
-  { channels },
-) => {
+export const channelRoutes: FastifyPluginAsyncZod<{
+  channels: Pick<ChannelSetupService, 'connectTelegram' | 'disconnectTelegram' | 'connectWhatsApp' | 'disconnectWhatsApp'>;
+  webPublications: Pick<WebPublicationService, 'publish' | 'unpublish'>;
+}> = async (app, { channels, webPublications }) => {
   app.addHook('onRequest', app.authenticate);
   const common = { tags: ['channels'], security: [{ bearer: [] }] };
 
@@ -64,5 +68,28 @@ export const channelRoutes: FastifyPluginAsyncZod<{ channels: Pick<ChannelSetupS
       schema: { ...common, summary: 'Disconnect WhatsApp: deletes the stored credentials', params: botParams, response: { 200: whatsappDisconnectResponse } },
     },
     async (request) => channels.disconnectWhatsApp(request.creatorId, request.params.botId),
+  );
+
+  app.put(
+    '/bots/:botId/channels/web',
+    {
+      schema: {
+        ...common,
+        summary: 'Publish the public web chat: a page anyone can open without a key, and a snippet to embed it',
+        params: botParams,
+        body: webChannelBody,
+        response: { 200: webChannelResponse },
+      },
+    },
+    async (request) => webPublications.publish(request.creatorId, request.params.botId, request.body),
+  );
+
+  app.delete(
+    '/bots/:botId/channels/web',
+    { schema: { ...common, summary: 'Unpublish the web chat: only the creator’s preview keeps working', params: botParams, response: { 204: z.null() } } },
+    async (request, reply) => {
+      await webPublications.unpublish(request.creatorId, request.params.botId);
+      return reply.status(204).send(null);
+    },
   );
 };

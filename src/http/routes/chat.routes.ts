@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { BotService } from '../../bots/bot.service.js';
 import type { WebChatService } from '../../conversation/web-chat.service.js';
 import { AppError } from '../../errors/app.errors.js';
+import { openSseStream } from '../sse-stream.js';
 import { botParams } from '../schemas/bots.js';
 
 const chatBody = z.object({
@@ -14,11 +15,6 @@ const chatBody = z.object({
     .describe('Chosen by the client; messages with the same session share one conversation and its memory'),
   text: z.string().min(1).max(4000),
 });
-
-/** One server-sent event; `data` is always a single line of JSON. */
-function sseFrame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
 
 /** Web chat: one message in, the reply streamed back as server-sent events. */
 export const chatRoutes: FastifyPluginAsyncZod<{ bots: Pick<BotService, 'get'>; webChat: Pick<WebChatService, 'chat'> }> = async (
@@ -43,25 +39,12 @@ export const chatRoutes: FastifyPluginAsyncZod<{ bots: Pick<BotService, 'get'>; 
       // Ownership before the stream starts, so a foreign bot is a plain 404 response.
       await bots.get(request.creatorId, request.params.botId);
 
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const abort = new AbortController();
-      raw.on('close', () => {
-        if (!raw.writableEnded) abort.abort();
-      });
-      const write = (event: string, data: unknown) => {
-        if (!raw.writableEnded && !raw.destroyed) raw.write(sseFrame(event, data));
-      };
+      const stream = openSseStream(reply);
+      const write = stream.write;
       try {
         const result = await webChat.chat(request.creatorId, request.params.botId, request.body, {
           onToken: (text) => write('token', { text }),
-          signal: abort.signal,
+          signal: stream.signal,
         });
         write('done', {
           reply: result.reply,
@@ -75,7 +58,7 @@ export const chatRoutes: FastifyPluginAsyncZod<{ bots: Pick<BotService, 'get'>; 
           write('error', { code: 'INTERNAL', message: 'The reply could not be produced; please try again.' });
         }
       } finally {
-        raw.end();
+        stream.end();
       }
     },
   );

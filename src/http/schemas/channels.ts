@@ -36,3 +36,29 @@ export const whatsappChannelResponse = z.object({
 });
 
 export const whatsappDisconnectResponse = z.object({ phoneNumberId: z.string() });
+
+const httpOrigin = z
+  .string()
+  .trim()
+  .max(200)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      // An origin names a site, nothing under it: scheme, host and port only.
+      return (url.protocol === 'http:' || url.protocol === 'https:') && `${url.origin}` === value.replace(/\/$/, '') && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) origin such as https://example.com, without a path');
+
+export const webChannelBody = z.object({
+  allowedOrigins: z.array(httpOrigin).max(20).optional().describe('Sites that may embed the chat (scheme://host[:port]); the platform itself always may'),
+  title: z.string().trim().min(1).max(80).optional().describe("Shown at the top of the chat; the bot's name when absent"),
+  accentColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb').optional().describe('Colour of the header and the visitor’s messages'),
+  welcome: z.string().trim().min(1).max(500).optional().describe('The first message a visitor sees'),
+});
+
+export const webChannelResponse = z.object({
+  chatUrl: z.string().describe('The public chat page: anyone with the link can talk to the bot, no key needed'),
+  embedSnippet: z.string().describe('One <script> tag that adds the chat to a page on an allowed origin'),
+});

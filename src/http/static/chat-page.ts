@@ -1,64 +1,21 @@
 // The email templates' escaper serves these pages too (element text and quoted attributes).
 import { escapeHtml } from '../../email/templates/html.js';
 
-/**
- * The web chat page: one self-contained HTML document (inline CSS and JS, no external assets).
- * It knows only the bot id; everything else comes from the authenticated SSE endpoint.
- * Scripts and styles run under the response's CSP nonce.
- */
-export function renderChatPage(botId: string, nonce: string): string {
-  const id = escapeHtml(botId);
-  const n = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="bot-id" content="${id}">
-<title>Coach chat</title>
-<style nonce="${n}">
-  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
-  body { margin: 0; display: flex; flex-direction: column; height: 100vh; }
-  header { padding: .75rem 1rem; border-bottom: 1px solid #8884; display: flex; gap: .5rem; align-items: center; }
-  header h1 { font-size: 1rem; margin: 0; flex: 1; }
-  #log { flex: 1; overflow-y: auto; padding: 1rem; display: flex; flex-direction: column; gap: .75rem; }
-  .msg { max-width: 75ch; padding: .6rem .8rem; border-radius: .6rem; white-space: pre-wrap; line-height: 1.4; }
-  .user { align-self: flex-end; background: #2563eb; color: #fff; }
-  .bot { align-self: flex-start; background: #8882; }
-  .sources { font-size: .8rem; opacity: .75; margin-top: .4rem; }
-  .error { color: #dc2626; }
-  form { display: flex; gap: .5rem; padding: .75rem 1rem; border-top: 1px solid #8884; }
-  input[type=text], input[type=password] { flex: 1; padding: .5rem; font: inherit; }
-  button { padding: .5rem 1rem; font: inherit; cursor: pointer; }
-  #auth { padding: 1rem; display: flex; gap: .5rem; }
-  [hidden] { display: none !important; }
-</style>
-</head>
-<body>
-<header><h1>Coach chat</h1><button id="signout" type="button" hidden>Change key</button></header>
-<form id="auth" hidden>
-  <input id="token" type="password" autocomplete="off" placeholder="API key (ck_…) or access token" aria-label="API key or access token">
-  <button type="submit">Save</button>
-</form>
-<main id="log" aria-live="polite"></main>
-<form id="chat">
-  <input id="text" type="text" maxlength="4000" autocomplete="off" placeholder="Ask your coach…" aria-label="Message" required>
-  <button id="send" type="submit">Send</button>
-</form>
-<script nonce="${n}">
-(() => {
-  const botId = document.querySelector('meta[name="bot-id"]').content;
+/** Who the page is for: the creator's preview (asks for their key) or a published bot's visitors (no key). */
+export type ChatPageMode =
+  | { kind: 'preview' }
+  | { kind: 'public'; title: string; accentColor: string | null; welcome: string | null; maxChars: number };
+
+// The preview keeps the creator's key in this browser and sends it with every message.
+const previewScript = `
   const tokenKey = 'coach.token';
   const sessionKey = 'coach.session.' + botId;
-  const $ = (id) => document.getElementById(id);
-  const log = $('log'), authForm = $('auth'), chatForm = $('chat'), text = $('text'), send = $('send');
-
   let sessionId = localStorage.getItem(sessionKey);
   if (!sessionId || !/^[A-Za-z0-9_-]{1,100}$/.test(sessionId)) {
     sessionId = 'web-' + Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
     localStorage.setItem(sessionKey, sessionId);
   }
-
+  const authForm = $('auth');
   function showAuth(show) {
     authForm.hidden = !show;
     chatForm.hidden = show;
@@ -75,7 +32,95 @@ export function renderChatPage(botId: string, nonce: string): string {
     showAuth(false);
   });
   $('signout').addEventListener('click', () => { localStorage.removeItem(tokenKey); showAuth(true); });
+  const post = (question) => fetch('/v1/bots/' + encodeURIComponent(botId) + '/chat', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + localStorage.getItem(tokenKey) },
+    body: JSON.stringify({ sessionId, text: question }),
+  });
+  const unauthorized = () => showAuth(true);
+`;
 
+const previewAuthForm = `<form id="auth" hidden>
+  <input id="token" type="password" autocomplete="off" placeholder="API key (ck_…) or access token" aria-label="API key or access token">
+  <button type="submit">Save</button>
+</form>
+`;
+
+// Visitors hold nothing but the session cookie the server set (httpOnly: this script never sees it).
+const publicScript = `
+  const base = '/public/bots/' + encodeURIComponent(botId);
+  const welcome = document.querySelector('meta[name="welcome"]');
+  if (welcome && welcome.content) bubble('bot', welcome.content);
+  const post = (question) => fetch(base + '/messages', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: question }),
+  });
+  const unauthorized = () => {};
+  fetch(base + '/history', { credentials: 'same-origin' })
+    .then((res) => (res.ok ? res.json() : { exchanges: [] }))
+    .then((body) => {
+      for (const x of body.exchanges) {
+        for (const t of x.texts) bubble('user', t);
+        showSources(bubble('bot', x.reply), x.sources);
+      }
+    })
+    .catch(() => {});
+  text.focus();
+`;
+
+/**
+ * The web chat page: one self-contained HTML document (inline CSS and JS, no external assets).
+ * In preview it knows only the bot id and talks to the authenticated SSE endpoint; in public mode
+ * it shows what the creator published and talks to the visitor endpoints with the session cookie.
+ * Scripts and styles run under the response's CSP nonce.
+ */
+export function renderChatPage(botId: string, nonce: string, mode: ChatPageMode = { kind: 'preview' }): string {
+  const id = escapeHtml(botId);
+  const n = escapeHtml(nonce);
+  const isPublic = mode.kind === 'public';
+  const title = escapeHtml(isPublic ? mode.title : 'Coach chat');
+  // Validated as #rrggbb when published; escaped all the same.
+  const accent = escapeHtml((isPublic && mode.accentColor) || '#2563eb');
+  const maxChars = isPublic ? mode.maxChars : 4000;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="bot-id" content="${id}">
+${isPublic && mode.welcome ? `<meta name="welcome" content="${escapeHtml(mode.welcome)}">\n` : ''}<title>${title}</title>
+<style nonce="${n}">
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; --accent: ${accent}; }
+  body { margin: 0; display: flex; flex-direction: column; height: 100vh; }
+  header { padding: .75rem 1rem; border-bottom: 3px solid var(--accent); display: flex; gap: .5rem; align-items: center; }
+  header h1 { font-size: 1rem; margin: 0; flex: 1; }
+  #log { flex: 1; overflow-y: auto; padding: 1rem; display: flex; flex-direction: column; gap: .75rem; }
+  .msg { max-width: 75ch; padding: .6rem .8rem; border-radius: .6rem; white-space: pre-wrap; line-height: 1.4; }
+  .user { align-self: flex-end; background: var(--accent); color: #fff; }
+  .bot { align-self: flex-start; background: #8882; }
+  .sources { font-size: .8rem; opacity: .75; margin-top: .4rem; }
+  .error { color: #dc2626; }
+  form { display: flex; gap: .5rem; padding: .75rem 1rem; border-top: 1px solid #8884; }
+  input[type=text], input[type=password] { flex: 1; padding: .5rem; font: inherit; }
+  button { padding: .5rem 1rem; font: inherit; cursor: pointer; }
+  #auth { padding: 1rem; display: flex; gap: .5rem; }
+  [hidden] { display: none !important; }
+</style>
+</head>
+<body>
+<header><h1>${title}</h1>${isPublic ? '' : '<button id="signout" type="button" hidden>Change key</button>'}</header>
+${isPublic ? '' : previewAuthForm}<main id="log" aria-live="polite"></main>
+<form id="chat">
+  <input id="text" type="text" maxlength="${maxChars}" autocomplete="off" placeholder="Ask your coach…" aria-label="Message" required>
+  <button id="send" type="submit">Send</button>
+</form>
+<script nonce="${n}">
+(() => {
+  const botId = document.querySelector('meta[name="bot-id"]').content;
+  const $ = (id) => document.getElementById(id);
+  const log = $('log'), chatForm = $('chat'), text = $('text'), send = $('send');
   function bubble(kind, content) {
     const div = document.createElement('div');
     div.className = 'msg ' + kind;
@@ -87,6 +132,14 @@ export function renderChatPage(botId: string, nonce: string): string {
     return { div, body };
   }
 
+  function showSources(answer, sources) {
+    if (!sources || !sources.length) return;
+    const s = document.createElement('div');
+    s.className = 'sources';
+    s.textContent = 'Sources: ' + sources.map((x) => x.title + (x.page ? ' (p. ' + x.page + ')' : '')).join('; ');
+    answer.div.appendChild(s);
+  }
+${isPublic ? publicScript : previewScript}
   function parseFrame(frame) {
     let event = 'message';
     const data = [];
@@ -108,14 +161,10 @@ export function renderChatPage(botId: string, nonce: string): string {
       p.textContent = message;
       answer.div.appendChild(p);
     };
-    const res = await fetch('/v1/bots/' + encodeURIComponent(botId) + '/chat', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + localStorage.getItem(tokenKey) },
-      body: JSON.stringify({ sessionId, text: question }),
-    });
+    const res = await post(question);
     if (!res.ok || !res.body) {
       const body = await res.json().catch(() => null);
-      if (res.status === 401) showAuth(true);
+      if (res.status === 401) unauthorized();
       return fail((body && body.error && body.error.message) || 'Request failed (' + res.status + ')');
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -134,12 +183,7 @@ export function renderChatPage(botId: string, nonce: string): string {
           answer.body.textContent = received;
         } else if (frame.event === 'done') {
           answer.body.textContent = frame.data.reply;
-          if (frame.data.sources && frame.data.sources.length) {
-            const s = document.createElement('div');
-            s.className = 'sources';
-            s.textContent = 'Sources: ' + frame.data.sources.map((x) => x.title + (x.page ? ' (p. ' + x.page + ')' : '')).join('; ');
-            answer.div.appendChild(s);
-          }
+          showSources(answer, frame.data.sources);
         } else if (frame.event === 'error') {
           fail(frame.data.message || 'Something went wrong');
         }
@@ -159,6 +203,30 @@ export function renderChatPage(botId: string, nonce: string): string {
   });
 })();
 </script>
+</body>
+</html>
+`;
+}
+
+/** The page at a chat address whose bot is unknown or no longer published. */
+export function renderChatNotFoundPage(nonce: string): string {
+  const n = escapeHtml(nonce);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Chat not found</title>
+<style nonce="${n}">
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
+  main { max-width: 40rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.5; }
+</style>
+</head>
+<body>
+<main>
+<h1>This chat is not available</h1>
+<p>There is no public chat at this address. It may have been taken down by its owner, or the link may be mistyped.</p>
+</main>
 </body>
 </html>
 `;

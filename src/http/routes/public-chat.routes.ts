@@ -1,0 +1,149 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { VisitorChatService } from '../../conversation/visitor-chat.service.js';
+import type { PublishedBot, WebPublicationService } from '../../conversation/web-publication.service.js';
+import { AppError, ForbiddenError, NotFoundError } from '../../errors/app.errors.js';
+import { sendHtmlPage } from '../html-page.js';
+import { openSseStream } from '../sse-stream.js';
+import { renderChatNotFoundPage, renderChatPage } from '../static/chat-page.js';
+
+// Anything that is not a bot id still gets the HTML 404 page, never a reflected value.
+const pageParams = z.object({ botId: z.string().max(100) });
+const publicParams = z.object({ botId: z.uuid() });
+const messageBody = z.object({
+  // The configured cap (WEB_CHAT_MAX_CHARS) is answered in the chat; this only bounds the request.
+  text: z.string().trim().min(1).max(20_000),
+});
+
+const COOKIE = 'coach_visitor';
+const COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+
+/** The visitor's session token from the Cookie header, if any. */
+function visitorToken(request: FastifyRequest): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === COOKIE) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The session cookie: unreadable by scripts, not sent on cross-site subrequests, sent only to this
+ * bot's endpoints, Secure whenever the visitor came over https.
+ */
+function sessionCookie(request: FastifyRequest, botId: string, token: string): string {
+  return `${COOKIE}=${token}; Path=/public/bots/${botId}; Max-Age=${COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax${request.protocol === 'https' ? '; Secure' : ''}`;
+}
+
+/** The site a request says it came from: only browsers send Origin, and they cannot forge it. */
+function requestOrigin(request: FastifyRequest): string | undefined {
+  // A sandboxed or file page sends "null", which is no allowed site either.
+  return request.headers.origin || undefined;
+}
+
+/**
+ * The public web chat: the page anyone can open at a published bot's chat address, and the
+ * key-less endpoints its visitors use with their session cookie.
+ */
+export const publicChatRoutes: FastifyPluginAsyncZod<{
+  publications: Pick<WebPublicationService, 'find' | 'ownOrigin'>;
+  visitors: Pick<VisitorChatService, 'history' | 'open' | 'send'>;
+  maxChars: number;
+}> = async (app, { publications, visitors, maxChars }) => {
+  app.get('/c/:botId', { schema: { hide: true, params: pageParams } }, async (request, reply) => {
+    const bot = await publications.find(request.params.botId);
+    if (!bot) {
+      reply.status(404);
+      return sendHtmlPage(reply, renderChatNotFoundPage, { formAction: 'none' });
+    }
+    return sendHtmlPage(
+      reply,
+      (nonce) => renderChatPage(bot.botId, nonce, { kind: 'public', title: bot.title ?? bot.name, accentColor: bot.accentColor, welcome: bot.welcome, maxChars }),
+      { formAction: 'none' },
+    );
+  });
+
+  /**
+   * Only the platform's own pages and the sites the creator allowed may call the visitor endpoints
+   * from a browser; those get CORS with credentials, everyone else a 403.
+   */
+  async function checkOrigin(botId: string, request: FastifyRequest, reply: FastifyReply): Promise<PublishedBot> {
+    const bot = await publications.find(botId);
+    if (!bot) throw new NotFoundError('Bot');
+    const origin = requestOrigin(request);
+    if (origin === undefined) return bot;
+    const own = origin === publications.ownOrigin || origin === `${request.protocol}://${request.host}`;
+    if (own) return bot;
+    if (!bot.allowedOrigins.includes(origin)) {
+      request.log.info({ botId: bot.botId, origin }, 'web chat: request from an origin the bot does not allow refused');
+      throw new ForbiddenError('This site may not use this chat');
+    }
+    reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
+    return bot;
+  }
+
+  app.options('/public/bots/:botId/*', { schema: { hide: true, params: z.object({ botId: z.uuid(), '*': z.string() }) } }, async (request, reply) => {
+    await checkOrigin(request.params.botId, request, reply);
+    return reply
+      .header('access-control-allow-methods', 'GET, POST')
+      .header('access-control-allow-headers', 'content-type')
+      .header('access-control-max-age', '600')
+      .status(204)
+      .send();
+  });
+
+  app.get(
+    '/public/bots/:botId/history',
+    {
+      schema: {
+        tags: ['web chat'],
+        summary: "The visitor's conversation with a published bot so far (needs the session cookie; empty without)",
+        params: publicParams,
+      },
+    },
+    async (request, reply) => {
+      await checkOrigin(request.params.botId, request, reply);
+      reply.header('cache-control', 'no-store');
+      return { exchanges: await visitors.history(request.params.botId, visitorToken(request)) };
+    },
+  );
+
+  app.post(
+    '/public/bots/:botId/messages',
+    {
+      config: { cleansText: true },
+      schema: {
+        tags: ['web chat'],
+        summary: 'A visitor asks a published bot (server-sent events: token…, then done or error); opens a session cookie when there is none',
+        params: publicParams,
+        body: messageBody,
+      },
+    },
+    async (request, reply) => {
+      await checkOrigin(request.params.botId, request, reply);
+      const { bot, session, newToken } = await visitors.open(request.params.botId, visitorToken(request));
+      // Unknown bots and refused origins were answered above as plain JSON; from here on it is a stream.
+      const stream = openSseStream(reply, newToken ? { 'set-cookie': sessionCookie(request, bot.botId, newToken) } : {});
+      try {
+        const answer = await visitors.send(bot, session, { text: request.body.text, clientKey: request.ip }, {
+          onToken: (text) => stream.write('token', { text }),
+          signal: stream.signal,
+        });
+        stream.write('done', {
+          reply: answer.reply,
+          sources: answer.sources.map((s) => ({ documentId: s.documentId, title: s.title, ...(s.page === undefined ? {} : { page: s.page }) })),
+          ...(answer.refused ? { refused: answer.refused } : {}),
+        });
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) stream.write('error', { code: err.code, message: err.message });
+        else {
+          request.log.error({ err }, 'public web chat turn failed');
+          stream.write('error', { code: 'INTERNAL', message: 'The reply could not be produced; please try again.' });
+        }
+      } finally {
+        stream.end();
+      }
+    },
+  );
+};

@@ -1,0 +1,37 @@
+import type { FastifyReply } from 'fastify';
+
+/** A server-sent-event response the handler writes to until `end()`. */
+export interface SseStream {
+  /** Writes one event; `data` is always a single line of JSON. Ignored once the client has gone. */
+  write(event: string, data: unknown): void;
+  /** Aborted when the client goes away before the end. */
+  signal: AbortSignal;
+  end(): void;
+}
+
+/** Takes over the response and starts an event stream, with `headers` added (e.g. a cookie). */
+export function openSseStream(reply: FastifyReply, headers: Record<string, string | string[]> = {}): SseStream {
+  // Headers Fastify was asked to add (CORS) would be lost once the reply is hijacked.
+  const pending = Object.fromEntries(Object.entries(reply.getHeaders()).filter((entry): entry is [string, string | number | string[]] => entry[1] !== undefined));
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...pending,
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  const abort = new AbortController();
+  raw.on('close', () => {
+    if (!raw.writableEnded) abort.abort();
+  });
+  return {
+    write(event, data) {
+      if (!raw.writableEnded && !raw.destroyed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    signal: abort.signal,
+    end: () => raw.end(),
+  };
+}

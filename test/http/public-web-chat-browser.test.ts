@@ -1,0 +1,86 @@
+/** A visitor with a fresh browser profile uses a published bot's chat in Debian's Chromium. */
+import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Chromium, CHROMIUM } from '../support/chromium-cdp.js';
+import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
+import { uploadAndIngest } from '../support/documents.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait-for.js';
+
+let platform: TestPlatform;
+let alice: CreatorSession;
+let botId: string;
+let base: string;
+let browser: Chromium | undefined;
+
+const guide = readFileSync(new URL('../../examples/coaching-guide.md', import.meta.url));
+
+interface Bubble {
+  kind: string;
+  text: string;
+}
+const bubbles = `Array.from(document.querySelectorAll('.msg'), (m) => ({ kind: m.classList.contains('user') ? 'user' : 'bot', text: m.textContent }))`;
+
+// CI installs Chromium (.ci/run); elsewhere the check needs `apt-get install chromium`.
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the public chat in a browser', () => {
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+    alice = await signUpCreator(platform.app, { name: 'Alice' });
+    botId = (await createBot(platform.app, alice.auth, { name: 'Steady Habits Coach', language: 'en' })).id;
+    await uploadAndIngest(platform.app, alice.auth, botId, { name: 'coaching-guide.md', type: 'text/markdown', bytes: guide }, { fields: { title: 'Steady Habits Guide' } });
+    await platform.app.inject({ method: 'PUT', url: `/v1/bots/${botId}/channels/web`, headers: alice.auth, payload: { title: 'Ask Alice', welcome: 'Hi! Ask me about sleep.' } });
+    await platform.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
+    browser = await Chromium.launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('asks, sees the streamed answer with its sources, and still sees it after a reload and in a new tab; no key is ever sent', async () => {
+    const tab = await browser!.open(`${base}/c/${botId}`);
+    await waitFor(() => tab.evaluate<boolean>(`document.title === 'Ask Alice' && document.querySelectorAll('.msg.bot').length === 1`), { what: 'the welcome' });
+    expect(await tab.evaluate<Bubble[]>(bubbles)).toEqual([{ kind: 'bot', text: 'Hi! Ask me about sleep.' }]);
+
+    await tab.evaluate(`(() => { document.getElementById('text').value = 'How much sleep do adults need?'; document.getElementById('chat').requestSubmit(); return true; })()`);
+    const answered = await waitFor(
+      async () => {
+        const shown = await tab.evaluate<Bubble[]>(bubbles);
+        return shown.length === 3 && /seven to nine hours/i.test(shown[2]!.text) && /Sources: Steady Habits Guide/.test(shown[2]!.text) ? shown : null;
+      },
+      { what: 'the answer with its sources' },
+    );
+    expect(answered[1]).toEqual({ kind: 'user', text: 'How much sleep do adults need?' });
+
+    await tab.reload();
+    const afterReload = await waitFor(async () => {
+      const shown = await tab.evaluate<Bubble[]>(bubbles);
+      return shown.length === 3 ? shown : null;
+    }, { what: 'the history after a reload' });
+    expect(afterReload.map((b) => b.kind)).toEqual(['bot', 'user', 'bot']);
+    expect(afterReload[1]!.text).toBe('How much sleep do adults need?');
+    expect(afterReload[2]!.text).toMatch(/seven to nine hours/i);
+
+    const second = await browser!.open(`${base}/c/${botId}`);
+    await waitFor(async () => (await second.evaluate<Bubble[]>(bubbles)).length === 3, { what: 'the history in a new tab' });
+
+    // The page's own requests carry no key or token: only its cookie, which scripts cannot read.
+    const sent = [...tab.requests, ...second.requests];
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(expect.arrayContaining([`/c/${botId}`, `/public/bots/${botId}/messages`, `/public/bots/${botId}/history`]));
+    for (const request of sent) {
+      expect(Object.keys(request.headers).map((h) => h.toLowerCase())).not.toContain('authorization');
+      expect(request.url).not.toContain('/v1/');
+      expect(JSON.stringify(request)).not.toContain(alice.accessToken);
+    }
+    expect(await tab.evaluate<string>('document.cookie')).toBe('');
+  });
+
+  it('shows the 404 page for a bot that is not published', async () => {
+    const unpublished = (await createBot(platform.app, alice.auth, { name: 'Hidden' })).id;
+    const tab = await browser!.open(`${base}/c/${unpublished}`);
+    await waitFor(() => tab.evaluate<boolean>(`document.title === 'Chat not found'`), { what: 'the 404 page' });
+    expect(await tab.evaluate<string>('document.body.innerText')).toMatch(/This chat is not available/);
+  });
+});
