@@ -35,6 +35,7 @@ async function main() {
         apiKeys: platform.accounts.apiKeys,
         bots: platform.bots.service,
         documents: platform.knowledge.documents,
+        webChat: platform.channels.webPublications,
         logger,
         print: (text) => console.log(text),
       },

@@ -42,7 +42,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     logger,
     metrics,
     redis,
-    landing: { demoBotId: () => accounts.creators.firstBotIdByEmail(DEMO_EMAIL) },
+    landing: { demoBotId: () => accounts.creators.firstPublishedBotIdByEmail(DEMO_EMAIL) },
     auth: accounts.auth,
     apiKeys: accounts.apiKeys,
     accountEmail: accounts.accountEmail,

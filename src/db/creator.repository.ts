@@ -42,10 +42,14 @@ export class CreatorRepository implements CreatorStore {
     return rows[0]?.version ?? null;
   }
 
-  /** The first bot of the creator signed up with `email`, or null (e.g. the demo coach's, for the landing page). */
-  async firstBotIdByEmail(email: string): Promise<string | null> {
+  /** The first bot with a published web chat of the creator signed up with `email` (the demo coach's, for the landing page), or null. */
+  async firstPublishedBotIdByEmail(email: string): Promise<string | null> {
     const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT b.id FROM public.bots b JOIN public.creators c ON c.id = b.creator_id WHERE lower(c.email) = lower($1) ORDER BY b.created_at, b.id LIMIT 1`,
+      `SELECT b.id FROM public.bots b
+         JOIN public.creators c ON c.id = b.creator_id
+         JOIN public.web_chat_publications p ON p.bot_id = b.id
+        WHERE lower(c.email) = lower($1)
+        ORDER BY b.created_at, b.id LIMIT 1`,
       [email],
     );
     return rows[0]?.id ?? null;

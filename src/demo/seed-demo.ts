@@ -5,11 +5,14 @@ import type { ApiKeyService } from '../accounts/api-key.service.js';
 import type { AuthService } from '../accounts/auth.service.js';
 import type { BotService } from '../bots/bot.service.js';
 import { ConflictError } from '../errors/app.errors.js';
+import type { WebPublicationService } from '../conversation/web-publication.service.js';
 import type { DocumentService } from '../knowledge/document.service.js';
 import type { Logger } from '../observability/logger.js';
 
 export const DEMO_EMAIL = 'demo@coach.local';
 export const DEMO_BOT_NAME = 'Steady Habits Coach';
+
+const DEMO_WELCOME = "Hi! I'm the Steady Habits coach. I answer from Maya Brooks's coaching guide: ask me about starting a habit, sleep, moving, eating or stress.";
 
 const DEMO_PERSONA = [
   'You are the Steady Habits Coach, a warm and encouraging habit coach created by Maya Brooks.',
@@ -29,6 +32,8 @@ export interface DemoSeedDeps {
   apiKeys: Pick<ApiKeyService, 'create'>;
   bots: Pick<BotService, 'create'>;
   documents: Pick<DocumentService, 'upload'>;
+  /** Publishes the demo bot's public web chat, so it opens without a key. */
+  webChat: Pick<WebPublicationService, 'publish'>;
   logger: Pick<Logger, 'info' | 'warn'>;
   /** Where the plain credentials block goes (the console in `npm start`). */
   print(text: string): void;
@@ -88,7 +93,8 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
     title: 'The Steady Habits Coaching Guide',
   });
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const chatUrl = `${baseUrl}/chat/${bot.id}`;
+  // Published at once: a newcomer opens the chat with no key to paste.
+  const { chatUrl } = await deps.webChat.publish(creatorId, bot.id, { welcome: DEMO_WELCOME });
 
   const seed: DemoSeed = { creatorId, email: DEMO_EMAIL, password, apiKey: apiKey.key, botId: bot.id, documentId: document.id, chatUrl };
 
@@ -106,6 +112,6 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
         `  Terminal:  ${terminalChatCommand(baseUrl, bot.id, apiKey.key)}`,
       ]
     : [`  Login:     ${DEMO_EMAIL} (password and API key are shown only with NODE_ENV=development)`];
-  deps.print(['', '──────────────── Demo coach ready ────────────────', `  Web chat:  ${chatUrl}`, ...credentials, '──────────────────────────────────────────────────', ''].join('\n'));
+  deps.print(['', '──────────────── Demo coach ready ────────────────', `  Web chat:  ${chatUrl}  (open to anyone, no key needed)`, ...credentials, '──────────────────────────────────────────────────', ''].join('\n'));
   return seed;
 }

@@ -24,7 +24,9 @@ describe('seedDemo', () => {
     expect(seed).not.toBeNull();
     const { botId, apiKey, password, documentId } = seed!;
     const block = printed.join('\n');
-    expect(block).toContain(`http://localhost:3000/chat/${botId}`);
+    // The printed link is the demo's public chat: anyone opens it, with no key.
+    expect(seed!.chatUrl).toMatch(new RegExp(`^http://[^/]+/c/${botId}$`));
+    expect(block).toContain(`  Web chat:  ${seed!.chatUrl}`);
     expect(block).toContain(apiKey);
     expect(block).toContain(DEMO_EMAIL);
     expect(block).toContain(password);
@@ -49,9 +51,10 @@ describe('seedDemo', () => {
     );
     expect(document.chunks).toBeGreaterThan(0);
 
-    // The chat page the link points to exists.
-    const page = await platform.app.inject({ method: 'GET', url: `/chat/${botId}` });
+    // The chat page the link points to opens without any credential and greets the visitor.
+    const page = await platform.app.inject({ method: 'GET', url: new URL(seed!.chatUrl).pathname });
     expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Steady Habits coach');
   });
 
   it('does nothing once any creator exists', async () => {
@@ -89,7 +92,7 @@ describe('seedDemo outside development', () => {
     );
     expect(seed).not.toBeNull();
     const everything = [...output, ...logged].join('\n');
-    expect(output.join('\n')).toContain(`https://coach.example.test/chat/${seed!.botId}`);
+    expect(output.join('\n')).toContain(`/c/${seed!.botId}`);
     expect(output.join('\n')).toContain('NODE_ENV=development');
     expect(everything).not.toContain(seed!.password);
     expect(everything).not.toContain(seed!.apiKey);

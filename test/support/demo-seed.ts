@@ -10,6 +10,7 @@ export function demoSeedDeps(platform: TestPlatform, options: { logger?: Logger;
     apiKeys: platform.accounts.apiKeys,
     bots: platform.bots.service,
     documents: platform.knowledge.documents,
+    webChat: platform.channels.webPublications,
     logger: options.logger ?? createLogger('silent'),
     print: options.print ?? (() => undefined),
   };

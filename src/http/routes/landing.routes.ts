@@ -3,7 +3,7 @@ import { sendHtmlPage } from '../html-page.js';
 import { renderLandingPage } from '../static/landing-page.js';
 
 export interface LandingRoutesOptions {
-  /** The demo coach's bot id while the demo exists; the page links to its chat. */
+  /** The demo coach's bot id while its public chat is published; the page links to that chat. */
   demoBotId: () => Promise<string | null>;
 }
 
@@ -11,7 +11,7 @@ export interface LandingRoutesOptions {
 export const landingRoutes: FastifyPluginAsync<LandingRoutesOptions> = async (app, { demoBotId }) => {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
     const botId = await demoBotId();
-    const demoChatPath = botId ? `/chat/${botId}` : null;
+    const demoChatPath = botId ? `/c/${botId}` : null;
     return sendHtmlPage(reply, (nonce) => renderLandingPage({ demoChatPath, nonce }), { formAction: 'none' });
   });
 };
