@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { uploadAndIngest } from '../support/documents.js';
+import { parseSse } from '../support/sse.js';
 
 let platform: TestPlatform;
 let alice: CreatorSession;
@@ -11,24 +12,6 @@ let botId: string;
 let documentId: string;
 
 const guide = readFileSync(new URL('../../examples/coaching-guide.md', import.meta.url));
-
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Parses a complete server-sent-event body into its events, in order. */
-function parseSse(body: string): SseEvent[] {
-  return body
-    .split('\n\n')
-    .filter((frame) => frame.trim())
-    .map((frame) => {
-      const lines = frame.split('\n');
-      const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-      const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-      return { event, data: JSON.parse(data) as Record<string, unknown> };
-    });
-}
 
 function chat(session: CreatorSession | undefined, bot: string, payload: unknown) {
   return platform.app.inject({ method: 'POST', url: `/v1/bots/${bot}/chat`, headers: session?.auth ?? {}, payload: payload as object });
