@@ -66,6 +66,25 @@ describe('GET /public/bots/:botId/widget', () => {
   });
 });
 
+describe('the chat page inside the widget', () => {
+  it("leaves out the page's own title bar (the widget's panel has one), and keeps it on the full page", async () => {
+    await publish(botId, { allowedOrigins: ['https://www.alice.example'], title: 'Ask Alice' });
+    const embedded = await platform.app.inject({ method: 'GET', url: `/c/${botId}?embed=1` });
+    expect(embedded.statusCode).toBe(200);
+    expect(embedded.body).toContain('<title>Ask Alice</title>');
+    expect(embedded.body).not.toContain('<h1>');
+    expect(embedded.body).toContain('id="chat"');
+    const full = await platform.app.inject({ method: 'GET', url: `/c/${botId}?embed=yes` });
+    expect(full.statusCode).toBe(200);
+    expect(full.body).toContain('<h1>Ask Alice</h1>');
+  });
+
+  it('is described in the OpenAPI document next to the other visitor endpoints', async () => {
+    const doc = (await platform.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(doc.paths['/public/bots/{botId}/widget']!.get!.security).toBeUndefined();
+  });
+});
+
 describe('framing the public chat page', () => {
   it('lets exactly the allowed origins frame it, with no X-Frame-Options to contradict them', async () => {
     await publish(botId, { allowedOrigins: ['https://www.alice.example', 'http://localhost:8080'] });

@@ -11,6 +11,8 @@ import { WIDGET_SCRIPT } from '../static/widget-script.js';
 
 // Anything that is not a bot id still gets the HTML 404 page, never a reflected value.
 const pageParams = z.object({ botId: z.string().max(100) });
+// Any other value is simply the full page, never an error page of a different kind.
+const pageQuery = z.object({ embed: z.string().max(10).optional() });
 const publicParams = z.object({ botId: z.uuid() });
 const messageBody = z.object({
   // The configured cap (WEB_CHAT_MAX_CHARS) is answered in the chat; this only bounds the request.
@@ -61,7 +63,7 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
   visitors: Pick<VisitorChatService, 'history' | 'open' | 'send'>;
   maxChars: number;
 }> = async (app, { publications, visitors, maxChars }) => {
-  app.get('/c/:botId', { schema: { hide: true, params: pageParams } }, async (request, reply) => {
+  app.get('/c/:botId', { schema: { hide: true, params: pageParams, querystring: pageQuery } }, async (request, reply) => {
     const bot = await publications.find(request.params.botId);
     if (!bot) {
       reply.status(404);
@@ -69,7 +71,14 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
     }
     return sendHtmlPage(
       reply,
-      (nonce) => renderChatPage(bot.botId, nonce, { kind: 'public', title: bot.title ?? bot.name, accentColor: bot.accentColor, welcome: bot.welcome, maxChars }),
+      (nonce) => renderChatPage(bot.botId, nonce, {
+          kind: 'public',
+          title: bot.title ?? bot.name,
+          accentColor: bot.accentColor,
+          welcome: bot.welcome,
+          maxChars,
+          embedded: request.query.embed === '1',
+        }),
       // The widget shows this page in an iframe on the creator's allowed sites, and nowhere else.
       { formAction: 'none', frameAncestors: bot.allowedOrigins },
     );
