@@ -188,7 +188,7 @@ describe('a visitor of a published bot', () => {
     expect(JSON.stringify(rows)).not.toContain(token);
   });
 
-  it('marks the cookie Secure when the visitor came over https, and not over plain http', async () => {
+  it('makes the cookie usable in the widget iframe over https (SameSite=None; Secure; Partitioned), and Lax over plain http', async () => {
     const ask = (proto: string) =>
       platform.app.inject({
         method: 'POST',
@@ -197,7 +197,7 @@ describe('a visitor of a published bot', () => {
         headers: { 'x-forwarded-proto': proto },
         payload: { text: 'How much sleep do adults need?' },
       });
-    expect((await ask('https')).headers['set-cookie']).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
+    expect((await ask('https')).headers['set-cookie']).toMatch(/; HttpOnly; SameSite=None; Secure; Partitioned$/);
     expect((await ask('http')).headers['set-cookie']).toMatch(/; HttpOnly; SameSite=Lax$/);
   });
 

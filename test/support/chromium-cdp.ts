@@ -21,6 +21,10 @@ export interface BrowserTab {
   /** Evaluates an expression in the page and returns its (JSON) value. */
   evaluate<T>(expression: string): Promise<T>;
   reload(): Promise<void>;
+  /** Sends any DevTools protocol command to this tab (frames, accessibility tree, input, emulation). */
+  cdp<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>): Promise<T>;
+  /** Evaluates an expression in one frame of the page (in an isolated world: same DOM, own globals). */
+  evaluateInFrame<T>(frameId: string, expression: string): Promise<T>;
   /** Every request the tab sent so far: its URL and headers. */
   requests: Array<{ url: string; headers: Record<string, string> }>;
 }
@@ -95,15 +99,26 @@ export class Chromium {
     await this.send('Network.enable', {}, sessionId);
     await this.send('Page.enable', {}, sessionId);
     await this.send('Page.navigate', { url }, sessionId);
+    const evaluateIn = async <T>(expression: string, contextId?: number) => {
+      const { result, exceptionDetails } = (await this.send(
+        'Runtime.evaluate',
+        { expression, returnByValue: true, awaitPromise: true, ...(contextId === undefined ? {} : { contextId }) },
+        sessionId,
+      )) as {
+        result: { value: T };
+        exceptionDetails?: { text: string };
+      };
+      if (exceptionDetails) throw new Error(`page threw: ${exceptionDetails.text}`);
+      return result.value;
+    };
     return {
       requests,
-      evaluate: async <T>(expression: string) => {
-        const { result, exceptionDetails } = (await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId)) as {
-          result: { value: T };
-          exceptionDetails?: { text: string };
-        };
-        if (exceptionDetails) throw new Error(`page threw: ${exceptionDetails.text}`);
-        return result.value;
+      evaluate: (expression) => evaluateIn(expression),
+      cdp: async <T>(method: string, params: Record<string, unknown> = {}) => (await this.send(method, params, sessionId)) as T,
+      evaluateInFrame: async <T>(frameId: string, expression: string) => {
+        // A fresh world each time: the frame may have navigated since the last one.
+        const { executionContextId } = (await this.send('Page.createIsolatedWorld', { frameId, worldName: 'test' }, sessionId)) as { executionContextId: number };
+        return evaluateIn<T>(expression, executionContextId);
       },
       reload: async () => {
         await this.send('Page.reload', {}, sessionId);
@@ -113,10 +128,12 @@ export class Chromium {
 
   /** Closes the browser and removes its profile. */
   async close(): Promise<void> {
-    this.socket.close();
     const exited = new Promise((resolve) => this.process.once('exit', resolve));
-    this.process.kill('SIGTERM');
+    // Asked to close, the browser stops its helper processes and finishes writing its profile first;
+    // a signal alone can leave them writing into the directory being removed.
+    await Promise.race([this.send('Browser.close').catch(() => this.process.kill('SIGTERM')), exited]);
     await exited;
-    rmSync(this.profile, { recursive: true, force: true });
+    this.socket.close();
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 5 });
   }
 }

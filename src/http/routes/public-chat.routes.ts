@@ -7,9 +7,12 @@ import { AppError, ForbiddenError, NotFoundError } from '../../errors/app.errors
 import { sendHtmlPage } from '../html-page.js';
 import { openSseStream } from '../sse-stream.js';
 import { renderChatNotFoundPage, renderChatPage } from '../static/chat-page.js';
+import { WIDGET_SCRIPT } from '../static/widget-script.js';
 
 // Anything that is not a bot id still gets the HTML 404 page, never a reflected value.
 const pageParams = z.object({ botId: z.string().max(100) });
+// Any other value is simply the full page, never an error page of a different kind.
+const pageQuery = z.object({ embed: z.string().max(10).optional() });
 const publicParams = z.object({ botId: z.uuid() });
 const messageBody = z.object({
   // The configured cap (WEB_CHAT_MAX_CHARS) is answered in the chat; this only bounds the request.
@@ -29,12 +32,21 @@ function visitorToken(request: FastifyRequest): string | undefined {
 }
 
 /**
- * The session cookie: unreadable by scripts, not sent on cross-site subrequests, sent only to this
- * bot's endpoints, Secure whenever the visitor came over https.
+ * The session cookie: unreadable by scripts and sent only to this bot's endpoints. Over https it is
+ * SameSite=None; Secure; Partitioned, because the widget shows the chat in an iframe on the
+ * creator's site, where a Lax cookie is never sent; Partitioned (CHIPS) keeps one jar per embedding
+ * site, so browsers that block third-party cookies still keep it and no site can follow a visitor
+ * to another. Cross-site requests are no risk: the endpoints refuse every Origin but the platform's
+ * and the allowed sites'. Plain http cannot carry SameSite=None (browsers drop it), so it stays Lax,
+ * which is enough for local development, where pages on other ports of the same host are same-site.
  */
 function sessionCookie(request: FastifyRequest, botId: string, token: string): string {
-  return `${COOKIE}=${token}; Path=/public/bots/${botId}; Max-Age=${COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax${request.protocol === 'https' ? '; Secure' : ''}`;
+  const scope = request.protocol === 'https' ? 'SameSite=None; Secure; Partitioned' : 'SameSite=Lax';
+  return `${COOKIE}=${token}; Path=/public/bots/${botId}; Max-Age=${COOKIE_MAX_AGE_S}; HttpOnly; ${scope}`;
 }
+
+// One script for every bot and site; an hour's caching spares the platform a request per page view.
+const WIDGET_CACHE = 'public, max-age=3600';
 
 /** The site a request says it came from: only browsers send Origin, and they cannot forge it. */
 function requestOrigin(request: FastifyRequest): string | undefined {
@@ -51,7 +63,7 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
   visitors: Pick<VisitorChatService, 'history' | 'open' | 'send'>;
   maxChars: number;
 }> = async (app, { publications, visitors, maxChars }) => {
-  app.get('/c/:botId', { schema: { hide: true, params: pageParams } }, async (request, reply) => {
+  app.get('/c/:botId', { schema: { hide: true, params: pageParams, querystring: pageQuery } }, async (request, reply) => {
     const bot = await publications.find(request.params.botId);
     if (!bot) {
       reply.status(404);
@@ -59,9 +71,27 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
     }
     return sendHtmlPage(
       reply,
-      (nonce) => renderChatPage(bot.botId, nonce, { kind: 'public', title: bot.title ?? bot.name, accentColor: bot.accentColor, welcome: bot.welcome, maxChars }),
-      { formAction: 'none' },
+      (nonce) => renderChatPage(bot.botId, nonce, {
+          kind: 'public',
+          title: bot.title ?? bot.name,
+          accentColor: bot.accentColor,
+          welcome: bot.welcome,
+          maxChars,
+          embedded: request.query.embed === '1',
+        }),
+      // The widget shows this page in an iframe on the creator's allowed sites, and nowhere else.
+      { formAction: 'none', frameAncestors: bot.allowedOrigins },
     );
+  });
+
+  app.get('/widget.js', { schema: { hide: true } }, async (_request, reply) => {
+    return reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', WIDGET_CACHE)
+      .header('x-content-type-options', 'nosniff')
+      // Loaded by a <script> tag on other sites.
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .send(WIDGET_SCRIPT);
   });
 
   /**
@@ -92,6 +122,23 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
       .status(204)
       .send();
   });
+
+  app.get(
+    '/public/bots/:botId/widget',
+    {
+      schema: {
+        tags: ['web chat'],
+        summary: "What the embeddable widget shows on an allowed site: the chat's title and colour (other sites are refused)",
+        params: publicParams,
+      },
+    },
+    async (request, reply) => {
+      const bot = await checkOrigin(request.params.botId, request, reply);
+      // Which sites are allowed can change at any time.
+      reply.header('cache-control', 'no-store');
+      return { title: bot.title ?? bot.name, accentColor: bot.accentColor };
+    },
+  );
 
   app.get(
     '/public/bots/:botId/history',

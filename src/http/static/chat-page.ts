@@ -4,7 +4,15 @@ import { escapeHtml } from '../../email/templates/html.js';
 /** Who the page is for: the creator's preview (asks for their key) or a published bot's visitors (no key). */
 export type ChatPageMode =
   | { kind: 'preview' }
-  | { kind: 'public'; title: string; accentColor: string | null; welcome: string | null; maxChars: number };
+  | {
+      kind: 'public';
+      title: string;
+      accentColor: string | null;
+      welcome: string | null;
+      maxChars: number;
+      /** Shown inside the widget's panel, whose own bar already carries the title and the close button. */
+      embedded?: boolean;
+    };
 
 // The preview keeps the creator's key in this browser and sends it with every message.
 const previewScript = `
@@ -110,8 +118,8 @@ ${isPublic && mode.welcome ? `<meta name="welcome" content="${escapeHtml(mode.we
 </style>
 </head>
 <body>
-<header><h1>${title}</h1>${isPublic ? '' : '<button id="signout" type="button" hidden>Change key</button>'}</header>
-${isPublic ? '' : previewAuthForm}<main id="log" aria-live="polite"></main>
+${isPublic && mode.embedded ? '' : `<header><h1>${title}</h1>${isPublic ? '' : '<button id="signout" type="button" hidden>Change key</button>'}</header>
+`}${isPublic ? '' : previewAuthForm}<main id="log" aria-live="polite"></main>
 <form id="chat">
   <input id="text" type="text" maxlength="${maxChars}" autocomplete="off" placeholder="Ask your coach…" aria-label="Message" required>
   <button id="send" type="submit">Send</button>
