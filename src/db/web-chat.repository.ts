@@ -3,6 +3,14 @@ import type { DailyScope, VisitorExchange, VisitorSession, VisitorStore } from '
 import type { PublishedBot, WebPublication, WebPublicationStore } from '../conversation/web-publication.service.js';
 import type { TurnSource } from '../conversation/types.js';
 import { isUuid } from '../postgres/ids.js';
+import { inTransaction } from '../postgres/transaction.js';
+
+/** Rolls back the counting of a message that went over a cap. */
+class DailyCapReached extends Error {
+  constructor(readonly scope: DailyScope) {
+    super(`daily ${scope} cap reached`);
+  }
+}
 
 /** The public web chat's tables: publications, visitor sessions and daily counters. */
 export class WebChatRepository implements WebPublicationStore, VisitorStore {
@@ -63,22 +71,25 @@ export class WebChatRepository implements WebPublicationStore, VisitorStore {
   }
 
   async takeDaily(entries: Array<{ scope: DailyScope; key: string; cap: number }>): Promise<DailyScope | null> {
-    // Read, then count: two messages racing at the cap may both pass, which a daily cap can bear.
-    const { rows } = await this.pool.query<{ scope: DailyScope; key: string; count: number }>(
-      `SELECT scope, key, count FROM public.web_chat_daily_counts
-        WHERE day = (now() AT TIME ZONE 'UTC')::date AND (scope, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [entries.map((e) => e.scope), entries.map((e) => e.key)],
-    );
-    for (const entry of entries) {
-      const row = rows.find((r) => r.scope === entry.scope && r.key === entry.key);
-      if (row && row.count >= entry.cap) return entry.scope;
+    // Counted first, then checked, in one transaction: the counter rows stay locked until it ends, so
+    // messages racing at a cap are let through one at a time and exactly the cap passes. A refused
+    // message is rolled back and counts against nothing.
+    try {
+      await inTransaction(this.pool, async (client) => {
+        const { rows } = await client.query<{ scope: DailyScope; key: string; count: number }>(
+          `INSERT INTO public.web_chat_daily_counts (day, scope, key, count)
+           SELECT (now() AT TIME ZONE 'UTC')::date, s, k, 1 FROM unnest($1::text[], $2::text[]) AS u(s, k)
+           ON CONFLICT (day, scope, key) DO UPDATE SET count = public.web_chat_daily_counts.count + 1
+           RETURNING scope, key, count`,
+          [entries.map((e) => e.scope), entries.map((e) => e.key)],
+        );
+        const over = entries.find((e) => (rows.find((r) => r.scope === e.scope && r.key === e.key)?.count ?? 0) > e.cap);
+        if (over) throw new DailyCapReached(over.scope);
+      });
+      return null;
+    } catch (err) {
+      if (err instanceof DailyCapReached) return err.scope;
+      throw err;
     }
-    await this.pool.query(
-      `INSERT INTO public.web_chat_daily_counts (day, scope, key, count)
-       SELECT (now() AT TIME ZONE 'UTC')::date, s, k, 1 FROM unnest($1::text[], $2::text[]) AS u(s, k)
-       ON CONFLICT (day, scope, key) DO UPDATE SET count = public.web_chat_daily_counts.count + 1`,
-      [entries.map((e) => e.scope), entries.map((e) => e.key)],
-    );
-    return null;
   }
 }

@@ -286,6 +286,17 @@ describe('abuse limits', () => {
   });
 });
 
+describe('daily caps under concurrency', () => {
+  it('lets exactly the bot\'s daily cap through when many visitors write at the same moment', async () => {
+    const busy = (await createBot(platform.app, alice.auth, { name: 'Busy Coach' })).id;
+    await publish(alice, busy, { title: 'Busy' });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => newVisitor(`192.0.2.${i + 1}`).ask(busy, 'hi')));
+    const refusals = answers.map((a) => lastEvent(a.body).data.refused);
+    expect(refusals.filter((r) => r === undefined)).toHaveLength(12);
+    expect(refusals.filter((r) => r === 'daily_bot')).toHaveLength(8);
+  });
+});
+
 describe('origins', () => {
   it('refuses a browser request from a site the creator did not allow (403), and answers CORS with credentials to an allowed one', async () => {
     const visitor = newVisitor();
