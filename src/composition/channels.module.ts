@@ -3,9 +3,11 @@ import { generateWebhookSecret } from '../../channels/telegram/telegram.webhook.
 import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
 import { WhatsAppPacer } from '../../channels/whatsapp/whatsapp.pacing.js';
 import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../../workers/channel-senders.js';
+import { startPeriodic } from '../../workers/periodic.js';
 import { PerBotCache } from '../cache/per-bot.cache.js';
 import { platformBaseUrl, type Config } from '../config.js';
 import { ChannelSetupService, type TelegramCredentials } from '../conversation/channel-setup.service.js';
+import { VISITOR_SESSION_DAYS } from '../conversation/visitor-chat.service.js';
 import { WebPublicationService } from '../conversation/web-publication.service.js';
 import { ContactRepository } from '../db/contact.repository.js';
 import { WebChatRepository } from '../db/web-chat.repository.js';
@@ -26,6 +28,8 @@ export interface ChannelsModule extends ModuleLifecycle {
   /** Its tables: publications, visitor sessions, daily counters. */
   webChatStore: WebChatRepository;
 }
+
+const WEB_CHAT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Builds channel set-up and the senders over the bots' sealed credentials. */
 export function createChannelsModule({
@@ -88,5 +92,25 @@ export function createChannelsModule({
   const webChatStore = new WebChatRepository(infrastructure.database.pool);
   const webPublications = new WebPublicationService({ bots: bots.service, store: webChatStore, baseUrl: platformBaseUrl(config) });
   bots.service.addBotDeletedListener(async (botId) => webPublications.forget(botId));
-  return { setup, telegramCredentials, senders, webPublications, webChatStore };
+  let sweep: { stop(): Promise<void> } | undefined;
+  return {
+    setup,
+    telegramCredentials,
+    senders,
+    webPublications,
+    webChatStore,
+    startWorkers() {
+      // Expired visitor sessions and past days' counters are of no use to anyone: removed hourly.
+      sweep = startPeriodic({
+        name: 'web-chat sweep',
+        intervalMs: WEB_CHAT_SWEEP_INTERVAL_MS,
+        logger,
+        pass: async () => {
+          const removed = await webChatStore.sweep(VISITOR_SESSION_DAYS);
+          if (removed.sessions + removed.counters > 0) logger.info(removed, 'web-chat sweep: removed expired visitor sessions and past daily counters');
+        },
+      });
+    },
+    drain: async () => sweep?.stop(),
+  };
 }

@@ -49,6 +49,9 @@ export interface VisitorReply extends WebChatReply {
 
 const HISTORY_LIMIT = 100;
 
+/** How long a visitor's session lasts: its cookie's lifetime, after which the stored session is swept. */
+export const VISITOR_SESSION_DAYS = 365;
+
 /** A visitor's cookie value: 256 random bits, so sessions cannot be guessed. */
 function newToken(): string {
   return randomBytes(32).toString('base64url');

@@ -92,4 +92,14 @@ export class WebChatRepository implements WebPublicationStore, VisitorStore {
       throw err;
     }
   }
+
+  /**
+   * Forgets what no visitor can use any more: sessions whose cookie has expired (`sessionMaxAgeDays`
+   * after it was set) and the daily counters of days before yesterday. Returns what was removed.
+   */
+  async sweep(sessionMaxAgeDays: number): Promise<{ sessions: number; counters: number }> {
+    const sessions = await this.pool.query(`DELETE FROM public.web_visitor_sessions WHERE created_at < now() - make_interval(days => $1)`, [sessionMaxAgeDays]);
+    const counters = await this.pool.query(`DELETE FROM public.web_chat_daily_counts WHERE day < (now() AT TIME ZONE 'UTC')::date - 1`);
+    return { sessions: sessions.rowCount ?? 0, counters: counters.rowCount ?? 0 };
+  }
 }

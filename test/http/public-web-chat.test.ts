@@ -286,6 +286,45 @@ describe('abuse limits', () => {
   });
 });
 
+describe('housekeeping', () => {
+  it('forgets visitor sessions whose cookie has expired and past days\' counters, and nothing still in use', async () => {
+    const swept = (await createBot(platform.app, alice.auth, { name: 'Swept Coach' })).id;
+    await publish(alice, swept, { title: 'Swept' });
+    const expired = newVisitor();
+    const current = newVisitor();
+    await expired.ask(swept, 'hello from last year');
+    await current.ask(swept, 'hello from today');
+    const pool = platform.infrastructure.database.pool;
+    // The first visitor's session was opened a year and a day ago: its cookie has expired.
+    await pool.query(
+      `UPDATE public.web_visitor_sessions SET created_at = now() - interval '366 days'
+        WHERE bot_id = $1 AND created_at = (SELECT min(created_at) FROM public.web_visitor_sessions WHERE bot_id = $1)`,
+      [swept],
+    );
+    await pool.query(
+      `INSERT INTO public.web_chat_daily_counts (day, scope, key, count)
+       VALUES ((now() AT TIME ZONE 'UTC')::date - 3, 'bot', $1, 5), ((now() AT TIME ZONE 'UTC')::date - 1, 'bot', $1, 7)`,
+      [swept],
+    );
+
+    const removed = await platform.channels.webChatStore.sweep(365);
+    expect(removed.sessions).toBeGreaterThanOrEqual(1);
+
+    const days = await pool.query<{ ago: number; count: number }>(
+      `SELECT (now() AT TIME ZONE 'UTC')::date - day AS ago, count FROM public.web_chat_daily_counts WHERE scope = 'bot' AND key = $1 ORDER BY day`,
+      [swept],
+    );
+    // Today's count (the two messages) and yesterday's stay; three days ago is gone.
+    expect(days.rows).toEqual([
+      { ago: 1, count: 7 },
+      { ago: 0, count: 2 },
+    ]);
+    const history = async (visitor: Visitor) => ((await visitor.history(swept)).json() as { exchanges: Array<{ texts: string[] }> }).exchanges.map((x) => x.texts);
+    expect(await history(current)).toEqual([['hello from today']]);
+    expect(await history(expired)).toEqual([]);
+  });
+});
+
 describe('daily caps under concurrency', () => {
   it('lets exactly the bot\'s daily cap through when many visitors write at the same moment', async () => {
     const busy = (await createBot(platform.app, alice.auth, { name: 'Busy Coach' })).id;

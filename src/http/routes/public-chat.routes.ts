@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { VisitorChatService } from '../../conversation/visitor-chat.service.js';
+import { VISITOR_SESSION_DAYS, type VisitorChatService } from '../../conversation/visitor-chat.service.js';
 import type { PublishedBot, WebPublicationService } from '../../conversation/web-publication.service.js';
 import { AppError, ForbiddenError, NotFoundError } from '../../errors/app.errors.js';
 import { sendHtmlPage } from '../html-page.js';
@@ -20,7 +20,7 @@ const messageBody = z.object({
 });
 
 const COOKIE = 'coach_visitor';
-const COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+const COOKIE_MAX_AGE_S = VISITOR_SESSION_DAYS * 24 * 3600;
 
 /** The visitor's session token from the Cookie header, if any. */
 function visitorToken(request: FastifyRequest): string | undefined {
