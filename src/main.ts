@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { describeAnswerMode } from './llm/llm-provider.js';
-import { createPlatform } from './platform.js';
+import { createPlatform, demoSeedDeps } from './platform.js';
 import { seedDemo } from './demo/seed-demo.js';
 
 /** Starts API and/or workers by ROLE and stops them cleanly on SIGINT/SIGTERM. */
@@ -29,16 +29,7 @@ async function main() {
   if (config.SEED_DEMO && config.ROLE !== 'worker') {
     // A failed demo must not take the platform down; it only costs the first-run shortcut.
     await seedDemo(
-      {
-        hasCreators: () => platform.accounts.hasCreators(),
-        auth: platform.accounts.auth,
-        apiKeys: platform.accounts.apiKeys,
-        bots: platform.bots.service,
-        documents: platform.knowledge.documents,
-        webChat: platform.channels.webPublications,
-        logger,
-        print: (text) => console.log(text),
-      },
+      demoSeedDeps(platform, { logger, print: (text) => console.log(text) }),
       { baseUrl: `http://localhost:${config.PORT}`, showCredentials: config.NODE_ENV === 'development' },
     ).catch((err: unknown) => logger.warn({ err }, 'demo seed failed'));
   }

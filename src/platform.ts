@@ -13,6 +13,7 @@ import type { ModuleLifecycle } from './composition/module.types.js';
 import { createPaymentsModule, type PaymentsModule } from './composition/payments.module.js';
 import type { Config } from './config.js';
 import type { Logger } from './observability/logger.js';
+import type { DemoSeedDeps } from './demo/seed-demo.js';
 
 /** The assembled platform: one module per feature (src/composition/), the app, and the process's lifecycle. */
 export interface Platform {
@@ -94,5 +95,18 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
       for (const module of backwards) await module.drain?.();
       for (const module of backwards) await module.stop?.();
     },
+  };
+}
+
+/** What the first-run demo (src/demo/seed-demo.ts) needs from the platform. */
+export function demoSeedDeps(platform: Platform, io: Pick<DemoSeedDeps, 'logger' | 'print'>): DemoSeedDeps {
+  return {
+    hasCreators: () => platform.accounts.hasCreators(),
+    auth: platform.accounts.auth,
+    apiKeys: platform.accounts.apiKeys,
+    bots: platform.bots.service,
+    documents: platform.knowledge.documents,
+    webChat: platform.channels.webPublications,
+    ...io,
   };
 }

@@ -1,5 +1,6 @@
 // The email templates' escaper serves these pages too (element text and quoted attributes).
 import { escapeHtml } from '../../email/templates/html.js';
+import { renderSimplePage } from './simple-page.js';
 
 /**
  * The few pages emailed links open: confirm an address, choose a new password, unsubscribe. Each
@@ -8,33 +9,14 @@ import { escapeHtml } from '../../email/templates/html.js';
  */
 
 
-function page(title: string, nonce: string, body: string, script = ''): string {
-  const n = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style nonce="${n}">
-  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
-  main { max-width: 28rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.5; }
+const ACCOUNT_STYLE = `  main { max-width: 28rem; margin: 4rem auto; padding: 0 1rem; }
   label, input, button { display: block; width: 100%; box-sizing: border-box; font: inherit; }
   input { margin: .25rem 0 1rem; padding: .5rem; }
   button { padding: .6rem; background: #2f6f4f; color: #fff; border: 0; border-radius: .4rem; cursor: pointer; }
-  .error { color: #b91c1c; }
-</style>
-</head>
-<body>
-<main>
-<h1>${escapeHtml(title)}</h1>
-${body}
-</main>
-${script ? `<script nonce="${n}">${script}</script>` : ''}
-</body>
-</html>
-`;
+  .error { color: #b91c1c; }`;
+
+function page(title: string, nonce: string, body: string, script = ''): string {
+  return renderSimplePage({ title, nonce, style: ACCOUNT_STYLE, body: `<h1>${escapeHtml(title)}</h1>\n${body}`, script });
 }
 
 // Shared by the account pages: the token from `#token=…`, and the API's error message.

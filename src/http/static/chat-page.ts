@@ -1,5 +1,6 @@
 // The email templates' escaper serves these pages too (element text and quoted attributes).
 import { escapeHtml } from '../../email/templates/html.js';
+import { renderSimplePage } from './simple-page.js';
 
 /** Who the page is for: the creator's preview (asks for their key) or a published bot's visitors (no key). */
 export type ChatPageMode =
@@ -218,24 +219,11 @@ ${isPublic ? publicScript : previewScript}
 
 /** The page at a chat address whose bot is unknown or no longer published. */
 export function renderChatNotFoundPage(nonce: string): string {
-  const n = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Chat not found</title>
-<style nonce="${n}">
-  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
-  main { max-width: 40rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.5; }
-</style>
-</head>
-<body>
-<main>
-<h1>This chat is not available</h1>
-<p>There is no public chat at this address. It may have been taken down by its owner, or the link may be mistyped.</p>
-</main>
-</body>
-</html>
-`;
+  return renderSimplePage({
+    title: 'Chat not found',
+    nonce,
+    style: '  main { max-width: 40rem; margin: 4rem auto; padding: 0 1rem; }',
+    body: `<h1>This chat is not available</h1>
+<p>There is no public chat at this address. It may have been taken down by its owner, or the link may be mistyped.</p>`,
+  });
 }
