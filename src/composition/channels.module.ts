@@ -2,10 +2,15 @@ import { connectTelegramBot, disconnectTelegramBot } from '../../channels/telegr
 import { generateWebhookSecret } from '../../channels/telegram/telegram.webhook.js';
 import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
 import { WhatsAppPacer } from '../../channels/whatsapp/whatsapp.pacing.js';
+import { InProcessReplyBus } from '../../channels/web/in-process.reply-bus.js';
+import { PostgresReplyBus } from '../../channels/web/postgres.reply-bus.js';
+import { RedisReplyBus } from '../../channels/web/redis.reply-bus.js';
+import { WebSender } from '../../channels/web/web.sender.js';
 import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../../workers/channel-senders.js';
 import { startPeriodic } from '../../workers/periodic.js';
 import { PerBotCache } from '../cache/per-bot.cache.js';
 import { platformBaseUrl, type Config } from '../config.js';
+import type { ReplyEventBus } from '../conversation/channel.ports.js';
 import { ChannelSetupService, type TelegramCredentials } from '../conversation/channel-setup.service.js';
 import { VISITOR_SESSION_DAYS } from '../conversation/visitor-chat.service.js';
 import { WebPublicationService } from '../conversation/web-publication.service.js';
@@ -25,11 +30,25 @@ export interface ChannelsModule extends ModuleLifecycle {
   senders: ChannelSenders;
   /** The public web chat's publications (page, widget, allowed origins). */
   webPublications: WebPublicationService;
-  /** Its tables: publications, visitor sessions, daily counters. */
+  /** Its tables: publications, visitor sessions, daily counters, and its messages' outcomes. */
   webChatStore: WebChatRepository;
+  /** Web chat drafts and replies, from the process answering a turn to the one holding the page's request. */
+  replyBus: ReplyEventBus;
 }
 
 const WEB_CHAT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Where web chat events travel: Redis pub/sub when there is Redis, else PostgreSQL's LISTEN/NOTIFY;
+ * the embedded database serves one process, which keeps them in memory.
+ */
+function createReplyBus(config: Config, infrastructure: InfrastructureModule, logger: Logger): ReplyEventBus {
+  const onError = (err: Error) => logger.warn({ err: err.message }, 'web chat: reply bus connection error; retrying');
+  if (infrastructure.redis) return new RedisReplyBus(infrastructure.redis, config.QUEUE_PREFIX, onError);
+  const { database } = infrastructure;
+  if (database.kind === 'postgres') return new PostgresReplyBus(database.pool, database.url, onError);
+  return new InProcessReplyBus();
+}
 
 /** Builds channel set-up and the senders over the bots' sealed credentials. */
 export function createChannelsModule({
@@ -69,7 +88,12 @@ export function createChannelsModule({
   });
   bots.service.addBotDeletedListener(async (botId) => setup.forgetWhatsApp(botId));
   const contacts = new ContactRepository(infrastructure.database.pool);
+  const replyBus = createReplyBus(config, infrastructure, logger);
   const senders = new ChannelSenders({
+    web: {
+      sender: async (botId) => new WebSender(botId, replyBus, (err) => logger.warn({ err, botId }, 'web chat: a draft could not be published')),
+      invalidate: () => undefined,
+    },
     telegram: new TelegramSenderCache({
       token: async (botId) => (await telegramCredentials.get(botId))?.token ?? null,
       apiRoot: config.TELEGRAM_API_ROOT,
@@ -99,6 +123,7 @@ export function createChannelsModule({
     senders,
     webPublications,
     webChatStore,
+    replyBus,
     startWorkers() {
       // Expired visitor sessions and past days' counters are of no use to anyone: removed hourly.
       sweep = startPeriodic({
@@ -112,5 +137,6 @@ export function createChannelsModule({
       });
     },
     drain: async () => sweep?.stop(),
+    stop: () => replyBus.close(),
   };
 }

@@ -8,6 +8,7 @@ import { ReconcileService } from '../conversation/reconcile.service.js';
 import { TurnService } from '../conversation/turn.service.js';
 import { VisitorChatService } from '../conversation/visitor-chat.service.js';
 import { WebChatService } from '../conversation/web-chat.service.js';
+import { webExternalId, webInbound, webMessageId } from '../../channels/web/web.inbound.js';
 import { ContactRepository } from '../db/contact.repository.js';
 import { ConversationLockRepository } from '../db/conversation-lock.repository.js';
 import { ConversationBotRepository, ConversationRepository } from '../db/conversation.repository.js';
@@ -26,6 +27,8 @@ import type { KnowledgeModule } from './knowledge.module.js';
 import type { MediaModule } from './media.module.js';
 import type { ModuleLifecycle } from './module.types.js';
 import { createUsageLimits } from './usage-limits.module.js';
+
+const EMBEDDED_TURN_POLL_MS = 150;
 
 /** Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel. */
 export interface ConversationsModule extends ModuleLifecycle {
@@ -49,11 +52,11 @@ export interface ConversationsModuleDeps {
   knowledge: Pick<KnowledgeModule, 'retriever'>;
   /** The plans' gate, asked once a turn is within the usage limits. */
   billing: Pick<BillingModule, 'replyGate'>;
-  channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore'>;
+  channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore' | 'replyBus'>;
   media: MediaModule;
 }
 
-/** One engine, memory and ledger for both ways a turn is answered: the converse worker and web chat (inside the API request). */
+/** One engine, memory and ledger, one queue and one worker for the turns of every channel. */
 export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media }: ConversationsModuleDeps): ConversationsModule {
   const { database, queues, prepared } = infrastructure;
   const { pool } = database;
@@ -78,23 +81,19 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     ...limits.engine,
     onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`),
   });
-  // On PostgreSQL, one connection per turn holding its locks: the worker's turns plus up to 16 web
-  // turns (the pool connects lazily, so a process only opens what its role uses). The embedded
-  // database is one session serving one process: its locks are kept in memory.
+  // On PostgreSQL, one connection per turn holding its locks (connected lazily, so an API process
+  // opens none). The embedded database is one session serving one process: its locks are kept in memory.
   const locks =
     database.kind === 'pglite'
       ? new InProcessConversationLocks(pool)
-      : new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY + 16, { prepared });
+      : new ConversationLockRepository(database.url, config.CONVERSE_CONCURRENCY, { prepared });
+  // Web chat messages take the converse queue like every channel's; the page's request follows the
+  // turn through the reply bus, whichever process answers it.
   const webChat = new WebChatService({
-    locks,
-    perCreatorLimit: config.CONVERSE_PER_CREATOR,
-    bots: bots.service,
-    directory: conversationBots,
-    inbound: inboundRepository,
-    turns: turnStore,
-    ledger,
-    engine,
-    replyGate: limits.replyGate,
+    inbound,
+    events: channels.replyBus,
+    messages: channels.webChatStore,
+    channel: { toInbound: webInbound, externalId: webExternalId, messageId: webMessageId },
   });
   const visitorChat = new VisitorChatService({
     publications: channels.webPublications,
@@ -138,6 +137,9 @@ export function createConversationsModule({ config, logger, infrastructure, bots
         concurrency: config.CONVERSE_CONCURRENCY,
         lockDurationMs: config.CONVERSE_LOCK_DURATION_MS,
         stalledIntervalMs: config.CONVERSE_STALLED_INTERVAL_MS,
+        // Someone waits for every turn (a web chat page, a Telegram user): on the embedded database,
+        // where no notification wakes the worker, it looks for new turns often.
+        ...(database.kind === 'pglite' ? { idlePollMs: EMBEDDED_TURN_POLL_MS } : {}),
       });
       reconciler = startReconciler({
         service: new ReconcileService({ inbound: inboundRepository, queue: turnQueue, graceMs: config.RECONCILE_GRACE_MS }),

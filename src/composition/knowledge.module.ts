@@ -17,6 +17,9 @@ import type { EmailModule } from './email.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { ModuleLifecycle } from './module.types.js';
 
+// How often an idle ingest worker looks for uploads on the embedded database.
+const EMBEDDED_INGEST_POLL_MS = 500;
+
 /** Creators' material: documents, their ingestion, the vector store and retrieval. */
 export interface KnowledgeModule extends ModuleLifecycle {
   /** Where embeddings live (VECTOR_STORE), shared by ingestion and retrieval. */
@@ -120,6 +123,8 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
         // A run taken over twice reaches the processor a third time, which sets it aside with its reason.
         maxStalledCount: 2,
         onFailed: (job, err) => void ingestFailed(job, err),
+        // The creator watches the upload: on the embedded database no notification wakes the worker.
+        ...(infrastructure.database.kind === 'pglite' ? { idlePollMs: EMBEDDED_INGEST_POLL_MS } : {}),
       });
     },
     async stop() {

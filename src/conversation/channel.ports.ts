@@ -89,6 +89,30 @@ export interface OutboundMessage {
   citations?: string[] | undefined;
 }
 
+/** Which turn a reply answers: the web chat's waiting requests match replies to their messages by it. */
+export interface DeliveryContext {
+  turnId: string;
+  /** The inbound rows the turn answers. */
+  inboundIds: string[];
+}
+
+/**
+ * What a sender publishes on a channel whose user pulls replies (web chat) rather than being sent
+ * them: the growing draft of a turn's reply, then the reply itself. Notices carry no turn.
+ */
+export type ReplyEvent =
+  /** The draft grows by `text`, which follows its first `offset` characters (0 again: generation restarted). */
+  | { type: 'draft'; turn: DeliveryContext; offset: number; text: string }
+  | { type: 'reply'; turn?: DeliveryContext; message: OutboundMessage };
+
+/** Carries reply events from the process answering a turn to the processes waiting for it. */
+export interface ReplyEventBus {
+  publish(botId: string, conversationId: string, event: ReplyEvent): Promise<void>;
+  /** Calls `listener` with the conversation's events from the moment this resolves; resolves to an unsubscribe. */
+  subscribe(botId: string, conversationId: string, listener: (event: ReplyEvent) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
 export interface SendResult {
   /** The channel's ids of the messages the user now sees, in order. */
   messageIds: string[];
@@ -100,6 +124,8 @@ export interface StreamOptions {
    * buttons, or to replace the text); defaults to the text as generated.
    */
   final?: (text: string) => OutboundMessage | Promise<OutboundMessage>;
+  /** The turn being answered. */
+  context?: DeliveryContext;
 }
 
 /**
@@ -108,7 +134,8 @@ export interface StreamOptions {
  */
 export interface ChannelSender {
   readonly channel: ChannelName;
-  sendText(conversationId: string, message: OutboundMessage): Promise<SendResult>;
+  /** Sends one message; `context` names the turn it answers, when it answers one. */
+  sendText(conversationId: string, message: OutboundMessage, context?: DeliveryContext): Promise<SendResult>;
   /**
    * Shows the reply growing while `tokens` are generated where the channel can, and always ends with
    * the complete reply delivered; channels that cannot stream just send the final message.

@@ -1,6 +1,6 @@
-import type { InboundMessage } from './channel.ports.js';
+import type { ChannelName, InboundMessage } from './channel.ports.js';
 import { NotFoundError } from '../errors/app.errors.js';
-import type { BotDirectory, InboundStore, TurnQueue } from './turn.ports.js';
+import type { BotDirectory, ConversationBot, InboundStore, TurnQueue } from './turn.ports.js';
 
 export interface InboundServiceDeps {
   bots: BotDirectory;
@@ -8,6 +8,14 @@ export interface InboundServiceDeps {
   queue: TurnQueue;
   /** Told when enqueueing failed after the commit; the reconciler will pick the row up. */
   onEnqueueFailed?(error: unknown, inboundId: string): void;
+}
+
+/**
+ * How long a conversation's messages wait for more before they are answered as one turn. Web chat
+ * answers each message: its page sends whole messages and waits for each reply.
+ */
+export function mergeWindowFor(bot: Pick<ConversationBot, 'mergeWindowMs'>, channel: ChannelName): number {
+  return channel === 'web' ? 0 : bot.mergeWindowMs;
 }
 
 export interface InboundOutcome {
@@ -29,7 +37,7 @@ export class InboundService {
     const stored = await this.deps.store.receive(botId, message);
     if (stored.created) {
       try {
-        await this.deps.queue.enqueue(stored.inboundId, botId, bot.mergeWindowMs);
+        await this.deps.queue.enqueue(stored.inboundId, botId, mergeWindowFor(bot, message.channel));
       } catch (err) {
         // The row is committed: acknowledging is right, and the reconciler enqueues it later.
         this.deps.onEnqueueFailed?.(err, stored.inboundId);

@@ -44,9 +44,10 @@ export class NoticeService {
       await ledger.markFailed(record.id, 'The recipient has blocked the bot');
       return 'undeliverable';
     }
-    const sender = await this.deps.senders.sender(botId, target.channel);
+    // Web chat shows replies to a page waiting for them: no one would see a message of our own accord.
+    const sender = target.channel === 'web' ? null : await this.deps.senders.sender(botId, target.channel);
     if (!sender) {
-      // Web chat answers only inside a request; a disconnected channel cannot deliver either.
+      // A disconnected channel cannot deliver either.
       await ledger.markFailed(record.id, `The ${target.channel} channel cannot deliver messages of our own accord`);
       return 'undeliverable';
     }

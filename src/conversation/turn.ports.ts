@@ -135,6 +135,7 @@ export interface ConversationLease {
 export interface InboundLease extends ConversationLease {
   botId: string;
   conversationId: string;
+  channel: ChannelName;
   /**
    * Releases, and names in the same step the conversation's oldest message not yet claimed into a
    * turn that was received at least `settledMs` ago (its merge window has passed), or null.

@@ -3,6 +3,7 @@ import {
   ChannelRequestError,
   RecipientBlockedError,
   type ChannelSender,
+  type DeliveryContext,
   type InboundMessage,
   type OutboundMessage,
   type SendResult,
@@ -19,6 +20,7 @@ import {
   welcomeReply,
 } from './commands.js';
 import type { ConversationEngine } from './engine.js';
+import { mergeWindowFor } from './inbound.service.js';
 import type { ConversationMemoryPort } from './ports.js';
 import { TokenStream } from './token-stream.js';
 import type {
@@ -66,6 +68,11 @@ export interface ProcessResult {
   nextDue: string | null;
 }
 
+/** Which turn a reply answers, for the senders. */
+function deliveryContext(turn: ClaimedTurn): DeliveryContext {
+  return { turnId: turn.id, inboundIds: turn.inboundIds };
+}
+
 /** A reply: a fixed message, or one generated while it is streamed to the user. */
 type Reply = { message: OutboundMessage } | { stream: (sender: ChannelSender, ledgerId: string) => Promise<SendResult> };
 
@@ -106,7 +113,7 @@ export class TurnService {
     let outcome: ProcessOutcome | 'deferred';
     try {
       bot = await deps.bots.find(lease.botId);
-      outcome = bot ? await this.answerThrough(bot, inboundId, lease.conversationId) : 'gone';
+      outcome = bot ? await this.answerThrough(bot, inboundId, lease.conversationId, mergeWindowFor(bot, lease.channel)) : 'gone';
     } catch (err) {
       await lease.release();
       throw err;
@@ -119,7 +126,7 @@ export class TurnService {
       await lease.release();
       return { outcome, nextDue: null };
     }
-    return { outcome, nextDue: await lease.releaseFindingNext(bot.mergeWindowMs) };
+    return { outcome, nextDue: await lease.releaseFindingNext(mergeWindowFor(bot, lease.channel)) };
   }
 
   /**
@@ -132,10 +139,10 @@ export class TurnService {
    * grows (its newest message is younger than the window), leaves it to the newest message's job,
    * and a burst that never pauses is answered once its first message has waited a few windows.
    */
-  private async answerThrough(bot: ConversationBot, inboundId: string, conversationId: string): Promise<ProcessOutcome | 'deferred'> {
+  private async answerThrough(bot: ConversationBot, inboundId: string, conversationId: string, mergeWindowMs: number): Promise<ProcessOutcome | 'deferred'> {
     for (let i = 0; i < MAX_TURNS_PER_JOB; i++) {
-      if (bot.mergeWindowMs > 0) {
-        const burst = await this.deps.turns.burstState(inboundId, conversationId, bot.mergeWindowMs, bot.mergeWindowMs * MAX_BURST_WAIT_WINDOWS);
+      if (mergeWindowMs > 0) {
+        const burst = await this.deps.turns.burstState(inboundId, conversationId, mergeWindowMs, mergeWindowMs * MAX_BURST_WAIT_WINDOWS);
         if (burst === 'growing_newer') return 'deferred';
         if (burst === 'growing') return 'busy';
       }
@@ -222,8 +229,9 @@ export class TurnService {
     // The creator's quota or the bot's paywall may answer instead of the coach: no model call then.
     const gate = await this.deps.replyGate?.check(turn);
     if (gate && !gate.allow) {
-      // The contact heard this a moment ago: the turn is settled without telling them again.
-      if (gate.quiet) return this.deps.turns.finish(turn.id, 'answered');
+      // The contact heard this a moment ago: the turn is settled without telling them again, except
+      // on the web, where a page waits for this message's answer.
+      if (gate.quiet && turn.channel !== 'web') return this.deps.turns.finish(turn.id, 'answered');
       return this.deliver(turn, { message: gate.message });
     }
     // Documents shared earlier (known at the claim) or read just now.
@@ -275,6 +283,7 @@ export class TurnService {
     );
     try {
       return await sender.streamText(turn.externalChatId, tokens, {
+        context: deliveryContext(turn),
         final: async () => {
           const result = await running;
           await this.deps.turns.saveFinalReply({ turnId: turn.id, ledgerId }, result.reply, result.sources);
@@ -311,10 +320,10 @@ export class TurnService {
       let result: SendResult;
       if ('message' in reply) {
         await ledger.markSending(record.id, reply.message.text);
-        result = await sender.sendText(turn.externalChatId, reply.message);
+        result = await sender.sendText(turn.externalChatId, reply.message, deliveryContext(turn));
       } else if (record.status === 'sending' && record.text) {
         // The reply was complete when an earlier attempt died: send what was generated, do not generate again.
-        result = await sender.sendText(turn.externalChatId, { text: record.text });
+        result = await sender.sendText(turn.externalChatId, { text: record.text }, deliveryContext(turn));
       } else {
         result = await reply.stream(sender, record.id);
       }

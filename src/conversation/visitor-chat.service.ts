@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError } from '../errors/app.errors.js';
 import type { TurnSource } from './types.js';
-import type { WebChatHooks, WebChatReply, WebChatService } from './web-chat.service.js';
+import type { WebChatEvent, WebChatInput, WebChatService } from './web-chat.service.js';
 import type { PublishedBot, WebPublicationService } from './web-publication.service.js';
 
 /** A visitor's anonymous session with one bot. */
@@ -10,13 +10,19 @@ export interface VisitorSession {
   botId: string;
 }
 
-/** One answered exchange of a visitor's conversation, oldest first. */
+/** One exchange of a visitor's conversation: what they wrote and the coach's reply, once there is one. */
 export interface VisitorExchange {
+  /** The page's ids of the messages answered together (to follow a reply still coming). */
+  messageIds: string[];
   texts: string[];
-  reply: string;
+  state: 'pending' | 'answered' | 'failed';
+  reply: string | null;
   sources: TurnSource[];
   at: string;
 }
+
+/** An exchange as stored: the messages' ids are the channel's (`WebChatChannel.messageIdOf` gives the page's). */
+export type StoredExchange = Omit<VisitorExchange, 'messageIds'> & { externalIds: string[] };
 
 export type DailyScope = 'visitor' | 'ip' | 'bot';
 
@@ -24,8 +30,8 @@ export type DailyScope = 'visitor' | 'ip' | 'bot';
 export interface VisitorStore {
   createSession(botId: string, tokenHash: string): Promise<VisitorSession>;
   findSession(tokenHash: string): Promise<VisitorSession | null>;
-  /** The latest answered exchanges of the web conversation `conversationKey` of a bot, oldest first. */
-  history(botId: string, conversationKey: string, limit: number): Promise<VisitorExchange[]>;
+  /** The latest exchanges of the web conversation `conversationKey` of a bot (unanswered ones too), oldest first. */
+  history(botId: string, conversationKey: string, limit: number): Promise<StoredExchange[]>;
   /**
    * Counts one message of today (UTC) against every key unless one of them has reached its cap;
    * answers the first scope at its cap (and counts nothing), or null once counted.
@@ -42,10 +48,8 @@ export interface VisitorLimits {
 
 export type VisitorRefusal = 'too_long' | `daily_${DailyScope}`;
 
-export interface VisitorReply extends WebChatReply {
-  /** Set when an abuse limit answered instead of the coach. */
-  refused?: VisitorRefusal;
-}
+/** What the visitor's page is told: the coach's drafts and reply, or an abuse limit's notice instead. */
+export type VisitorEvent = WebChatEvent | { type: 'refused'; reason: VisitorRefusal; text: string };
 
 const HISTORY_LIMIT = 100;
 
@@ -75,7 +79,7 @@ export class VisitorChatService {
     private readonly deps: {
       publications: Pick<WebPublicationService, 'find'>;
       store: VisitorStore;
-      webChat: Pick<WebChatService, 'chatAsVisitor'>;
+      webChat: Pick<WebChatService, 'send' | 'resume' | 'messageIdOf'>;
       limits: VisitorLimits;
       /** Told of every refusal (for the log). */
       onRefused?(reason: VisitorRefusal, botId: string): void;
@@ -100,7 +104,10 @@ export class VisitorChatService {
   async history(botId: string, token: string | undefined): Promise<VisitorExchange[]> {
     await this.published(botId);
     const session = await this.session(botId, token);
-    return session ? this.deps.store.history(botId, conversationKey(session), HISTORY_LIMIT) : [];
+    if (!session) return [];
+    const key = conversationKey(session);
+    const stored = await this.deps.store.history(botId, key, HISTORY_LIMIT);
+    return stored.map(({ externalIds, ...exchange }) => ({ ...exchange, messageIds: externalIds.map((id) => this.deps.webChat.messageIdOf(key, id)) }));
   }
 
   /**
@@ -115,12 +122,18 @@ export class VisitorChatService {
     return { bot, session: await this.deps.store.createSession(botId, hashToken(issued)), newToken: issued };
   }
 
-  /** Answers one visitor message; over a cap, the reply is a friendly notice and the coach is not asked. */
-  async send(bot: PublishedBot, session: VisitorSession, input: { text: string; clientKey: string }, hooks: WebChatHooks = {}): Promise<VisitorReply> {
+  /** Sends one visitor message to the coach and follows its reply; over a cap, a friendly notice answers instead. */
+  async *send(
+    bot: PublishedBot,
+    session: VisitorSession,
+    input: { message: WebChatInput; clientKey: string },
+    signal?: AbortSignal,
+  ): AsyncGenerator<VisitorEvent> {
     const { limits } = this.deps;
     const name = bot.title ?? bot.name;
-    if (input.text.length > limits.maxChars) {
-      return this.refuse('too_long', bot, `That message is a little long for me: please keep it under ${limits.maxChars} characters and send it again.`);
+    if ((input.message.text?.length ?? 0) > limits.maxChars) {
+      yield this.refuse('too_long', bot, `That message is a little long for me: please keep it under ${limits.maxChars} characters and send it again.`);
+      return;
     }
     const over = await this.deps.store.takeDaily([
       { scope: 'visitor', key: session.id, cap: limits.visitorDailyMessages },
@@ -129,16 +142,23 @@ export class VisitorChatService {
       { scope: 'bot', key: bot.botId, cap: limits.botDailyMessages },
     ]);
     if (over === 'bot') {
-      return this.refuse('daily_bot', bot, `${name} has had a lot of conversations today and is resting now. Please come back tomorrow.`);
+      yield this.refuse('daily_bot', bot, `${name} has had a lot of conversations today and is resting now. Please come back tomorrow.`);
+      return;
     }
     if (over) {
-      return this.refuse(`daily_${over}`, bot, `You have reached today's limit of messages with ${name}. Thank you for chatting; please come back tomorrow.`);
+      yield this.refuse(`daily_${over}`, bot, `You have reached today's limit of messages with ${name}. Thank you for chatting; please come back tomorrow.`);
+      return;
     }
-    return this.deps.webChat.chatAsVisitor(bot.botId, { sessionId: conversationKey(session), text: input.text }, hooks);
+    yield* this.deps.webChat.send(bot.botId, conversationKey(session), input.message, signal);
   }
 
-  private refuse(reason: VisitorRefusal, bot: PublishedBot, message: string): VisitorReply {
+  /** Follows the reply to a message the visitor sent before (a dropped connection, a reload). */
+  resume(bot: PublishedBot, session: VisitorSession, messageId: string, signal?: AbortSignal): AsyncIterable<VisitorEvent> {
+    return this.deps.webChat.resume(bot.botId, conversationKey(session), messageId, signal);
+  }
+
+  private refuse(reason: VisitorRefusal, bot: PublishedBot, text: string): VisitorEvent {
     this.deps.onRefused?.(reason, bot.botId);
-    return { reply: message, sources: [], refused: reason };
+    return { type: 'refused', reason, text };
   }
 }

@@ -1,160 +1,169 @@
-import { randomUUID } from 'node:crypto';
-import { storable } from '../text/storable-text.js';
-import type { InboundMessage } from './channel.ports.js';
-import { ConflictError, NotFoundError } from '../errors/app.errors.js';
-import type { ConversationEngine } from './engine.js';
-import type { BotDirectory, ConversationBot, ConversationLease, ConversationLocks, InboundStore, OutboundLedger, ReplyGate, TurnStore } from './turn.ports.js';
+import type { InboundMessage, OutboundMessage, ReplyEvent, ReplyEventBus } from './channel.ports.js';
+import { NotFoundError } from '../errors/app.errors.js';
+import type { InboundService } from './inbound.service.js';
 import type { TurnSource } from './types.js';
 
-export interface WebChatServiceDeps {
-  /** Ownership check: resolves for the creator's bot, throws NotFoundError otherwise. */
-  bots: { get(creatorId: string, botId: string): Promise<unknown> };
-  directory: BotDirectory;
-  inbound: Pick<InboundStore, 'receive'>;
-  turns: Pick<TurnStore, 'claimNext' | 'saveFinalReply' | 'finishSent' | 'finish'>;
-  ledger: OutboundLedger;
-  engine: Pick<ConversationEngine, 'runTurn'>;
-  /**
-   * The same per-conversation locks and per-creator slots as the converse worker, so a web turn and
-   * a worker (e.g. the reconciler re-running an old turn) never answer one conversation at once.
-   */
-  locks: ConversationLocks;
-  perCreatorLimit: number;
-  /** How long to wait for the conversation or a creator slot before answering SESSION_BUSY. */
-  lockWaitMs?: number;
-  /** Plans and paywalls: may the coach answer this turn (checked before the engine runs)? */
-  replyGate?: ReplyGate;
-}
-
-const LOCK_RETRY_MS = 100;
-
-function busy(): ConflictError {
-  return new ConflictError('SESSION_BUSY', 'Another message of this session is being answered; send again once it has finished');
-}
-
+/** What a web chat page sends: typed text or a pressed button, with the page's own id for the message. */
 export interface WebChatInput {
-  sessionId: string;
-  text: string;
+  messageId: string;
+  text?: string | undefined;
+  button?: string | undefined;
 }
 
-export interface WebChatHooks {
-  onToken?(delta: string): void;
-  signal?: AbortSignal;
+/** What became of one web chat message, as stored. */
+export type WebMessageOutcome =
+  | { state: 'unknown' }
+  | { state: 'pending'; inboundId: string }
+  | { state: 'answered'; inboundId: string; text: string; sources: TurnSource[] }
+  /** Settled without a reply (e.g. a button press that needed none). */
+  | { state: 'silent'; inboundId: string }
+  | { state: 'failed'; inboundId: string };
+
+/** The stored side of web chat messages. */
+export interface WebMessageStore {
+  /** The inbound message `externalId` of the bot's web conversation `conversationId`, and what became of it. */
+  outcome(botId: string, conversationId: string, externalId: string): Promise<WebMessageOutcome>;
 }
 
-export interface WebChatReply {
-  reply: string;
-  sources: TurnSource[];
+/** How the web channel (channels/web) names and shapes what a page sends. */
+export interface WebChatChannel {
+  toInbound(conversationId: string, input: WebChatInput): InboundMessage;
+  /** The stored external id of the page's message `messageId`. */
+  externalId(conversationId: string, messageId: string): string;
+  /** The page's id of a stored message. */
+  messageId(conversationId: string, externalId: string): string;
+}
+
+/** What a waiting page is told, in order: drafts of the reply, then one final event. */
+export type WebChatEvent =
+  /** The draft grows by `text` after its first `offset` characters (0 again: it starts over). */
+  | { type: 'draft'; offset: number; text: string }
+  | { type: 'reply'; text: string; sources: TurnSource[]; buttons?: OutboundMessage['buttons'] }
+  | { type: 'silent' }
+  | { type: 'failed' };
+
+export interface WebChatServiceDeps {
+  inbound: Pick<InboundService, 'receive'>;
+  events: Pick<ReplyEventBus, 'subscribe'>;
+  messages: WebMessageStore;
+  channel: WebChatChannel;
+  /**
+   * How long a waiting request trusts the event bus before looking in the database: pub/sub keeps
+   * nothing for a listener that missed an event (a reconnecting subscriber, a restarted process).
+   */
+  recheckMs?: number;
+}
+
+const DEFAULT_RECHECK_MS = 3_000;
+
+/** Reply events queued for one waiting request. */
+class EventQueue {
+  private readonly events: ReplyEvent[] = [];
+  private wake: (() => void) | undefined;
+
+  push(event: ReplyEvent): void {
+    this.events.push(event);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** The next event; undefined after `ms` without one, or once `signal` is aborted. */
+  async next(ms: number, signal?: AbortSignal): Promise<ReplyEvent | undefined> {
+    const queued = this.events.shift();
+    if (queued || signal?.aborted) return queued;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+    this.wake = undefined;
+    return this.events.shift();
+  }
 }
 
 /**
- * Web chat: answers one message at once, inside the request, while the reply streams to the
- * browser. Messages, turns and replies land in the same tables as Telegram's, keyed by
- * (bot, 'web', sessionId), so memory and the history work the same on every channel.
+ * Web chat on the one answer path of every channel: a message is stored and queued like a
+ * Telegram update, a worker (in this process or another) answers it under the same locks, gate and
+ * ledger, and the page's open request follows the turn through the reply event bus. A request
+ * that drops can follow the same message again and gets the rest of the draft or the reply, once.
  */
 export class WebChatService {
-  // Messages of one session wait for each other in this process, so a double submit gets two
-  // answers instead of one merged turn and a SESSION_BUSY.
-  private readonly sessionQueues = new Map<string, Promise<unknown>>();
-
   constructor(private readonly deps: WebChatServiceDeps) {}
 
-  /** Stores the message, runs the engine (streaming deltas to `hooks.onToken`) and records the reply. */
-  chat(creatorId: string, botId: string, input: WebChatInput, hooks: WebChatHooks = {}): Promise<WebChatReply> {
-    return this.queued(creatorId, botId, input, hooks);
-  }
-
-  /**
-   * The same for a visitor of the bot's public chat: no owner to check (the caller checked the bot
-   * is published and the session is the visitor's own).
-   */
-  chatAsVisitor(botId: string, input: WebChatInput, hooks: WebChatHooks = {}): Promise<WebChatReply> {
-    return this.queued(null, botId, input, hooks);
-  }
-
-  private async queued(creatorId: string | null, botId: string, input: WebChatInput, hooks: WebChatHooks): Promise<WebChatReply> {
-    const key = `${botId}:${input.sessionId}`;
-    const previous = this.sessionQueues.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(() => this.chatNow(creatorId, botId, input, hooks));
-    this.sessionQueues.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.sessionQueues.get(key) === current) this.sessionQueues.delete(key);
-    }
-  }
-
-  private async chatNow(creatorId: string | null, botId: string, input: WebChatInput, hooks: WebChatHooks): Promise<WebChatReply> {
-    const { deps } = this;
-    if (creatorId !== null) await deps.bots.get(creatorId, botId);
-    const bot = await deps.directory.find(botId);
-    if (!bot) throw new NotFoundError('Bot');
-
-    // As on every channel: a NUL or lone surrogate the browser sent is replaced, not refused by the database.
-    const message: InboundMessage = storable({
-      channel: 'web',
-      // Each POST is a new message; there is no redelivery to collapse on the web.
-      externalId: randomUUID(),
-      conversationId: input.sessionId,
-      contact: { externalId: input.sessionId },
-      kind: 'text',
-      text: input.text,
-      attachments: [],
-      sentAt: new Date(),
+  /** Stores the message (once per `messageId`) and follows its turn until it is answered. */
+  send(botId: string, conversationId: string, input: WebChatInput, signal?: AbortSignal): AsyncIterable<WebChatEvent> {
+    return this.follow(botId, conversationId, input.messageId, signal, async () => {
+      const received = await this.deps.inbound.receive(botId, this.deps.channel.toInbound(conversationId, input));
+      return received.inboundId;
     });
-    const stored = await deps.inbound.receive(botId, message);
-    const lease = await this.acquire(stored.conversationId, bot.creatorId, hooks.signal);
-    try {
-      return await this.answer(bot, stored.conversationId, hooks);
-    } finally {
-      await lease.release();
-    }
   }
 
-  private async answer(bot: ConversationBot, conversationId: string, hooks: WebChatHooks): Promise<WebChatReply> {
+  /** Follows a message sent before (after a dropped connection or a reload); NotFoundError when there is none. */
+  resume(botId: string, conversationId: string, messageId: string, signal?: AbortSignal): AsyncIterable<WebChatEvent> {
+    return this.follow(botId, conversationId, messageId, signal);
+  }
+
+  /** The page's id of a message of the conversation as stored. */
+  messageIdOf(conversationId: string, externalId: string): string {
+    return this.deps.channel.messageId(conversationId, externalId);
+  }
+
+  private async *follow(
+    botId: string,
+    conversationId: string,
+    messageId: string,
+    signal: AbortSignal | undefined,
+    store?: () => Promise<string>,
+  ): AsyncGenerator<WebChatEvent> {
     const { deps } = this;
-    const botId = bot.profile.id;
-    const turn = await deps.turns.claimNext(conversationId);
-    // Someone else claimed our message into their turn while we waited for the lock.
-    if (!turn) throw busy();
-    const ledger = await deps.ledger.open({ turnId: turn.id, botId, conversationId });
-    const texts = turn.messages.filter((m) => m.text?.trim()).map((m) => m.text as string);
-    let answered: WebChatReply;
+    const queue = new EventQueue();
+    const externalId = deps.channel.externalId(conversationId, messageId);
+    // Listening before the message is stored or looked up: no event of its turn can slip past.
+    const unsubscribe = await deps.events.subscribe(botId, conversationId, (event) => queue.push(event));
     try {
-      const gate = await deps.replyGate?.check(turn);
-      if (gate && !gate.allow) {
-        // The quota or paywall message is the reply; no model call.
-        await deps.turns.saveFinalReply({ turnId: turn.id, ledgerId: ledger.id }, gate.message.text, []);
-        await deps.turns.finishSent({ turnId: turn.id, ledgerId: ledger.id }, []);
-        return { reply: gate.message.text, sources: [] };
+      let inboundId = store ? await store() : undefined;
+      // Buttons of the reply (the database keeps its text and sources, not its buttons).
+      let buttons: OutboundMessage['buttons'];
+      for (;;) {
+        const outcome = await deps.messages.outcome(botId, conversationId, externalId);
+        if (outcome.state === 'unknown') {
+          if (!inboundId) throw new NotFoundError('Message');
+          // Stored a moment ago and gone already: the visitor asked to be forgotten meanwhile.
+          yield { type: 'silent' };
+          return;
+        }
+        inboundId = outcome.inboundId;
+        if (outcome.state === 'answered') {
+          yield { type: 'reply', text: outcome.text, sources: outcome.sources, ...(buttons?.length ? { buttons } : {}) };
+          return;
+        }
+        if (outcome.state !== 'pending') {
+          yield { type: outcome.state };
+          return;
+        }
+        // Drafts until the reply is out, or until it is time to look in the database again. The
+        // reply itself is read from the database, which has it (and its sources) by the time it is
+        // published, whichever attempt sent it.
+        for (;;) {
+          const event = await queue.next(deps.recheckMs ?? DEFAULT_RECHECK_MS, signal);
+          if (signal?.aborted) return;
+          if (!event) break;
+          if (!event.turn?.inboundIds.includes(inboundId)) continue;
+          if (event.type === 'reply') {
+            buttons = event.message.buttons;
+            break;
+          }
+          yield { type: 'draft', offset: event.offset, text: event.text };
+        }
       }
-      const result = await deps.engine.runTurn(
-        bot.profile,
-        { botId, conversationId, texts },
-        { ...(hooks.onToken ? { onToken: hooks.onToken } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}) },
-      );
-      await deps.turns.saveFinalReply({ turnId: turn.id, ledgerId: ledger.id }, result.reply, result.sources);
-      await deps.turns.finishSent({ turnId: turn.id, ledgerId: ledger.id }, []);
-      answered = { reply: result.reply, sources: result.sources };
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      await deps.ledger.markFailed(ledger.id, reason);
-      await deps.turns.finish(turn.id, 'failed', reason);
-      throw err;
-    }
-    // After the turn is settled: the reply went out whatever happens here.
-    await deps.replyGate?.recordReply(turn.id);
-    return answered;
-  }
-
-  /** Waits (bounded) for the conversation lock and a creator slot; SESSION_BUSY when none comes free. */
-  private async acquire(conversationId: string, creatorId: string, signal?: AbortSignal): Promise<ConversationLease> {
-    const deadline = Date.now() + (this.deps.lockWaitMs ?? 30_000);
-    for (;;) {
-      const lease = await this.deps.locks.tryAcquire(conversationId, creatorId, this.deps.perCreatorLimit);
-      if (lease) return lease;
-      if (Date.now() > deadline || signal?.aborted) throw busy();
-      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+    } finally {
+      await unsubscribe();
     }
   }
 }

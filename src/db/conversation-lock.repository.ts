@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { ChannelName } from '../conversation/channel.ports.js';
 import type { ConversationLease, ConversationLocks, InboundLease } from '../conversation/turn.ports.js';
 import { isUuid } from '../postgres/ids.js';
 import { NEXT_DUE_MESSAGE_SQL } from './inbound.repository.js';
@@ -49,11 +50,11 @@ export class ConversationLockRepository implements ConversationLocks {
     if (!isUuid(inboundId)) return 'gone';
     // As tryAcquire, with the keys read from the row in the same round trip. The fenced subquery
     // (OFFSET 0) takes the conversation's lock for its one row before the slot is tried.
-    const held = await this.acquire<{ slot: number; bot_id: string; conversation_id: string }>(
+    const held = await this.acquire<{ slot: number; bot_id: string; conversation_id: string; channel: ChannelName }>(
       'inbound_lock',
-      `SELECT m.bot_id, m.conversation_id,
+      `SELECT m.bot_id, m.conversation_id, m.channel,
               COALESCE((SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock(hashtext('creator:' || m.creator_id), s) LIMIT 1), -1) AS slot
-         FROM (SELECT i.bot_id, i.conversation_id, b.creator_id, pg_advisory_lock(hashtextextended('conversation:' || i.conversation_id, 0))
+         FROM (SELECT i.bot_id, i.conversation_id, i.channel, b.creator_id, pg_advisory_lock(hashtextextended('conversation:' || i.conversation_id, 0))
                  FROM public.inbound_messages i JOIN public.bots b ON b.id = i.bot_id
                 WHERE i.id = $1 OFFSET 0) AS m`,
       [inboundId, creatorSlots],
@@ -64,6 +65,7 @@ export class ConversationLockRepository implements ConversationLocks {
     return {
       botId: row.bot_id,
       conversationId: row.conversation_id,
+      channel: row.channel,
       release: () => locks.release(),
       async releaseFindingNext(settledMs) {
         // What a job queued behind this turn may now be answered for: read in the releasing round

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ChannelName } from '../conversation/channel.ports.js';
 import type { ConversationLease, ConversationLocks, InboundLease } from '../conversation/turn.ports.js';
 import { isUuid } from '../postgres/ids.js';
 import { NEXT_DUE_MESSAGE_SQL } from './inbound.repository.js';
@@ -46,8 +47,8 @@ export class InProcessConversationLocks implements ConversationLocks {
 
   async acquireFor(inboundId: string, creatorSlots: number): Promise<InboundLease | 'gone' | null> {
     if (!isUuid(inboundId)) return 'gone';
-    const { rows } = await this.pool.query<{ bot_id: string; conversation_id: string; creator_id: string }>(
-      `SELECT i.bot_id, i.conversation_id, b.creator_id
+    const { rows } = await this.pool.query<{ bot_id: string; conversation_id: string; channel: ChannelName; creator_id: string }>(
+      `SELECT i.bot_id, i.conversation_id, i.channel, b.creator_id
          FROM public.inbound_messages i JOIN public.bots b ON b.id = i.bot_id WHERE i.id = $1`,
       [inboundId],
     );
@@ -58,6 +59,7 @@ export class InProcessConversationLocks implements ConversationLocks {
     return {
       botId: row.bot_id,
       conversationId: row.conversation_id,
+      channel: row.channel,
       release: () => lease.release(),
       releaseFindingNext: async (settledMs) => {
         await lease.release();

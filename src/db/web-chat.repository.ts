@@ -1,9 +1,33 @@
 import type pg from 'pg';
-import type { DailyScope, VisitorExchange, VisitorSession, VisitorStore } from '../conversation/visitor-chat.service.js';
+import type { DailyScope, StoredExchange, VisitorSession, VisitorStore } from '../conversation/visitor-chat.service.js';
 import type { PublishedBot, WebPublication, WebPublicationStore } from '../conversation/web-publication.service.js';
 import type { TurnSource } from '../conversation/types.js';
+import type { OutboundStatus } from '../conversation/turn.ports.js';
+import type { WebMessageOutcome, WebMessageStore } from '../conversation/web-chat.service.js';
 import { isUuid } from '../postgres/ids.js';
 import { inTransaction } from '../postgres/transaction.js';
+
+interface ExchangeRow {
+  texts: string[];
+  turn_status: 'processing' | 'answered' | 'failed';
+  sources: TurnSource[];
+  reply_status: OutboundStatus | null;
+  reply_text: string | null;
+  at: Date;
+  external_ids: string[];
+}
+
+/**
+ * Where a web exchange stands. Its reply is final once the ledger holds its text for delivery
+ * (`sending`): on the web, that text is what the page shows, whether or not it was published.
+ */
+function exchangeState(row: Pick<ExchangeRow, 'turn_status' | 'reply_status' | 'reply_text'>): 'pending' | 'answered' | 'silent' | 'failed' {
+  if ((row.reply_status === 'sending' || row.reply_status === 'sent') && row.reply_text !== null) return 'answered';
+  if (row.turn_status === 'failed' || row.reply_status === 'failed') return 'failed';
+  // Settled without a reply (a button press that needed none).
+  if (row.turn_status === 'answered') return 'silent';
+  return 'pending';
+}
 
 /** Rolls back the counting of a message that went over a cap. */
 class DailyCapReached extends Error {
@@ -13,7 +37,7 @@ class DailyCapReached extends Error {
 }
 
 /** The public web chat's tables: publications, visitor sessions and daily counters. */
-export class WebChatRepository implements WebPublicationStore, VisitorStore {
+export class WebChatRepository implements WebPublicationStore, VisitorStore, WebMessageStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async upsert(p: WebPublication): Promise<void> {
@@ -59,15 +83,56 @@ export class WebChatRepository implements WebPublicationStore, VisitorStore {
     return rows[0] ?? null;
   }
 
-  async history(botId: string, conversationKey: string, limit: number): Promise<VisitorExchange[]> {
-    const { rows } = await this.pool.query<{ texts: string[]; reply: string; sources: TurnSource[]; at: Date }>(
-      `SELECT t.texts, t.reply, t.sources, t.created_at AS at
-         FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
-        WHERE c.bot_id = $1 AND c.channel = 'web' AND c.external_chat_id = $2 AND t.status = 'answered' AND t.reply IS NOT NULL
-        ORDER BY t.created_at DESC LIMIT $3`,
+  async history(botId: string, conversationKey: string, limit: number): Promise<StoredExchange[]> {
+    // Turns with their replies, and messages not yet claimed into a turn (queued a moment ago).
+    const { rows } = await this.pool.query<ExchangeRow>(
+      `SELECT * FROM (
+         SELECT t.texts, t.status AS turn_status, t.sources, o.status AS reply_status, o.text AS reply_text, t.created_at AS at,
+                ARRAY(SELECT i.external_id FROM public.inbound_messages i WHERE i.turn_id = t.id ORDER BY i.seq) AS external_ids
+           FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
+           LEFT JOIN public.outbound_messages o ON o.turn_id = t.id
+          WHERE c.bot_id = $1 AND c.channel = 'web' AND c.external_chat_id = $2 AND t.kind <> 'contact_status'
+         UNION ALL
+         SELECT ARRAY[i.text], 'processing', '[]'::jsonb, NULL, NULL, i.received_at, ARRAY[i.external_id]
+           FROM public.inbound_messages i JOIN public.conversations c ON c.id = i.conversation_id
+          WHERE c.bot_id = $1 AND c.channel = 'web' AND c.external_chat_id = $2 AND i.turn_id IS NULL AND i.text IS NOT NULL
+       ) exchanges
+       ORDER BY at DESC LIMIT $3`,
       [botId, conversationKey, limit],
     );
-    return rows.reverse().map((r) => ({ texts: r.texts, reply: r.reply, sources: r.sources, at: r.at.toISOString() }));
+    return rows
+      .reverse()
+      .map((r) => {
+        const state = exchangeState(r);
+        return {
+          externalIds: r.external_ids,
+          texts: r.texts,
+          state: state === 'silent' ? 'answered' : state,
+          reply: state === 'answered' ? r.reply_text : null,
+          sources: state === 'answered' ? r.sources : [],
+          at: r.at.toISOString(),
+        };
+      })
+      // A button press that needed no reply leaves nothing to show.
+      .filter((e) => e.texts.length > 0 || e.reply !== null);
+  }
+
+  async outcome(botId: string, conversationId: string, externalId: string): Promise<WebMessageOutcome> {
+    if (!isUuid(botId)) return { state: 'unknown' };
+    const { rows } = await this.pool.query<Omit<ExchangeRow, 'texts' | 'at' | 'external_ids'> & { inbound_id: string }>(
+      `SELECT i.id AS inbound_id, t.status AS turn_status, t.sources, o.status AS reply_status, o.text AS reply_text
+         FROM public.inbound_messages i
+         JOIN public.conversations c ON c.id = i.conversation_id
+         LEFT JOIN public.turns t ON t.id = i.turn_id
+         LEFT JOIN public.outbound_messages o ON o.turn_id = t.id
+        WHERE i.bot_id = $1 AND i.channel = 'web' AND i.external_id = $3 AND c.external_chat_id = $2`,
+      [botId, conversationId, externalId],
+    );
+    const row = rows[0];
+    if (!row) return { state: 'unknown' };
+    const state = exchangeState(row);
+    if (state === 'answered') return { state, inboundId: row.inbound_id, text: row.reply_text as string, sources: row.sources };
+    return { state, inboundId: row.inbound_id };
   }
 
   async takeDaily(entries: Array<{ scope: DailyScope; key: string; cap: number }>): Promise<DailyScope | null> {

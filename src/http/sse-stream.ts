@@ -1,5 +1,7 @@
 import type { FastifyReply } from 'fastify';
 
+const HEARTBEAT_MS = 15_000;
+
 /** A server-sent-event response the handler writes to until `end()`. */
 export interface SseStream {
   /** Writes one event; `data` is always a single line of JSON. Ignored once the client has gone. */
@@ -24,7 +26,14 @@ export function openSseStream(reply: FastifyReply, headers: Record<string, strin
     'x-accel-buffering': 'no',
   });
   const abort = new AbortController();
+  // A comment now and then keeps proxies from closing a stream that waits long for its first event
+  // (a turn queued behind others, a slow model).
+  const heartbeat = setInterval(() => {
+    if (!raw.writableEnded && !raw.destroyed) raw.write(':\n\n');
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   raw.on('close', () => {
+    clearInterval(heartbeat);
     if (!raw.writableEnded) abort.abort();
   });
   return {
@@ -32,6 +41,9 @@ export function openSseStream(reply: FastifyReply, headers: Record<string, strin
       if (!raw.writableEnded && !raw.destroyed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     signal: abort.signal,
-    end: () => raw.end(),
+    end: () => {
+      clearInterval(heartbeat);
+      raw.end();
+    },
   };
 }

@@ -33,6 +33,11 @@ export interface WorkerSettings<N extends QueueName = QueueName> {
   maxStalledCount?: number;
   /** Told of every failed attempt, including those BullMQ fails without running the processor (stalled too often). */
   onFailed?: (job: QueueJob<N>, err: Error) => void;
+  /**
+   * How often an idle worker looks for new jobs when no notification can wake it: the embedded
+   * database does not pass NOTIFY between its connections (BullMQ's default: every 5 s).
+   */
+  idlePollMs?: number;
 }
 
 /** Typed access to BullMQ, identical whichever backend (Redis or PostgreSQL) carries it. */
@@ -273,6 +278,7 @@ class PostgresJobQueues extends BaseJobQueues {
         lockDuration: settings.lockDurationMs ?? 60_000,
         ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
         ...(settings.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
+        ...(settings.idlePollMs ? { drainDelay: settings.idlePollMs / 1000 } : {}),
       },
       createPostgresBackend,
     ) as unknown as Worker;

@@ -50,6 +50,13 @@ export interface FakeOllama {
   failWith(status: number | null, options?: { path?: string; afterCalls?: number }): void;
   /** The embedding the fake gives `text`: word-hashed, L2-normalised, so cosine tracks word overlap. */
   embedding(text: string): number[];
+  /**
+   * Streamed chats stop after `tokens` tokens until `releaseChats()` (each chat is held once);
+   * `null` stops holding. `waitForHeldChat()` resolves once a chat is held there.
+   */
+  holdChatsAfter(tokens: number | null): void;
+  waitForHeldChat(): Promise<void>;
+  releaseChats(): void;
   /** Stops accepting connections: the server is down until `start()`. */
   stop(): Promise<void>;
   /** Listens again on the same port after `stop()`. */
@@ -138,6 +145,19 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   const failures: RecordedRequest[] = [];
   const embeddedTexts: string[] = [];
   const chatRequests: ChatRequestBody[] = [];
+  // Chats held mid-reply until released (a turn known to be half streamed).
+  const hold = {
+    after: null as number | null,
+    released: [] as Array<() => void>,
+    heldListeners: [] as Array<() => void>,
+    async wait(response: ServerResponse) {
+      for (const listener of hold.heldListeners.splice(0)) listener();
+      await new Promise<void>((resolve) => {
+        hold.released.push(resolve);
+        response.once('close', () => resolve());
+      });
+    },
+  };
   const sockets = new Set<import('node:net').Socket>();
 
   const hasModel = (name: unknown) => typeof name === 'string' && state.models.some((m) => fullName(m) === fullName(name));
@@ -217,7 +237,8 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       };
       if (chat.stream === false) return json(response, 200, { ...final, message: { role: 'assistant', content: reply } });
       response.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      for (const token of parts) {
+      for (const [index, token] of parts.entries()) {
+        if (index === hold.after) await hold.wait(response);
         if (response.destroyed) return;
         response.write(`${JSON.stringify({ model: chat.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: token }, done: false })}\n`);
         if (options.tokenDelayMs) await new Promise((resolve) => setTimeout(resolve, options.tokenDelayMs));
@@ -274,6 +295,14 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     },
     failures,
     embedding: (text) => hashedEmbedding(text, dims),
+    holdChatsAfter(tokens) {
+      hold.after = tokens;
+    },
+    waitForHeldChat: () => new Promise<void>((resolve) => hold.heldListeners.push(resolve)),
+    releaseChats() {
+      hold.after = null;
+      for (const release of hold.released.splice(0)) release();
+    },
     stop,
     start: async () => {
       if (!server.listening) await listen();

@@ -3,9 +3,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { VISITOR_SESSION_DAYS, type VisitorChatService } from '../../conversation/visitor-chat.service.js';
 import type { PublishedBot, WebPublicationService } from '../../conversation/web-publication.service.js';
-import { AppError, ForbiddenError, NotFoundError } from '../../errors/app.errors.js';
+import { randomUUID } from 'node:crypto';
+import { ForbiddenError, NotFoundError } from '../../errors/app.errors.js';
 import { sendHtmlPage } from '../html-page.js';
+import { oneOfTextOrButton, oneOfTextOrButtonMessage, webMessageBody, webMessageIdSchema } from '../schemas/web-chat.js';
 import { openSseStream } from '../sse-stream.js';
+import { writeWebChatEvents } from '../web-chat-stream.js';
 import { renderChatNotFoundPage, renderChatPage } from '../static/chat-page.js';
 import { WIDGET_SCRIPT } from '../static/widget-script.js';
 
@@ -14,10 +17,11 @@ const pageParams = z.object({ botId: z.string().max(100) });
 // Any other value is simply the full page, never an error page of a different kind.
 const pageQuery = z.object({ embed: z.string().max(10).optional() });
 const publicParams = z.object({ botId: z.uuid() });
-const messageBody = z.object({
+const messageParams = publicParams.extend({ messageId: webMessageIdSchema });
+const messageBody = webMessageBody.extend({
   // The configured cap (WEB_CHAT_MAX_CHARS) is answered in the chat; this only bounds the request.
-  text: z.string().trim().min(1).max(20_000),
-});
+  text: z.string().trim().min(1).max(20_000).optional(),
+}).refine(oneOfTextOrButton, oneOfTextOrButtonMessage);
 
 const COOKIE = 'coach_visitor';
 const COOKIE_MAX_AGE_S = VISITOR_SESSION_DAYS * 24 * 3600;
@@ -60,7 +64,7 @@ function requestOrigin(request: FastifyRequest): string | undefined {
  */
 export const publicChatRoutes: FastifyPluginAsyncZod<{
   publications: Pick<WebPublicationService, 'find' | 'ownOrigin'>;
-  visitors: Pick<VisitorChatService, 'history' | 'open' | 'send'>;
+  visitors: Pick<VisitorChatService, 'history' | 'open' | 'send' | 'session' | 'resume'>;
   maxChars: number;
 }> = async (app, { publications, visitors, maxChars }) => {
   app.get('/c/:botId', { schema: { hide: true, params: pageParams, querystring: pageQuery } }, async (request, reply) => {
@@ -162,7 +166,8 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
       config: { cleansText: true },
       schema: {
         tags: ['web chat'],
-        summary: 'A visitor asks a published bot (server-sent events: token…, then done or error); opens a session cookie when there is none',
+        summary:
+          'A visitor writes to a published bot (server-sent events: accepted, token…, then done or error); opens a session cookie when there is none. Sending the same messageId again stores nothing new and follows the same reply.',
         params: publicParams,
         body: messageBody,
       },
@@ -170,27 +175,30 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       await checkOrigin(request.params.botId, request, reply);
       const { bot, session, newToken } = await visitors.open(request.params.botId, visitorToken(request));
+      const { text, button } = request.body;
+      const messageId = request.body.messageId ?? randomUUID();
       // Unknown bots and refused origins were answered above as plain JSON; from here on it is a stream.
       const stream = openSseStream(reply, newToken ? { 'set-cookie': sessionCookie(request, bot.botId, newToken) } : {});
-      try {
-        const answer = await visitors.send(bot, session, { text: request.body.text, clientKey: request.ip }, {
-          onToken: (text) => stream.write('token', { text }),
-          signal: stream.signal,
-        });
-        stream.write('done', {
-          reply: answer.reply,
-          sources: answer.sources.map((s) => ({ documentId: s.documentId, title: s.title, ...(s.page === undefined ? {} : { page: s.page }) })),
-          ...(answer.refused ? { refused: answer.refused } : {}),
-        });
-      } catch (err) {
-        if (err instanceof AppError && err.status < 500) stream.write('error', { code: err.code, message: err.message });
-        else {
-          request.log.error({ err }, 'public web chat turn failed');
-          stream.write('error', { code: 'INTERNAL', message: 'The reply could not be produced; please try again.' });
-        }
-      } finally {
-        stream.end();
-      }
+      const events = visitors.send(bot, session, { message: { messageId, text, button }, clientKey: request.ip }, stream.signal);
+      await writeWebChatEvents(stream, messageId, events, request.log);
+    },
+  );
+
+  app.get(
+    '/public/bots/:botId/messages/:messageId/reply',
+    {
+      schema: {
+        tags: ['web chat'],
+        summary: "Follows the reply to a message the visitor sent before, after a dropped connection or a reload (server-sent events as for sending; the draft's offset says where it stands)",
+        params: messageParams,
+      },
+    },
+    async (request, reply) => {
+      const bot = await checkOrigin(request.params.botId, request, reply);
+      const session = await visitors.session(bot.botId, visitorToken(request));
+      if (!session) throw new NotFoundError('Message');
+      const stream = openSseStream(reply);
+      await writeWebChatEvents(stream, request.params.messageId, visitors.resume(bot, session, request.params.messageId, stream.signal), request.log);
     },
   );
 };

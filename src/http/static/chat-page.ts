@@ -41,11 +41,14 @@ const previewScript = `
     showAuth(false);
   });
   $('signout').addEventListener('click', () => { localStorage.removeItem(tokenKey); showAuth(true); });
-  const post = (question) => fetch('/v1/bots/' + encodeURIComponent(botId) + '/chat', {
+  const botPath = '/v1/bots/' + encodeURIComponent(botId);
+  const auth = () => ({ authorization: 'Bearer ' + localStorage.getItem(tokenKey) });
+  const post = (message) => fetch(botPath + '/chat', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + localStorage.getItem(tokenKey) },
-    body: JSON.stringify({ sessionId, text: question }),
+    headers: { 'content-type': 'application/json', ...auth() },
+    body: JSON.stringify({ sessionId, ...message }),
   });
+  const resume = (messageId) => fetch(botPath + '/chat/' + encodeURIComponent(sessionId) + '/messages/' + encodeURIComponent(messageId) + '/reply', { headers: auth() });
   const unauthorized = () => showAuth(true);
 `;
 
@@ -60,22 +63,28 @@ const publicScript = `
   const base = '/public/bots/' + encodeURIComponent(botId);
   const welcome = document.querySelector('meta[name="welcome"]');
   if (welcome && welcome.content) bubble('bot', welcome.content);
-  const post = (question) => fetch(base + '/messages', {
+  const post = (message) => fetch(base + '/messages', {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text: question }),
+    body: JSON.stringify(message),
   });
+  const resume = (messageId) => fetch(base + '/messages/' + encodeURIComponent(messageId) + '/reply', { credentials: 'same-origin' });
   const unauthorized = () => {};
-  fetch(base + '/history', { credentials: 'same-origin' })
-    .then((res) => (res.ok ? res.json() : { exchanges: [] }))
-    .then((body) => {
-      for (const x of body.exchanges) {
-        for (const t of x.texts) bubble('user', t);
-        showSources(bubble('bot', x.reply), x.sources);
+  // After a reload: the conversation so far, and the reply to a message still being answered.
+  window.addEventListener('load', async () => {
+    const res = await fetch(base + '/history', { credentials: 'same-origin' }).catch(() => null);
+    const body = res && res.ok ? await res.json() : { exchanges: [] };
+    for (const x of body.exchanges) {
+      for (const t of x.texts) bubble('user', t);
+      if (x.state === 'answered' && x.reply) showSources(bubble('bot', x.reply), x.sources);
+      else if (x.state === 'failed') bubble('bot error', 'This message was not answered; please send it again.');
+      else if (x.state === 'pending' && x.messageIds.length) {
+        busy(true);
+        await follow(bubble('bot', '…'), x.messageIds[x.messageIds.length - 1], null).finally(() => busy(false));
       }
-    })
-    .catch(() => {});
+    }
+  });
   text.focus();
 `;
 
@@ -111,6 +120,7 @@ ${isPublic && mode.welcome ? `<meta name="welcome" content="${escapeHtml(mode.we
   .bot { align-self: flex-start; background: #8882; }
   .sources { font-size: .8rem; opacity: .75; margin-top: .4rem; }
   .error { color: #dc2626; }
+  .buttons { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .5rem; }
   form { display: flex; gap: .5rem; padding: .75rem 1rem; border-top: 1px solid #8884; }
   input[type=text], input[type=password] { flex: 1; padding: .5rem; font: inherit; }
   button { padding: .5rem 1rem; font: inherit; cursor: pointer; }
@@ -159,56 +169,113 @@ ${isPublic ? publicScript : previewScript}
     try { return { event, data: JSON.parse(data.join('\\n')) }; } catch { return null; }
   }
 
-  async function ask(question) {
-    bubble('user', question);
-    const answer = bubble('bot', '…');
-    let received = '';
-    const fail = (message) => {
-      answer.body.textContent = received || '';
-      const p = document.createElement('div');
-      p.className = 'error';
-      p.textContent = message;
-      answer.div.appendChild(p);
-    };
-    const res = await post(question);
-    if (!res.ok || !res.body) {
-      const body = await res.json().catch(() => null);
-      if (res.status === 401) unauthorized();
-      return fail((body && body.error && body.error.message) || 'Request failed (' + res.status + ')');
-    }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value.replace(/\\r\\n/g, '\\n');
-      let end;
-      while ((end = buffer.indexOf('\\n\\n')) >= 0) {
-        const frame = parseFrame(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-        if (!frame) continue;
-        if (frame.event === 'token') {
-          received += frame.data.text;
-          answer.body.textContent = received;
-        } else if (frame.event === 'done') {
-          answer.body.textContent = frame.data.reply;
-          showSources(answer, frame.data.sources);
-        } else if (frame.event === 'error') {
-          fail(frame.data.message || 'Something went wrong');
-        }
-        log.scrollTop = log.scrollHeight;
-      }
-    }
+  function busy(on) {
+    send.disabled = on;
+    if (!on) text.focus();
   }
 
-  chatForm.addEventListener('submit', async (e) => {
+  function showButtons(answer, buttons) {
+    if (!buttons || !buttons.length) return;
+    const row = document.createElement('div');
+    row.className = 'buttons';
+    for (const b of buttons) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = b.title;
+      button.addEventListener('click', () => {
+        if (send.disabled) return;
+        for (const other of row.querySelectorAll('button')) other.disabled = true;
+        ask({ button: b.id }, b.title);
+      });
+      row.appendChild(button);
+    }
+    answer.div.appendChild(row);
+  }
+
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // crypto.randomUUID needs a secure context; a chat opened over plain http on a LAN address has none.
+  const newMessageId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+  /**
+   * Shows one message's reply as it comes: from the response to sending it, or after a dropped
+   * connection from the reply endpoint (and sent again if it never arrived). The draft is redrawn
+   * from each piece's offset, so a piece seen twice or missed never garbles it.
+   */
+  async function follow(answer, messageId, message) {
+    let received = '';
+    const again = () => post({ messageId, ...message });
+    let request = message ? again : () => resume(messageId);
+    let resent = false;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (attempt > 0) await wait(500 * 2 ** attempt);
+      let res;
+      try { res = await request(); } catch { request = () => resume(messageId); continue; }
+      if (!res.ok || !res.body) {
+        const body = await res.json().catch(() => null);
+        if (res.status === 401) unauthorized();
+        answer.body.textContent = received;
+        return showError(answer, (body && body.error && body.error.message) || 'Request failed (' + res.status + ')');
+      }
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      let resend = false;
+      try {
+        stream: for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value.replace(/\\r\\n/g, '\\n');
+          let end;
+          while ((end = buffer.indexOf('\\n\\n')) >= 0) {
+            const frame = parseFrame(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (!frame) continue;
+            if (frame.event === 'token') {
+              const { offset, text: piece } = frame.data;
+              if (offset === 0 || offset === received.length) received = received.slice(0, offset) + piece;
+              else if (offset < received.length && offset + piece.length > received.length) received = received.slice(0, offset) + piece;
+              answer.body.textContent = received;
+            } else if (frame.event === 'done') {
+              if (frame.data.reply === null) { answer.div.remove(); return; }
+              answer.body.textContent = frame.data.reply;
+              showSources(answer, frame.data.sources);
+              showButtons(answer, frame.data.buttons);
+              return;
+            } else if (frame.event === 'error') {
+              // Never stored (the first request did not arrive): send it again, once.
+              if (frame.data.code === 'NOT_FOUND' && message && !resent) { resend = resent = true; break stream; }
+              answer.body.textContent = received;
+              return showError(answer, frame.data.message || 'Something went wrong');
+            }
+            log.scrollTop = log.scrollHeight;
+          }
+        }
+      } catch { /* the connection dropped: follow the reply again */ }
+      request = resend ? again : () => resume(messageId);
+    }
+    answer.body.textContent = received;
+    showError(answer, 'The connection was lost. Reload the page to see the reply.');
+  }
+
+  function showError(answer, message) {
+    const p = document.createElement('div');
+    p.className = 'error';
+    p.textContent = message;
+    answer.div.appendChild(p);
+  }
+
+  async function ask(message, label) {
+    bubble('user', label);
+    busy(true);
+    try { await follow(bubble('bot', '…'), newMessageId(), message); }
+    finally { busy(false); }
+  }
+
+  chatForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const question = text.value.trim();
-    if (!question) return;
+    if (!question || send.disabled) return;
     text.value = '';
-    send.disabled = true;
-    try { await ask(question); } catch (err) { bubble('bot error', 'Connection failed: ' + err.message); }
-    finally { send.disabled = false; text.focus(); }
+    ask({ text: question }, question);
   });
 })();
 </script>
