@@ -77,6 +77,41 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the public chat in a 
     expect(await tab.evaluate<string>('document.cookie')).toBe('');
   });
 
+  it('asks before forgetting: /forget shows two named buttons, and pressing one answers and clears the conversation', async () => {
+    const tab = await browser!.open(`${base}/c/${botId}`);
+    // The same browser profile as before: the visitor's earlier exchange is shown after the welcome.
+    await waitFor(() => tab.evaluate<boolean>(`document.querySelectorAll('.msg').length === 3`), { what: 'the history' });
+    const say = (text: string) => tab.evaluate(`(() => { document.getElementById('text').value = ${JSON.stringify(text)}; document.getElementById('chat').requestSubmit(); return true; })()`);
+    await say('How much sleep do adults need?');
+    await waitFor(async () => (await tab.evaluate<Bubble[]>(bubbles)).length === 5 && !(await tab.evaluate<boolean>(`document.getElementById('send').disabled`)), { what: 'the answer' });
+    await say('/forget');
+    const names = await waitFor(
+      async () => {
+        const found = await tab.evaluate<string[]>(`Array.from(document.querySelectorAll('.buttons button'), (b) => b.textContent)`);
+        return found.length ? found : null;
+      },
+      { what: 'the buttons' },
+    );
+    expect(names).toEqual(['Yes, delete', 'Cancel']);
+    await tab.evaluate(`(() => { document.querySelector('.buttons button').click(); return true; })()`);
+    const shown = await waitFor(
+      async () => {
+        const all = await tab.evaluate<Bubble[]>(bubbles);
+        return /deleted our conversation/.test(all.at(-1)?.text ?? '') ? all : null;
+      },
+      { what: 'the confirmation' },
+    );
+    expect(shown.at(-2)).toEqual({ kind: 'user', text: 'Yes, delete' });
+    // The buttons of an answered question cannot be pressed twice.
+    expect(await tab.evaluate<boolean[]>(`Array.from(document.querySelectorAll('.buttons button'), (b) => b.disabled)`)).toEqual([true, true]);
+    await tab.reload();
+    const after = await waitFor(async () => {
+      const all = await tab.evaluate<Bubble[]>(bubbles);
+      return all.length >= 2 ? all : null;
+    }, { what: 'the history after forgetting' });
+    expect(after.map((b) => b.text).join(' ')).not.toMatch(/How much sleep/);
+  });
+
   it('shows the 404 page for a bot that is not published', async () => {
     const unpublished = (await createBot(platform.app, alice.auth, { name: 'Hidden' })).id;
     const tab = await browser!.open(`${base}/c/${unpublished}`);
