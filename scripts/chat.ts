@@ -66,12 +66,23 @@ async function ask(text: string): Promise<void> {
     return;
   }
   process.stdout.write('coach> ');
+  // What is on screen of the draft; a draft that starts over (offset 0) starts on a new line.
+  let shown = '';
   for await (const frame of frames(response.body)) {
-    if (frame.event === 'token') process.stdout.write((frame.data as { text: string }).text);
-    else if (frame.event === 'done') {
-      const { sources } = frame.data as { sources: Array<{ title: string; page?: number }> };
+    if (frame.event === 'token') {
+      const { text: piece, offset } = frame.data as { text: string; offset: number };
+      if (offset === 0 && shown) process.stdout.write('\n       ');
+      if (offset === 0 || offset === shown.length) {
+        shown = shown.slice(0, offset) + piece;
+        process.stdout.write(piece);
+      }
+    } else if (frame.event === 'done') {
+      const { reply, sources, buttons } = frame.data as { reply: string | null; sources: Array<{ title: string; page?: number }>; buttons?: Array<{ title: string }> };
+      // Commands and notices come whole, without a draft.
+      if (reply !== null && reply.trim() !== shown.trim()) process.stdout.write(shown ? `\n${reply}` : reply);
       process.stdout.write('\n');
       if (sources.length) console.log(`  sources: ${sources.map((s) => (s.page ? `${s.title} (p. ${s.page})` : s.title)).join('; ')}`);
+      if (buttons?.length) console.log(`  (buttons in the web chat: ${buttons.map((b) => b.title).join(' / ')})`);
     } else if (frame.event === 'error') {
       console.error(`\nerror: ${(frame.data as { message?: string }).message ?? 'unknown'}`);
     }
