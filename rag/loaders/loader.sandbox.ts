@@ -4,7 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SplitOptions } from '../split.js';
 import { DocumentLoadError, type ChunkDraft, type LoadedDocument, type LoadInput, type Splitter } from '../types.js';
-import type { LoadLimits } from './load-limits.js';
+import { assertTextWithin, type LoadLimits } from './load-limits.js';
+import { detectMediaType, MARKDOWN, PLAIN_TEXT } from './media-type.js';
+import { TextLoader } from './text.loader.js';
 import type { ReaderSettings, ReadReply, ReadRequest } from './loader.process.js';
 
 export interface LoaderSandboxOptions {
@@ -33,6 +35,11 @@ export class ReaderProcessError extends Error {
 // it with the same extension, and a .ts entry is run with tsx's loader.
 const extension = path.extname(fileURLToPath(import.meta.url));
 const entry = fileURLToPath(new URL(`./loader.process${extension}`, import.meta.url));
+
+// Plain text and Markdown up to this size are read and split in process: decoding and cutting a few
+// hundred kilobytes of text is quick and bounded, and costs less than starting a reading process
+// (seconds on a busy machine, for a creator watching their first upload).
+const IN_PROCESS_TEXT_BYTES = 256 * 1024;
 
 // Lowest scheduling priority for reading processes.
 const READER_NICENESS = 19;
@@ -99,7 +106,7 @@ function startReader(settings: ReaderSettings, maxHeapMb: number): Promise<Reade
  * a heap limit and a time limit on top of the loaders' own page, paragraph, text and unpacked-size
  * limits; past either one the process is stopped, replaced by a fresh one for the next source, and
  * the source fails with a DocumentLoadError saying why. Processes that finished normally are kept a
- * while for the next source.
+ * while for the next source. Small plain text and Markdown need no process (IN_PROCESS_TEXT_BYTES).
  */
 export class LoaderSandbox implements Splitter {
   private readonly idle: Array<{ reader: Reader; timer: NodeJS.Timeout }> = [];
@@ -108,17 +115,36 @@ export class LoaderSandbox implements Splitter {
   private running = 0;
   private nextId = 0;
   private closed = false;
+  private started = 0;
+  private splitter: Promise<Splitter> | undefined;
 
   constructor(private readonly options: LoaderSandboxOptions) {}
 
   /** Extracts text from `input` in a reading process; throws DocumentLoadError when it is unreadable or too large. */
   async load(input: LoadInput): Promise<LoadedDocument> {
+    const type = detectMediaType(input.bytes, input.mediaType, input.filename);
+    if ((type === PLAIN_TEXT || type === MARKDOWN) && input.bytes.length <= IN_PROCESS_TEXT_BYTES) {
+      const loaded = await new TextLoader().load({ ...input, mediaType: type });
+      assertTextWithin(loaded.pages.reduce((sum, p) => sum + p.text.length, 0), this.options.limits);
+      return loaded;
+    }
     return (await this.run((id) => ({ id, task: 'load', input: { ...input, bytes: new Uint8Array(input.bytes) } }))) as LoadedDocument;
   }
 
   /** Cuts a read document into chunks (seconds of work for the longest ones), under the same limits. */
   async split(document: LoadedDocument): Promise<ChunkDraft[]> {
+    const chars = document.pages.reduce((sum, p) => sum + p.text.length, 0);
+    if ((document.format === 'text' || document.format === 'markdown') && chars <= IN_PROCESS_TEXT_BYTES) {
+      // Loaded on first use: the splitter's library is not needed by a process that never ingests.
+      this.splitter ??= import('../split.js').then(({ TextSplitter }) => new TextSplitter(this.options.split));
+      return (await this.splitter).split(document);
+    }
     return (await this.run((id) => ({ id, task: 'split', document }))) as ChunkDraft[];
+  }
+
+  /** Reading processes started so far. */
+  get processesStarted(): number {
+    return this.started;
   }
 
   private async run(request: (id: number) => ReadRequest): Promise<LoadedDocument | ChunkDraft[]> {
@@ -148,6 +174,7 @@ export class LoaderSandbox implements Splitter {
       clearTimeout(kept.timer);
       return kept.reader;
     }
+    this.started += 1;
     return startReader({ limits: this.options.limits, split: this.options.split }, this.options.maxHeapMb);
   }
 

@@ -46,10 +46,30 @@ describe('reading documents in child processes', () => {
   it('stops a document that takes longer than allowed, and reads the next one in a fresh process', async () => {
     const readers = sandbox({ timeoutMs: 1_000 });
     // Starting a reading process (loading pdf.js, jsdom, mammoth) does not count against a document's time.
-    expect((await readers.load({ bytes: Buffer.from('Warm.'), mediaType: 'text/plain' })).pages[0]!.text).toBe('Warm.');
+    // (Text past the size read in process: quick to read, but in a reading process.)
+    const text = { bytes: Buffer.from('Warm words. '.repeat(30_000)), mediaType: 'text/plain' };
+    expect((await readers.load(text)).pages[0]!.text).toBe(text.bytes.toString());
     const err = await failure(readers.load(paragraphs(40_000)));
     expect(err).toBeInstanceOf(DocumentLoadError);
     expect(err.message).toBe('The document took longer than 1 s to read; split it into smaller files');
-    expect((await readers.load({ bytes: Buffer.from('Still reading.'), mediaType: 'text/plain' })).pages[0]!.text).toBe('Still reading.');
+    expect((await readers.load(text)).pages[0]!.text).toBe(text.bytes.toString());
+    expect(readers.processesStarted).toBe(2);
+  });
+
+  it('reads and splits small plain text and Markdown without starting a process, exactly as a process would', async () => {
+    const readers = sandbox();
+    const guide = { bytes: Buffer.from('# Sleep\n\nKeep the same wake-up time.\n\n' + 'Wind down before bed. '.repeat(200)), mediaType: 'text/markdown', filename: 'guide.md' };
+    const loaded = await readers.load(guide);
+    expect(loaded).toEqual(await createLoaderRegistry().load(guide));
+    const chunks = await readers.split(loaded);
+    expect(chunks).toEqual(await new TextSplitter(split).split(loaded));
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(readers.processesStarted).toBe(0);
+    // Past the in-process size, or binary despite its name, a process reads it under its limits.
+    const large = { bytes: Buffer.from('A long line of plain text. '.repeat(12_000)), mediaType: 'text/plain' };
+    expect(await readers.load(large)).toEqual(await createLoaderRegistry().load(large));
+    expect(readers.processesStarted).toBe(1);
+    const binary = await failure(readers.load({ bytes: Buffer.from([0x00, 0x01, 0x02, 0x41]), mediaType: 'text/plain', filename: 'notes.txt' }));
+    expect(binary.message).toMatch(/not readable text/);
   });
 });
