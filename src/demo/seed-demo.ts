@@ -31,7 +31,7 @@ export interface DemoSeedDeps {
   auth: Pick<AuthService, 'signup'>;
   apiKeys: Pick<ApiKeyService, 'create'>;
   bots: Pick<BotService, 'create'>;
-  documents: Pick<DocumentService, 'upload'>;
+  documents: Pick<DocumentService, 'upload' | 'get'>;
   /** Publishes the demo bot's public web chat, so it opens without a key. */
   webChat: Pick<WebPublicationService, 'publish'>;
   logger: Pick<Logger, 'info' | 'warn'>;
@@ -48,6 +48,21 @@ export interface DemoSeedOptions {
    */
   showCredentials: boolean;
   guidePath?: string;
+  /** How long to wait for the guide to be read before printing the link anyway (default 60 s). */
+  readWaitMs?: number;
+}
+
+const READ_POLL_MS = 200;
+
+/** Waits until the document is read (true) or failed, or `waitMs` passed (false). */
+async function documentRead(deps: DemoSeedDeps, creatorId: string, botId: string, documentId: string, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { status } = await deps.documents.get(creatorId, botId, documentId);
+    if (status === 'ready' || status === 'failed') return status === 'ready';
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, READ_POLL_MS));
+  }
 }
 
 export interface DemoSeed {
@@ -97,6 +112,10 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
   const { chatUrl } = await deps.webChat.publish(creatorId, bot.id, { welcome: DEMO_WELCOME });
 
   const seed: DemoSeed = { creatorId, email: DEMO_EMAIL, password, apiKey: apiKey.key, botId: bot.id, documentId: document.id, chatUrl };
+  // The link is printed once the guide is read, so the first question finds it.
+  deps.logger.info({ documentId: document.id }, 'demo: reading the coaching guide…');
+  const read = await documentRead(deps, creatorId, bot.id, document.id, options.readWaitMs ?? 60_000);
+  if (!read) deps.logger.warn({ documentId: document.id }, 'demo: the guide is not read yet; the chat answers from it once it is');
 
   // Printed once on purpose: a fresh install has no other way to hand over the demo credentials.
   // The password and key go to the console once, in development only, never into the structured log.

@@ -36,7 +36,8 @@ describe('the page at /', () => {
   });
 
   it('links to the demo coach’s chat once the demo is seeded', async () => {
-    const seed = await seedDemo(demoSeedDeps(platform), { baseUrl: 'http://localhost:3000', showCredentials: false });
+    // No workers here: the link is printed without waiting for the guide to be read.
+    const seed = await seedDemo(demoSeedDeps(platform), { baseUrl: 'http://localhost:3000', showCredentials: false, readWaitMs: 0 });
     const html = await landing();
     expect(links(html)[0]).toEqual({ href: `/c/${seed!.botId}`, text: 'Chat with the demo coach' });
     expect((await platform.app.inject({ method: 'GET', url: links(html)[0]!.href })).statusCode).toBe(200);
