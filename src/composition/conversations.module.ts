@@ -21,6 +21,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
+import type { CoachingModule } from './coaching.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { KnowledgeModule } from './knowledge.module.js';
 import type { MediaModule } from './media.module.js';
@@ -51,10 +52,12 @@ export interface ConversationsModuleDeps {
   billing: Pick<BillingModule, 'replyGate'>;
   channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore'>;
   media: MediaModule;
+  /** Reminders, opt-out and programs, consulted before the coach answers a turn. */
+  coaching?: Pick<CoachingModule, 'turns'>;
 }
 
 /** One engine, memory and ledger for both ways a turn is answered: the converse worker and web chat (inside the API request). */
-export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media }: ConversationsModuleDeps): ConversationsModule {
+export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching }: ConversationsModuleDeps): ConversationsModule {
   const { database, queues, prepared } = infrastructure;
   const { pool } = database;
   const conversationBots = new ConversationBotRepository(pool);
@@ -131,6 +134,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
         perCreatorLimit: config.CONVERSE_PER_CREATOR,
         files: media.files,
         replyGate: limits.replyGate,
+        ...(coaching ? { interceptor: coaching.turns } : {}),
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
       const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));

@@ -1,0 +1,93 @@
+import { createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
+import { startPeriodic } from '../../workers/periodic.js';
+import { CoachingTurns, type ProgramTurns } from '../coaching/coaching-turns.service.js';
+import type { Clock } from '../coaching/proactive.ports.js';
+import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
+import type { Config } from '../config.js';
+import { ContactRepository } from '../db/contact.repository.js';
+import { ProactiveRepository } from '../db/proactive.repository.js';
+import { ReminderRepository } from '../db/reminder.repository.js';
+import type { Logger } from '../observability/logger.js';
+import type { ChannelsModule } from './channels.module.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { ModuleLifecycle } from './module.types.js';
+
+/** Proactive messages (reminders, program steps), the coaching commands, and their worker and reconciler. */
+export interface CoachingModule extends ModuleLifecycle {
+  proactive: ProactiveService;
+  store: ProactiveRepository;
+  /** Consulted by the turn pipeline before the coach answers. */
+  turns: CoachingTurns;
+}
+
+// Proactive jobs running at once per worker process: each holds a database connection while it sends.
+const PROACTIVE_CONCURRENCY = 4;
+
+/** Reminders go out when the contact asked, quiet hours or not: they chose the time. */
+const reminderContent: ProactiveContent = {
+  respectsQuietHours: false,
+  async message(send) {
+    return send.message ? { message: send.message } : { cancel: 'The reminder has no message' };
+  },
+};
+
+/** Builds the coaching features over the channels' senders; `clock` is the wall clock (tests move it). */
+export function createCoachingModule({
+  config,
+  logger,
+  infrastructure,
+  channels,
+  clock,
+  programs,
+}: {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  channels: Pick<ChannelsModule, 'senders'>;
+  clock?: Clock | undefined;
+  programs?: { content: ProactiveContent; turns: ProgramTurns };
+}): CoachingModule {
+  const { database, queues } = infrastructure;
+  const now = clock ?? (() => new Date());
+  const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite' });
+  const proactive = new ProactiveService({
+    store,
+    queue: createProactiveQueue(queues),
+    contacts: store,
+    settings: store,
+    senders: channels.senders,
+    blocked: new ContactRepository(database.pool),
+    clock: now,
+    contents: { reminder: reminderContent, ...(programs ? { program_step: programs.content } : {}) },
+    onDegraded: (what, err) => logger.warn({ err }, what),
+  });
+  const turns = new CoachingTurns({
+    contacts: store,
+    proactive,
+    reminders: new ReminderRepository(database.pool),
+    clock: now,
+    ...(programs ? { programs: programs.turns } : {}),
+  });
+  let reconciler: { stop(): Promise<void> } | undefined;
+  return {
+    proactive,
+    store,
+    turns,
+    startWorkers() {
+      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });
+      // Postgres holds the schedule: a due send without a live job (Redis lost it) is queued again.
+      reconciler = startPeriodic({
+        name: 'proactive reconciler',
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger,
+        pass: async () => {
+          const queued = await proactive.reconcile(config.RECONCILE_GRACE_MS);
+          if (queued > 0) logger.info({ queued }, 'proactive reconciler: queued due messages that had no live job');
+        },
+      });
+    },
+    async drain() {
+      await reconciler?.stop();
+    },
+  };
+}
