@@ -50,7 +50,7 @@ export interface Platform {
 
 /**
  * Opens the database (migrating it) and the queues, and builds each feature on the ones it needs.
- * `options.clock` stands in for the wall clock where billing and coaching read it (tests move time with it).
+ * `options.clock` stands in for the wall clock where billing, coaching and WhatsApp's window read it (tests move time with it).
  */
 export async function createPlatform(config: Config, logger: Logger, options: { clock?: () => Date } = {}): Promise<Platform> {
   const infrastructure = await createInfrastructureModule({ config, logger });
@@ -59,7 +59,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const billing = createBillingModule({ config, logger, infrastructure, accounts, clock: options.clock });
   const bots = createBotsModule({ config, infrastructure, billing });
   const knowledge = createKnowledgeModule({ config, logger, infrastructure, billing, bots, email });
-  const channels = createChannelsModule({ config, logger, infrastructure, bots });
+  const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });
   const coaching = createCoachingModule({ config, logger, infrastructure, channels, clock: options.clock });
   const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching });

@@ -14,6 +14,7 @@ import type {
   ScheduleInput,
 } from '../coaching/proactive.ports.js';
 import { isUuid } from '../postgres/ids.js';
+import { inTransaction } from '../postgres/transaction.js';
 import { openLedgerRow } from './outbound.repository.js';
 
 const SEND_COLUMNS = `s.id, s.bot_id AS "botId", s.contact_id AS "contactId", s.conversation_id AS "conversationId",
@@ -250,12 +251,17 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   async setOptedOut(contactId: string, optedOut: boolean): Promise<void> {
     await this.ensureCoachingRow(contactId);
+    // The row lock is taken first and the time read after it: a plain UPDATE computes its new values
+    // (clock_timestamp() included) before it waits on the send in flight.
     const update = () =>
-      this.pool.query(
-        `UPDATE public.contact_coaching SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, now()) END, updated_at = now() WHERE contact_id = $1`,
-        [contactId, optedOut],
-      );
-    // On PostgreSQL the row lock makes the update wait for a send in flight; embedded, the local lock does.
+      inTransaction(this.pool, async (client) => {
+        await client.query(`SELECT 1 FROM public.contact_coaching WHERE contact_id = $1 FOR UPDATE`, [contactId]);
+        await client.query(
+          `UPDATE public.contact_coaching SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, clock_timestamp()) END, updated_at = now() WHERE contact_id = $1`,
+          [contactId, optedOut],
+        );
+      });
+    // On PostgreSQL the row lock makes the opt-out wait for a send in flight; embedded, the local lock does.
     if (this.options.embedded) await this.local.run(contactId, update);
     else await update();
   }
