@@ -61,7 +61,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const knowledge = createKnowledgeModule({ config, logger, infrastructure, billing, bots, email });
   const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });
-  const coaching = createCoachingModule({ config, logger, infrastructure, channels, clock: options.clock });
+  const coaching = createCoachingModule({ config, logger, infrastructure, bots, channels, clock: options.clock });
   const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching });
   const payments = createPaymentsModule({
     config,
@@ -73,7 +73,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     bots,
     chat: { senders: channels.senders, contacts: conversations.contacts, ledger: conversations.ledger },
   });
-  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments });
+  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching });
 
   // Build order; shutdown walks it backwards, twice: first everything stops taking work (the app
   // first, the queue workers last), then everything lets go of what it holds (the database last).

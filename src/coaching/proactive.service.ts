@@ -107,6 +107,11 @@ export class ProactiveService {
     return send;
   }
 
+  /** Cancels the scheduled sends whose effect key starts with `prefix` (their jobs find them cancelled). */
+  cancel(botId: string, prefix: string, reason: string): Promise<number> {
+    return this.deps.store.cancelByPrefix(botId, prefix, reason);
+  }
+
   /** Moves a scheduled send (e.g. a resumed program) and its job. */
   async reschedule(send: ProactiveSend, dueAt: Date): Promise<void> {
     await this.deps.store.moveDue(send.id, dueAt);

@@ -1,13 +1,17 @@
 import { createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
 import { startPeriodic } from '../../workers/periodic.js';
-import { CoachingTurns, type ProgramTurns } from '../coaching/coaching-turns.service.js';
-import type { Clock } from '../coaching/proactive.ports.js';
+import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
+import { CoachingTurns } from '../coaching/coaching-turns.service.js';
+import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
 import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
+import { ProgramService } from '../coaching/program.service.js';
 import type { Config } from '../config.js';
 import { ContactRepository } from '../db/contact.repository.js';
 import { ProactiveRepository } from '../db/proactive.repository.js';
+import { ProgramRepository } from '../db/program.repository.js';
 import { ReminderRepository } from '../db/reminder.repository.js';
 import type { Logger } from '../observability/logger.js';
+import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { ModuleLifecycle } from './module.types.js';
@@ -16,6 +20,10 @@ import type { ModuleLifecycle } from './module.types.js';
 export interface CoachingModule extends ModuleLifecycle {
   proactive: ProactiveService;
   store: ProactiveRepository;
+  /** Programs, their enrollments and answers. */
+  programs: ProgramService;
+  /** Contacts' time zones and the proactive messages, for creators. */
+  admin: CoachingAdminService;
   /** Consulted by the turn pipeline before the coach answers. */
   turns: CoachingTurns;
 }
@@ -36,20 +44,22 @@ export function createCoachingModule({
   config,
   logger,
   infrastructure,
+  bots,
   channels,
   clock,
-  programs,
 }: {
   config: Config;
   logger: Logger;
   infrastructure: InfrastructureModule;
+  bots: Pick<BotsModule, 'service'>;
   channels: Pick<ChannelsModule, 'senders'>;
   clock?: Clock | undefined;
-  programs?: { content: ProactiveContent; turns: ProgramTurns };
 }): CoachingModule {
   const { database, queues } = infrastructure;
   const now = clock ?? (() => new Date());
   const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite' });
+  // Filled in below: program steps' content comes from the program service, which schedules through this one.
+  const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent };
   const proactive = new ProactiveService({
     store,
     queue: createProactiveQueue(queues),
@@ -58,20 +68,24 @@ export function createCoachingModule({
     senders: channels.senders,
     blocked: new ContactRepository(database.pool),
     clock: now,
-    contents: { reminder: reminderContent, ...(programs ? { program_step: programs.content } : {}) },
+    contents,
     onDegraded: (what, err) => logger.warn({ err }, what),
   });
+  const programs = new ProgramService({ store: new ProgramRepository(database.pool), bots: bots.service, contacts: store, proactive, clock: now });
+  contents.program_step = programs.content;
   const turns = new CoachingTurns({
     contacts: store,
     proactive,
     reminders: new ReminderRepository(database.pool),
     clock: now,
-    ...(programs ? { programs: programs.turns } : {}),
+    programs,
   });
   let reconciler: { stop(): Promise<void> } | undefined;
   return {
     proactive,
     store,
+    programs,
+    admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store }),
     turns,
     startWorkers() {
       queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });
