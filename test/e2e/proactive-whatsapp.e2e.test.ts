@@ -81,4 +81,46 @@ describe('proactive messages on WhatsApp', () => {
     const rows = await whatsappLedger(platform, bot.botId, waId);
     expect(rows.at(-1)).toMatchObject({ status: 'failed', error: 'Outside the 24-hour window and no approved template is configured' });
   });
+
+  it('sends a program step with reply buttons, or a list beyond three options, and stores the answer pressed', async () => {
+    const bot = await whatsappBot(platform, graph, { ingest: false, settings: { mergeWindowMs: 0, quietHoursStart: '00:00', quietHoursEnd: '00:00' } });
+    const response = await platform.app.inject({
+      method: 'POST',
+      url: `/v1/bots/${bot.botId}/programs`,
+      headers: bot.session.auth,
+      payload: {
+        name: 'Mood',
+        slug: 'mood',
+        steps: [
+          { question: { text: 'How do you feel today?', options: ['Good', 'So-so', 'Low'] } },
+          { afterMinutes: 10, question: { text: 'What helped most?', options: ['Sleep', 'Walk', 'Friends', 'Food', 'Nothing'] } },
+        ],
+      },
+    });
+    expect(response.statusCode).toBe(201);
+    const waId = String(nextUser++);
+    await say(bot, waId, '/program mood');
+    const sent = await graph.waitForMessages(2, { to: waId });
+    const question = sent.find((m) => m.type === 'interactive')!;
+    const buttons = (question.request.interactive as { action: { buttons: Array<{ reply: { id: string; title: string } }> } }).action.buttons;
+    expect(buttons.map((b) => b.reply.title)).toEqual(['Good', 'So-so', 'Low']);
+
+    const press = buttons[2]!.reply;
+    await deliverChanges(baseUrl, bot, [
+      { contacts: [profile(waId)], messages: [userMessage(waId, `wamid.pro${nextMessage++}`, 'interactive', { type: 'button_reply', button_reply: press }, { context: { from: bot.phoneNumberId, id: question.id } })] },
+    ]);
+    const [, , thanks] = await graph.waitForMessages(3, { to: waId });
+    expect(thanks!.text).toBe('Thanks — I noted “Low”.');
+
+    clockOffsetMs += 10 * 60_000;
+    const [, , , list] = await graph.waitForMessages(4, { to: waId });
+    const interactive = (list!.request.interactive as { type: string; action: { sections: Array<{ rows: Array<{ title: string }> }> } });
+    expect(interactive.type).toBe('list');
+    expect(interactive.action.sections[0]!.rows.map((r) => r.title)).toEqual(['Sleep', 'Walk', 'Friends', 'Food', 'Nothing']);
+    const { rows: answers } = await platform.infrastructure.database.pool.query(
+      `SELECT a.step_index, a.answer FROM program_answers a JOIN program_enrollments e ON e.id = a.enrollment_id WHERE e.bot_id = $1`,
+      [bot.botId],
+    );
+    expect(answers).toEqual([{ step_index: 0, answer: 'Low' }]);
+  });
 });
