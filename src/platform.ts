@@ -3,6 +3,7 @@ import { createAccountsModule, type AccountsModule } from './composition/account
 import { createBillingModule, type BillingModule } from './composition/billing.module.js';
 import { createBotsModule, type BotsModule } from './composition/bots.module.js';
 import { createChannelsModule, type ChannelsModule } from './composition/channels.module.js';
+import { createCoachingModule, type CoachingModule } from './composition/coaching.module.js';
 import { createConversationsModule, type ConversationsModule } from './composition/conversations.module.js';
 import { createEmailModule, type EmailModule } from './composition/email.module.js';
 import { createHttpModule } from './composition/http.module.js';
@@ -34,6 +35,8 @@ export interface Platform {
   channels: ChannelsModule;
   /** Files users send. */
   media: MediaModule;
+  /** Reminders, programs and every message the bot sends of its own accord. */
+  coaching: CoachingModule;
   /** Inbound messages, the engine, web chat, the `converse` worker and the reconciler. */
   conversations: ConversationsModule;
   /** End-user premium and what Stripe reports back. */
@@ -47,7 +50,7 @@ export interface Platform {
 
 /**
  * Opens the database (migrating it) and the queues, and builds each feature on the ones it needs.
- * `options.clock` stands in for the wall clock where billing reads it (tests move time with it).
+ * `options.clock` stands in for the wall clock where billing, coaching and WhatsApp's window read it (tests move time with it).
  */
 export async function createPlatform(config: Config, logger: Logger, options: { clock?: () => Date } = {}): Promise<Platform> {
   const infrastructure = await createInfrastructureModule({ config, logger });
@@ -56,9 +59,10 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const billing = createBillingModule({ config, logger, infrastructure, accounts, clock: options.clock });
   const bots = createBotsModule({ config, infrastructure, billing });
   const knowledge = createKnowledgeModule({ config, logger, infrastructure, billing, bots, email });
-  const channels = createChannelsModule({ config, logger, infrastructure, bots });
+  const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });
-  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media });
+  const coaching = createCoachingModule({ config, logger, infrastructure, bots, channels, clock: options.clock });
+  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching });
   const payments = createPaymentsModule({
     config,
     logger,
@@ -69,11 +73,11 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     bots,
     chat: { senders: channels.senders, contacts: conversations.contacts, ledger: conversations.ledger },
   });
-  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments });
+  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching });
 
   // Build order; shutdown walks it backwards, twice: first everything stops taking work (the app
   // first, the queue workers last), then everything lets go of what it holds (the database last).
-  const modules: readonly ModuleLifecycle[] = [infrastructure, email, accounts, billing, bots, knowledge, channels, media, conversations, payments, http];
+  const modules: readonly ModuleLifecycle[] = [infrastructure, email, accounts, billing, bots, knowledge, channels, media, coaching, conversations, payments, http];
   return {
     config,
     infrastructure,
@@ -84,6 +88,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     knowledge,
     channels,
     media,
+    coaching,
     conversations,
     payments,
     app: http.app,

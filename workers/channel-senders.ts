@@ -59,6 +59,8 @@ export interface WhatsAppSenderCacheOptions {
   pacer: WhatsAppPacer;
   /** The fetch the Cloud API calls go through (HTTP_CLIENT). */
   fetch?: typeof fetch;
+  /** The wall clock the 24-hour window is judged by. */
+  now?: () => Date;
 }
 
 /** One window-aware WhatsApp sender per bot and credentials. */
@@ -85,6 +87,7 @@ export class WhatsAppSenderCache {
     const sender = new WindowedWhatsAppSender(new WhatsAppSender(client, credentials.phoneNumberId), {
       lastInboundAt: (to) => this.options.lastInboundAt(botId, to),
       template: credentials.template,
+      ...(this.options.now ? { now: this.options.now } : {}),
     });
     this.senders.set(botId, { key, sender });
     return sender;

@@ -1,4 +1,4 @@
-import { ChannelRequestError, type ChannelSender, type OutboundMessage, type SendResult, type StreamOptions } from '../../src/conversation/channel.ports.js';
+import { OutsideWindowError, type ChannelSender, type OutboundMessage, type SendResult, type StreamOptions } from '../../src/conversation/channel.ports.js';
 import { WINDOW_CLOSED_CODE, WindowClosedError } from './whatsapp.errors.js';
 import type { WhatsAppSender } from './whatsapp.outbound.js';
 import { chooseDelivery, NO_TEMPLATE_MESSAGE } from './service-window.js';
@@ -6,7 +6,17 @@ import { chooseDelivery, NO_TEMPLATE_MESSAGE } from './service-window.js';
 export interface WindowTemplate {
   name: string;
   language: string;
+  /** Fixed values of the body's {{1}}, {{2}}, …; the value `{{text}}` stands for the message's own text. */
   parameters?: string[] | undefined;
+}
+
+/** The parameter value replaced by the text of the message being sent. */
+export const TEXT_PARAMETER = '{{text}}';
+
+// Cloud API limits on a template body parameter: no new lines or tabs, at most 4 spaces in a row, 1,024 characters.
+function asTemplateParameter(text: string): string {
+  const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/ {4,}/g, '   ').trim();
+  return flat.length > 1024 ? `${flat.slice(0, 1023)}…` : flat;
 }
 
 export interface WindowedSenderOptions {
@@ -20,9 +30,9 @@ export interface WindowedSenderOptions {
 }
 
 /** A send that needs a template the bot does not have: recorded as failed with this reason, never retried. */
-export class TemplateRequiredError extends ChannelRequestError {
+export class TemplateRequiredError extends OutsideWindowError {
   constructor() {
-    super('whatsapp', WINDOW_CLOSED_CODE, NO_TEMPLATE_MESSAGE, false);
+    super('whatsapp', WINDOW_CLOSED_CODE, NO_TEMPLATE_MESSAGE);
     this.name = 'TemplateRequiredError';
   }
 }
@@ -49,12 +59,12 @@ export class WindowedWhatsAppSender implements ChannelSender {
       marginMs: this.options.marginMs ?? 60_000,
     });
     if (typeof delivery === 'object') throw new TemplateRequiredError();
-    if (delivery === 'template') return this.sendTemplate(to);
+    if (delivery === 'template') return this.sendTemplate(to, message);
     try {
       return await this.inner.sendText(to, message);
     } catch (err) {
       if (!(err instanceof WindowClosedError)) throw err;
-      return this.sendTemplate(to);
+      return this.sendTemplate(to, message);
     }
   }
 
@@ -77,9 +87,10 @@ export class WindowedWhatsAppSender implements ChannelSender {
     return this.inner.downloadMedia(fileId, options);
   }
 
-  private sendTemplate(to: string): Promise<SendResult> {
+  private sendTemplate(to: string, message: OutboundMessage): Promise<SendResult> {
     const template = this.options.template;
     if (!template) throw new TemplateRequiredError();
-    return this.inner.sendTemplate(to, template.name, template.language, template.parameters ?? []);
+    const parameters = (template.parameters ?? []).map((p) => (p === TEXT_PARAMETER ? asTemplateParameter(message.text) || ' ' : p));
+    return this.inner.sendTemplate(to, template.name, template.language, parameters);
   }
 }

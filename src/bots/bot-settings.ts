@@ -10,6 +10,14 @@ const fields = {
   unknownAnswer: z.string().max(4000).describe('Said when the material holds no answer'),
   citeSources: z.boolean().describe('Whether replies name the documents they draw on'),
   mergeWindowMs: z.int().min(0).max(60_000).describe('Messages arriving this close together become one turn'),
+  quietHoursStart: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time such as 21:00')
+    .describe('Contact-local time from which program steps wait until quietHoursEnd (default 21:00)'),
+  quietHoursEnd: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time such as 08:00')
+    .describe('Contact-local time at which quiet hours end (default 08:00); equal to the start: no quiet hours'),
 };
 
 const defaults = { temperature: 0.3, citeSources: true, mergeWindowMs: 1500 } as const;
@@ -23,6 +31,8 @@ const shapeWithDefaults = {
   unknownAnswer: fields.unknownAnswer.optional(),
   citeSources: fields.citeSources.default(defaults.citeSources),
   mergeWindowMs: fields.mergeWindowMs.default(defaults.mergeWindowMs),
+  quietHoursStart: fields.quietHoursStart.optional(),
+  quietHoursEnd: fields.quietHoursEnd.optional(),
 };
 
 /** A bot's settings as given on creation: unknown keys rejected, defaults filled in. */

@@ -56,11 +56,14 @@ export function createChannelsModule({
   logger,
   infrastructure,
   bots,
+  clock,
 }: {
   config: Config;
   logger: Logger;
   infrastructure: InfrastructureModule;
   bots: BotsModule;
+  /** The wall clock WhatsApp's 24-hour window is judged by (tests move it). */
+  clock?: (() => Date) | undefined;
 }): ChannelsModule {
   // Every Telegram webhook and every reply needs the bot's credentials: decrypted once and kept a
   // few seconds, dropped at once when the channel changes in this process (another process's change
@@ -107,6 +110,7 @@ export function createChannelsModule({
       graphUrl: config.WHATSAPP_GRAPH_URL,
       fetch: infrastructure.sdkFetch,
       pacer: new WhatsAppPacer({ messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND, recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS }),
+      ...(clock ? { now: clock } : {}),
     }),
   });
   channelChanged.push((botId) => {

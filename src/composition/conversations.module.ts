@@ -22,6 +22,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
+import type { CoachingModule } from './coaching.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { KnowledgeModule } from './knowledge.module.js';
 import type { MediaModule } from './media.module.js';
@@ -54,10 +55,12 @@ export interface ConversationsModuleDeps {
   billing: Pick<BillingModule, 'replyGate'>;
   channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore' | 'replyBus'>;
   media: MediaModule;
+  /** Reminders, opt-out and programs, consulted before the coach answers a turn. */
+  coaching?: Pick<CoachingModule, 'turns'>;
 }
 
 /** One engine, memory and ledger, one queue and one worker for the turns of every channel. */
-export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media }: ConversationsModuleDeps): ConversationsModule {
+export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching }: ConversationsModuleDeps): ConversationsModule {
   const { database, queues, prepared } = infrastructure;
   const { pool } = database;
   const conversationBots = new ConversationBotRepository(pool);
@@ -130,6 +133,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
         perCreatorLimit: config.CONVERSE_PER_CREATOR,
         files: media.files,
         replyGate: limits.replyGate,
+        ...(coaching ? { interceptor: coaching.turns } : {}),
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
       const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));

@@ -7,6 +7,7 @@ import type { AccountsModule } from './accounts.module.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
+import type { CoachingModule } from './coaching.module.js';
 import type { ConversationsModule } from './conversations.module.js';
 import type { EmailModule } from './email.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
@@ -31,11 +32,12 @@ export interface HttpModuleDeps {
   channels: ChannelsModule;
   conversations: ConversationsModule;
   payments: PaymentsModule;
+  coaching: CoachingModule;
 }
 
 /** Builds the app; readiness asks the database, the queues, Redis and the vector store. */
 export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule> {
-  const { config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments } = deps;
+  const { config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching } = deps;
   const { database, queues, redis, metrics } = infrastructure;
   const app = await buildApp({
     config,
@@ -57,6 +59,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     inbound: conversations.inbound,
     webChat: conversations.webChat,
     deliveries: conversations.deliveries,
+    coaching: { programs: coaching.programs, admin: coaching.admin },
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [
       { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },

@@ -196,3 +196,14 @@ export class ChannelRequestError extends AppError {
     this.name = 'ChannelRequestError';
   }
 }
+
+/**
+ * The channel takes no message of ours to this recipient now, and retrying will not change that until
+ * they write again (WhatsApp: outside the 24-hour window with no approved template).
+ */
+export class OutsideWindowError extends ChannelRequestError {
+  constructor(channel: ChannelName, errorCode: number | undefined, description: string) {
+    super(channel, errorCode, description, false);
+    this.name = 'OutsideWindowError';
+  }
+}

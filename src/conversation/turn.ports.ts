@@ -115,6 +115,15 @@ export interface OutboundLedger {
   markFailed(id: string, error: string): Promise<void>;
 }
 
+/**
+ * Features consulted before a turn is answered (src/coaching: opt-out, time zone, reminders,
+ * programs): a reply that answers the turn itself, or null to answer it as usual. Runs again when a
+ * turn is retried, so what it stores must be keyed by the turn.
+ */
+export interface TurnInterceptor {
+  intercept(turn: ClaimedTurn): Promise<OutboundMessage | null>;
+}
+
 /** The end user behind a conversation. */
 export interface ContactStore {
   isBlocked(conversationId: string): Promise<boolean>;

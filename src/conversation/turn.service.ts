@@ -33,6 +33,7 @@ import type {
   ReplyGate,
   SenderDirectory,
   SharedFiles,
+  TurnInterceptor,
   TurnStore,
 } from './turn.ports.js';
 import type { TurnAttachment, TurnInput, UserDocument } from './types.js';
@@ -52,6 +53,8 @@ export interface TurnServiceDeps {
   files?: SharedFiles;
   /** Usage limits, plans and paywalls, consulted before the engine: without it every turn is answered. */
   replyGate?: ReplyGate;
+  /** Coaching (reminders, opt-out, programs), which may answer a command, message or button press itself. */
+  interceptor?: TurnInterceptor;
   /** Told about problems worked around (a typing action or button acknowledgement that failed). */
   onDegraded?(what: string, error: unknown): void;
 }
@@ -179,6 +182,8 @@ export class TurnService {
   }
 
   private async runCommand(bot: ConversationBot, turn: ClaimedTurn, message: InboundMessage): Promise<unknown> {
+    const own = await this.deps.interceptor?.intercept(turn);
+    if (own) return this.deliver(turn, { message: own });
     const name = message.command?.name ?? '';
     switch (name) {
       case 'start':
@@ -203,6 +208,8 @@ export class TurnService {
       // Stops the button's spinner; an old press that cannot be acknowledged is still acted on.
       await sender.answerCallback(message.callback.id).catch((err: unknown) => this.deps.onDegraded?.('button press not acknowledged', err));
     }
+    const own = await this.deps.interceptor?.intercept(turn);
+    if (own) return this.deliver(turn, { message: own });
     if (data === FORGET_CONFIRM) {
       await this.deps.files?.forgetConversation(turn.botId, turn.conversationId);
       await this.deps.contacts.forgetContact(turn.conversationId, turn.id);
@@ -213,6 +220,8 @@ export class TurnService {
   }
 
   private async runMessage(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
+    const own = await this.deps.interceptor?.intercept(turn);
+    if (own) return this.deliver(turn, { message: own });
     const texts: string[] = [];
     const attachments: TurnAttachment[] = [];
     for (const m of turn.messages) {

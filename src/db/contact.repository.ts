@@ -43,6 +43,21 @@ export class ContactRepository implements ContactStore {
       const { rows } = await client.query<{ contact_id: string }>(`SELECT contact_id FROM public.conversations WHERE id = $1 FOR UPDATE`, [conversationId]);
       const contactId = rows[0]?.contact_id;
       if (contactId) {
+        // First, so a proactive send in flight (which holds this row) finishes before anything is
+        // deleted, and every later one sees the contact forgotten.
+        await client.query(
+          `INSERT INTO public.contact_coaching (contact_id, bot_id, forgotten_at) SELECT id, bot_id, now() FROM public.contacts WHERE id = $1
+           ON CONFLICT (contact_id) DO UPDATE SET forgotten_at = now(), opted_out_at = NULL, time_zone = NULL, time_zone_source = NULL, updated_at = now()`,
+          [contactId],
+        );
+        await client.query(
+          `UPDATE public.proactive_sends SET status = 'cancelled', reason = 'The contact asked to be forgotten', message = NULL, settled_at = now(), updated_at = now()
+            WHERE contact_id = $1 AND status = 'scheduled'`,
+          [contactId],
+        );
+        await client.query(`DELETE FROM public.reminders WHERE contact_id = $1`, [contactId]);
+        // Enrollments and the answers given in them.
+        await client.query(`DELETE FROM public.program_enrollments WHERE contact_id = $1`, [contactId]);
         // Every conversation of the contact with this bot, e.g. a private chat and groups they started.
         const scope = `SELECT id FROM public.conversations WHERE contact_id = $1`;
         await client.query(

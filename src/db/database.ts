@@ -50,11 +50,11 @@ export function createPool(connectionString: string, max: number): pg.Pool {
 }
 
 // Connections the queue layer opens to the embedded database beside the app's pool: for each of
-// BullMQ's four queues (src/jobs/queues.ts) a Queue and a Worker, each with a pool of 3 and a LISTEN
-// client (up to 32), and the job repair pool, with room for workers being replaced. The server
+// BullMQ's five queues (src/jobs/queues.ts) a Queue and a Worker, each with a pool of 3 and a LISTEN
+// client (up to 40), and the job repair pool, with room for workers being replaced. The server
 // resets any connection past its limit, so the limit must cover all of them; each costs one socket,
 // as they share one session.
-const QUEUE_CONNECTIONS = 48;
+const QUEUE_CONNECTIONS = 56;
 
 // Buffers of the embedded database: enough for a small platform's hot pages and indexes.
 const SHARED_BUFFERS = '32MB';

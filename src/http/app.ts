@@ -27,6 +27,9 @@ import { channelRoutes } from './routes/channels.routes.js';
 import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
+import { programRoutes } from './routes/programs.routes.js';
+import type { ProgramService } from '../coaching/program.service.js';
+import type { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import type { WebPublicationService } from '../conversation/web-publication.service.js';
@@ -86,6 +89,8 @@ export interface AppDeps {
   billing: { service: BillingService; premium: PremiumService; stripeEvents: Pick<StripeEventService, 'receive'> };
   /** Channels' delivery reports and the outgoing messages creators can inspect. */
   deliveries: DeliveryService;
+  /** Programs, contacts' time zones and proactive messages; without it those routes are absent. */
+  coaching?: { programs: ProgramService; admin: CoachingAdminService };
 }
 
 
@@ -163,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
+  if (deps.coaching) await app.register(programRoutes, { prefix: '/v1', programs: deps.coaching.programs, coaching: deps.coaching.admin });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
   await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });

@@ -14,12 +14,14 @@ export interface QueuePayloads {
   email: { messageId: string };
   /** Apply one stored Stripe event (job id = the event id, so a redelivered event never queues twice). */
   'stripe-events': { eventId: string };
+  /** Deliver one proactive message once it is due (job id `proactive_<sendId>`). */
+  proactive: { sendId: string; botId: string };
 }
 
 export type QueueName = keyof QueuePayloads;
 
 /** Every queue, for start-up checks and metrics. */
-export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events'];
+export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive'];
 export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
 export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
 
@@ -56,6 +58,11 @@ export interface JobQueues {
    * cleared first, so the add really creates the job. Resolves to whether it added.
    */
   ensure<N extends QueueName>(name: N, data: QueuePayloads[N], options: JobsOptions & { jobId: string }): Promise<boolean>;
+  /**
+   * Makes a delayed job run `delayMs` from now (at once for 0). Resolves to false when no delayed job
+   * has the id, so the caller can add one.
+   */
+  redelay(name: QueueName, jobId: string, delayMs: number): Promise<boolean>;
   /**
    * Called once per reconcile pass: replaces this process's workers that started no job since the
    * last call although jobs were ready and they had room (a worker that stopped fetching). Resolves
@@ -230,6 +237,21 @@ abstract class BaseJobQueues implements JobQueues {
     if ((await this.repair.clearUnlessLive(name, options.jobId)) === 'live') return false;
     await this.enqueue(name, data, options);
     return true;
+  }
+
+  redelay(name: QueueName, jobId: string, delayMs: number): Promise<boolean> {
+    return this.withQueue(name, async (queue) => {
+      const job = await queue.getJob(jobId);
+      if (!job || !(await job.isDelayed())) return false;
+      try {
+        if (delayMs <= 0) await job.promote();
+        else await job.changeDelay(delayMs);
+        return true;
+      } catch {
+        // It left the delayed state meanwhile (a worker took it): it is live, and checks its due time itself.
+        return true;
+      }
+    });
   }
 
   async ready() {

@@ -1,0 +1,107 @@
+import { createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
+import { startPeriodic } from '../../workers/periodic.js';
+import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
+import { CoachingTurns } from '../coaching/coaching-turns.service.js';
+import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
+import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
+import { ProgramService } from '../coaching/program.service.js';
+import type { Config } from '../config.js';
+import { ContactRepository } from '../db/contact.repository.js';
+import { ProactiveRepository } from '../db/proactive.repository.js';
+import { ProgramRepository } from '../db/program.repository.js';
+import { ReminderRepository } from '../db/reminder.repository.js';
+import type { Logger } from '../observability/logger.js';
+import type { BotsModule } from './bots.module.js';
+import type { ChannelsModule } from './channels.module.js';
+import type { InfrastructureModule } from './infrastructure.module.js';
+import type { ModuleLifecycle } from './module.types.js';
+
+/** Proactive messages (reminders, program steps), the coaching commands, and their worker and reconciler. */
+export interface CoachingModule extends ModuleLifecycle {
+  proactive: ProactiveService;
+  store: ProactiveRepository;
+  /** Programs, their enrollments and answers. */
+  programs: ProgramService;
+  /** Contacts' time zones and the proactive messages, for creators. */
+  admin: CoachingAdminService;
+  /** Consulted by the turn pipeline before the coach answers. */
+  turns: CoachingTurns;
+}
+
+// Proactive jobs running at once per worker process: each holds a database connection while it sends.
+const PROACTIVE_CONCURRENCY = 4;
+
+/** Reminders go out when the contact asked, quiet hours or not: they chose the time. */
+const reminderContent: ProactiveContent = {
+  respectsQuietHours: false,
+  async message(send) {
+    return send.message ? { message: send.message } : { cancel: 'The reminder has no message' };
+  },
+};
+
+/** Builds the coaching features over the channels' senders; `clock` is the wall clock (tests move it). */
+export function createCoachingModule({
+  config,
+  logger,
+  infrastructure,
+  bots,
+  channels,
+  clock,
+}: {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  bots: Pick<BotsModule, 'service'>;
+  channels: Pick<ChannelsModule, 'senders'>;
+  clock?: Clock | undefined;
+}): CoachingModule {
+  const { database, queues } = infrastructure;
+  const now = clock ?? (() => new Date());
+  const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite' });
+  // Filled in below: program steps' content comes from the program service, which schedules through this one.
+  const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent };
+  const proactive = new ProactiveService({
+    store,
+    queue: createProactiveQueue(queues),
+    contacts: store,
+    settings: store,
+    senders: channels.senders,
+    blocked: new ContactRepository(database.pool),
+    clock: now,
+    contents,
+    onDegraded: (what, err) => logger.warn({ err }, what),
+  });
+  const programs = new ProgramService({ store: new ProgramRepository(database.pool), bots: bots.service, contacts: store, proactive, clock: now });
+  contents.program_step = programs.content;
+  const turns = new CoachingTurns({
+    contacts: store,
+    proactive,
+    reminders: new ReminderRepository(database.pool),
+    clock: now,
+    programs,
+  });
+  let reconciler: { stop(): Promise<void> } | undefined;
+  return {
+    proactive,
+    store,
+    programs,
+    admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store }),
+    turns,
+    startWorkers() {
+      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });
+      // Postgres holds the schedule: a due send without a live job (Redis lost it) is queued again.
+      reconciler = startPeriodic({
+        name: 'proactive reconciler',
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger,
+        pass: async () => {
+          const queued = await proactive.reconcile(config.RECONCILE_GRACE_MS);
+          if (queued > 0) logger.info({ queued }, 'proactive reconciler: queued due messages that had no live job');
+        },
+      });
+    },
+    async drain() {
+      await reconciler?.stop();
+    },
+  };
+}

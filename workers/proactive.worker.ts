@@ -1,0 +1,59 @@
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { ProactiveQueue } from '../src/coaching/proactive.ports.js';
+import type { ProactiveService } from '../src/coaching/proactive.service.js';
+import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
+import type { Logger } from '../src/observability/logger.js';
+
+/** The job id of a proactive send: one job per send (its effect), however often it is scheduled. */
+export function proactiveJobId(sendId: string): string {
+  return `proactive_${sendId}`;
+}
+
+/** The `proactive` queue behind the ProactiveQueue port. */
+export function createProactiveQueue(queues: Pick<JobQueues, 'ensure' | 'redelay'>): ProactiveQueue {
+  return {
+    async schedule(sendId, botId, delayMs) {
+      const jobId = proactiveJobId(sendId);
+      if (await queues.redelay('proactive', jobId, delayMs)) return;
+      await queues.ensure('proactive', { sendId, botId }, { jobId, ...(delayMs > 0 ? { delay: delayMs } : {}) });
+    },
+    async ensureDue(sendId, botId) {
+      const jobId = proactiveJobId(sendId);
+      if (await queues.redelay('proactive', jobId, 0)) return true;
+      return queues.ensure('proactive', { sendId, botId }, { jobId });
+    },
+  };
+}
+
+// How long a send held by another attempt waits before its job looks again.
+const BUSY_RETRY_MS = 5_000;
+
+/**
+ * The `proactive` queue's processor. A send not yet due (the job ran early, or quiet hours moved it)
+ * goes back to delayed without spending an attempt; failures are retried with backoff, and the last
+ * one records the send failed.
+ */
+export function createProactiveProcessor(deps: { service: Pick<ProactiveService, 'deliver' | 'giveUp'>; logger: Pick<Logger, 'info' | 'warn' | 'error'> }): QueueProcessor<'proactive'> {
+  return async (job, token) => {
+    const { sendId } = job.data;
+    // A job whose record was lost: the reconciler re-creates it from the send in Postgres.
+    if (typeof sendId !== 'string') throw new UnrecoverableError('proactive: the job has lost its payload');
+    const log = { sendId, jobId: job.id, attempt: job.attemptsMade + 1 };
+    let result;
+    try {
+      result = await deps.service.deliver(sendId);
+    } catch (err) {
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      deps.logger.warn({ ...log, err, last }, 'proactive: delivery failed');
+      if (last) await deps.service.giveUp(sendId, err).catch((giveUpError: unknown) => deps.logger.error({ ...log, err: giveUpError }, 'proactive: could not record the failure'));
+      throw err;
+    }
+    if (result.outcome === 'not_due' || result.outcome === 'busy') {
+      const waitMs = result.outcome === 'busy' ? BUSY_RETRY_MS : result.waitMs;
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError();
+    }
+    if (result.outcome === 'settled' && result.settled.status !== 'sent') deps.logger.info({ ...log, ...result.settled }, 'proactive: not sent');
+    return result.outcome === 'settled' ? result.settled : result;
+  };
+}
