@@ -57,6 +57,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     inbound: conversations.inbound,
     webChat: conversations.webChat,
     deliveries: conversations.deliveries,
+    inbox: conversations.inbox,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [
       { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },

@@ -26,8 +26,10 @@ import type { InboundService } from '../conversation/inbound.service.js';
 import { channelRoutes } from './routes/channels.routes.js';
 import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
+import { conversationRoutes } from './routes/conversations.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
+import type { InboxService } from '../conversation/inbox.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import type { WebPublicationService } from '../conversation/web-publication.service.js';
 import type { VisitorChatService } from '../conversation/visitor-chat.service.js';
@@ -86,6 +88,8 @@ export interface AppDeps {
   billing: { service: BillingService; premium: PremiumService; stripeEvents: Pick<StripeEventService, 'receive'> };
   /** Channels' delivery reports and the outgoing messages creators can inspect. */
   deliveries: DeliveryService;
+  /** The creators' inbox: conversations and transcripts. */
+  inbox: InboxService;
 }
 
 
@@ -163,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
+  await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
   await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });

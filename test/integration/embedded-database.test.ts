@@ -148,6 +148,21 @@ describe('the whole platform on a bare machine', () => {
       );
       expect(rows.map((r) => r.texts).sort()).toEqual([['How do I start a new habit?'], ['When should I stop caffeine before bed?']]);
       expect(rows.map((r) => r.sent)).toEqual([1, 1]);
+
+      // The inbox reads the same conversation: listed, found by a word of it, its transcript in order.
+      const inbox = await platform.app.inject({ url: `/v1/bots/${bot.id}/conversations?q=caffeine`, headers: session.auth });
+      expect(inbox.statusCode).toBe(200);
+      const [conversation] = inbox.json().conversations;
+      expect(conversation).toMatchObject({ channel: 'web', unanswered: false, lastMessage: { type: 'reply' } });
+      const transcript = await platform.app.inject({ url: `/v1/bots/${bot.id}/conversations/${conversation.id}/messages?limit=3`, headers: session.auth });
+      expect(transcript.statusCode).toBe(200);
+      const older = await platform.app.inject({
+        url: `/v1/bots/${bot.id}/conversations/${conversation.id}/messages?before=${transcript.json().nextCursor}`,
+        headers: session.auth,
+      });
+      const items = [...older.json().items, ...transcript.json().items];
+      expect(items.map((i: { type: string }) => i.type).sort()).toEqual(['reply', 'reply', 'user', 'user']);
+      expect(items.filter((i: { type: string }) => i.type === 'reply').every((i: { delivery: { status: string } }) => i.delivery.status === 'sent')).toBe(true);
     } finally {
       await platform.close();
       rmSync(dataDir, { recursive: true, force: true });
