@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { DeliveryService } from '../conversation/delivery.service.js';
 import { ConversationEngine } from '../conversation/engine.js';
 import { InboundService } from '../conversation/inbound.service.js';
+import { InboxService } from '../conversation/inbox.service.js';
 import { ReconcileService } from '../conversation/reconcile.service.js';
 import { TurnService } from '../conversation/turn.service.js';
 import { VisitorChatService } from '../conversation/visitor-chat.service.js';
@@ -14,6 +15,7 @@ import { ConversationLockRepository } from '../db/conversation-lock.repository.j
 import { ConversationBotRepository, ConversationRepository } from '../db/conversation.repository.js';
 import { DeliveryRepository } from '../db/delivery.repository.js';
 import { InboundRepository } from '../db/inbound.repository.js';
+import { InboxRepository } from '../db/inbox.repository.js';
 import { InProcessConversationLocks } from '../db/in-process-conversation-locks.js';
 import { OutboundRepository } from '../db/outbound.repository.js';
 import { TurnRepository } from '../db/turn.repository.js';
@@ -38,6 +40,8 @@ export interface ConversationsModule extends ModuleLifecycle {
   /** Visitors of published bots: anonymous sessions, their history and the daily caps. */
   visitorChat: VisitorChatService;
   deliveries: DeliveryService;
+  /** The creators' inbox: conversations and transcripts, read-only. */
+  inbox: InboxService;
   contacts: ContactRepository;
   /** Every reply, keyed by the turn it answers. */
   ledger: OutboundRepository;
@@ -111,6 +115,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     onRefused: (reason, botId) => logger.info({ botId, reason }, 'web chat: visitor message refused by an abuse limit'),
   });
   const deliveries = new DeliveryService({ store: new DeliveryRepository(pool), bots: bots.service });
+  const inbox = new InboxService({ store: new InboxRepository(pool), bots: bots.service });
 
   let reconciler: { stop(): Promise<void> } | undefined;
   return {
@@ -118,6 +123,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     webChat,
     visitorChat,
     deliveries,
+    inbox,
     contacts,
     ledger,
     startWorkers() {

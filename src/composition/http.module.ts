@@ -60,6 +60,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     webChat: conversations.webChat,
     deliveries: conversations.deliveries,
     coaching: { programs: coaching.programs, admin: coaching.admin },
+    inbox: conversations.inbox,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [
       { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },

@@ -31,8 +31,11 @@ export interface InboundRepositoryOptions {
 // one row per message inserted and one per message stored before (a redelivery), keyed by bot,
 // channel and external id. Both read the snapshot taken before the statement, so a message committed
 // concurrently by another writer shows as neither and is looked up afterwards.
+// The messages stored by one statement share one arrival time (their order is seq), which is also
+// their conversation's last_message_at, the inbox's order; a redelivery moves nothing.
 const RECEIVE_SQL = `
-WITH input AS (
+WITH arrived AS (SELECT clock_timestamp() AS at),
+input AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
                        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
     WITH ORDINALITY AS i(bot_id, channel, contact_external_id, display_name, username, language_code, sent_at,
@@ -60,25 +63,32 @@ contact_ids AS (
   SELECT jsonb_object_agg(bot_id || ' ' || channel || ' ' || external_id, id) AS ids FROM contacts_upserted
 ),
 messages AS (
-  SELECT i.*, ((SELECT ids FROM contact_ids) ->> (i.bot_id || ' ' || i.channel || ' ' || i.contact_external_id))::uuid AS contact_id
+  SELECT i.*, ((SELECT ids FROM contact_ids) ->> (i.bot_id || ' ' || i.channel || ' ' || i.contact_external_id))::uuid AS contact_id,
+         NOT EXISTS (SELECT 1 FROM public.inbound_messages old
+                      WHERE old.bot_id = i.bot_id AND old.channel = i.channel AND old.external_id = i.external_id) AS fresh
     FROM input i
 ),
 conversations_upserted AS (
-  -- A new conversation belongs to the contact of its first message.
-  INSERT INTO public.conversations (bot_id, contact_id, channel, external_chat_id)
-  SELECT DISTINCT ON (bot_id, channel, external_chat_id) bot_id, contact_id, channel, external_chat_id
+  -- A new conversation belongs to the contact of its first message. Only new messages move it up
+  -- the inbox (the epoch stands for "no new message" and loses every GREATEST).
+  INSERT INTO public.conversations (bot_id, contact_id, channel, external_chat_id, last_message_at)
+  SELECT DISTINCT ON (bot_id, channel, external_chat_id) bot_id, contact_id, channel, external_chat_id,
+         CASE WHEN bool_or(fresh) OVER (PARTITION BY bot_id, channel, external_chat_id) THEN (SELECT at FROM arrived)
+              ELSE timestamptz 'epoch' END
     FROM messages ORDER BY bot_id, channel, external_chat_id, ord
-  ON CONFLICT (bot_id, channel, external_chat_id) DO UPDATE SET updated_at = now()
+  ON CONFLICT (bot_id, channel, external_chat_id) DO UPDATE SET
+    updated_at = now(),
+    last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at)
   RETURNING id, bot_id, channel, external_chat_id
 ),
 conversation_ids AS (
   SELECT jsonb_object_agg(bot_id || ' ' || channel || ' ' || external_chat_id, id) AS ids FROM conversations_upserted
 ),
 inserted AS (
-  INSERT INTO public.inbound_messages (bot_id, channel, external_id, conversation_id, contact_id, kind, text, payload)
+  INSERT INTO public.inbound_messages (bot_id, channel, external_id, conversation_id, contact_id, kind, text, payload, received_at)
   SELECT m.bot_id, m.channel, m.external_id,
          ((SELECT ids FROM conversation_ids) ->> (m.bot_id || ' ' || m.channel || ' ' || m.external_chat_id))::uuid,
-         m.contact_id, m.kind, m.text, m.payload::jsonb
+         m.contact_id, m.kind, m.text, m.payload::jsonb, (SELECT at FROM arrived)
     FROM messages m
    ORDER BY m.ord
   ON CONFLICT (bot_id, channel, external_id) DO NOTHING

@@ -18,7 +18,12 @@ export async function openLedgerRow(
       `WITH inserted AS (
        INSERT INTO public.outbound_messages (bot_id, conversation_id, ${column}) VALUES ($1, $2, $3)
        ON CONFLICT (${column}) DO NOTHING
-       RETURNING id, status, text
+       RETURNING id, status, text, created_at
+     ),
+     -- The new message is the conversation's latest: it moves up the inbox.
+     moved AS (
+       UPDATE public.conversations SET last_message_at = GREATEST(last_message_at, (SELECT created_at FROM inserted))
+        WHERE id = $2 AND bot_id = $1 AND EXISTS (SELECT 1 FROM inserted)
      )
      SELECT id, status, text FROM inserted
      UNION ALL

@@ -26,11 +26,13 @@ import type { InboundService } from '../conversation/inbound.service.js';
 import { channelRoutes } from './routes/channels.routes.js';
 import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
+import { conversationRoutes } from './routes/conversations.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
 import { programRoutes } from './routes/programs.routes.js';
 import type { ProgramService } from '../coaching/program.service.js';
 import type { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
+import type { InboxService } from '../conversation/inbox.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import type { WebPublicationService } from '../conversation/web-publication.service.js';
 import type { VisitorChatService } from '../conversation/visitor-chat.service.js';
@@ -91,6 +93,8 @@ export interface AppDeps {
   deliveries: DeliveryService;
   /** Programs, contacts' time zones and proactive messages; without it those routes are absent. */
   coaching?: { programs: ProgramService; admin: CoachingAdminService };
+  /** The creators' inbox: conversations and transcripts. */
+  inbox: InboxService;
 }
 
 
@@ -169,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
   if (deps.coaching) await app.register(programRoutes, { prefix: '/v1', programs: deps.coaching.programs, coaching: deps.coaching.admin });
+  await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
   await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });

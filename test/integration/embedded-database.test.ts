@@ -153,6 +153,22 @@ describe('the whole platform on a bare machine', () => {
       await waitFor(async () => (await turns()).rows.every((r) => r.sent === 1), { what: 'replies sent' });
       const { rows } = await turns();
       expect(rows.flatMap((r) => r.texts).sort()).toEqual(['How do I start a new habit?', 'When should I stop caffeine before bed?']);
+
+      // The inbox reads the same conversation: listed, found by a word of it, its transcript in order.
+      const inbox = await platform.app.inject({ url: `/v1/bots/${bot.id}/conversations?q=caffeine`, headers: session.auth });
+      expect(inbox.statusCode).toBe(200);
+      const [conversation] = inbox.json().conversations;
+      expect(conversation).toMatchObject({ channel: 'web', unanswered: false, lastMessage: { type: 'reply' } });
+      const transcript = await platform.app.inject({ url: `/v1/bots/${bot.id}/conversations/${conversation.id}/messages?limit=3`, headers: session.auth });
+      expect(transcript.statusCode).toBe(200);
+      const cursor = transcript.json().nextCursor as string | null;
+      const older = cursor
+        ? (await platform.app.inject({ url: `/v1/bots/${bot.id}/conversations/${conversation.id}/messages?before=${cursor}`, headers: session.auth })).json().items
+        : [];
+      const items = [...older, ...transcript.json().items];
+      // One reply per turn: the two messages were answered together or one by one.
+      expect(items.map((i: { type: string }) => i.type).sort()).toEqual([...rows.map(() => 'reply'), 'user', 'user']);
+      expect(items.filter((i: { type: string }) => i.type === 'reply').every((i: { delivery: { status: string } }) => i.delivery.status === 'sent')).toBe(true);
     } finally {
       await platform.close();
       rmSync(dataDir, { recursive: true, force: true });

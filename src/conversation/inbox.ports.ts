@@ -1,0 +1,80 @@
+import type { ChannelName, InboundKind } from './channel.ports.js';
+import type { TurnSource } from './types.js';
+
+/** A place in the inbox: the conversation's order key as of `asOf`, both in microseconds since the epoch. */
+export interface InboxPosition {
+  asOfMicros: string;
+  atMicros: string;
+  id: string;
+}
+
+/** A place in a transcript: the item's time, which table it came from and its tie-breaker. */
+export type TranscriptPosition =
+  | { source: 'user'; atMicros: string; seq: string }
+  | { source: 'bot'; atMicros: string; id: string };
+
+export type InboxStatusFilter = 'unanswered' | 'unknown';
+
+export interface InboxQuery {
+  channel?: ChannelName;
+  status?: InboxStatusFilter;
+  /** Words to find in the conversation's messages (user messages and the bot's). */
+  search?: string;
+  /** Continue after this place; absent for the first page. */
+  after?: InboxPosition;
+  limit: number;
+  /** The bot's "I don't know" replies, by which `unknown` is recognised. */
+  unknownReplies: string[];
+}
+
+export interface InboxConversation {
+  id: string;
+  channel: ChannelName;
+  contact: { id: string; displayName: string; username: string | null };
+  lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: Date } | null;
+  lastMessageAt: Date;
+  /** The last user message has no reply yet, or answering it failed. */
+  unanswered: boolean;
+  /** The last reply was the bot's "I don't know". */
+  unknown: boolean;
+}
+
+export interface InboxPage {
+  conversations: InboxConversation[];
+  /** Where the page's last conversation stands, for the next page; null when there is none. */
+  next: InboxPosition | null;
+}
+
+export interface AttachmentSummary {
+  type: string;
+  fileName?: string;
+  mimeType?: string;
+  sizeBytes?: number;
+}
+
+export type TranscriptItem =
+  | { type: 'user'; id: string; kind: InboundKind; text: string | null; attachments: AttachmentSummary[]; at: Date }
+  | {
+      type: 'reply' | 'notice';
+      id: string;
+      text: string | null;
+      /** The passages the reply drew on (empty for notices). */
+      sources: TurnSource[];
+      delivery: { status: 'pending' | 'sending' | 'sent' | 'failed'; error: string | null; sentAt: Date | null };
+      at: Date;
+    };
+
+export interface TranscriptPage {
+  /** Oldest first. */
+  items: TranscriptItem[];
+  /** Where the page's oldest item stands, for the page before it; null when there is none. */
+  next: TranscriptPosition | null;
+}
+
+/** The inbox as stored; every read is scoped to the bot. */
+export interface InboxStore {
+  /** The bot's conversations newest first; positions are rebuilt as of the first page's time. */
+  list(botId: string, query: InboxQuery): Promise<InboxPage>;
+  /** A page of the conversation's messages older than `before`; null when the bot has no such conversation. */
+  transcript(botId: string, conversationId: string, page: { before?: TranscriptPosition; limit: number }): Promise<TranscriptPage | null>;
+}

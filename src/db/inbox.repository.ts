@@ -1,0 +1,269 @@
+import type pg from 'pg';
+import type { ChannelName, InboundKind } from '../conversation/channel.ports.js';
+import type {
+  AttachmentSummary,
+  InboxConversation,
+  InboxPage,
+  InboxQuery,
+  InboxStore,
+  TranscriptItem,
+  TranscriptPage,
+  TranscriptPosition,
+} from '../conversation/inbox.ports.js';
+import type { TurnSource } from '../conversation/types.js';
+import { isUuid } from '../postgres/ids.js';
+
+// Positions travel as whole microseconds since the epoch: a JavaScript Date would drop the
+// database's last three digits, and keyset paging needs the exact value.
+const micros = (expr: string) => `(extract(epoch FROM ${expr}) * 1000000)::bigint::text`;
+const fromMicros = (param: string) => `(timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond')`;
+
+/** Numbered parameters for a statement assembled from optional parts. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+// The last user message (what the bot is expected to answer; a block or unblock is no message)
+// has no answered turn yet: not claimed, being answered, or its turn failed.
+const unanswered = (c: string) => `COALESCE((
+  SELECT i.turn_id IS NULL OR t.status IS DISTINCT FROM 'answered'
+    FROM public.inbound_messages i LEFT JOIN public.turns t ON t.id = i.turn_id
+   WHERE i.conversation_id = ${c}.id AND i.kind <> 'contact_status'
+   ORDER BY i.seq DESC LIMIT 1), false)`;
+
+// The last reply was the bot's "I don't know": one of the unknown replies, with no sources, as the
+// engine writes it when nothing in the material answered (the weekly digest's rule).
+const unknown = (c: string, replies: string) => `COALESCE((
+  SELECT t.kind = 'message' AND t.sources = '[]'::jsonb AND t.reply = ANY(${replies}::text[])
+    FROM public.turns t
+   WHERE t.conversation_id = ${c}.id AND t.reply IS NOT NULL
+   ORDER BY t.created_at DESC LIMIT 1), false)`;
+
+interface ConversationRow {
+  id: string;
+  at_micros: string;
+  as_of_micros: string;
+  channel: ChannelName;
+  last_message_at: Date;
+  contact_id: string;
+  display_name: string | null;
+  username: string | null;
+  external_id: string;
+  user_text: string | null;
+  user_at: Date | null;
+  bot_text: string | null;
+  bot_at: Date | null;
+  bot_is_reply: boolean | null;
+  unanswered: boolean;
+  unknown: boolean;
+}
+
+interface TranscriptRow {
+  source: 'user' | 'bot';
+  id: string;
+  seq: string | null;
+  at: Date;
+  at_micros: string;
+  kind: InboundKind | null;
+  text: string | null;
+  attachments: unknown;
+  is_reply: boolean | null;
+  status: 'pending' | 'sending' | 'sent' | 'failed' | null;
+  error: string | null;
+  sent_at: Date | null;
+  sources: TurnSource[] | null;
+}
+
+/** What the inbox shows for a contact: their name on the channel, or a stand-in that tells them apart. */
+function contactName(row: ConversationRow): string {
+  if (row.display_name?.trim()) return row.display_name.trim();
+  if (row.username) return `@${row.username}`;
+  if (row.channel === 'web') return `Visitor ${row.contact_id.slice(0, 8)}`;
+  if (row.channel === 'whatsapp') return `+${row.external_id}`;
+  return `Telegram user ${row.external_id}`;
+}
+
+function toConversation(row: ConversationRow): InboxConversation {
+  // Messages stored at the same instant: the user's came first, the bot's answers them.
+  const botIsLatest = row.bot_at !== null && (row.user_at === null || row.bot_at >= row.user_at);
+  const lastMessage = botIsLatest
+    ? { type: row.bot_is_reply ? ('reply' as const) : ('notice' as const), text: row.bot_text, at: row.bot_at! }
+    : row.user_at
+      ? { type: 'user' as const, text: row.user_text, at: row.user_at }
+      : null;
+  return {
+    id: row.id,
+    channel: row.channel,
+    contact: { id: row.contact_id, displayName: contactName(row), username: row.username },
+    lastMessage,
+    lastMessageAt: row.last_message_at,
+    unanswered: row.unanswered,
+    unknown: row.unknown,
+  };
+}
+
+function summarise(attachments: unknown): AttachmentSummary[] {
+  if (!Array.isArray(attachments)) return [];
+  return attachments.map((a: Record<string, unknown>) => ({
+    type: typeof a.type === 'string' ? a.type : 'other',
+    ...(typeof a.fileName === 'string' ? { fileName: a.fileName } : {}),
+    ...(typeof a.mimeType === 'string' ? { mimeType: a.mimeType } : {}),
+    ...(typeof a.sizeBytes === 'number' ? { sizeBytes: a.sizeBytes } : {}),
+  }));
+}
+
+function toItem(row: TranscriptRow): TranscriptItem {
+  if (row.source === 'user') {
+    return { type: 'user', id: row.id, kind: row.kind!, text: row.text, attachments: summarise(row.attachments), at: row.at };
+  }
+  return {
+    type: row.is_reply ? 'reply' : 'notice',
+    id: row.id,
+    text: row.text,
+    sources: row.sources ?? [],
+    delivery: { status: row.status!, error: row.error, sentAt: row.sent_at },
+    at: row.at,
+  };
+}
+
+/**
+ * The creators' inbox, read from conversations, inbound messages, turns and the outbound ledger.
+ * Every statement is scoped by the bot id it is given.
+ */
+export class InboxRepository implements InboxStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async list(botId: string, query: InboxQuery): Promise<InboxPage> {
+    const p = new Params();
+    const bot = p.add(botId);
+    const replies = p.add(query.unknownReplies);
+    const limit = p.add(query.limit + 1);
+    const asOf = p.add(query.after?.asOfMicros ?? null);
+    const filters = (c: string) => {
+      const parts: string[] = [];
+      if (query.channel) parts.push(`${c}.channel = ${p.add(query.channel)}`);
+      if (query.search) {
+        const q = `websearch_to_tsquery('simple', ${p.add(query.search)})`;
+        parts.push(`${c}.id IN (
+          SELECT i.conversation_id FROM public.inbound_messages i WHERE i.bot_id = ${bot} AND to_tsvector('simple', i.text) @@ ${q}
+          UNION
+          SELECT o.conversation_id FROM public.outbound_messages o WHERE o.bot_id = ${bot} AND to_tsvector('simple', o.text) @@ ${q})`);
+      }
+      if (query.status === 'unanswered') parts.push(unanswered(c));
+      if (query.status === 'unknown') parts.push(unknown(c, replies));
+      return parts.map((part) => ` AND ${part}`).join('');
+    };
+    const after = query.after ? { at: fromMicros(p.add(query.after.atMicros)), id: `${p.add(query.after.id)}::uuid` } : null;
+    // Positions are as of the first page's time (as_of): a conversation with a message since then
+    // is placed where its last message before as_of put it, so paging on while messages arrive
+    // neither repeats nor skips a conversation. Conversations started since wait for a fresh first page.
+    const moved = after
+      ? `UNION ALL
+         (SELECT id, at FROM (
+            SELECT c.id, GREATEST(
+                     CASE WHEN c.created_at <= snap.as_of THEN c.created_at END,
+                     (SELECT max(i.received_at) FROM public.inbound_messages i WHERE i.conversation_id = c.id AND i.received_at <= snap.as_of),
+                     (SELECT max(o.created_at) FROM public.outbound_messages o WHERE o.conversation_id = c.id AND o.created_at <= snap.as_of)) AS at
+              FROM public.conversations c, snap
+             WHERE c.bot_id = ${bot} AND c.last_message_at > snap.as_of ${filters('c')}
+          ) m
+          WHERE at IS NOT NULL AND (at, id) < (${after.at}, ${after.id})
+          ORDER BY at DESC, id DESC LIMIT ${limit})`
+      : '';
+    const sql = `
+      WITH snap AS MATERIALIZED (SELECT COALESCE(${fromMicros(asOf)}, clock_timestamp()) AS as_of),
+      placed AS (
+        (SELECT c.id, c.last_message_at AS at FROM public.conversations c, snap
+          WHERE c.bot_id = ${bot} AND c.last_message_at <= snap.as_of
+            ${after ? `AND (c.last_message_at, c.id) < (${after.at}, ${after.id})` : ''} ${filters('c')}
+          ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${limit})
+        ${moved}
+      ),
+      page AS (SELECT id, at FROM placed ORDER BY at DESC, id DESC LIMIT ${limit})
+      SELECT c.id, ${micros('p.at')} AS at_micros, ${micros('snap.as_of')} AS as_of_micros, c.channel, c.last_message_at,
+             ct.id AS contact_id, ct.display_name, ct.username, ct.external_id,
+             li.text AS user_text, li.received_at AS user_at,
+             lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply,
+             ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown
+        FROM page p
+        CROSS JOIN snap
+        JOIN public.conversations c ON c.id = p.id AND c.bot_id = ${bot}
+        JOIN public.contacts ct ON ct.id = c.contact_id
+        LEFT JOIN LATERAL (
+          SELECT i.text, i.received_at FROM public.inbound_messages i
+           WHERE i.conversation_id = c.id ORDER BY i.received_at DESC, i.seq DESC LIMIT 1
+        ) li ON true
+        LEFT JOIN LATERAL (
+          SELECT o.text, o.created_at, o.turn_id FROM public.outbound_messages o
+           WHERE o.conversation_id = c.id ORDER BY o.created_at DESC, o.id DESC LIMIT 1
+        ) lo ON true
+       ORDER BY p.at DESC, p.id DESC`;
+    const { rows } = await this.pool.query<ConversationRow>(sql, p.values);
+    const shown = rows.slice(0, query.limit);
+    const last = shown.at(-1);
+    return {
+      conversations: shown.map(toConversation),
+      next: rows.length > query.limit && last ? { asOfMicros: last.as_of_micros, atMicros: last.at_micros, id: last.id } : null,
+    };
+  }
+
+  async transcript(botId: string, conversationId: string, page: { before?: TranscriptPosition; limit: number }): Promise<TranscriptPage | null> {
+    if (!isUuid(conversationId)) return null;
+    const { rows: found } = await this.pool.query(`SELECT 1 FROM public.conversations WHERE id = $1 AND bot_id = $2`, [conversationId, botId]);
+    if (found.length === 0) return null;
+    const p = new Params();
+    const conversation = p.add(conversationId);
+    const bot = p.add(botId);
+    const limit = p.add(page.limit + 1);
+    // One time line in (time, user before bot, seq or id) order: a user message and the reply opened
+    // in the same instant read in that order. Going back from `before` means strictly before it.
+    let userBefore = '';
+    let botBefore = '';
+    const before = page.before;
+    if (before) {
+      const at = fromMicros(p.add(before.atMicros));
+      if (before.source === 'user') {
+        const seq = p.add(before.seq);
+        userBefore = `AND i.received_at <= ${at} AND (i.received_at < ${at} OR i.seq < ${seq}::bigint)`;
+        botBefore = `AND o.created_at < ${at}`;
+      } else {
+        const id = p.add(before.id);
+        userBefore = `AND i.received_at <= ${at}`;
+        botBefore = `AND o.created_at <= ${at} AND (o.created_at < ${at} OR o.id < ${id}::uuid)`;
+      }
+    }
+    const { rows } = await this.pool.query<TranscriptRow>(
+      `SELECT * FROM (
+         (SELECT 'user' AS source, 0 AS rank, i.id, i.seq::text AS seq, i.received_at AS at, ${micros('i.received_at')} AS at_micros,
+                 i.kind, i.text, i.payload->'attachments' AS attachments,
+                 NULL::boolean AS is_reply, NULL::text AS status, NULL::text AS error, NULL::timestamptz AS sent_at, NULL::jsonb AS sources
+            FROM public.inbound_messages i
+           WHERE i.conversation_id = ${conversation} AND i.bot_id = ${bot} ${userBefore}
+           ORDER BY i.received_at DESC, i.seq DESC LIMIT ${limit})
+         UNION ALL
+         (SELECT 'bot', 1, o.id, NULL, o.created_at, ${micros('o.created_at')},
+                 NULL, o.text, NULL,
+                 o.turn_id IS NOT NULL, o.status, o.error, o.sent_at, t.sources
+            FROM public.outbound_messages o LEFT JOIN public.turns t ON t.id = o.turn_id
+           WHERE o.conversation_id = ${conversation} AND o.bot_id = ${bot} ${botBefore}
+           ORDER BY o.created_at DESC, o.id DESC LIMIT ${limit})
+       ) timeline
+       ORDER BY at DESC, rank DESC, seq::bigint DESC NULLS LAST, id DESC
+       LIMIT ${limit}`,
+      p.values,
+    );
+    const shown = rows.slice(0, page.limit);
+    const oldest = shown.at(-1);
+    const next: TranscriptPosition | null =
+      rows.length > page.limit && oldest
+        ? oldest.source === 'user'
+          ? { source: 'user', atMicros: oldest.at_micros, seq: oldest.seq! }
+          : { source: 'bot', atMicros: oldest.at_micros, id: oldest.id }
+        : null;
+    return { items: shown.reverse().map(toItem), next };
+  }
+}
