@@ -27,6 +27,8 @@ import { channelRoutes } from './routes/channels.routes.js';
 import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
+import { analyticsRoutes } from './routes/analytics.routes.js';
+import type { AnalyticsService } from '../coaching/analytics.service.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import type { WebPublicationService } from '../conversation/web-publication.service.js';
@@ -86,6 +88,8 @@ export interface AppDeps {
   billing: { service: BillingService; premium: PremiumService; stripeEvents: Pick<StripeEventService, 'receive'> };
   /** Channels' delivery reports and the outgoing messages creators can inspect. */
   deliveries: DeliveryService;
+  /** Creators' per-day figures of their bots. */
+  analytics: Pick<AnalyticsService, 'forBot'>;
 }
 
 
@@ -163,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
+  await app.register(analyticsRoutes, { prefix: '/v1', analytics: deps.analytics });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
   await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });

@@ -1,0 +1,27 @@
+-- Creator analytics: what a turn's answer was (covered by the material or not) and when the message
+-- it answers arrived, indexes for per-bot time ranges, and the figures of days that are over.
+
+-- Set when the final reply is saved: the bot said its "I don't know" (no passage cleared the gate).
+ALTER TABLE public.turns ADD COLUMN uncovered boolean NOT NULL DEFAULT false;
+-- The newest message the turn answers: reply latency runs from it to the reply being sent.
+ALTER TABLE public.turns ADD COLUMN last_message_at timestamptz;
+
+UPDATE public.turns t SET last_message_at = m.at
+  FROM (SELECT turn_id, max(received_at) AS at FROM public.inbound_messages WHERE turn_id IS NOT NULL GROUP BY turn_id) m
+ WHERE m.turn_id = t.id;
+
+-- Per-bot time ranges, read without visiting the tables where the visibility map allows.
+CREATE INDEX inbound_messages_bot_received_idx ON public.inbound_messages (bot_id, received_at) INCLUDE (conversation_id, contact_id, kind);
+CREATE INDEX turns_bot_messages_idx ON public.turns (bot_id, created_at) WHERE kind = 'message';
+CREATE INDEX outbound_messages_bot_sent_idx ON public.outbound_messages (bot_id, sent_at) WHERE sent_at IS NOT NULL;
+
+-- A local day's figures in one time zone, kept once the day is over and nothing in it is still
+-- under way: later requests read them instead of aggregating the day's rows again.
+CREATE TABLE public.analytics_days (
+  bot_id      uuid NOT NULL REFERENCES public.bots (id) ON DELETE CASCADE,
+  time_zone   text NOT NULL,
+  day         date NOT NULL,
+  figures     jsonb NOT NULL,
+  computed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (bot_id, time_zone, day)
+);
