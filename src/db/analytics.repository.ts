@@ -4,9 +4,6 @@ import { UnknownTimeZoneError, type AnalyticsStore, type ComputedDay, type DayFi
 /** How many question groups a day keeps per list: the range's lists are merged from them. */
 export const DAY_QUESTION_CAP = 50;
 
-// A question's group: lower case, runs of spaces and punctuation as one space ("How do I start?!" =
-// "how do i start"). Letters outside ASCII are kept as they are.
-const QUESTION_KEY_SQL = `btrim(regexp_replace(lower(a.text), '[[:space:][:punct:]¿¡«»“”‘’…]+', ' ', 'g'))`;
 const ISO_SQL = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const QUESTION_JSON = `jsonb_build_object('key', key, 'text', text, 'asked', asked, 'uncovered', uncovered, 'lastAskedAt', ${ISO_SQL('last_at')})`;
 
@@ -15,34 +12,32 @@ const QUESTION_JSON = `jsonb_build_object('key', key, 'text', text, 'asked', ask
 // range of the bot: inbound messages by arrival, the ledger by creation and by sending, users' turns.
 const DAYS_SQL = `
 WITH days AS (
-  SELECT d::date AS day, ((d::date + 1)::timestamp AT TIME ZONE $2) AS end_at
-    FROM generate_series($3::date, $4::date, interval '1 day') d
+  SELECT $3::date + n AS day, (($3::date + n + 1)::timestamp AT TIME ZONE $2) AS end_at
+    FROM generate_series(0, $4::date - $3::date) n
 ),
 bounds AS (
   SELECT ($3::date::timestamp AT TIME ZONE $2) AS start_at, (($4::date + 1)::timestamp AT TIME ZONE $2) AS end_at
 ),
-inbound AS (
-  SELECT (i.received_at AT TIME ZONE $2)::date AS day, count(*)::int AS messages_in,
-         count(DISTINCT i.conversation_id)::int AS conversations, count(DISTINCT i.contact_id)::int AS contacts
+inbound_pairs AS (
+  -- One row per (day, conversation): a conversation is one contact's, so contacts are counted over these.
+  SELECT (i.received_at AT TIME ZONE $2)::date AS day, i.conversation_id, i.contact_id, count(*)::int AS messages
     FROM public.inbound_messages i, bounds b
    WHERE i.bot_id = $1 AND i.received_at >= b.start_at AND i.received_at < b.end_at
      AND i.kind NOT IN ('contact_status', 'edited', 'reaction')
-   GROUP BY 1
+   GROUP BY 1, 2, 3
+),
+inbound AS (
+  SELECT day, sum(messages)::int AS messages_in, count(*)::int AS conversations, count(DISTINCT contact_id)::int AS contacts
+    FROM inbound_pairs GROUP BY day
 ),
 sent AS (
-  SELECT day, count(*)::int AS messages_out,
-         percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-         percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95
-    FROM (
-      SELECT (o.sent_at AT TIME ZONE $2)::date AS day,
-             -- From the newest message the reply answers to the reply being sent; only replies to users' messages.
-             greatest(0, round(extract(epoch FROM o.sent_at - COALESCE(t.last_message_at, t.created_at)) * 1000))::bigint AS latency_ms
-        FROM public.outbound_messages o
-        CROSS JOIN bounds b
-        LEFT JOIN public.turns t ON t.id = o.turn_id AND t.kind = 'message'
-       WHERE o.bot_id = $1 AND o.sent_at >= b.start_at AND o.sent_at < b.end_at AND o.status = 'sent'
-    ) s
-   GROUP BY day
+  -- Sent messages are final: sent_at is set once, with the reply's latency when it answered a user's message.
+  SELECT (o.sent_at AT TIME ZONE $2)::date AS day, count(*)::int AS messages_out,
+         percentile_disc(0.5) WITHIN GROUP (ORDER BY o.reply_latency_ms) AS p50,
+         percentile_disc(0.95) WITHIN GROUP (ORDER BY o.reply_latency_ms) AS p95
+    FROM public.outbound_messages o, bounds b
+   WHERE o.bot_id = $1 AND o.sent_at >= b.start_at AND o.sent_at < b.end_at AND o.sent_at IS NOT NULL
+   GROUP BY 1
 ),
 ledger AS (
   SELECT (o.created_at AT TIME ZONE $2)::date AS day,
@@ -55,8 +50,7 @@ ledger AS (
    GROUP BY 1
 ),
 asked AS (
-  SELECT (t.created_at AT TIME ZONE $2)::date AS day, t.created_at, t.uncovered, t.status,
-         left(array_to_string(t.texts, ' '), 500) AS text
+  SELECT (t.created_at AT TIME ZONE $2)::date AS day, t.created_at, t.uncovered, t.status, t.question_key
     FROM public.turns t, bounds b
    WHERE t.bot_id = $1 AND t.kind = 'message' AND t.created_at >= b.start_at AND t.created_at < b.end_at
 ),
@@ -65,22 +59,34 @@ turn_counts AS (
     FROM asked GROUP BY day
 ),
 groups AS (
-  SELECT day, key, count(*)::int AS asked, count(*) FILTER (WHERE uncovered)::int AS uncovered,
-         (array_agg(text ORDER BY created_at DESC))[1] AS text, max(created_at) AS last_at
-    FROM (SELECT a.*, ${QUESTION_KEY_SQL} AS key FROM asked a) k
-   WHERE key <> ''
-   GROUP BY day, key
+  SELECT day, question_key AS key, count(*)::int AS asked, count(*) FILTER (WHERE uncovered)::int AS uncovered, max(created_at) AS last_at
+    FROM asked
+   WHERE question_key <> ''
+   GROUP BY day, question_key
 ),
 ranked AS (
-  SELECT g.*, row_number() OVER (PARTITION BY day ORDER BY asked DESC, last_at DESC) AS by_asked,
-         row_number() OVER (PARTITION BY day ORDER BY uncovered DESC, last_at DESC) AS by_uncovered
-    FROM groups g
+  SELECT * FROM (
+    SELECT g.*, row_number() OVER (PARTITION BY day ORDER BY asked DESC, last_at DESC) AS by_asked,
+           row_number() OVER (PARTITION BY day ORDER BY uncovered DESC, last_at DESC) AS by_uncovered
+      FROM groups g
+  ) r
+   WHERE by_asked <= $5 OR (uncovered > 0 AND by_uncovered <= $5)
+),
+worded AS (
+  -- The latest wording of each group kept: the turn asked at the group's last time.
+  SELECT r.*, w.text
+    FROM ranked r
+    CROSS JOIN LATERAL (
+      SELECT left(array_to_string(t.texts, ' '), 500) AS text FROM public.turns t
+       WHERE t.bot_id = $1 AND t.kind = 'message' AND t.created_at = r.last_at AND t.question_key = r.key
+       LIMIT 1
+    ) w
 ),
 questions AS (
   SELECT day,
          COALESCE(jsonb_agg(${QUESTION_JSON} ORDER BY by_asked) FILTER (WHERE by_asked <= $5), '[]'::jsonb) AS questions,
          COALESCE(jsonb_agg(${QUESTION_JSON} ORDER BY by_uncovered) FILTER (WHERE uncovered > 0 AND by_uncovered <= $5), '[]'::jsonb) AS uncovered_questions
-    FROM ranked GROUP BY day
+    FROM worded GROUP BY day
 )
 SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
        COALESCE(i.conversations, 0) AS conversations, COALESCE(i.contacts, 0) AS contacts, COALESCE(i.messages_in, 0) AS messages_in,

@@ -5,6 +5,7 @@ import type { TurnSource } from '../conversation/types.js';
 import { defaultUnknownAnswers } from '../conversation/phrases.js';
 import { inboundFromPayload } from './inbound.repository.js';
 import { PreparedStatements } from './prepared-statement.js';
+import { REPLY_LATENCY_SQL } from './reply-latency.js';
 
 // The default "I don't know" replies, by language, as one JSON parameter.
 const UNKNOWN_ANSWERS = JSON.stringify(defaultUnknownAnswers());
@@ -207,7 +208,9 @@ export class TurnRepository implements TurnStore {
       this.statements.query(
         'turn_finish_sent',
         `WITH sent AS (
-           UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $3, error = NULL, sent_at = now(), updated_at = now() WHERE id = $2
+           UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $3, error = NULL, sent_at = now(), updated_at = now(),
+                  reply_latency_ms = ${REPLY_LATENCY_SQL}
+            WHERE id = $2
          )
          UPDATE public.turns SET status = 'answered', error = NULL, updated_at = now(), answered_at = now() WHERE id = $1`,
         [turn.turnId, turn.ledgerId, messageIds],

@@ -58,9 +58,9 @@ async function seed(botId: string, said: Said[]): Promise<void> {
       turnId = turn[0]!.id;
       if (s.delivery) {
         await pool.query(
-          `INSERT INTO public.outbound_messages (bot_id, conversation_id, turn_id, status, text, created_at, sent_at)
-           VALUES ($1, $2, $3, $4, 'a reply', $5, $6)`,
-          [botId, conversationId, turnId, s.delivery, s.at, sentAt],
+          `INSERT INTO public.outbound_messages (bot_id, conversation_id, turn_id, status, text, created_at, sent_at, reply_latency_ms)
+           VALUES ($1, $2, $3, $4, 'a reply', $5, $6, $7)`,
+          [botId, conversationId, turnId, s.delivery, s.at, sentAt, sentAt ? s.replyAfterMs : null],
         );
       }
     }
