@@ -152,6 +152,28 @@ function mergeQuestions(days: DayQuestion[][]): QuestionGroup[] {
   return [...groups.values()];
 }
 
+/** The longest run of days aggregated in one query. */
+const RUN_DAYS = 31;
+
+/** First and last date of each run of consecutive `wanted` days missing from `have`, runs cut at RUN_DAYS. */
+function missingRuns(wanted: string[], have: ReadonlyMap<string, unknown>): Array<[string, string]> {
+  const runs: Array<[string, string]> = [];
+  let run: string[] = [];
+  const close = () => {
+    if (run.length > 0) runs.push([run[0] as string, run.at(-1) as string]);
+    run = [];
+  };
+  for (const day of wanted) {
+    if (have.has(day)) close();
+    else {
+      run.push(day);
+      if (run.length === RUN_DAYS) close();
+    }
+  }
+  close();
+  return runs;
+}
+
 const byRecency = (a: QuestionGroup, b: QuestionGroup) => (a.lastAskedAt < b.lastAskedAt ? 1 : a.lastAskedAt > b.lastAskedAt ? -1 : 0);
 
 /**
@@ -199,25 +221,28 @@ export class AnalyticsService {
     return { from: isoDate(fromMs), to: isoDate(toMs) };
   }
 
-  /** Kept days as they are; the others aggregated (from the first to the last missing day) and kept when settled. */
+  /**
+   * Kept days as they are; the others aggregated from their rows, a run of consecutive days (at most
+   * a month) per query, each run's settled days kept before the next: a long first request that is
+   * given up on still leaves its work for the next one.
+   */
   private async days(botId: string, timeZone: string, from: string, to: string): Promise<DayFigures[]> {
     const { store } = this.deps;
-    const kept = new Map((await store.keptDays(botId, timeZone, from, to)).map((d) => [d.date, d]));
+    const days = new Map((await store.keptDays(botId, timeZone, from, to)).map((d) => [d.date, d]));
     const wanted: string[] = [];
     for (let ms = dateMs(from) as number, end = dateMs(to) as number; ms <= end; ms += DAY_MS) wanted.push(isoDate(ms));
-    const missing = wanted.filter((d) => !kept.has(d));
-    if (missing.length > 0) {
+    for (const [first, last] of missingRuns(wanted, days)) {
       let computed: ComputedDay[];
       try {
-        computed = await store.computeDays(botId, timeZone, missing[0] as string, missing.at(-1) as string);
+        computed = await store.computeDays(botId, timeZone, first, last);
       } catch (err) {
         if (err instanceof UnknownTimeZoneError) throw new ValidationError(`tz: unknown time zone "${timeZone}"`, { field: 'tz' });
         throw err;
       }
-      const settled = computed.filter((c) => c.settled && !kept.has(c.figures.date)).map((c) => c.figures);
+      const settled = computed.filter((c) => c.settled).map((c) => c.figures);
       if (settled.length > 0) await store.keepDays(botId, timeZone, settled);
-      for (const c of computed) if (!kept.has(c.figures.date)) kept.set(c.figures.date, c.figures);
+      for (const c of computed) days.set(c.figures.date, c.figures);
     }
-    return wanted.map((d) => kept.get(d) as DayFigures);
+    return wanted.map((d) => days.get(d) as DayFigures);
   }
 }

@@ -164,6 +164,10 @@ describe('GET /v1/bots/:botId/analytics', () => {
     expect(response.json()).toEqual(expected);
     // The days are over and settled: asked again (now from the kept figures), the answer is the same.
     expect((await analytics(alice, bot.id, 'from=2026-04-04&to=2026-04-07&tz=Australia/Sydney')).json()).toEqual(expected);
+    // A wider range: kept days in the middle, the days either side aggregated.
+    const wider = (await analytics(alice, bot.id, 'from=2026-04-03&to=2026-04-08&tz=Australia/Sydney')).json();
+    expect(wider.days).toEqual([quiet('2026-04-03'), ...expected.days, quiet('2026-04-08')]);
+    expect(wider.topQuestions).toEqual(expected.topQuestions);
     // A narrower range reads the same kept days.
     const narrow = (await analytics(alice, bot.id, 'from=2026-04-05&to=2026-04-05&tz=Australia/Sydney')).json();
     expect(narrow.days).toEqual([expected.days[1]]);
