@@ -29,13 +29,15 @@ CREATE INDEX inbound_messages_bot_received_idx ON public.inbound_messages (bot_i
 CREATE INDEX turns_bot_messages_idx ON public.turns (bot_id, created_at) INCLUDE (question_key, uncovered, status) WHERE kind = 'message';
 CREATE INDEX outbound_messages_bot_sent_idx ON public.outbound_messages (bot_id, sent_at) INCLUDE (reply_latency_ms) WHERE sent_at IS NOT NULL;
 
--- A local day's figures in one time zone, kept once the day is over and nothing in it is still
--- under way: later requests read them instead of aggregating the day's rows again.
+-- A local day's figures in one time zone. Settled (the day is over, nothing in it under way): kept
+-- for good, later requests read them instead of aggregating the day's rows again. Otherwise (today):
+-- a snapshot that stands for a short while.
 CREATE TABLE public.analytics_days (
   bot_id      uuid NOT NULL REFERENCES public.bots (id) ON DELETE CASCADE,
   time_zone   text NOT NULL,
   day         date NOT NULL,
   figures     jsonb NOT NULL,
+  settled     boolean NOT NULL,
   computed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (bot_id, time_zone, day)
 );

@@ -5,6 +5,11 @@ import { ValidationError } from '../errors/app.errors.js';
 export const MAX_RANGE_DAYS = 366;
 /** The range when none is given: this many days up to today. */
 export const DEFAULT_RANGE_DAYS = 30;
+/**
+ * How long the figures of a day still under way (today) stand before they are aggregated again:
+ * a dashboard refreshing often costs one aggregation of today's rows per bot and zone this often.
+ */
+export const SNAPSHOT_SECONDS = 60;
 /** How many grouped questions each list returns. */
 export const TOP_QUESTIONS = 10;
 export const UNCOVERED_QUESTIONS = 20;
@@ -53,11 +58,12 @@ export interface ComputedDay {
 
 /** Reads the figures of a bot's local days; kept days stand in for aggregating their rows again. */
 export interface AnalyticsStore {
-  /** Days of the range already kept for this time zone. */
-  keptDays(botId: string, timeZone: string, from: string, to: string): Promise<DayFigures[]>;
+  /** Days of the range kept for this time zone: settled ones, and snapshots of others computed within `snapshotSeconds`. */
+  keptDays(botId: string, timeZone: string, from: string, to: string, snapshotSeconds: number): Promise<DayFigures[]>;
   /** Every day from `from` to `to` (inclusive), aggregated from the bot's rows; quiet days are zeros. Throws UnknownTimeZone when the database has no such zone. */
   computeDays(botId: string, timeZone: string, from: string, to: string): Promise<ComputedDay[]>;
-  keepDays(botId: string, timeZone: string, days: DayFigures[]): Promise<void>;
+  /** Keeps settled days for good and the others as snapshots; a settled day is never replaced. */
+  keepDays(botId: string, timeZone: string, days: ComputedDay[]): Promise<void>;
 }
 
 /** Raised by a store whose database does not know the time zone. */
@@ -181,7 +187,8 @@ const byRecency = (a: QuestionGroup, b: QuestionGroup) => (a.lastAskedAt < b.las
  * latency, uncovered answers, deliveries, and the questions users ask (and those the material misses).
  */
 export class AnalyticsService {
-  constructor(private readonly deps: { store: AnalyticsStore; bots: Pick<BotService, 'get'>; clock?: () => Date }) {}
+  /** `snapshotSeconds`: how long today's figures stand (SNAPSHOT_SECONDS unless given). */
+  constructor(private readonly deps: { store: AnalyticsStore; bots: Pick<BotService, 'get'>; clock?: () => Date; snapshotSeconds?: number }) {}
 
   /** The bot's analytics over `from`..`to` in `tz` (default UTC, the last 30 days); NOT_FOUND for another creator's bot. */
   async forBot(creatorId: string, botId: string, query: AnalyticsQuery): Promise<BotAnalytics> {
@@ -223,12 +230,12 @@ export class AnalyticsService {
 
   /**
    * Kept days as they are; the others aggregated from their rows, a run of consecutive days (at most
-   * a month) per query, each run's settled days kept before the next: a long first request that is
-   * given up on still leaves its work for the next one.
+   * a month) per query, each run kept before the next: a long first request that is given up on
+   * still leaves its work for the next one.
    */
   private async days(botId: string, timeZone: string, from: string, to: string): Promise<DayFigures[]> {
     const { store } = this.deps;
-    const days = new Map((await store.keptDays(botId, timeZone, from, to)).map((d) => [d.date, d]));
+    const days = new Map((await store.keptDays(botId, timeZone, from, to, this.deps.snapshotSeconds ?? SNAPSHOT_SECONDS)).map((d) => [d.date, d]));
     const wanted: string[] = [];
     for (let ms = dateMs(from) as number, end = dateMs(to) as number; ms <= end; ms += DAY_MS) wanted.push(isoDate(ms));
     for (const [first, last] of missingRuns(wanted, days)) {
@@ -239,8 +246,7 @@ export class AnalyticsService {
         if (err instanceof UnknownTimeZoneError) throw new ValidationError(`tz: unknown time zone "${timeZone}"`, { field: 'tz' });
         throw err;
       }
-      const settled = computed.filter((c) => c.settled).map((c) => c.figures);
-      if (settled.length > 0) await store.keepDays(botId, timeZone, settled);
+      await store.keepDays(botId, timeZone, computed);
       for (const c of computed) days.set(c.figures.date, c.figures);
     }
     return wanted.map((d) => days.get(d) as DayFigures);

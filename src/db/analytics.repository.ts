@@ -130,10 +130,13 @@ const latency = (value: string | null) => (value === null ? null : Number(value)
 export class AnalyticsRepository implements AnalyticsStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async keptDays(botId: string, timeZone: string, from: string, to: string): Promise<DayFigures[]> {
+  async keptDays(botId: string, timeZone: string, from: string, to: string, snapshotSeconds: number): Promise<DayFigures[]> {
     const { rows } = await this.pool.query<{ figures: DayFigures }>(
-      `SELECT figures FROM public.analytics_days WHERE bot_id = $1 AND time_zone = $2 AND day BETWEEN $3::date AND $4::date ORDER BY day`,
-      [botId, timeZone, from, to],
+      `SELECT figures FROM public.analytics_days
+        WHERE bot_id = $1 AND time_zone = $2 AND day BETWEEN $3::date AND $4::date
+          AND (settled OR computed_at > now() - $5 * interval '1 second')
+        ORDER BY day`,
+      [botId, timeZone, from, to, snapshotSeconds],
     );
     return rows.map((r) => r.figures);
   }
@@ -164,11 +167,13 @@ export class AnalyticsRepository implements AnalyticsStore {
     }));
   }
 
-  async keepDays(botId: string, timeZone: string, days: DayFigures[]): Promise<void> {
+  async keepDays(botId: string, timeZone: string, days: ComputedDay[]): Promise<void> {
+    // A settled day is never replaced; a snapshot is, by a newer one or the settled figures.
     await this.pool.query(
-      `INSERT INTO public.analytics_days (bot_id, time_zone, day, figures)
-       SELECT $1, $2, (f->>'date')::date, f FROM jsonb_array_elements($3::jsonb) f
-       ON CONFLICT (bot_id, time_zone, day) DO NOTHING`,
+      `INSERT INTO public.analytics_days (bot_id, time_zone, day, figures, settled)
+       SELECT $1, $2, (d->'figures'->>'date')::date, d->'figures', (d->>'settled')::boolean FROM jsonb_array_elements($3::jsonb) d
+       ON CONFLICT (bot_id, time_zone, day) DO UPDATE SET figures = EXCLUDED.figures, settled = EXCLUDED.settled, computed_at = now()
+        WHERE NOT public.analytics_days.settled`,
       [botId, timeZone, JSON.stringify(days)],
     );
   }

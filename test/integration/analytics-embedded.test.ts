@@ -62,7 +62,7 @@ describe('analytics on the embedded PGlite', () => {
     expect(days[0]!.settled).toBe(true);
 
     const store = new AnalyticsRepository(pool);
-    await store.keepDays(bot.id, 'Australia/Sydney', [days[0]!.figures]);
-    expect(await store.keptDays(bot.id, 'Australia/Sydney', '2026-04-01', '2026-04-30')).toEqual([days[0]!.figures]);
+    await store.keepDays(bot.id, 'Australia/Sydney', days);
+    expect(await store.keptDays(bot.id, 'Australia/Sydney', '2026-04-01', '2026-04-30', 60)).toEqual(days.map((d) => d.figures));
   });
 });
