@@ -215,7 +215,9 @@ describe('GET /v1/bots/:botId/analytics', () => {
     const ask = async (botId: string, text: string) => {
       const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${botId}/chat`, headers: alice.auth, payload: { sessionId: 's1', text } });
       expect(response.statusCode).toBe(200);
-      return parseSse(response.body).at(-1)!.data;
+      const last = parseSse(response.body).at(-1)!;
+      expect(last, JSON.stringify(last)).toMatchObject({ event: 'done' });
+      return last.data;
     };
     const today = () => new Date().toISOString().slice(0, 10);
     const todayOf = async (botId: string) => {
