@@ -3,7 +3,7 @@
  * the last 30 days (each answered: 1M turns and 1M ledger rows), then the analytics of those 30 days
  * in a time zone, next to a plain scan of the same inbound rows, in the same run.
  *
- *   npm run bench:analytics [-- --messages 1000000 --contacts 100000 --runs 50 --tz Europe/Berlin --keep]
+ *   npm run bench:analytics [-- --messages 1000000 --contacts 100000 --runs 50 --tz Europe/Berlin --keep --database NAME]
  *
  * Reported: the seed time; the first request (no day kept yet: every day aggregated from its rows);
  * p50/p95 of repeated requests (days that are over read from their kept figures, today from its
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     tz: { type: 'string', default: 'Europe/Berlin' },
     // Leaves the database in place (its name is printed) for EXPLAIN ANALYZE afterwards.
     keep: { type: 'boolean', default: false },
+    // Measures a database seeded (and kept) by an earlier run instead of seeding one; it is kept too.
+    database: { type: 'string' },
   },
 });
 const MESSAGES = Number(args.messages);
@@ -125,23 +127,30 @@ function localDate(tz: string, daysBack: number): string {
   return new Date(Date.parse(`${today}T00:00:00Z`) - daysBack * 86_400_000).toISOString().slice(0, 10);
 }
 
-const name = `bench_analytics_${randomBytes(4).toString('hex')}`;
-await admin((c) => c.query(`CREATE DATABASE ${name}`));
+const reused = args.database;
+const name = reused ?? `bench_analytics_${randomBytes(4).toString('hex')}`;
+if (!reused) await admin((c) => c.query(`CREATE DATABASE ${name}`));
 const url = new URL(adminUrl);
 url.pathname = `/${name}`;
 const pool = createPool(url.toString(), 4);
 try {
   await migrate(pool);
-  const { rows: creator } = await pool.query<{ id: string }>(
-    `INSERT INTO public.creators (email, name, password_hash) VALUES ('bench@example.test', 'Bench', 'x') RETURNING id`,
-  );
-  const { rows: bot } = await pool.query<{ id: string }>(`INSERT INTO public.bots (creator_id, name) VALUES ($1, 'Bench coach') RETURNING id`, [creator[0]!.id]);
+  let seedMs = Number.NaN;
+  if (!reused) {
+    const { rows: creator } = await pool.query<{ id: string }>(
+      `INSERT INTO public.creators (email, name, password_hash) VALUES ('bench@example.test', 'Bench', 'x') RETURNING id`,
+    );
+    await pool.query(`INSERT INTO public.bots (creator_id, name) VALUES ($1, 'Bench coach')`, [creator[0]!.id]);
+  }
+  const { rows: bot } = await pool.query<{ id: string; creator_id: string }>(`SELECT id, creator_id FROM public.bots WHERE name = 'Bench coach'`);
   const botId = bot[0]!.id;
-  const creatorId = creator[0]!.id;
+  const creatorId = bot[0]!.creator_id;
 
-  console.log(`seeding ${MESSAGES} messages from ${CONTACTS} contacts over 30 days (turns and ledger rows alike)…`);
-  const [, seedMs] = await timed(() => seed(pool, botId));
-  console.log(`  seeded in ${(seedMs / 1000).toFixed(1)} s`);
+  if (!reused) {
+    console.log(`seeding ${MESSAGES} messages from ${CONTACTS} contacts over 30 days (turns and ledger rows alike)…`);
+    [, seedMs] = await timed(() => seed(pool, botId));
+    console.log(`  seeded in ${(seedMs / 1000).toFixed(1)} s`);
+  }
 
   const repository = new AnalyticsRepository(pool);
   const bots = { get: async (_creator: string, id: string) => ({ id }) } as unknown as Pick<BotService, 'get'>;
@@ -152,7 +161,9 @@ try {
 
   const [first, firstMs] = await timed(() => service.forBot(creatorId, botId, query));
   const messagesIn = first.days.reduce((sum, d) => sum + d.messagesIn, 0);
-  console.log(`first request (${from}..${to} ${TZ}; every day aggregated from its rows, finished days kept): ${firstMs.toFixed(0)} ms, ${messagesIn} messages in`);
+  console.log(
+    `first request (${from}..${to} ${TZ}; ${reused ? 'on the reused database, days kept before count as kept' : 'every day aggregated from its rows, finished days kept'}): ${firstMs.toFixed(0)} ms, ${messagesIn} messages in`,
+  );
 
   const analytics: number[] = [];
   for (let i = 0; i < RUNS; i++) analytics.push((await timed(() => service.forBot(creatorId, botId, query)))[1]);
@@ -201,10 +212,10 @@ try {
   console.log(`plain scan of the inbound rows:     p50 ${figures.scan.p50.toFixed(1)} ms, p95 ${figures.scan.p95.toFixed(1)} ms`);
   console.log(`saved ${saveResults('analytics', figures)}`);
   console.log(
-    `analytics_p95_ms=${figures.analytics.p95.toFixed(1)} scan_p95_ms=${figures.scan.p95.toFixed(1)} ratio=${(figures.analytics.p95 / figures.scan.p95).toFixed(3)} today_recomputed_p95_ms=${figures.analyticsTodayRecomputed.p95.toFixed(1)} whole_day_p95_ms=${figures.wholeDayFromRows.p95.toFixed(1)} seed_s=${figures.seedSeconds.toFixed(0)}`,
+    `analytics_p95_ms=${figures.analytics.p95.toFixed(1)} scan_p95_ms=${figures.scan.p95.toFixed(1)} ratio=${(figures.analytics.p95 / figures.scan.p95).toFixed(3)} today_recomputed_p95_ms=${figures.analyticsTodayRecomputed.p95.toFixed(1)} whole_day_p95_ms=${figures.wholeDayFromRows.p95.toFixed(1)} seed_s=${Number.isNaN(figures.seedSeconds) ? 'reused' : figures.seedSeconds.toFixed(0)}`,
   );
 } finally {
   await pool.end();
-  if (args.keep) console.log(`kept database ${name}`);
+  if (args.keep || reused) console.log(`kept database ${name}`);
   else await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
