@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createAccountsModule, type AccountsModule } from './composition/accounts.module.js';
+import { createAnalyticsModule, type AnalyticsModule } from './composition/analytics.module.js';
 import { createBillingModule, type BillingModule } from './composition/billing.module.js';
 import { createBotsModule, type BotsModule } from './composition/bots.module.js';
 import { createChannelsModule, type ChannelsModule } from './composition/channels.module.js';
@@ -41,6 +42,8 @@ export interface Platform {
   conversations: ConversationsModule;
   /** End-user premium and what Stripe reports back. */
   payments: PaymentsModule;
+  /** Creators' per-day figures of their bots. */
+  analytics: AnalyticsModule;
   app: FastifyInstance;
   /** Starts the queue workers of this process. */
   startWorkers(): void;
@@ -73,11 +76,12 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     bots,
     chat: { senders: channels.senders, contacts: conversations.contacts, ledger: conversations.ledger },
   });
-  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching });
+  const analytics = createAnalyticsModule({ infrastructure, bots });
+  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching, analytics });
 
   // Build order; shutdown walks it backwards, twice: first everything stops taking work (the app
   // first, the queue workers last), then everything lets go of what it holds (the database last).
-  const modules: readonly ModuleLifecycle[] = [infrastructure, email, accounts, billing, bots, knowledge, channels, media, coaching, conversations, payments, http];
+  const modules: readonly ModuleLifecycle[] = [infrastructure, email, accounts, billing, bots, knowledge, channels, media, coaching, conversations, payments, analytics, http];
   return {
     config,
     infrastructure,
@@ -91,6 +95,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     coaching,
     conversations,
     payments,
+    analytics,
     app: http.app,
     startWorkers() {
       for (const module of modules) module.startWorkers?.();

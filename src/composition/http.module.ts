@@ -4,6 +4,7 @@ import { DEMO_EMAIL } from '../demo/seed-demo.js';
 import { buildApp } from '../http/app.js';
 import type { Logger } from '../observability/logger.js';
 import type { AccountsModule } from './accounts.module.js';
+import type { AnalyticsModule } from './analytics.module.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
@@ -33,11 +34,12 @@ export interface HttpModuleDeps {
   conversations: ConversationsModule;
   payments: PaymentsModule;
   coaching: CoachingModule;
+  analytics: AnalyticsModule;
 }
 
 /** Builds the app; readiness asks the database, the queues, Redis and the vector store. */
 export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule> {
-  const { config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching } = deps;
+  const { config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching, analytics } = deps;
   const { database, queues, redis, metrics } = infrastructure;
   const app = await buildApp({
     config,
@@ -61,6 +63,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     deliveries: conversations.deliveries,
     coaching: { programs: coaching.programs, admin: coaching.admin },
     inbox: conversations.inbox,
+    analytics: analytics.service,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [
       { name: 'database', check: async () => void (await database.pool.query('SELECT 1')) },

@@ -40,6 +40,11 @@ export function defaultUnknownAnswer(language: string): string {
   return pick(UNKNOWN, language);
 }
 
+/** Every default "I don't know" reply by primary language subtag; `en` is the fallback, as in `defaultUnknownAnswer`. */
+export function defaultUnknownAnswers(): Readonly<Record<string, string>> {
+  return UNKNOWN;
+}
+
 /** Said when a turn holds attachments but no text. */
 export function attachmentsOnlyAnswer(language: string): string {
   return pick(ATTACHMENTS_ONLY, language);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { OutboundLedger, OutboundRecord } from '../conversation/turn.ports.js';
 import { PreparedStatements } from './prepared-statement.js';
+import { REPLY_LATENCY_SQL } from './reply-latency.js';
 
 /**
  * The ledger row keyed by `column` (a reply's turn, or a notice's own dedupe key), created `pending`
@@ -60,7 +61,9 @@ export class OutboundRepository implements OutboundLedger {
 
   async markSent(id: string, messageIds: string[]): Promise<void> {
     await this.pool.query(
-      `UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $2, error = NULL, sent_at = now(), updated_at = now() WHERE id = $1`,
+      `UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $2, error = NULL, sent_at = now(), updated_at = now(),
+              reply_latency_ms = ${REPLY_LATENCY_SQL}
+        WHERE id = $1`,
       [id, messageIds],
     );
   }

@@ -2,8 +2,13 @@ import type pg from 'pg';
 import type { ChannelName, InboundKind } from '../conversation/channel.ports.js';
 import type { ClaimedTurn, NextTurn, TurnKind, TurnStore } from '../conversation/turn.ports.js';
 import type { TurnSource } from '../conversation/types.js';
+import { defaultUnknownAnswers } from '../conversation/phrases.js';
 import { inboundFromPayload } from './inbound.repository.js';
 import { PreparedStatements } from './prepared-statement.js';
+import { REPLY_LATENCY_SQL } from './reply-latency.js';
+
+// The default "I don't know" replies, by language, as one JSON parameter.
+const UNKNOWN_ANSWERS = JSON.stringify(defaultUnknownAnswers());
 
 // Ordinary messages arriving together are answered as one turn; anything else is a turn of its own.
 const burstKinds = new Set<InboundKind>(['text', 'attachment', 'edited', 'reaction', 'unsupported']);
@@ -48,7 +53,7 @@ function toTurn(rows: Array<TurnRow & { inbound_id: string | null; payload: unkn
 function claimCtes(claimable: string): string {
   return `
 candidates AS (
-  SELECT id, seq, kind, text, bot_id, payload FROM public.inbound_messages
+  SELECT id, seq, kind, text, bot_id, payload, received_at FROM public.inbound_messages
    WHERE conversation_id = $1 AND turn_id IS NULL AND ${claimable}
    ORDER BY seq LIMIT 200
    FOR UPDATE
@@ -62,9 +67,10 @@ grp AS (
   SELECT c.* FROM candidates c, f, burst_end e WHERE c.seq >= f.seq AND (e.seq IS NULL OR c.seq < e.seq)
 ),
 turn AS (
-  INSERT INTO public.turns (bot_id, conversation_id, kind, texts, attempts)
+  INSERT INTO public.turns (bot_id, conversation_id, kind, texts, attempts, last_message_at)
   SELECT f.bot_id, $1, ${TURN_KIND_SQL},
-         COALESCE((SELECT array_agg(g.text ORDER BY g.seq) FROM grp g WHERE g.kind <> 'edited' AND g.text <> ''), '{}'), 1
+         COALESCE((SELECT array_agg(g.text ORDER BY g.seq) FROM grp g WHERE g.kind <> 'edited' AND g.text <> ''), '{}'), 1,
+         (SELECT max(g.received_at) FROM grp g)
     FROM f
   RETURNING id, bot_id, conversation_id, kind
 ),
@@ -182,9 +188,17 @@ export class TurnRepository implements TurnStore {
     await this.pool.query(
       this.statements.query(
         'turn_save_final_reply',
-        `WITH saved AS (UPDATE public.turns SET reply = $3, sources = $4, updated_at = now() WHERE id = $1)
+        // Uncovered: a user's message answered with the bot's own "I don't know" (its setting, else the
+        // default in its language), which the engine writes without sources when the material has nothing.
+        `WITH saved AS (
+           UPDATE public.turns t SET reply = $3, sources = $4, updated_at = now(),
+                  uncovered = (t.kind = 'message' AND $4::jsonb = '[]'::jsonb AND $3 = COALESCE(
+                    NULLIF(btrim(b.settings->>'unknownAnswer'), ''), $5::jsonb->>split_part(lower(b.language), '-', 1), $5::jsonb->>'en'))
+             FROM public.bots b
+            WHERE t.id = $1 AND b.id = t.bot_id
+         )
          UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now() WHERE id = $2`,
-        [turn.turnId, turn.ledgerId, reply, JSON.stringify(sources)],
+        [turn.turnId, turn.ledgerId, reply, JSON.stringify(sources), UNKNOWN_ANSWERS],
       ),
     );
   }
@@ -194,7 +208,9 @@ export class TurnRepository implements TurnStore {
       this.statements.query(
         'turn_finish_sent',
         `WITH sent AS (
-           UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $3, error = NULL, sent_at = now(), updated_at = now() WHERE id = $2
+           UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $3, error = NULL, sent_at = now(), updated_at = now(),
+                  reply_latency_ms = ${REPLY_LATENCY_SQL}
+            WHERE id = $2
          )
          UPDATE public.turns SET status = 'answered', error = NULL, updated_at = now(), answered_at = now() WHERE id = $1`,
         [turn.turnId, turn.ledgerId, messageIds],

@@ -31,6 +31,8 @@ import { deliveryRoutes } from './routes/deliveries.routes.js';
 import { programRoutes } from './routes/programs.routes.js';
 import type { ProgramService } from '../coaching/program.service.js';
 import type { CoachingAdminService } from '../coaching/coaching-admin.service.js';
+import { analyticsRoutes } from './routes/analytics.routes.js';
+import type { AnalyticsService } from '../coaching/analytics.service.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { InboxService } from '../conversation/inbox.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
@@ -95,6 +97,8 @@ export interface AppDeps {
   coaching?: { programs: ProgramService; admin: CoachingAdminService };
   /** The creators' inbox: conversations and transcripts. */
   inbox: InboxService;
+  /** Creators' per-day figures of their bots. */
+  analytics: Pick<AnalyticsService, 'forBot'>;
 }
 
 
@@ -174,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });
   if (deps.coaching) await app.register(programRoutes, { prefix: '/v1', programs: deps.coaching.programs, coaching: deps.coaching.admin });
   await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox });
+  await app.register(analyticsRoutes, { prefix: '/v1', analytics: deps.analytics });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);
   await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });
