@@ -81,7 +81,7 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 // Bare mode: nothing but Node, whatever the calling shell has configured.
 const bareEnv: NodeJS.ProcessEnv = { ...process.env };
-for (const name of ['DATABASE_URL', 'REDIS_URL', 'VECTOR_STORE', 'MEDIA_STORAGE', 'DATA_DIR', 'PORT', 'NODE_OPTIONS']) delete bareEnv[name];
+for (const name of ['DATABASE_URL', 'REDIS_URL', 'VECTOR_STORE', 'MEDIA_STORAGE', 'DATA_DIR', 'PORT', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX']) delete bareEnv[name];
 
 // Baseline: the least a Node process that answers HTTP costs on this machine, right now.
 const nodePort = await freePort();
