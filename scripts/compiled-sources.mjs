@@ -51,7 +51,7 @@ export function sourcesFingerprint(root) {
   return hash.digest('hex');
 }
 
-/** The TypeScript files to compile: sources and their tests' neighbours alike, but no type declarations. */
+/** Every TypeScript source to compile: neither type declarations nor tests. */
 function entryPoints(root) {
   return SOURCE_FOLDERS.flatMap((folder) => filesUnder(root, folder)).filter((file) => /\.(m|c)?ts$/.test(file) && !/\.d\.(m|c)?ts$/.test(file) && !/\.test\.ts$/.test(file));
 }
