@@ -4,7 +4,7 @@
 // one tsx runs on the same files, so `npm start` runs exactly what `tsx src/main.ts` ran.
 // Plain JavaScript, because it runs before anything is compiled.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -18,6 +18,10 @@ const SETTINGS_FILES = ['tsconfig.json'];
 const RUNTIME_FOLDERS = ['migrations', 'examples'];
 /** Written last by a compile: the fingerprint of the sources it compiled. */
 export const STAMP_FILE = '.sources-fingerprint';
+/** Held by the process compiling, so processes started together (ROLE=api and ROLE=worker) compile once. */
+export const LOCK_FILE = '.compiling';
+/** A lock older than this was left by a compile that died: no compile takes that long. */
+const STALE_LOCK_MS = 60_000;
 
 const thisFile = fileURLToPath(import.meta.url);
 
@@ -79,27 +83,59 @@ export function ensureCompiled(root, { outDir = 'dist' } = {}) {
   const seconds = () => (performance.now() - started) / 1000;
   if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === fingerprint) return { state: 'fresh', seconds: seconds() };
 
-  // The old stamp goes first: a compile cut short leaves no stamp, so the next start compiles again.
-  rmSync(stamp, { force: true });
-  // A source deleted since the last compile must not leave its old output behind to be imported.
-  for (const folder of SOURCE_FOLDERS) rmSync(path.join(out, folder), { recursive: true, force: true });
-  const esbuild = loadEsbuild();
-  esbuild.buildSync({
-    absWorkingDir: root,
-    entryPoints: entryPoints(root),
-    outdir: out,
-    outbase: '.',
-    format: 'esm',
-    platform: 'node',
-    // The oldest Node the package supports (engines), so the output does not depend on the Node compiling it.
-    target: 'node22',
-    tsconfig: path.join(root, 'tsconfig.json'),
-    sourcemap: true,
-    logLevel: 'silent',
+  return withLock(path.join(out, LOCK_FILE), () => {
+    // Another process may have compiled these very sources while this one waited for the lock.
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === fingerprint) return { state: 'fresh', seconds: seconds() };
+    // The old stamp goes first: a compile cut short leaves no stamp, so the next start compiles again.
+    rmSync(stamp, { force: true });
+    // A source deleted since the last compile must not leave its old output behind to be imported.
+    for (const folder of SOURCE_FOLDERS) rmSync(path.join(out, folder), { recursive: true, force: true });
+    const esbuild = loadEsbuild();
+    esbuild.buildSync({
+      absWorkingDir: root,
+      entryPoints: entryPoints(root),
+      outdir: out,
+      outbase: '.',
+      format: 'esm',
+      platform: 'node',
+      // The oldest Node the package supports (engines), so the output does not depend on the Node compiling it.
+      target: 'node22',
+      tsconfig: path.join(root, 'tsconfig.json'),
+      sourcemap: true,
+      logLevel: 'silent',
+    });
+    for (const folder of RUNTIME_FOLDERS) linkBeside(root, out, folder);
+    writeFileSync(stamp, `${fingerprint}\n`);
+    return { state: 'compiled', seconds: seconds() };
   });
-  for (const folder of RUNTIME_FOLDERS) linkBeside(root, out, folder);
-  writeFileSync(stamp, `${fingerprint}\n`);
-  return { state: 'compiled', seconds: seconds() };
+}
+
+/** Runs `work` holding the lock file `lock`, waiting for another holder and taking over a dead one's. */
+function withLock(lock, work) {
+  mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 2 * STALE_LOCK_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if (err?.code !== 'EEXIST') throw err;
+    }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+    } catch {
+      // Released meanwhile: try again at once.
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${lock} has been held for over ${(2 * STALE_LOCK_MS) / 1000} s`);
+    // Nothing else runs in this process yet: a blocking wait is the simplest.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 /** Makes `out/folder` point at the repository's `folder`, so compiled code finds it where the sources do. */

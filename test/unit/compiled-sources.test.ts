@@ -1,9 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compiledPath, ensureCompiled, STAMP_FILE } from '../../scripts/compiled-sources.mjs';
+import { compiledPath, ensureCompiled, LOCK_FILE, STAMP_FILE } from '../../scripts/compiled-sources.mjs';
+
+const compilerModule = new URL('../../scripts/compiled-sources.mjs', import.meta.url).href;
 
 // A checkout in miniature: sources, the tsconfig the compiler reads, and the folders compiled code reads at run time.
 let root: string;
@@ -78,5 +82,25 @@ describe('compiling the sources for npm start', () => {
     write('src/greeting.ts', 'export const greeting = (word: string): string => `said ${word}`;\n}\n');
     expect(() => ensureCompiled(root)).toThrow();
     expect(existsSync(path.join(root, 'dist', STAMP_FILE))).toBe(false);
+  });
+
+  it('compiles once when two processes start together, and both run', async () => {
+    // Many sources, so the two compiles would overlap without the lock.
+    for (let i = 0; i < 300; i++) write(`src/many/file-${i}.ts`, `export const value${i}: number = ${i};\n`);
+    const start = () =>
+      promisify(execFile)(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(compilerModule)}); console.log(m.ensureCompiled(${JSON.stringify(root)}).state);`]);
+    const states = (await Promise.all([start(), start()])).map((result) => result.stdout.trim()).sort();
+    expect(states).toEqual(['compiled', 'fresh']);
+    expect((await runCompiled('src/main.ts')).answer).toBe('said before');
+  });
+
+  it('takes over the lock a compile that died left behind', () => {
+    mkdirSync(path.join(root, 'dist'), { recursive: true });
+    const lock = path.join(root, 'dist', LOCK_FILE);
+    writeFileSync(lock, '');
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(lock, tenMinutesAgo, tenMinutesAgo);
+    expect(ensureCompiled(root).state).toBe('compiled');
+    expect(existsSync(lock)).toBe(false);
   });
 });
