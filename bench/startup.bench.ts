@@ -1,13 +1,16 @@
 /**
- * Start-up in bare mode: the platform as `npm start` runs it (`node --import tsx src/main.ts`) with no
- * DATABASE_URL or REDIS_URL, so on embedded PGlite under a fresh DATA_DIR.
+ * Start-up in bare mode: the platform as `npm start` runs it (package.json's `start` script, with this
+ * Node) with no DATABASE_URL or REDIS_URL, so on embedded PGlite under a fresh DATA_DIR.
  *
+ * 0. Compile: `npm start` compiles the sources to dist/ when they changed since the last compile
+ *    (scripts/compiled-sources.mjs); the bench does that first and reports the time, so the starts
+ *    below measure the platform, not the compile.
  * 1. First start: process spawned → `GET /healthz` answers 200 (creates the embedded database, runs
  *    the migrations; the first-run demo is seeded after that, as `npm start` does).
  * 2. Restart on the same DATA_DIR after a clean stop (SIGTERM), `--restarts` times: median time to
  *    `/healthz`.
  * 3. Idle memory: resident memory of the platform's process and its child processes (document
- *    readers, tsx's esbuild), `--idle` seconds after the last restart answered.
+ *    readers), `--idle` seconds after the last restart answered.
  * 4. Connection resets: lines of the platform's output naming ECONNRESET, across every start and stop.
  * Baseline in the same run: a bare `node -e` process serving `/healthz` (time to its first answer,
  * resident memory after the same idle time).
@@ -17,10 +20,12 @@
  * The last line is `restart_s=… first_start_s=… idle_rss_mb=… node_rss_mb=…`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { ensureCompiled } from '../scripts/compiled-sources.mjs';
 import { freePort } from '../test/support/telegram-e2e.js';
 import { percentile, saveResults } from './bench-report.js';
 import { childrenRss, flag, procStatus } from './platform-process.js';
@@ -76,7 +81,7 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 // Bare mode: nothing but Node, whatever the calling shell has configured.
 const bareEnv: NodeJS.ProcessEnv = { ...process.env };
-for (const name of ['DATABASE_URL', 'REDIS_URL', 'VECTOR_STORE', 'MEDIA_STORAGE', 'DATA_DIR', 'PORT', 'NODE_OPTIONS']) delete bareEnv[name];
+for (const name of ['DATABASE_URL', 'REDIS_URL', 'VECTOR_STORE', 'MEDIA_STORAGE', 'DATA_DIR', 'PORT', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX']) delete bareEnv[name];
 
 // Baseline: the least a Node process that answers HTTP costs on this machine, right now.
 const nodePort = await freePort();
@@ -92,7 +97,13 @@ console.log(`bare node -e: ${bareNode.seconds.toFixed(2)} s to answer, ${mb(node
 const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-startup-bench-'));
 const port = await freePort();
 const platformEnv: NodeJS.ProcessEnv = { ...bareEnv, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' };
-const platformCommand = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+// `npm start`'s command with this Node: `node <flags> scripts/start.mjs`.
+const startScript = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: { start: string } }).scripts.start;
+const [program, ...startArgs] = startScript.split(' ');
+if (program !== 'node') throw new Error(`npm start runs ${program}, not node: update this bench`);
+const platformCommand = [process.execPath, ...startArgs];
+const compile = ensureCompiled(fileURLToPath(root));
+console.log(`compile: ${compile.state === 'fresh' ? 'dist/ was up to date' : 'sources compiled'} in ${compile.seconds.toFixed(2)} s`);
 let output = '';
 try {
   const first = await startAndWait(platformCommand, port, platformEnv);
@@ -121,6 +132,8 @@ try {
 
   const file = saveResults('startup', {
     machine: { cpus: availableParallelism(), loadavg: loadavg(), node: process.version },
+    command: startScript,
+    compile,
     idleSeconds,
     bareNode: { startSeconds: bareNode.seconds, rssBytes: nodeRss.own },
     firstStart: { seconds: first.seconds, rssBytes: firstRss.own, childrenRssBytes: firstRss.children },

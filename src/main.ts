@@ -6,7 +6,7 @@ import { createPlatform, demoSeedDeps } from './platform.js';
 import { seedDemo } from './demo/seed-demo.js';
 
 /** Starts API and/or workers by ROLE and stops them cleanly on SIGINT/SIGTERM. */
-async function main() {
+export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -51,6 +51,7 @@ async function main() {
   }
 }
 
+// `node dist/src/main.js` (the Docker image) and `tsx src/main.ts` run it directly; `npm start` through scripts/start.mjs.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err) => {
     console.error(err);
