@@ -20,6 +20,8 @@ export type PlatformCommand =
   | { cmd: 'start'; env: Record<string, string>; workers: boolean; port: number }
   | { cmd: 'connect'; token: string; settings: Record<string, unknown>; ingest: boolean }
   | { cmd: 'connect-whatsapp'; phoneNumberId: string; accessToken: string; appSecret: string; settings: Record<string, unknown>; ingest: boolean }
+  /** A bot with its web chat published (visitors write to /public/bots/:botId/messages). */
+  | { cmd: 'connect-web'; settings: Record<string, unknown>; ingest: boolean }
   | { cmd: 'bare' }
   | { cmd: 'sql'; text: string }
   | { cmd: 'profile'; start: true }
@@ -43,7 +45,8 @@ export function platformCommands() {
         return { queuePrefix: platform.config.QUEUE_PREFIX };
       }
       case 'connect':
-      case 'connect-whatsapp': {
+      case 'connect-whatsapp':
+      case 'connect-web': {
         const app = platform!.app;
         const session = await signUpCreator(app);
         const bot = await createBot(app, session.auth, { name: 'Maya', language: 'en', settings: command.settings });
@@ -54,10 +57,12 @@ export function platformCommands() {
         const [channel, payload] =
           command.cmd === 'connect'
             ? ['telegram', { token: command.token }]
-            : [
-                'whatsapp',
-                { phoneNumberId: command.phoneNumberId, wabaId: '102030405060708', accessToken: command.accessToken, appSecret: command.appSecret, verifyToken: 'bench-verify-token' },
-              ];
+            : command.cmd === 'connect-web'
+              ? ['web', {}]
+              : [
+                  'whatsapp',
+                  { phoneNumberId: command.phoneNumberId, wabaId: '102030405060708', accessToken: command.accessToken, appSecret: command.appSecret, verifyToken: 'bench-verify-token' },
+                ];
         const response = await app.inject({ method: 'PUT', url: `/v1/bots/${bot.id}/channels/${channel}`, headers: session.auth, payload });
         if (response.statusCode !== 200) throw new Error(`connecting ${channel} failed: ${response.statusCode} ${response.body}`);
         return { botId: bot.id };
@@ -66,6 +71,15 @@ export function platformCommands() {
         bare = Fastify({ logger: false });
         bare.post('/webhooks/telegram/:botId', async () => ({ ok: true }));
         bare.post('/webhooks/whatsapp', async () => ({ ok: true }));
+        // The web chat's floor: the same event stream (accepted, one token, done) written at once.
+        bare.post('/public/bots/:botId/messages', (request, reply) => {
+          const { messageId } = request.body as { messageId: string };
+          reply.hijack();
+          reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive' });
+          reply.raw.write(`event: accepted\ndata: ${JSON.stringify({ messageId })}\n\n`);
+          reply.raw.write(`event: token\ndata: ${JSON.stringify({ text: 'Hello', offset: 0 })}\n\n`);
+          reply.raw.end(`event: done\ndata: ${JSON.stringify({ reply: 'Hello', sources: [] })}\n\n`);
+        });
         await bare.listen({ host: '127.0.0.1', port: 0 });
         return { origin: `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}` };
       }

@@ -35,19 +35,30 @@
  *    each in the order lean, fetch, fetch, lean, …, so drift in the machine's load falls on both;
  *    Telegram, and WhatsApp unless `--no-whatsapp`. Per client: turns/s, platform CPU per turn and
  *    peak RSS (median and range of its runs), and the ratio lean/fetch of the medians.
+ * 7. Web chat: `--visitors` visitors (default as many as conversations), each with its own session
+ *    cookie, each sending `--visitor-messages` messages (default `--messages`) one after another to
+ *    `POST /public/bots/:botId/messages` of a published bot, reading each reply's server-sent events
+ *    to `done` before the next (caps WEB_CHAT_*_DAILY_MESSAGES raised far above the run). Closed loop
+ *    (capacity, platform CPU per turn), paced at `--turn-rate` as for Telegram, and one visitor alone;
+ *    time to the first `token` and to `done`, p50/p95. Baseline: the same visitors' keep-alive round
+ *    trips to a bare route writing accepted, token and done at once. Exactly once: every message got
+ *    one `done` and no error, and the database holds one inbound row, one turn and one ledger row
+ *    'sent' per message. `--no-web` skips it; its summary line starts with `web:`.
  *
  *   npm run bench:converse -- [--redis] [--seconds 5] [--rate 1000] [--senders 64]
  *                             [--conversations 100] [--messages 5] [--turn-rate 300]
- *                             [--concurrency 16] [--replay 10000] [--one-process] [--only ack|turns|clients]
- *                             [--no-whatsapp] [--client-rounds 2]
+ *                             [--concurrency 16] [--replay 10000] [--one-process] [--only ack|turns|clients|web]
+ *                             [--no-whatsapp] [--client-rounds 2] [--no-web] [--visitors 100] [--visitor-messages 5]
  *   --replay 0 skips the replay; --only runs one part and prints its figures as JSON.
  *   BENCH_PROFILE_DIR=dir writes CPU profiles of the platform's process during the acknowledgement
  *   and capacity runs; BENCH_LOG_LEVEL sets its log level (default silent);
  *   BENCH_PLATFORM_NODE_OPTIONS adds node flags to it; BENCH_DATABASE_POOL_MAX sets its pool size.
  *
- * The last line is `overhead_p50_ms=… overhead_p99_ms=… turns_per_s=… ack_p99_ms=… http_client_cpu_ratio=…`:
+ * The last line is `overhead_p50_ms=… overhead_p99_ms=… turns_per_s=… ack_p99_ms=… http_client_cpu_ratio=…`
+ * then, with the web run, `web_done_p50_ms=… web_done_p95_ms=… web_first_token_p50_ms=… web_turns_per_s=… web_exactly_once=yes|no`:
  * the paced overhead, the capacity, the open-loop acknowledgement p99 and the lean client's platform
- * CPU per Telegram turn over the global fetch's. The overhead is measured at an
+ * CPU per Telegram turn over the global fetch's; the web chat's paced times to done and to the first
+ * token, its capacity and whether every message was answered exactly once. The overhead is measured at an
  * offered rate rather than in the closed loop because with 100 conversations always waiting, p50
  * ≤ 20 ms would need 5,000 turns/s: the targets hold together only as "≤ 20 ms at ≥ 300 turns/s".
  */
@@ -81,7 +92,11 @@ const replayMessages = flag('replay', 10_000);
 const whatsappRun = !process.argv.includes('--no-whatsapp');
 // --client-rounds n: the HTTP client comparison's capacity runs per client (0 skips it).
 const clientRounds = flag('client-rounds', 2);
-// --only ack | turns | clients: run one part (for profiling); the summary line needs the first two.
+// --no-web skips the web chat run (visitors over server-sent events); --visitors and --visitor-messages size it.
+const webRun = !process.argv.includes('--no-web');
+const visitors = flag('visitors', conversations);
+const visitorMessages = flag('visitor-messages', messagesPerConversation);
+// --only ack | turns | clients | web: run one part (for profiling); the summary line needs the first two.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -450,7 +465,7 @@ async function warmUp(target: Target, nextReply: (chatId: number) => Promise<num
   await conversationLoad(target, nextReply, 9_000, Math.min(conversations, 100), 3);
 }
 
-async function turnsWithCpu(platform: PlatformHandle, load: () => Promise<TurnResult>): Promise<TurnResult> {
+async function turnsWithCpu<T extends TurnResult>(platform: PlatformHandle, load: () => Promise<T>): Promise<T> {
   const before = platform.cpuSeconds();
   const machineBefore = machineCpuSeconds();
   const result = await load();
@@ -553,6 +568,175 @@ async function replayLoad(platform: PlatformHandle, target: Target, replies: Map
     chatsWithSeveralReplies: counts.filter((n) => n > 1).length,
     exactlyOnce: counts.every((n) => n === 1) && state.answered === count,
   };
+}
+
+// --- web chat ---------------------------------------------------------------------------------------
+
+// The visitors' caps, far above what a run sends (every visitor writes from 127.0.0.1, to one bot).
+const WEB_CAPS = { WEB_CHAT_VISITOR_DAILY_MESSAGES: '1000000', WEB_CHAT_IP_DAILY_MESSAGES: '100000000', WEB_CHAT_BOT_DAILY_MESSAGES: '100000000' };
+
+async function webPlatform(env: Record<string, string>) {
+  const port = await freePort();
+  const platform = await startPlatformProcess();
+  await platform.run({ cmd: 'start', env: { ...env, ...WEB_CAPS, PUBLIC_URL: `http://127.0.0.1:${port}`, ...(redis ? { REDIS_URL } : {}) }, workers: true, port });
+  const { botId } = (await platform.run({ cmd: 'connect-web', settings: { mergeWindowMs: 0 }, ingest: true })) as { botId: string };
+  const { origin } = (await platform.run({ cmd: 'bare' })) as { origin: string };
+  return { platform, origin: `http://127.0.0.1:${port}`, botId, bareOrigin: origin };
+}
+
+/** What one visitor's message got back: when its first `token` and its `done` arrived, and what went wrong. */
+interface WebMessageOutcome {
+  status: number;
+  firstTokenAt?: number;
+  doneAt?: number;
+  dones: number;
+  /** `error` events, and `done`s that refused the message (a cap) instead of answering it. */
+  failures: number;
+  cookie?: string;
+}
+
+/** Sends one visitor message and reads its event stream to the end, noting when each event arrived. */
+async function sendWebMessage(pool: Pool, path: string, cookie: string | undefined, messageId: string, text: string): Promise<WebMessageOutcome> {
+  const response = await pool.request({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify({ messageId, text }),
+  });
+  const setCookie = response.headers['set-cookie'];
+  const outcome: WebMessageOutcome = { status: response.statusCode, dones: 0, failures: 0 };
+  const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
+  if (first) outcome.cookie = first.split(';')[0]!;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body) {
+    buffer += decoder.decode(chunk as Buffer, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      // Comments (heartbeats) carry no event.
+      if (!event) continue;
+      const at = performance.now();
+      if (event === 'token') outcome.firstTokenAt ??= at;
+      else if (event === 'done') {
+        outcome.dones++;
+        outcome.doneAt ??= at;
+        const data = JSON.parse(/^data: (.*)$/m.exec(frame)?.[1] ?? '{}') as { reply?: unknown; refused?: unknown };
+        if (data.refused !== undefined || typeof data.reply !== 'string' || data.reply === '') outcome.failures++;
+      } else if (event === 'error') outcome.failures++;
+    }
+  }
+  return outcome;
+}
+
+/** Milliseconds at p50, p95 and p99 of `samples`. */
+const quantiles = (samples: number[]) => ({ p50: percentile(samples, 0.5), p95: percentile(samples, 0.95), p99: percentile(samples, 0.99) });
+
+interface WebTurnResult extends TurnResult {
+  /** Message sent (or due) → first `token` event, and → `done` event (the same as p50/p99 above). */
+  firstToken: { p50: number; p95: number; p99: number };
+  done: { p50: number; p95: number; p99: number };
+  /** Answered messages whose stream carried no `token` before `done`. */
+  withoutToken: number;
+  /** Messages whose stream had no `done`, or several. */
+  withoutDone: number;
+  withSeveralDones: number;
+  messageIds: string[];
+}
+
+/**
+ * `count` visitors (each its own session cookie), each sending `messages` texts one after another
+ * and reading each reply's event stream to its `done` before the next. With `periodMs`, as in
+ * conversationLoad: visitor i's message m is due at start + (i/count + m) × periodMs.
+ */
+async function webLoad(origin: string, botId: string, idPrefix: string, count: number, messages: number, periodMs?: number): Promise<WebTurnResult> {
+  const pool = new Pool(origin, { connections: count, pipelining: 1 });
+  const path = `/public/bots/${botId}/messages`;
+  const firstTokens: number[] = [];
+  const dones: number[] = [];
+  const messageIds: string[] = [];
+  let errors = 0;
+  let withoutToken = 0;
+  let withoutDone = 0;
+  let withSeveralDones = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      let cookie: string | undefined;
+      for (let m = 0; m < messages; m++) {
+        const due = periodMs === undefined ? undefined : started + (i / count + m) * periodMs;
+        if (due !== undefined && due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+        const messageId = `${idPrefix}-v${i}-m${m}`;
+        messageIds.push(messageId);
+        const sentAt = performance.now();
+        const outcome = await sendWebMessage(pool, path, cookie, messageId, `Question ${m + 1}: how do I keep a habit going?`).catch(() => undefined);
+        if (!outcome) {
+          errors++;
+          withoutDone++;
+          continue;
+        }
+        cookie = outcome.cookie ?? cookie;
+        if (outcome.status !== 200) errors++;
+        errors += outcome.failures;
+        if (outcome.dones === 0) withoutDone++;
+        if (outcome.dones > 1) withSeveralDones++;
+        if (outcome.doneAt === undefined) continue;
+        dones.push(outcome.doneAt - (due ?? sentAt));
+        if (outcome.firstTokenAt === undefined) withoutToken++;
+        else firstTokens.push(outcome.firstTokenAt - (due ?? sentAt));
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  await pool.close();
+  const done = quantiles(dones);
+  return {
+    turns: dones.length,
+    errors,
+    seconds: elapsed / 1000,
+    turnsPerSecond: dones.length / (elapsed / 1000),
+    p50: done.p50,
+    p99: done.p99,
+    max: dones.reduce((a, b) => Math.max(a, b), 0),
+    firstToken: quantiles(firstTokens),
+    done,
+    withoutToken,
+    withoutDone,
+    withSeveralDones,
+    messageIds,
+  };
+}
+
+/**
+ * What the database holds for the visitors' messages whose id starts with `idPrefix`: one inbound
+ * row each, each in a turn of its own, no other turn in their conversations, and one ledger row
+ * per turn, settled as sent. Waits (up to 30 s) for the ledger to settle after the last `done`.
+ */
+async function webLedger(platform: PlatformHandle, botId: string, idPrefix: string, expected: number) {
+  const query = `
+    WITH mine AS (
+      -- A web message's external id is its conversation's id, a colon and the id the page chose.
+      SELECT i.* FROM inbound_messages i WHERE i.bot_id = '${botId}' AND i.channel = 'web' AND i.external_id LIKE '%:${idPrefix}-%'
+    ), conversations_of_mine AS (SELECT DISTINCT conversation_id FROM mine)
+    SELECT (SELECT count(*) FROM mine)::int AS inbound,
+           (SELECT count(DISTINCT external_id) FROM mine)::int AS "messageIds",
+           (SELECT count(DISTINCT turn_id) FROM mine)::int AS "turnsOfMessages",
+           (SELECT count(*) FROM turns t WHERE t.conversation_id IN (SELECT conversation_id FROM conversations_of_mine))::int AS "turnsInConversations",
+           (SELECT count(*) FROM turns t WHERE t.id IN (SELECT turn_id FROM mine) AND t.status = 'answered')::int AS answered,
+           (SELECT count(*) FROM outbound_messages o WHERE o.conversation_id IN (SELECT conversation_id FROM conversations_of_mine))::int AS "ledgerRows",
+           (SELECT count(*) FROM outbound_messages o WHERE o.turn_id IN (SELECT turn_id FROM mine) AND o.status = 'sent')::int AS sent`;
+  type Ledger = { inbound: number; messageIds: number; turnsOfMessages: number; turnsInConversations: number; answered: number; ledgerRows: number; sent: number };
+  const read = async () => ((await platform.run({ cmd: 'sql', text: query })) as Ledger[])[0]!;
+  const deadline = Date.now() + 30_000;
+  let ledger = await read();
+  while ((ledger.sent < expected || ledger.answered < expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ledger = await read();
+  }
+  const exactlyOnce = Object.values(ledger).every((n) => n === expected);
+  return { expected, ...ledger, exactlyOnce };
 }
 
 // --- HTTP client comparison -------------------------------------------------------------------------
@@ -751,15 +935,58 @@ async function main() {
     return { telegram: compareClients(telegramRuns), ...(whatsappRuns ? { whatsapp: compareClients(whatsappRuns) } : {}) };
   };
 
+  // 7. Web chat visitors over server-sent events, against the same kind of platform.
+  const webPhase = async () => {
+    const web = await webPlatform({ ...common, CONVERSE_CONCURRENCY: String(concurrency), CONVERSE_PER_CREATOR: String(concurrency) });
+    platform = web.platform;
+    const stamp = Date.now().toString(36);
+    // Thrown away, as for the other channels: V8's hot paths optimised, every pool holding its connections.
+    await webLoad(web.origin, web.botId, `warm${stamp}`, Math.min(visitors, 100), 3);
+    const measured = `bench${stamp}`;
+    const capacity = await turnsWithCpu(platform, () => webLoad(web.origin, web.botId, `${measured}-c`, visitors, visitorMessages));
+    const periodMs = (visitors * 1000) / turnRate;
+    const paced = await turnsWithCpu(platform, () =>
+      webLoad(web.origin, web.botId, `${measured}-p`, visitors, Math.max(1, Math.round((seconds * 1000) / periodMs)), periodMs),
+    );
+    const alone = await webLoad(web.origin, web.botId, `${measured}-a`, 1, 20);
+    const runs = [capacity, paced, alone];
+    const ledger = await webLedger(platform, web.botId, measured, runs.reduce((n, r) => n + r.messageIds.length, 0));
+    // The floor: the same visitors' round trips to a bare route writing the same events at once (the first round opens the connections).
+    await webLoad(web.bareOrigin, 'x', 'floorwarm', visitors, 1);
+    const floor = await webLoad(web.bareOrigin, 'x', 'floor', visitors, visitorMessages);
+    const rssMb = mb(platform.peakRss());
+    await stopPlatform();
+    const strip = ({ messageIds, ...figures }: WebTurnResult) => ({ messages: messageIds.length, ...figures });
+    const errors = runs.reduce((n, r) => n + r.errors, 0);
+    const exactlyOnce = {
+      everyMessageOneDone: runs.every((r) => r.withoutDone === 0 && r.withSeveralDones === 0),
+      database: ledger,
+      errors,
+      holds: runs.every((r) => r.withoutDone === 0 && r.withSeveralDones === 0) && ledger.exactlyOnce && errors === 0,
+    };
+    return {
+      visitors,
+      messagesPerVisitor: visitorMessages,
+      capacity: strip(capacity),
+      paced: { offeredPerSecond: turnRate, ...strip(paced) },
+      singleVisitor: strip(alone),
+      baseline: { what: 'keep-alive SSE round trip to a bare Fastify route writing accepted, token and done at once, same visitors × messages', ...strip(floor) },
+      ratios: { doneP50: paced.done.p50 / floor.done.p50, doneP95: paced.done.p95 / floor.done.p95, firstTokenP50: paced.firstToken.p50 / floor.firstToken.p50 },
+      exactlyOnce,
+      rssMb,
+    };
+  };
+
   try {
     if (only) {
-      const part = only === 'ack' ? await ackPhase() : only === 'clients' ? await clientPhase() : await turnPhase();
+      const part = only === 'ack' ? await ackPhase() : only === 'clients' ? await clientPhase() : only === 'web' ? await webPhase() : await turnPhase();
       console.log(JSON.stringify(part, null, 2));
       return;
     }
     const { project, baselineAck, stored, ackRss } = await ackPhase();
     const { capacity, paced, alone, floor, replay, turnRss } = await turnPhase();
     const whatsapp = whatsappRun ? await whatsappPhase() : undefined;
+    const web = webRun ? await webPhase() : undefined;
     const httpClients = clientRounds > 0 ? await clientPhase() : undefined;
 
     const figures = {
@@ -788,6 +1015,7 @@ async function main() {
       replay,
       rssMb: { ackPhase: ackRss, turnPhase: turnRss, peak: Math.max(ackRss, turnRss), target: 400 },
       whatsapp,
+      web,
       httpClients: httpClients && { what: `capacity run (closed loop × ${messagesPerConversation}) per HTTP_CLIENT, ${clientRounds} runs each, interleaved`, ...httpClients },
       redisKeysDeleted: redisKeysDeleted.reduce((a, b) => a + b, 0),
     };
@@ -851,6 +1079,32 @@ async function main() {
         `whatsapp: overhead_p50_ms=${f(whatsapp.paced.p50)} overhead_p99_ms=${f(whatsapp.paced.p99)} turns_per_s=${f(whatsapp.capacity.turnsPerSecond, 0)} ack_p99_ms=${f(a.project.open.p99)}`,
       );
     }
+    if (web) {
+      const ms = (q: { p50: number; p95: number }) => `${f(q.p50)}/${f(q.p95)}`;
+      const once = web.exactlyOnce;
+      const db = once.database;
+      console.log();
+      console.log(`Web chat (POST /public/bots/:botId/messages, server-sent events; ${visitors} visitors, each its own session)`);
+      console.log(row(['', 'platform', 'floor', 'ratio', 'target'], widths));
+      console.log(row([`paced at ${turnRate}/s offered: first token p50/p95 (ms)`, ms(web.paced.firstToken), ms(web.baseline.firstToken), f(web.ratios.firstTokenP50, 1), ''], widths));
+      console.log(row([`  done p50/p95 (ms)`, ms(web.paced.done), ms(web.baseline.done), f(web.ratios.doneP50, 1), '≤ 20/80'], widths));
+      console.log(row([`  achieved (turns/s)`, f(web.paced.turnsPerSecond, 0), '', '', ''], widths));
+      console.log(row([`capacity, closed loop × ${visitorMessages} (turns/s)`, f(web.capacity.turnsPerSecond, 0), f(web.baseline.turnsPerSecond, 0), '', '≥ 300'], widths));
+      console.log(row([`  first token / done p50/p95 (ms, mostly queueing)`, `${ms(web.capacity.firstToken)} / ${ms(web.capacity.done)}`, '', '', ''], widths));
+      console.log(row([`  platform CPU per turn (ms, of which kernel)`, `${f(web.capacity.cpuMsPerTurn!, 1)} (${f(web.capacity.systemCpuMsPerTurn!, 1)})`, '', '', ''], widths));
+      console.log(
+        row([`  other CPU per turn (ms): PostgreSQL / Redis / load generator + fakes`, `${f(web.capacity.databaseCpuMsPerTurn!, 1)} / ${f(web.capacity.redisCpuMsPerTurn!, 1)} / ${f(web.capacity.driverCpuMsPerTurn!, 1)}`, '', '', ''], widths),
+      );
+      console.log(`one visitor alone (20 messages): first token p50 ${f(web.singleVisitor.firstToken.p50)} ms, done p50 ${f(web.singleVisitor.done.p50)} ms, p95 ${f(web.singleVisitor.done.p95)} ms; peak RSS ${f(web.rssMb, 0)} MB`);
+      console.log(
+        `exactly once over ${db.expected} messages: one done each ${once.everyMessageOneDone ? 'yes' : 'NO'}; database: ${db.inbound} inbound rows, ${db.turnsOfMessages} turns (${db.turnsInConversations} in their conversations), ` +
+          `${db.answered} answered, ${db.ledgerRows} ledger rows, ${db.sent} sent; errors ${once.errors} → ${once.holds ? 'holds' : 'DOES NOT HOLD'}`,
+      );
+      console.log(
+        `web: first_token_p50_ms=${f(web.paced.firstToken.p50)} first_token_p95_ms=${f(web.paced.firstToken.p95)} done_p50_ms=${f(web.paced.done.p50)} done_p95_ms=${f(web.paced.done.p95)} ` +
+          `turns_per_s=${f(web.capacity.turnsPerSecond, 0)} cpu_ms_per_turn=${f(web.capacity.cpuMsPerTurn!, 2)} exactly_once=${once.holds ? 'yes' : 'no'}`,
+      );
+    }
     if (httpClients) {
       const clientWidths = [46, 18, 18, 10];
       const cell = (s: Spread, digits: number) => `${f(s.median, digits)} (${f(s.min, digits)}–${f(s.max, digits)})`;
@@ -867,7 +1121,9 @@ async function main() {
     console.log(`Peak RSS of the platform's process: ${f(figures.rssMb.peak, 0)} MB (ack phase ${f(ackRss, 0)}, turn phase ${f(turnRss, 0)}; target ≤ 400)`);
     if (redis) console.log(`Redis keys of this run deleted: ${figures.redisKeysDeleted}`);
     console.log(`saved ${saveResults('converse', figures)}`);
-    console.log(`overhead_p50_ms=${f(paced.p50)} overhead_p99_ms=${f(paced.p99)} turns_per_s=${f(capacity.turnsPerSecond, 0)} ack_p99_ms=${f(project.open.p99)} http_client_cpu_ratio=${f(httpClients?.telegram.ratio.cpuMsPerTurn ?? Number.NaN, 3)}`);
+    console.log(`overhead_p50_ms=${f(paced.p50)} overhead_p99_ms=${f(paced.p99)} turns_per_s=${f(capacity.turnsPerSecond, 0)} ack_p99_ms=${f(project.open.p99)} http_client_cpu_ratio=${f(httpClients?.telegram.ratio.cpuMsPerTurn ?? Number.NaN, 3)}` +
+        (web ? ` web_done_p50_ms=${f(web.paced.done.p50)} web_done_p95_ms=${f(web.paced.done.p95)} web_first_token_p50_ms=${f(web.paced.firstToken.p50)} web_turns_per_s=${f(web.capacity.turnsPerSecond, 0)} web_exactly_once=${web.exactlyOnce.holds ? 'yes' : 'no'}` : ''),
+    );
   } finally {
     if (platform) await stopPlatform().catch(() => platform?.close());
     await telegram.close();
