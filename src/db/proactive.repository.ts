@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { ChannelName, OutboundMessage } from '../conversation/channel.ports.js';
 import type { OutboundRecord } from '../conversation/turn.ports.js';
 import { DEFAULT_QUIET_HOURS, parseClockTime, type QuietHours } from '../coaching/local-time.js';
 import type {
@@ -7,7 +6,6 @@ import type {
   CoachingContacts,
   CoachingSettings,
   ContactGate,
-  ProactiveKind,
   ProactiveSend,
   ProactiveStatus,
   ProactiveStore,
@@ -21,21 +19,6 @@ const SEND_COLUMNS = `s.id, s.bot_id AS "botId", s.contact_id AS "contactId", s.
   c.channel, c.external_chat_id AS "externalChatId", s.effect_key AS "effectKey", s.kind, s.due_at AS "dueAt",
   s.message, s.status, s.reason, s.created_at AS "createdAt"`;
 
-interface SendRow {
-  id: string;
-  botId: string;
-  contactId: string;
-  conversationId: string;
-  channel: ChannelName;
-  externalChatId: string;
-  effectKey: string;
-  kind: ProactiveKind;
-  dueAt: Date;
-  message: OutboundMessage | null;
-  status: ProactiveStatus;
-  reason: string | null;
-  createdAt: Date;
-}
 
 const CONTACT_COLUMNS = `k.id, k.bot_id AS "botId", k.channel, k.external_id AS "externalId",
   cc.time_zone AS "timeZone", cc.time_zone_source AS "timeZoneSource", cc.opted_out_at IS NOT NULL AS "optedOut"`;
@@ -83,7 +66,7 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
        WHERE proactive_sends.status = 'cancelled'`,
       [input.botId, input.contactId, input.conversationId, input.effectKey, input.kind, input.dueAt, input.message ? JSON.stringify(input.message) : null],
     );
-    const { rows } = await this.pool.query<SendRow>(
+    const { rows } = await this.pool.query<ProactiveSend>(
       `SELECT ${SEND_COLUMNS} FROM public.proactive_sends s JOIN public.conversations c ON c.id = s.conversation_id WHERE s.effect_key = $1`,
       [input.effectKey],
     );
@@ -92,7 +75,7 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   async find(sendId: string): Promise<ProactiveSend | null> {
     if (!isUuid(sendId)) return null;
-    const { rows } = await this.pool.query<SendRow>(
+    const { rows } = await this.pool.query<ProactiveSend>(
       `SELECT ${SEND_COLUMNS} FROM public.proactive_sends s JOIN public.conversations c ON c.id = s.conversation_id WHERE s.id = $1`,
       [sendId],
     );
@@ -101,7 +84,7 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   /** A bot's proactive sends, newest due first (what creators see). */
   async list(botId: string, filter: { contactId?: string; status?: ProactiveStatus; limit: number }): Promise<ProactiveSend[]> {
-    const { rows } = await this.pool.query<SendRow>(
+    const { rows } = await this.pool.query<ProactiveSend>(
       `SELECT ${SEND_COLUMNS} FROM public.proactive_sends s JOIN public.conversations c ON c.id = s.conversation_id
         WHERE s.bot_id = $1 AND ($2::uuid IS NULL OR s.contact_id = $2) AND ($3::text IS NULL OR s.status = $3)
         ORDER BY s.due_at DESC LIMIT $4`,
@@ -153,22 +136,10 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
         return work(rows[0] ?? { optedOut: false, forgottenAt: null, blocked: false });
       });
     }
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<ContactGate>(`${gateQuery} FOR SHARE OF cc`, [contactId]);
-      const result = await work(rows[0] ?? { optedOut: false, forgottenAt: null, blocked: false });
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      return work(rows[0] ?? { optedOut: false, forgottenAt: null, blocked: false });
+    });
   }
 
   openLedger(send: Pick<ProactiveSend, 'botId' | 'conversationId' | 'effectKey'>): Promise<OutboundRecord> {
