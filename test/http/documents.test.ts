@@ -40,7 +40,8 @@ async function settled(id: string) {
       const body = (await getDocument(alice, botId, id)).json();
       return body.status === 'ready' || body.status === 'failed' ? body : undefined;
     },
-    { what: `document ${id} to settle` },
+    // The first PDF or Word file starts a reading process (seconds on a busy machine), within the test's minute.
+    { what: `document ${id} to settle`, timeoutMs: 45_000 },
   );
 }
 
