@@ -211,7 +211,8 @@ describe('documents', () => {
     update.message.caption = 'What is this paper about?';
     const before = ollama.chatRequests.length;
     expect((await deliver(main, update)).status).toBe(200);
-    await waitFor(() => botTexts(chatId).length === 1, { what: 'the answer about the document' });
+    // The first PDF starts a reading process: seconds on a busy machine, within the test's minute.
+    await waitFor(() => botTexts(chatId).length === 1, { what: 'the answer about the document', timeoutMs: 45_000 });
     expect(JSON.stringify(ollama.chatRequests.slice(before))).toContain('Trace-based Just-in-Time Type Specialization');
     const { rows } = await platform.infrastructure.database.pool.query(`SELECT storage_key, size_bytes FROM media_files WHERE bot_id = $1 AND file_id = $2`, [main.botId, fileId]);
     expect(Number(rows[0].size_bytes)).toBe(bytes.length);

@@ -227,7 +227,8 @@ describe('documents and media', () => {
         messages: [userMessage(waId, newMessageId(), 'document', { id: mediaId, filename: 'tracemonkey.pdf', mime_type: 'application/pdf', caption: 'What is this paper about?' })],
       },
     ]);
-    await graph.waitForMessages(1, { to: waId });
+    // The first PDF starts a reading process: seconds on a busy machine, within the test's minute.
+    await graph.waitForMessages(1, { to: waId, timeoutMs: 45_000 });
     const prompt = JSON.stringify(ollama.chatRequests.at(-1)?.messages);
     expect(prompt).toContain('user_document');
     expect(prompt).toContain('Trace-based Just-in-Time Type Specialization');
