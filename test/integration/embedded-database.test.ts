@@ -81,7 +81,8 @@ describe('the embedded database on first start and after', () => {
 });
 
 describe('the embedded database serving every connection of the platform', () => {
-  it('lets the whole pool connect while the workers run, and starts again on the same data, without a connection reset', async () => {
+  // Two starts of the embedded database (each seconds of WebAssembly on a busy machine) in one test.
+  it('lets the whole pool connect while the workers run, and starts again on the same data, without a connection reset', { timeout: 150_000 }, async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-restart-'));
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', OLLAMA_HOST: 'http://127.0.0.1:9', NODE_ENV: 'test', RATE_LIMIT_MAX: '100000' });
     const warnings: string[] = [];
@@ -112,7 +113,8 @@ describe('the embedded database serving every connection of the platform', () =>
 });
 
 describe('the whole platform on a bare machine', () => {
-  it('ingests an uploaded guide, finds it and answers web chat from it, with nothing but Node', async () => {
+  // A whole platform on a fresh embedded database: its first start alone takes seconds on a busy machine.
+  it('ingests an uploaded guide, finds it and answers web chat from it, with nothing but Node', { timeout: 150_000 }, async () => {
 
     const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-platform-'));
     // The test polls the document's status; its polls are not what the rate limit is about (as in test-platform.ts).
