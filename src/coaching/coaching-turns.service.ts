@@ -152,6 +152,7 @@ export class CoachingTurns implements TurnInterceptor {
     const zone = canonicalTimeZone(payload);
     if (!zone) return { text: `I don't know the time zone "${payload}". Use a name like Europe/Paris, America/New_York or Asia/Tokyo.` };
     await this.deps.contacts.setTimeZone(contact.id, zone, 'user');
+    await this.deps.habits?.zoneChanged(contact.botId, contact.id);
     return { text: `Got it — your time zone is now ${zone}.` };
   }
 

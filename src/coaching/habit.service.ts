@@ -24,6 +24,8 @@ export interface HabitTurns {
   callback(turn: ClaimedTurn, contact: CoachingContact, data: string): Promise<OutboundMessage | null>;
   /** A plain "done" / "not today" answering the latest ask (within a day); null otherwise. */
   text(turn: ClaimedTurn, contact: CoachingContact, text: string): Promise<OutboundMessage | null>;
+  /** The contact set another zone: pending asks move to its local time. */
+  zoneChanged(botId: string, contactId: string): Promise<void>;
 }
 
 /** A subscription with its streaks and adherence, as creators see it. */
@@ -87,7 +89,7 @@ export class HabitService implements HabitTurns {
       for (const s of await this.deps.store.subscriptions(bot.id, habitId)) {
         if (s.status !== 'active') continue;
         await this.deps.proactive.cancel(bot.id, subscriptionPrefix(s.id), 'The habit changed its time or days');
-        await this.scheduleNext(updated, s, this.deps.clock());
+        await this.scheduleNext(updated, s, this.deps.clock(), (await this.deps.store.lastAsked(s.id)) ?? undefined);
       }
     }
     return updated;
@@ -136,21 +138,42 @@ export class HabitService implements HabitTurns {
     return { ...result, next, zone };
   }
 
-  /** Schedules the next ask at or after `from` (after `afterDate` when given). Idempotent per local day. */
+  /**
+   * Schedules the next ask at or after `from` (after `afterDate` when given), idempotent per local
+   * day: a day already asked (joining again the same day, a zone change) moves on to the next one.
+   */
   private async scheduleNext(habit: Habit, subscription: HabitSubscription, from: Date, afterDate?: LocalDate): Promise<ProactiveSend | null> {
     if (subscription.status !== 'active') return null;
     const contact = await this.deps.contacts.findContact(subscription.botId, subscription.contactId);
     if (!contact) return null;
     const zone = await this.deps.proactive.zoneOf(contact);
-    const ask = nextAsk(habit, zone, from, afterDate);
-    return this.deps.proactive.schedule({
-      botId: subscription.botId,
-      contactId: subscription.contactId,
-      conversationId: subscription.conversationId,
-      effectKey: askKey(subscription.id, ask.localDate),
-      kind: 'habit_ask',
-      dueAt: ask.at,
-    });
+    let after = afterDate;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const ask = nextAsk(habit, zone, from, after);
+      const send = await this.deps.proactive.schedule({
+        botId: subscription.botId,
+        contactId: subscription.contactId,
+        conversationId: subscription.conversationId,
+        effectKey: askKey(subscription.id, ask.localDate),
+        kind: 'habit_ask',
+        dueAt: ask.at,
+      });
+      if (send.status === 'scheduled') return send;
+      after = ask.localDate;
+    }
+    return null;
+  }
+
+  /** Moves the contact's pending asks to their new zone's local time (never asking a day twice). */
+  async zoneChanged(botId: string, contactId: string): Promise<void> {
+    const now = this.deps.clock();
+    for (const s of await this.deps.store.ofContact(contactId, ['active'])) {
+      if (s.botId !== botId) continue;
+      const habit = await this.deps.store.get(botId, s.habitId);
+      if (!habit) continue;
+      await this.deps.proactive.cancel(botId, subscriptionPrefix(s.id), 'The contact changed time zone');
+      await this.scheduleNext(habit, s, now, (await this.deps.store.lastAsked(s.id)) ?? undefined);
+    }
   }
 
   /**
@@ -270,8 +293,11 @@ export class HabitService implements HabitTurns {
       if (!habit) continue;
       const { stats } = await this.withStats(habit, s);
       const unit = stats.streakUnit;
-      const week = stats.last7.rate === null ? '' : `, last 7 days ${stats.last7.done}/${stats.last7.due}`;
-      lines.push(`• ${habit.name}: ${stats.currentStreak} ${unit} in a row (best ${stats.longestStreak}${week})`);
+      const recent =
+        unit === 'weeks'
+          ? stats.last30.rate === null ? '' : `, weeks met lately ${stats.last30.done}/${stats.last30.due}`
+          : stats.last7.rate === null ? '' : `, last 7 days ${stats.last7.done}/${stats.last7.due}`;
+      lines.push(`• ${habit.name}: ${stats.currentStreak} ${unit} in a row (best ${stats.longestStreak}${recent})`);
     }
     return { text: lines.length ? `Your streaks:\n${lines.join('\n')}` : "You haven't joined a habit yet. Send /habits to see them." };
   }

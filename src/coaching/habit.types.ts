@@ -55,6 +55,8 @@ export interface HabitStore {
   /** Records (or corrects) the check-in of one local day; idempotent. */
   checkIn(subscriptionId: string, day: CheckInDay, source: CheckIn['source']): Promise<void>;
   checkIns(subscriptionId: string): Promise<CheckIn[]>;
+  /** The latest local date the subscription was asked for (sent, skipped or failed: not one still scheduled), or null. */
+  lastAsked(subscriptionId: string): Promise<LocalDate | null>;
   /** The contact's latest habit ask that went out since `since`: its effect key. */
   latestAsk(contactId: string, since: Date): Promise<string | null>;
 }

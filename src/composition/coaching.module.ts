@@ -93,7 +93,7 @@ export function createCoachingModule({
     store,
     programs,
     habits,
-    admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store }),
+    admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store, zoneChanged: (botId, contactId) => habits.zoneChanged(botId, contactId) }),
     turns,
     startWorkers() {
       queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });

@@ -120,6 +120,17 @@ export class HabitRepository implements HabitStore {
     return rows;
   }
 
+  async lastAsked(subscriptionId: string): Promise<string | null> {
+    // Keys end with the local date ("YYYY-MM-DD"), so the greatest key is the latest day.
+    const { rows } = await this.pool.query<{ key: string | null }>(
+      // Narrowed by the contact first (indexed), then by the key's prefix.
+      `SELECT max(effect_key) AS key FROM public.proactive_sends
+        WHERE contact_id = (SELECT contact_id FROM public.habit_subscriptions WHERE id = $2) AND effect_key LIKE $1 AND status IN ('sent', 'skipped', 'failed')`,
+      [`habit:${subscriptionId}:%`, subscriptionId],
+    );
+    return rows[0]?.key?.slice(-10) ?? null;
+  }
+
   async latestAsk(contactId: string, since: Date): Promise<string | null> {
     const { rows } = await this.pool.query<{ effectKey: string }>(
       `SELECT effect_key AS "effectKey" FROM public.proactive_sends

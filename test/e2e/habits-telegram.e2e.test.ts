@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { instantAt } from '../../src/coaching/local-time.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { telegramUpdate, textUpdate } from '../support/telegram-updates.js';
 import { connectedBot, freePort, type ConnectedBot } from '../support/telegram-e2e.js';
@@ -136,5 +137,16 @@ describe('habits on Telegram', () => {
     await say('/habit stop stretch');
     expect((await texts(9, 'the leave reply'))[8]).toBe('You\'ve left “Stretch”. I won\'t ask about it any more.');
     await waitFor(async () => ((await habitSends()).some((s) => s.status === 'cancelled') ? true : null), { what: 'the next ask cancelled' });
+
+    // Joining again the same day: today was asked already, so the next ask is tomorrow's.
+    const day3 = dateOf(new Date(noon.getTime() + 2 * DAY));
+    await say('/habit stretch');
+    expect((await texts(10, 'the rejoin reply'))[9]).toBe("You're in “Stretch”. I'll ask you tomorrow at 13:00 (UTC).");
+    // A new zone moves the pending ask to 13:00 there, for the same local day.
+    await say('/timezone Europe/Paris');
+    expect((await texts(11, 'the zone reply'))[10]).toBe('Got it — your time zone is now Europe/Paris.');
+    const parisAsk = instantAt({ year: Number(day3.slice(0, 4)), month: Number(day3.slice(5, 7)), day: Number(day3.slice(8, 10)), hour: 13, minute: 0 }, 'Europe/Paris');
+    const pending = (await habitSends()).filter((s) => s.status === 'scheduled');
+    expect(pending.map((s) => [s.effectKey.slice(-10), s.dueAt])).toEqual([[day3, parisAsk.toISOString()]]);
   });
 });
