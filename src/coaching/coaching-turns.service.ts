@@ -1,7 +1,7 @@
 import type { OutboundMessage } from '../conversation/channel.ports.js';
 import type { ClaimedTurn, TurnInterceptor } from '../conversation/turn.ports.js';
 import { canonicalTimeZone, describeLocalTime } from './local-time.js';
-import type { HabitTurns } from './habit.service.js';
+import { isCheckInText, type HabitTurns } from './habit.service.js';
 import type { Clock, CoachingContact, CoachingContacts } from './proactive.ports.js';
 import type { ProactiveService } from './proactive.service.js';
 import { isReminderRequest, parseReminder } from './reminder.parser.js';
@@ -78,7 +78,8 @@ export class CoachingTurns implements TurnInterceptor {
     if (STOP_WORDS.test(text)) return this.optOut(turn);
     if (START_WORDS.test(text)) return this.optIn(turn, true);
     if (isReminderRequest(text)) return this.remind(turn, text);
-    if (this.deps.habits) {
+    // Only a message that reads as a check-in costs a look-up: most turns are for the coach.
+    if (this.deps.habits && isCheckInText(text)) {
       const contact = await this.deps.contacts.ofConversation(turn.conversationId);
       if (contact) return this.deps.habits.text(turn, contact, text);
     }

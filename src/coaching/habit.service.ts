@@ -42,6 +42,11 @@ const SKIP_TEXT = /^(not today|skip|skipped|skip today)[.! ]*$/i;
 // A plain "done" answers an ask sent this long ago at most; otherwise it is a message for the coach.
 const PLAIN_ANSWER_WINDOW_MS = 24 * 3600_000;
 
+/** Whether a message reads as an answer to a habit ask ("done", "not today", …). */
+export function isCheckInText(text: string): boolean {
+  return DONE_TEXT.test(text) || SKIP_TEXT.test(text);
+}
+
 /** The ask as the contact receives it: the habit's name and two buttons. */
 export function askMessage(habit: Pick<Habit, 'name'>, subscriptionId: string, localDate: LocalDate): OutboundMessage {
   return {
