@@ -13,6 +13,8 @@ export class CoachingAdminService {
       bots: { get(creatorId: string, botId: string): Promise<{ id: string }> };
       contacts: Pick<CoachingContacts, 'findContact' | 'setTimeZone'>;
       scheduled: ScheduledMessages;
+      /** Told after a zone is set, so habit asks follow it. */
+      zoneChanged?(botId: string, contactId: string): Promise<void>;
     },
   ) {}
 
@@ -24,6 +26,7 @@ export class CoachingAdminService {
     const contact = await this.deps.contacts.findContact(bot.id, contactId);
     if (!contact) throw new NotFoundError('Contact');
     await this.deps.contacts.setTimeZone(contact.id, canonical, 'api');
+    await this.deps.zoneChanged?.(bot.id, contact.id);
     return { contactId: contact.id, timeZone: canonical };
   }
 

@@ -1,6 +1,7 @@
 import type { OutboundMessage } from '../conversation/channel.ports.js';
 import type { ClaimedTurn, TurnInterceptor } from '../conversation/turn.ports.js';
 import { canonicalTimeZone, describeLocalTime } from './local-time.js';
+import { isCheckInText, type HabitTurns } from './habit.service.js';
 import type { Clock, CoachingContact, CoachingContacts } from './proactive.ports.js';
 import type { ProactiveService } from './proactive.service.js';
 import { isReminderRequest, parseReminder } from './reminder.parser.js';
@@ -33,6 +34,7 @@ export interface CoachingTurnsDeps {
   proactive: Pick<ProactiveService, 'zoneOf' | 'schedule'>;
   reminders: ReminderStore;
   programs?: ProgramTurns;
+  habits?: HabitTurns;
   clock: Clock;
 }
 
@@ -51,8 +53,9 @@ export function reminderMessage(what: string): OutboundMessage {
 
 /**
  * The coaching side of a conversation, consulted before the coach answers a turn: /stop and STOP
- * (stored at once), /start again, /timezone, one-off reminders ("remind me at 7pm to stretch") and
- * the program commands. Anything else is left to the coach.
+ * (stored at once), /start again, /timezone, one-off reminders ("remind me at 7pm to stretch"), the
+ * program commands, and habits (/habits, /habit, /streak, check-in buttons, a plain "done" answering
+ * the latest ask). Anything else is left to the coach.
  */
 export class CoachingTurns implements TurnInterceptor {
   constructor(private readonly deps: CoachingTurnsDeps) {}
@@ -63,9 +66,10 @@ export class CoachingTurns implements TurnInterceptor {
     if (turn.kind === 'command' && last.command) return this.command(turn, last.command.name.toLowerCase(), last.command.payload?.trim() ?? '');
     if (turn.kind === 'callback') {
       const data = last.callback?.data;
-      if (!data || !this.deps.programs) return null;
+      if (!data || (!this.deps.programs && !this.deps.habits)) return null;
       const contact = await this.deps.contacts.ofConversation(turn.conversationId);
-      return contact ? this.deps.programs.answer(turn, contact, data) : null;
+      if (!contact) return null;
+      return (await this.deps.habits?.callback(turn, contact, data)) ?? (await this.deps.programs?.answer(turn, contact, data)) ?? null;
     }
     if (turn.kind !== 'message') return null;
     const texts = turn.messages.filter((m) => m.kind === 'text' && m.text?.trim()).map((m) => m.text!.trim());
@@ -74,6 +78,11 @@ export class CoachingTurns implements TurnInterceptor {
     if (STOP_WORDS.test(text)) return this.optOut(turn);
     if (START_WORDS.test(text)) return this.optIn(turn, true);
     if (isReminderRequest(text)) return this.remind(turn, text);
+    // Only a message that reads as a check-in costs a look-up: most turns are for the coach.
+    if (this.deps.habits && isCheckInText(text)) {
+      const contact = await this.deps.contacts.ofConversation(turn.conversationId);
+      if (contact) return this.deps.habits.text(turn, contact, text);
+    }
     return null;
   }
 
@@ -104,6 +113,13 @@ export class CoachingTurns implements TurnInterceptor {
         if (!this.deps.programs) return null;
         const contact = await this.deps.contacts.ofConversation(turn.conversationId);
         return contact ? this.deps.programs.control(turn, contact, name) : null;
+      }
+      case 'habit':
+      case 'habits':
+      case 'streak': {
+        if (!this.deps.habits) return null;
+        const contact = await this.deps.contacts.ofConversation(turn.conversationId);
+        return contact ? this.deps.habits.command(turn, contact, name, payload) : null;
       }
       default:
         return null;
@@ -137,6 +153,7 @@ export class CoachingTurns implements TurnInterceptor {
     const zone = canonicalTimeZone(payload);
     if (!zone) return { text: `I don't know the time zone "${payload}". Use a name like Europe/Paris, America/New_York or Asia/Tokyo.` };
     await this.deps.contacts.setTimeZone(contact.id, zone, 'user');
+    await this.deps.habits?.zoneChanged(contact.botId, contact.id);
     return { text: `Got it — your time zone is now ${zone}.` };
   }
 

@@ -4,9 +4,11 @@ import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import { CoachingTurns } from '../coaching/coaching-turns.service.js';
 import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
 import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
+import { HabitService } from '../coaching/habit.service.js';
 import { ProgramService } from '../coaching/program.service.js';
 import type { Config } from '../config.js';
 import { ContactRepository } from '../db/contact.repository.js';
+import { HabitRepository } from '../db/habit.repository.js';
 import { ProactiveRepository } from '../db/proactive.repository.js';
 import { ProgramRepository } from '../db/program.repository.js';
 import { ReminderRepository } from '../db/reminder.repository.js';
@@ -22,6 +24,8 @@ export interface CoachingModule extends ModuleLifecycle {
   store: ProactiveRepository;
   /** Programs, their enrollments and answers. */
   programs: ProgramService;
+  /** Habits, subscriptions, check-ins, streaks. */
+  habits: HabitService;
   /** Contacts' time zones and the proactive messages, for creators. */
   admin: CoachingAdminService;
   /** Consulted by the turn pipeline before the coach answers. */
@@ -73,19 +77,23 @@ export function createCoachingModule({
   });
   const programs = new ProgramService({ store: new ProgramRepository(database.pool), bots: bots.service, contacts: store, proactive, clock: now });
   contents.program_step = programs.content;
+  const habits = new HabitService({ store: new HabitRepository(database.pool), bots: bots.service, contacts: store, proactive, clock: now });
+  contents.habit_ask = habits.content;
   const turns = new CoachingTurns({
     contacts: store,
     proactive,
     reminders: new ReminderRepository(database.pool),
     clock: now,
     programs,
+    habits,
   });
   let reconciler: { stop(): Promise<void> } | undefined;
   return {
     proactive,
     store,
     programs,
-    admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store }),
+    habits,
+    admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store, zoneChanged: (botId, contactId) => habits.zoneChanged(botId, contactId) }),
     turns,
     startWorkers() {
       queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });
