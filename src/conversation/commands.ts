@@ -22,6 +22,9 @@ export function helpReply(botName: string): OutboundMessage {
       '',
       '/reset — start our conversation fresh (I forget what we talked about)',
       '/forget — delete everything I have stored about you',
+      '/habits — habits you can track with me; /streak — how you are doing',
+      '/timezone — the time zone I remind you in (e.g. /timezone Europe/Paris)',
+      '/stop — no more reminders or check-ins from me (/start to have them again)',
       '/help — show this message',
     ].join('\n'),
   };

@@ -239,6 +239,7 @@ ${isPublic ? publicScript : previewScript}
               answer.body.textContent = frame.data.reply;
               showSources(answer, frame.data.sources);
               showButtons(answer, frame.data.buttons);
+              log.scrollTop = log.scrollHeight;
               return;
             } else if (frame.event === 'error') {
               // Never stored (the first request did not arrive): send it again, once.
