@@ -92,6 +92,9 @@ async function ask(text: string): Promise<void> {
 const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
 console.log(`Chatting with bot ${values.bot} (session ${sessionId}); Ctrl-D to quit.`);
 rl.setPrompt('you> ');
+// Piped input ends before its answers come; the lines already read are still asked.
+let inputEnded = false;
+rl.once('close', () => (inputEnded = true));
 rl.prompt();
 for await (const line of rl) {
   const text = line.trim();
@@ -102,5 +105,5 @@ for await (const line of rl) {
       console.error(`connection failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  rl.prompt();
+  if (!inputEnded) rl.prompt();
 }
