@@ -1,11 +1,13 @@
-import { createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
+import { createBroadcastQueue, createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
 import { startPeriodic } from '../../workers/periodic.js';
+import { BroadcastService } from '../coaching/broadcast.service.js';
 import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import { CoachingTurns } from '../coaching/coaching-turns.service.js';
 import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
 import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
 import { ProgramService } from '../coaching/program.service.js';
 import type { Config } from '../config.js';
+import { BroadcastRepository } from '../db/broadcast.repository.js';
 import { ContactRepository } from '../db/contact.repository.js';
 import { ProactiveRepository } from '../db/proactive.repository.js';
 import { ProgramRepository } from '../db/program.repository.js';
@@ -22,6 +24,8 @@ export interface CoachingModule extends ModuleLifecycle {
   store: ProactiveRepository;
   /** Programs, their enrollments and answers. */
   programs: ProgramService;
+  /** One message to a segment of the bot's contacts, now or later. */
+  broadcasts: BroadcastService;
   /** Contacts' time zones and the proactive messages, for creators. */
   admin: CoachingAdminService;
   /** Consulted by the turn pipeline before the coach answers. */
@@ -73,6 +77,14 @@ export function createCoachingModule({
   });
   const programs = new ProgramService({ store: new ProgramRepository(database.pool), bots: bots.service, contacts: store, proactive, clock: now });
   contents.program_step = programs.content;
+  const broadcasts = new BroadcastService({
+    bots: bots.service,
+    store: new BroadcastRepository(database.pool),
+    queue: createBroadcastQueue(queues),
+    clock: now,
+    onDegraded: (what, err) => logger.warn({ err }, what),
+  });
+  contents.broadcast = broadcasts.content;
   const turns = new CoachingTurns({
     contacts: store,
     proactive,
@@ -85,6 +97,7 @@ export function createCoachingModule({
     proactive,
     store,
     programs,
+    broadcasts,
     admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store }),
     turns,
     startWorkers() {
