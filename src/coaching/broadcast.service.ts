@@ -63,13 +63,20 @@ export class BroadcastService {
     const now = this.deps.clock();
     const sendAt = input.sendAt && input.sendAt.getTime() > now.getTime() ? input.sendAt : now;
     const { broadcast } = await this.deps.store.create({ botId: bot.id, text: input.text, segment, sendAt });
-    try {
-      await this.fanOut(broadcast);
-    } catch (err) {
-      // The recipients are stored: the reconciler queues them once they are due.
-      this.deps.onDegraded?.('broadcast: queueing the recipients failed; the reconciler will queue them', err);
-    }
+    // Queued after the answer: the recipients are stored, and should this process stop part-way the
+    // reconciler queues the rest once they are due.
+    const fanOut = this.fanOut(broadcast)
+      .catch((err: unknown) => this.deps.onDegraded?.('broadcast: queueing the recipients failed; the reconciler will queue them', err))
+      .finally(() => this.fanOuts.delete(fanOut));
+    this.fanOuts.add(fanOut);
     return this.view(broadcast);
+  }
+
+  private readonly fanOuts = new Set<Promise<void>>();
+
+  /** Resolves once the fan-outs under way have queued their recipients (before the queues close). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.fanOuts]);
   }
 
   /** Queues every still scheduled recipient's job, in batches; safe to run again. */

@@ -114,6 +114,7 @@ export function createCoachingModule({
       });
     },
     async drain() {
+      await broadcasts.drain();
       await reconciler?.stop();
     },
   };
