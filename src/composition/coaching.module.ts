@@ -101,7 +101,11 @@ export function createCoachingModule({
     admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store }),
     turns,
     startWorkers() {
-      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });
+      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), {
+        concurrency: PROACTIVE_CONCURRENCY,
+        lockDurationMs: config.PROACTIVE_LOCK_DURATION_MS,
+        stalledIntervalMs: config.PROACTIVE_STALLED_INTERVAL_MS,
+      });
       // Postgres holds the schedule: a due send without a live job (Redis lost it) is queued again.
       reconciler = startPeriodic({
         name: 'proactive reconciler',
