@@ -42,4 +42,4 @@ CREATE TABLE public.habit_checkins (
 );
 
 ALTER TABLE public.proactive_sends DROP CONSTRAINT proactive_sends_kind_check;
-ALTER TABLE public.proactive_sends ADD CONSTRAINT proactive_sends_kind_check CHECK (kind IN ('reminder', 'program_step', 'habit_ask'));
+ALTER TABLE public.proactive_sends ADD CONSTRAINT proactive_sends_kind_check CHECK (kind IN ('reminder', 'program_step', 'broadcast', 'habit_ask'));

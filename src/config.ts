@@ -114,6 +114,8 @@ export const configSchema = z.object({
   CONVERSE_PER_CREATOR: z.coerce.number().int().min(1).max(64).default(2),
   CONVERSE_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(60_000),
   CONVERSE_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  PROACTIVE_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(60_000),
+  PROACTIVE_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com'),

@@ -1,4 +1,5 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
+import type { BroadcastQueue } from '../src/coaching/broadcast.ports.js';
 import type { ProactiveQueue } from '../src/coaching/proactive.ports.js';
 import type { ProactiveService } from '../src/coaching/proactive.service.js';
 import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
@@ -21,6 +22,17 @@ export function createProactiveQueue(queues: Pick<JobQueues, 'ensure' | 'redelay
       const jobId = proactiveJobId(sendId);
       if (await queues.redelay('proactive', jobId, 0)) return true;
       return queues.ensure('proactive', { sendId, botId }, { jobId });
+    },
+  };
+}
+
+/** Broadcast recipients' jobs on the `proactive` queue; adds of one batch travel together, and an id already queued is left as it is. */
+export function createBroadcastQueue(queues: Pick<JobQueues, 'enqueue'>): BroadcastQueue {
+  return {
+    async wakeMany(sends) {
+      await Promise.all(
+        sends.map((s) => queues.enqueue('proactive', { sendId: s.id, botId: s.botId }, { jobId: proactiveJobId(s.id), ...(s.delayMs > 0 ? { delay: s.delayMs } : {}) })),
+      );
     },
   };
 }

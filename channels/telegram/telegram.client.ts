@@ -84,6 +84,13 @@ function retrying({ retries, networkDelayMs, serverErrorDelayMs, maxDelayMs }: R
   };
 }
 
+/**
+ * A bot's overall pace: the throttler's default refills 30 calls every second, which lets up to
+ * about 45 through in a second that straddles a refill (a broadcast measures it); launches spaced
+ * 35 ms apart keep any one second within Telegram's 30, with room for jitter on the way.
+ */
+const TELEGRAM_GLOBAL_LIMIT = { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000, minTime: 35 };
+
 /** A grammY Api for one bot with retries (honouring 429 retry_after) and per-chat throttling. */
 export function createTelegramApi(token: string, options: TelegramApiOptions): Api {
   const api = new Api(token, {
@@ -102,7 +109,7 @@ export function createTelegramApi(token: string, options: TelegramApiOptions): A
       maxDelayMs: (options.maxRetryDelaySeconds ?? 60) * 1000,
     }),
   );
-  if (options.throttle !== false) api.config.use(apiThrottler(options.throttle ?? {}));
+  if (options.throttle !== false) api.config.use(apiThrottler(options.throttle ?? { global: TELEGRAM_GLOBAL_LIMIT }));
   return api;
 }
 

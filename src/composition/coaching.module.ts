@@ -1,5 +1,6 @@
-import { createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
+import { createBroadcastQueue, createProactiveProcessor, createProactiveQueue } from '../../workers/proactive.worker.js';
 import { startPeriodic } from '../../workers/periodic.js';
+import { BroadcastService } from '../coaching/broadcast.service.js';
 import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import { CoachingTurns } from '../coaching/coaching-turns.service.js';
 import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
@@ -7,6 +8,7 @@ import { ProactiveService, type ProactiveContent } from '../coaching/proactive.s
 import { HabitService } from '../coaching/habit.service.js';
 import { ProgramService } from '../coaching/program.service.js';
 import type { Config } from '../config.js';
+import { BroadcastRepository } from '../db/broadcast.repository.js';
 import { ContactRepository } from '../db/contact.repository.js';
 import { HabitRepository } from '../db/habit.repository.js';
 import { ProactiveRepository } from '../db/proactive.repository.js';
@@ -26,6 +28,8 @@ export interface CoachingModule extends ModuleLifecycle {
   programs: ProgramService;
   /** Habits, subscriptions, check-ins, streaks. */
   habits: HabitService;
+  /** One message to a segment of the bot's contacts, now or later. */
+  broadcasts: BroadcastService;
   /** Contacts' time zones and the proactive messages, for creators. */
   admin: CoachingAdminService;
   /** Consulted by the turn pipeline before the coach answers. */
@@ -79,6 +83,14 @@ export function createCoachingModule({
   contents.program_step = programs.content;
   const habits = new HabitService({ store: new HabitRepository(database.pool), bots: bots.service, contacts: store, proactive, clock: now });
   contents.habit_ask = habits.content;
+  const broadcasts = new BroadcastService({
+    bots: bots.service,
+    store: new BroadcastRepository(database.pool),
+    queue: createBroadcastQueue(queues),
+    clock: now,
+    onDegraded: (what, err) => logger.warn({ err }, what),
+  });
+  contents.broadcast = broadcasts.content;
   const turns = new CoachingTurns({
     contacts: store,
     proactive,
@@ -93,10 +105,15 @@ export function createCoachingModule({
     store,
     programs,
     habits,
+    broadcasts,
     admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store, zoneChanged: (botId, contactId) => habits.zoneChanged(botId, contactId) }),
     turns,
     startWorkers() {
-      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), { concurrency: PROACTIVE_CONCURRENCY });
+      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), {
+        concurrency: PROACTIVE_CONCURRENCY,
+        lockDurationMs: config.PROACTIVE_LOCK_DURATION_MS,
+        stalledIntervalMs: config.PROACTIVE_STALLED_INTERVAL_MS,
+      });
       // Postgres holds the schedule: a due send without a live job (Redis lost it) is queued again.
       reconciler = startPeriodic({
         name: 'proactive reconciler',
@@ -109,6 +126,7 @@ export function createCoachingModule({
       });
     },
     async drain() {
+      await broadcasts.drain();
       await reconciler?.stop();
     },
   };

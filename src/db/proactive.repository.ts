@@ -148,8 +148,11 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   async claimLedger(id: string, text: string, staleMs: number): Promise<boolean> {
     const { rowCount } = await this.pool.query(
+      // The send must still be scheduled, read FOR SHARE: a cancel (an UPDATE of that row) either ends
+      // before the claim, which then finds it cancelled, or waits for it and then sees the claim.
       `UPDATE public.outbound_messages SET status = 'sending', text = $2, attempts = attempts + 1, updated_at = now()
-        WHERE id = $1 AND (status = 'pending' OR (status = 'sending' AND updated_at < now() - $3 * interval '1 millisecond'))`,
+        WHERE id = $1 AND (status = 'pending' OR (status = 'sending' AND updated_at < now() - $3 * interval '1 millisecond'))
+          AND EXISTS (SELECT 1 FROM public.proactive_sends p WHERE p.effect_key = outbound_messages.dedupe_key AND p.status = 'scheduled' FOR SHARE)`,
       [id, text, staleMs],
     );
     return (rowCount ?? 0) > 0;

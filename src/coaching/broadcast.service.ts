@@ -1,0 +1,173 @@
+import type { ChannelName } from '../conversation/channel.ports.js';
+import { NotFoundError, ValidationError } from '../errors/app.errors.js';
+import type { Broadcast, BroadcastQueue, BroadcastRecipient, BroadcastSegment, BroadcastStatus, BroadcastStore, BroadcastTotals } from './broadcast.ports.js';
+import type { Clock, ProactiveStatus } from './proactive.ports.js';
+import type { ProactiveContent } from './proactive.service.js';
+
+/** A segment as the API names it; `habit` and `tag` are refused until those features exist. */
+export interface SegmentInput {
+  type: 'all' | 'program' | 'habit' | 'tag' | 'channel';
+  value?: string | undefined;
+}
+
+export interface BroadcastView extends Broadcast, BroadcastTotals {
+  status: BroadcastStatus;
+}
+
+const CHANNELS: readonly ChannelName[] = ['telegram', 'whatsapp', 'web'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Jobs queued per round trip to the queue while fanning out.
+const WAKE_BATCH = 500;
+/** Reason recorded on the recipients a cancel reached before their message was claimed. */
+export const BROADCAST_CANCELLED = 'The broadcast was cancelled';
+
+/** The effect key prefix of a broadcast's recipients. */
+export function broadcastKeyPrefix(broadcastId: string): string {
+  return `broadcast:${broadcastId}:`;
+}
+
+/** Where a broadcast stands, from its per-recipient rows. */
+export function broadcastStatus(broadcast: Broadcast, totals: BroadcastTotals, now: Date): BroadcastStatus {
+  if (broadcast.cancelledAt) return 'cancelled';
+  if (totals.pending === 0) return 'done';
+  return broadcast.sendAt.getTime() > now.getTime() ? 'scheduled' : 'sending';
+}
+
+/**
+ * Broadcasts: the recipients are materialised as proactive sends when the broadcast is created, and
+ * their jobs are queued in batches; delivery, pacing, opt-outs and exactly-once come from the
+ * proactive service (ledger claim by effect key). The reconciler queues any due recipient whose job
+ * was never added (a crash part-way through the fan-out).
+ */
+export class BroadcastService {
+  constructor(
+    private readonly deps: {
+      bots: { get(creatorId: string, botId: string): Promise<{ id: string }> };
+      store: BroadcastStore;
+      queue: BroadcastQueue;
+      clock: Clock;
+      onDegraded?(what: string, error: unknown): void;
+    },
+  ) {}
+
+  /** What the proactive service sends for a `broadcast` send: the text fixed at creation, quiet hours or not (the creator chose the time). */
+  readonly content: ProactiveContent = {
+    respectsQuietHours: false,
+    message: async (send) => (send.message ? { message: send.message } : { cancel: 'The broadcast has no message' }),
+  };
+
+  /** Creates a broadcast and queues its recipients; VALIDATION_FAILED for a segment that cannot be used. */
+  async create(creatorId: string, botId: string, input: { text: string; segment: SegmentInput; sendAt?: Date | undefined }): Promise<BroadcastView> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const segment = await this.segment(bot.id, input.segment);
+    const now = this.deps.clock();
+    const sendAt = input.sendAt && input.sendAt.getTime() > now.getTime() ? input.sendAt : now;
+    const { broadcast } = await this.deps.store.create({ botId: bot.id, text: input.text, segment, sendAt });
+    // Queued after the answer: the recipients are stored, and should this process stop part-way the
+    // reconciler queues the rest once they are due.
+    const fanOut = this.fanOut(broadcast)
+      .catch((err: unknown) => this.deps.onDegraded?.('broadcast: queueing the recipients failed; the reconciler will queue them', err))
+      .finally(() => this.fanOuts.delete(fanOut));
+    this.fanOuts.add(fanOut);
+    return this.view(broadcast);
+  }
+
+  private readonly fanOuts = new Set<Promise<void>>();
+
+  /** Resolves once the fan-outs under way have queued their recipients (before the queues close). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.fanOuts]);
+  }
+
+  /** Queues every still scheduled recipient's job, in batches; safe to run again. */
+  async fanOut(broadcast: Broadcast): Promise<void> {
+    const delayMs = Math.max(0, broadcast.sendAt.getTime() - this.deps.clock().getTime());
+    let after: string | null = null;
+    for (;;) {
+      const batch = await this.deps.store.scheduledSends(broadcast.id, after, WAKE_BATCH);
+      if (batch.length === 0) return;
+      await this.deps.queue.wakeMany(batch.map((s) => ({ id: s.id, botId: broadcast.botId, delayMs })));
+      after = batch[batch.length - 1]!.id;
+    }
+  }
+
+  /** One broadcast with its totals; NOT_FOUND for another bot's. */
+  async get(creatorId: string, botId: string, broadcastId: string): Promise<BroadcastView> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    return this.view(await this.find(bot.id, broadcastId));
+  }
+
+  /** The bot's broadcasts, newest first, with their totals. */
+  async list(creatorId: string, botId: string, page: { limit: number; before?: string | undefined }): Promise<BroadcastView[]> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    if (page.before !== undefined && !UUID.test(page.before)) throw new ValidationError('before must be a broadcast id', { before: page.before });
+    const broadcasts = await this.deps.store.list(bot.id, { limit: page.limit, ...(page.before ? { before: page.before } : {}) });
+    const totals = await this.deps.store.totals(broadcasts.map((b) => b.id));
+    const now = this.deps.clock();
+    return broadcasts.map((b) => this.withTotals(b, totals.get(b.id), now));
+  }
+
+  /** Per-recipient status, in a stable order; `before` is the last `sendId` of the previous page. */
+  async recipients(
+    creatorId: string,
+    botId: string,
+    broadcastId: string,
+    filter: { status?: ProactiveStatus | undefined; limit: number; before?: string | undefined },
+  ): Promise<BroadcastRecipient[]> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const broadcast = await this.find(bot.id, broadcastId);
+    if (filter.before !== undefined && !UUID.test(filter.before)) throw new ValidationError('before must be a recipient sendId', { before: filter.before });
+    return this.deps.store.recipients(broadcast.id, {
+      limit: filter.limit,
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.before ? { before: filter.before } : {}),
+    });
+  }
+
+  /** Cancels the recipients whose message has not been claimed yet; a message already going out still goes. */
+  async cancel(creatorId: string, botId: string, broadcastId: string): Promise<BroadcastView> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    if (!UUID.test(broadcastId)) throw new NotFoundError('Broadcast');
+    const cancelled = await this.deps.store.cancel(bot.id, broadcastId, BROADCAST_CANCELLED);
+    if (cancelled === null) throw new NotFoundError('Broadcast');
+    return this.view(await this.find(bot.id, broadcastId));
+  }
+
+  private async find(botId: string, broadcastId: string): Promise<Broadcast> {
+    const broadcast = UUID.test(broadcastId) ? await this.deps.store.find(botId, broadcastId) : null;
+    if (!broadcast) throw new NotFoundError('Broadcast');
+    return broadcast;
+  }
+
+  private async view(broadcast: Broadcast): Promise<BroadcastView> {
+    const totals = await this.deps.store.totals([broadcast.id]);
+    return this.withTotals(broadcast, totals.get(broadcast.id), this.deps.clock());
+  }
+
+  private withTotals(broadcast: Broadcast, found: BroadcastTotals | undefined, now: Date): BroadcastView {
+    const totals = found ?? { total: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0 };
+    return { ...broadcast, ...totals, status: broadcastStatus(broadcast, totals, now) };
+  }
+
+  private async segment(botId: string, input: SegmentInput): Promise<BroadcastSegment> {
+    switch (input.type) {
+      case 'all':
+        return { type: 'all' };
+      case 'channel': {
+        const channel = CHANNELS.find((c) => c === input.value);
+        if (!channel) throw new ValidationError(`segment.value must name a channel: ${CHANNELS.join(', ')}`, { segment: input });
+        return { type: 'channel', channel };
+      }
+      case 'program': {
+        if (!input.value || !UUID.test(input.value) || !(await this.deps.store.programExists(botId, input.value))) {
+          throw new ValidationError("segment.value must be the id of one of this bot's programs", { segment: input });
+        }
+        return { type: 'program', programId: input.value };
+      }
+      case 'habit':
+      case 'tag':
+        throw new ValidationError(`Segments of type "${input.type}" are not available yet: use all, program or channel`, { segment: input });
+    }
+  }
+}
+

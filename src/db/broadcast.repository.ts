@@ -1,0 +1,151 @@
+import type pg from 'pg';
+import type { Broadcast, BroadcastRecipient, BroadcastSegment, BroadcastStore, BroadcastTotals } from '../coaching/broadcast.ports.js';
+import type { ProactiveStatus } from '../coaching/proactive.ports.js';
+import { isUuid } from '../postgres/ids.js';
+import { inTransaction } from '../postgres/transaction.js';
+
+interface BroadcastRow {
+  id: string;
+  botId: string;
+  text: string;
+  segmentType: 'all' | 'program' | 'channel';
+  segmentValue: string | null;
+  sendAt: Date;
+  cancelledAt: Date | null;
+  createdAt: Date;
+}
+
+const COLUMNS = `id, bot_id AS "botId", text, segment_type AS "segmentType", segment_value AS "segmentValue",
+  send_at AS "sendAt", cancelled_at AS "cancelledAt", created_at AS "createdAt"`;
+
+function toBroadcast(row: BroadcastRow): Broadcast {
+  const segment: BroadcastSegment =
+    row.segmentType === 'program'
+      ? { type: 'program', programId: row.segmentValue ?? '' }
+      : row.segmentType === 'channel'
+        ? { type: 'channel', channel: row.segmentValue as 'telegram' | 'whatsapp' | 'web' }
+        : { type: 'all' };
+  return { id: row.id, botId: row.botId, text: row.text, segment, sendAt: row.sendAt, cancelledAt: row.cancelledAt, createdAt: row.createdAt };
+}
+
+// The recipients of each segment: contact ids of the bot ($1), the segment's value in $2 (null for all).
+const SEGMENT_CONTACTS: Record<BroadcastSegment['type'], string> = {
+  all: `SELECT k.id FROM public.contacts k WHERE k.bot_id = $1 AND $2::text IS NULL`,
+  channel: `SELECT k.id FROM public.contacts k WHERE k.bot_id = $1 AND k.channel = $2`,
+  program: `SELECT e.contact_id FROM public.program_enrollments e WHERE e.bot_id = $1 AND e.program_id = $2::uuid AND e.status = 'active'`,
+};
+
+/** Broadcasts (`public.broadcasts`) and their recipients, which are proactive sends with `broadcast_id`. */
+export class BroadcastRepository implements BroadcastStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async create(input: { botId: string; text: string; segment: BroadcastSegment; sendAt: Date }): Promise<{ broadcast: Broadcast; recipients: number }> {
+    const value = input.segment.type === 'program' ? input.segment.programId : input.segment.type === 'channel' ? input.segment.channel : null;
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<BroadcastRow>(
+        `INSERT INTO public.broadcasts (bot_id, text, segment_type, segment_value, send_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        [input.botId, input.text, input.segment.type, value, input.sendAt],
+      );
+      const broadcast = toBroadcast(rows[0]!);
+      // One statement for every recipient, each keyed by its effect: running it again adds nobody twice.
+      // The message goes to the conversation the contact used last.
+      const { rowCount } = await client.query(
+        `INSERT INTO public.proactive_sends (bot_id, contact_id, conversation_id, effect_key, kind, due_at, message, broadcast_id)
+         SELECT $1, r.id, conv.id, 'broadcast:' || $3::text || ':' || r.id, 'broadcast', $4, jsonb_build_object('text', $5::text), $3::uuid
+           FROM (${SEGMENT_CONTACTS[input.segment.type]}) AS r (id)
+           CROSS JOIN LATERAL (
+             SELECT c.id FROM public.conversations c WHERE c.bot_id = $1 AND c.contact_id = r.id ORDER BY c.updated_at DESC, c.created_at DESC LIMIT 1
+           ) conv
+         ON CONFLICT (effect_key) DO NOTHING`,
+        [input.botId, value, broadcast.id, input.sendAt, input.text],
+      );
+      return { broadcast, recipients: rowCount ?? 0 };
+    });
+  }
+
+  async find(botId: string, broadcastId: string): Promise<Broadcast | null> {
+    if (!isUuid(broadcastId)) return null;
+    const { rows } = await this.pool.query<BroadcastRow>(`SELECT ${COLUMNS} FROM public.broadcasts WHERE bot_id = $1 AND id = $2`, [botId, broadcastId]);
+    return rows[0] ? toBroadcast(rows[0]) : null;
+  }
+
+  async list(botId: string, page: { limit: number; before?: string }): Promise<Broadcast[]> {
+    const { rows } = await this.pool.query<BroadcastRow>(
+      `SELECT ${COLUMNS} FROM public.broadcasts b
+        WHERE bot_id = $1 AND ($2::uuid IS NULL OR (b.created_at, b.id) < (SELECT created_at, id FROM public.broadcasts WHERE id = $2 AND bot_id = $1))
+        ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [botId, page.before ?? null, page.limit],
+    );
+    return rows.map(toBroadcast);
+  }
+
+  async totals(broadcastIds: string[]): Promise<Map<string, BroadcastTotals>> {
+    const { rows } = await this.pool.query<{ id: string } & BroadcastTotals>(
+      `SELECT broadcast_id AS id, count(*)::int AS total,
+              count(*) FILTER (WHERE status = 'sent')::int AS sent,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE status = 'skipped')::int AS skipped,
+              count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
+              count(*) FILTER (WHERE status = 'scheduled')::int AS pending
+         FROM public.proactive_sends WHERE broadcast_id = ANY($1::uuid[]) GROUP BY broadcast_id`,
+      [broadcastIds],
+    );
+    return new Map(rows.map(({ id, ...totals }) => [id, totals]));
+  }
+
+  async scheduledSends(broadcastId: string, afterSendId: string | null, limit: number): Promise<Array<{ id: string; dueAt: Date }>> {
+    const { rows } = await this.pool.query<{ id: string; dueAt: Date }>(
+      `SELECT id, due_at AS "dueAt" FROM public.proactive_sends
+        WHERE broadcast_id = $1 AND status = 'scheduled' AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      [broadcastId, afterSendId, limit],
+    );
+    return rows;
+  }
+
+  async recipients(broadcastId: string, filter: { status?: ProactiveStatus; limit: number; before?: string }): Promise<BroadcastRecipient[]> {
+    const { rows } = await this.pool.query<BroadcastRecipient>(
+      `SELECT s.id AS "sendId", s.contact_id AS "contactId", k.channel, s.status, s.reason, s.settled_at AS "settledAt"
+         FROM public.proactive_sends s JOIN public.contacts k ON k.id = s.contact_id
+        WHERE s.broadcast_id = $1 AND ($2::text IS NULL OR s.status = $2) AND ($3::uuid IS NULL OR s.id < $3)
+        ORDER BY s.id DESC LIMIT $4`,
+      [broadcastId, filter.status ?? null, filter.before ?? null, filter.limit],
+    );
+    return rows;
+  }
+
+  async cancel(botId: string, broadcastId: string, reason: string): Promise<number | null> {
+    if (!isUuid(broadcastId)) return null;
+    return inTransaction(this.pool, async (client) => {
+      const found = await client.query(`SELECT 1 FROM public.broadcasts WHERE id = $1 AND bot_id = $2 FOR UPDATE`, [broadcastId, botId]);
+      if ((found.rowCount ?? 0) === 0) return null;
+      // A broadcast already delivered to everyone stays done.
+      await client.query(
+        `UPDATE public.broadcasts SET cancelled_at = COALESCE(cancelled_at, now())
+          WHERE id = $1 AND EXISTS (SELECT 1 FROM public.proactive_sends WHERE broadcast_id = $1 AND status = 'scheduled')`,
+        [broadcastId],
+      );
+      // Locking the scheduled sends first makes a claim in progress finish (or wait and then find the
+      // send cancelled); the ledger is read after the locks, so a message being sent is left alone.
+      await client.query(`SELECT 1 FROM public.proactive_sends WHERE broadcast_id = $1 AND status = 'scheduled' FOR UPDATE`, [broadcastId]);
+      const { rows } = await client.query<{ key: string }>(
+        `UPDATE public.proactive_sends s SET status = 'cancelled', reason = $2, settled_at = now(), updated_at = now()
+          WHERE s.broadcast_id = $1 AND s.status = 'scheduled'
+            AND NOT EXISTS (SELECT 1 FROM public.outbound_messages o WHERE o.dedupe_key = s.effect_key AND o.status IN ('sending', 'sent'))
+          RETURNING s.effect_key AS key`,
+        [broadcastId, reason],
+      );
+      // A ledger row opened but not claimed is closed with the same reason.
+      await client.query(`UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now() WHERE dedupe_key = ANY($1::text[]) AND status = 'pending'`, [
+        rows.map((r) => r.key),
+        reason,
+      ]);
+      return rows.length;
+    });
+  }
+
+  async programExists(botId: string, programId: string): Promise<boolean> {
+    if (!isUuid(programId)) return false;
+    const { rows } = await this.pool.query(`SELECT 1 FROM public.programs WHERE bot_id = $1 AND id = $2`, [botId, programId]);
+    return rows.length > 0;
+  }
+}
