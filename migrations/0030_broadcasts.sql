@@ -6,7 +6,7 @@ CREATE TABLE public.broadcasts (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   bot_id        uuid NOT NULL REFERENCES public.bots (id) ON DELETE CASCADE,
   text          text NOT NULL,
-  segment_type  text NOT NULL CHECK (segment_type IN ('all', 'program', 'channel')),
+  segment_type  text NOT NULL CHECK (segment_type IN ('all', 'program', 'habit', 'channel')),
   segment_value text,
   send_at       timestamptz NOT NULL,
   cancelled_at  timestamptz,

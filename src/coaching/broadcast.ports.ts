@@ -6,7 +6,7 @@ import type { ChannelName } from '../conversation/channel.ports.js';
 import type { ProactiveStatus } from './proactive.ports.js';
 
 /** Who receives a broadcast: every contact, a program's active enrollments, or one channel's contacts. */
-export type BroadcastSegment = { type: 'all' } | { type: 'program'; programId: string } | { type: 'channel'; channel: ChannelName };
+export type BroadcastSegment = { type: 'all' } | { type: 'program'; programId: string } | { type: 'habit'; habitId: string } | { type: 'channel'; channel: ChannelName };
 
 export type BroadcastStatus = 'scheduled' | 'sending' | 'done' | 'cancelled';
 
@@ -59,6 +59,7 @@ export interface BroadcastStore {
   cancel(botId: string, broadcastId: string, reason: string): Promise<number | null>;
   /** Whether the program belongs to the bot. */
   programExists(botId: string, programId: string): Promise<boolean>;
+  habitExists(botId: string, habitId: string): Promise<boolean>;
 }
 
 /** Wakes recipients' proactive jobs in batches (job id from the send id: queueing twice is harmless). */

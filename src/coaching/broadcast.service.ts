@@ -4,7 +4,7 @@ import type { Broadcast, BroadcastQueue, BroadcastRecipient, BroadcastSegment, B
 import type { Clock, ProactiveStatus } from './proactive.ports.js';
 import type { ProactiveContent } from './proactive.service.js';
 
-/** A segment as the API names it; `habit` and `tag` are refused until those features exist. */
+/** A segment as the API names it; `tag` is refused until contacts have tags. */
 export interface SegmentInput {
   type: 'all' | 'program' | 'habit' | 'tag' | 'channel';
   value?: string | undefined;
@@ -164,9 +164,14 @@ export class BroadcastService {
         }
         return { type: 'program', programId: input.value };
       }
-      case 'habit':
+      case 'habit': {
+        if (!input.value || !UUID.test(input.value) || !(await this.deps.store.habitExists(botId, input.value))) {
+          throw new ValidationError("segment.value must be the id of one of this bot's habits", { segment: input });
+        }
+        return { type: 'habit', habitId: input.value };
+      }
       case 'tag':
-        throw new ValidationError(`Segments of type "${input.type}" are not available yet: use all, program or channel`, { segment: input });
+        throw new ValidationError('Segments of type "tag" are not available yet: use all, program, habit or channel', { segment: input });
     }
   }
 }

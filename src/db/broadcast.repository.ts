@@ -8,7 +8,7 @@ interface BroadcastRow {
   id: string;
   botId: string;
   text: string;
-  segmentType: 'all' | 'program' | 'channel';
+  segmentType: BroadcastSegment['type'];
   segmentValue: string | null;
   sendAt: Date;
   cancelledAt: Date | null;
@@ -22,7 +22,9 @@ function toBroadcast(row: BroadcastRow): Broadcast {
   const segment: BroadcastSegment =
     row.segmentType === 'program'
       ? { type: 'program', programId: row.segmentValue ?? '' }
-      : row.segmentType === 'channel'
+      : row.segmentType === 'habit'
+        ? { type: 'habit', habitId: row.segmentValue ?? '' }
+        : row.segmentType === 'channel'
         ? { type: 'channel', channel: row.segmentValue as 'telegram' | 'whatsapp' | 'web' }
         : { type: 'all' };
   return { id: row.id, botId: row.botId, text: row.text, segment, sendAt: row.sendAt, cancelledAt: row.cancelledAt, createdAt: row.createdAt };
@@ -33,6 +35,7 @@ const SEGMENT_CONTACTS: Record<BroadcastSegment['type'], string> = {
   all: `SELECT k.id FROM public.contacts k WHERE k.bot_id = $1 AND $2::text IS NULL`,
   channel: `SELECT k.id FROM public.contacts k WHERE k.bot_id = $1 AND k.channel = $2`,
   program: `SELECT e.contact_id FROM public.program_enrollments e WHERE e.bot_id = $1 AND e.program_id = $2::uuid AND e.status = 'active'`,
+  habit: `SELECT s.contact_id FROM public.habit_subscriptions s WHERE s.bot_id = $1 AND s.habit_id = $2::uuid AND s.status = 'active'`,
 };
 
 /** Broadcasts (`public.broadcasts`) and their recipients, which are proactive sends with `broadcast_id`. */
@@ -40,7 +43,8 @@ export class BroadcastRepository implements BroadcastStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(input: { botId: string; text: string; segment: BroadcastSegment; sendAt: Date }): Promise<{ broadcast: Broadcast; recipients: number }> {
-    const value = input.segment.type === 'program' ? input.segment.programId : input.segment.type === 'channel' ? input.segment.channel : null;
+    const { segment } = input;
+    const value = segment.type === 'program' ? segment.programId : segment.type === 'habit' ? segment.habitId : segment.type === 'channel' ? segment.channel : null;
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<BroadcastRow>(
         `INSERT INTO public.broadcasts (bot_id, text, segment_type, segment_value, send_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
@@ -141,6 +145,12 @@ export class BroadcastRepository implements BroadcastStore {
       ]);
       return rows.length;
     });
+  }
+
+  async habitExists(botId: string, habitId: string): Promise<boolean> {
+    if (!isUuid(habitId)) return false;
+    const { rows } = await this.pool.query(`SELECT 1 FROM public.habits WHERE bot_id = $1 AND id = $2`, [botId, habitId]);
+    return rows.length > 0;
   }
 
   async programExists(botId: string, programId: string): Promise<boolean> {

@@ -76,7 +76,7 @@ describe('broadcasts API', () => {
     expect(cancelledRecipients[0].reason).toBe('The broadcast was cancelled');
   });
 
-  it('reaches one channel, or a program’s active enrollments', async () => {
+  it('reaches one channel, a program’s active enrollments, or a habit’s subscribers', async () => {
     const whatsapp = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, {
       text: 'WhatsApp only',
       segment: { type: 'channel', value: 'whatsapp' },
@@ -98,6 +98,17 @@ describe('broadcasts API', () => {
     expect(toProgram.statusCode).toBe(202);
     const programRecipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toProgram.json().id}/recipients`, alice.auth)).json().recipients;
     expect(programRecipients.map((r: { contactId: string }) => r.contactId)).toEqual([contactIds['1002']]);
+
+    const habit = (await request('POST', `/v1/bots/${aliceBot.id}/habits`, alice.auth, { name: 'Walk', localTime: '08:00' })).json();
+    expect((await request('POST', `/v1/bots/${aliceBot.id}/habits/${habit.id}/subscriptions`, alice.auth, { contactId: contactIds['33612345678'] })).statusCode).toBe(201);
+    const toHabit = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, {
+      text: 'To the walkers',
+      segment: { type: 'habit', value: habit.id },
+      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(toHabit.statusCode).toBe(202);
+    const habitRecipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toHabit.json().id}/recipients`, alice.auth)).json().recipients;
+    expect(habitRecipients.map((r: { contactId: string }) => r.contactId)).toEqual([contactIds['33612345678']]);
   });
 
   it('refuses bad broadcasts with a precise 400 and stores nothing', async () => {
@@ -106,7 +117,7 @@ describe('broadcasts API', () => {
       [{ text: '', segment: { type: 'all' } }, /text/],
       [{ text: 'Hi' }, /segment/],
       [{ text: 'Hi', segment: { type: 'everyone' } }, /segment/],
-      [{ text: 'Hi', segment: { type: 'habit', value: 'water' } }, /"habit" are not available yet/],
+      [{ text: 'Hi', segment: { type: 'habit', value: 'water' } }, /habits/],
       [{ text: 'Hi', segment: { type: 'tag', value: 'vip' } }, /"tag" are not available yet/],
       [{ text: 'Hi', segment: { type: 'channel', value: 'sms' } }, /channel/],
       [{ text: 'Hi', segment: { type: 'program' } }, /program/],

@@ -6,7 +6,7 @@ export const createBroadcastBody = z.strictObject({
   text: z.string().trim().min(1).max(4000),
   segment: z
     .strictObject({
-      type: z.enum(['all', 'program', 'habit', 'tag', 'channel']).describe('habit and tag are not available yet (400)'),
+      type: z.enum(['all', 'program', 'habit', 'tag', 'channel']).describe('tag is not available yet (400); program and habit take the id as value, channel its name'),
       value: z.string().trim().min(1).max(200).optional().describe('program: its id; channel: telegram, whatsapp or web'),
     })
     .describe('Who receives it: every contact, a program’s active enrollments, or one channel’s contacts'),
