@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instantAt } from '../../src/coaching/local-time.js';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { coachingOnTelegram, nextNoonUtc, travellingClock, type CoachingOnTelegram } from '../support/coaching-e2e.js';
+import type { FakeTelegram } from '../support/fake-telegram.js';
 import { telegramUpdate, textUpdate } from '../support/telegram-updates.js';
-import { connectedBot, freePort, type ConnectedBot } from '../support/telegram-e2e.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import type { ConnectedBot } from '../support/telegram-e2e.js';
+import type { TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
 
-// The platform's clock starts at the next 12:00 UTC (contacts without a zone are on UTC) and the
-// test moves it forward.
+// The platform's clock starts at the next 12:00 UTC and the tests move it forward.
 const DAY = 24 * 3600_000;
-const noon = new Date();
-noon.setUTCHours(12, 0, 0, 0);
-if (noon.getTime() < Date.now()) noon.setTime(noon.getTime() + DAY);
-let clockOffsetMs = noon.getTime() - Date.now();
-const clock = () => new Date(Date.now() + clockOffsetMs);
-const travel = (ms: number) => {
-  clockOffsetMs += ms;
-};
+const noon = nextNoonUtc();
+const { clock, travel } = travellingClock(noon);
 const dateOf = (instant: Date) => instant.toISOString().slice(0, 10);
 
 let telegram: FakeTelegram;
@@ -26,20 +20,15 @@ let bot: ConnectedBot;
 let nextUpdateId = 90_000;
 const chatId = 9_100_000;
 
+let coaching: CoachingOnTelegram;
+
 beforeAll(async () => {
-  telegram = await startFakeTelegram();
-  const port = await freePort();
-  platform = await startTestPlatform(
-    { TELEGRAM_API_ROOT: telegram.apiRoot, PUBLIC_URL: `http://127.0.0.1:${port}`, TELEGRAM_THROTTLE: 'false', RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '300' },
-    { clock },
-  );
-  await platform.app.listen({ host: '127.0.0.1', port });
-  bot = await connectedBot(platform, telegram, { ingest: false, settings: { mergeWindowMs: 0 } });
+  coaching = await coachingOnTelegram(clock);
+  ({ telegram, platform, bot } = coaching);
 });
 
 afterAll(async () => {
-  await platform?.stop();
-  await telegram?.close();
+  await coaching?.stop();
 });
 
 function api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, botId = bot.botId) {

@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { coachingOnTelegram, travellingClock, type CoachingOnTelegram } from '../support/coaching-e2e.js';
+import type { FakeTelegram } from '../support/fake-telegram.js';
 import { flushQueueKeys } from '../support/redis-keys.js';
 import { textUpdate } from '../support/telegram-updates.js';
-import { connectedBot, freePort, type ConnectedBot } from '../support/telegram-e2e.js';
+import type { ConnectedBot } from '../support/telegram-e2e.js';
 import { testRedisUrl } from '../support/test-database.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import type { TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
 
-// The platform's clock runs ahead of the real one by this much: tests move it to make sends due.
-let clockOffsetMs = 0;
-const clock = () => new Date(Date.now() + clockOffsetMs);
-const travel = (ms: number) => {
-  clockOffsetMs += ms;
-};
+// The platform's clock runs ahead of the real one: tests move it to make sends due.
+const { clock, travel } = travellingClock();
 
 let telegram: FakeTelegram;
 let platform: TestPlatform;
@@ -20,27 +17,15 @@ let bot: ConnectedBot;
 let nextUpdateId = 50_000;
 let nextChatId = 7_100_000;
 
+let coaching: CoachingOnTelegram;
+
 beforeAll(async () => {
-  telegram = await startFakeTelegram();
-  const port = await freePort();
-  platform = await startTestPlatform(
-    {
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      TELEGRAM_THROTTLE: 'false',
-      REDIS_URL: testRedisUrl,
-      RECONCILE_INTERVAL_MS: '200',
-      RECONCILE_GRACE_MS: '300',
-    },
-    { clock },
-  );
-  await platform.app.listen({ host: '127.0.0.1', port });
-  bot = await connectedBot(platform, telegram, { ingest: false, settings: { mergeWindowMs: 0 } });
+  coaching = await coachingOnTelegram(clock, { REDIS_URL: testRedisUrl });
+  ({ telegram, platform, bot } = coaching);
 });
 
 afterAll(async () => {
-  await platform?.stop();
-  await telegram?.close();
+  await coaching?.stop();
 });
 
 async function say(chatId: number, text: string) {
