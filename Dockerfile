@@ -14,7 +14,9 @@ RUN npm run build
 
 # Runtime: production dependencies and compiled code only, as the unprivileged `node` user.
 FROM node:24-bookworm-slim AS runtime
-ENV NODE_ENV=production DATA_DIR=/data PORT=3000
+# As `npm start` runs it: one malloc arena (start-up garbage of background threads is reused instead
+# of staying resident) and a small young generation keep the idle process lean.
+ENV NODE_ENV=production DATA_DIR=/data PORT=3000 MALLOC_ARENA_MAX=1
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -26,4 +28,4 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]
