@@ -21,6 +21,7 @@ import { AnalyticsRepository } from '../src/db/analytics.repository.js';
 import { createPool } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { percentile, saveResults } from './bench-report.js';
+import { withPgClient } from '../test/support/test-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,15 +41,7 @@ const RUNS = Number(args.runs);
 const TZ = args.tz;
 const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(adminUrl, work);
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();

@@ -23,6 +23,7 @@ import type { InboxPosition, InboxQuery, TranscriptPosition } from '../src/conve
 import { InboxRepository } from '../src/db/inbox.repository.js';
 import { migrate } from '../src/db/migrate.js';
 import { percentile, saveResults } from './bench-report.js';
+import { withPgClient } from '../test/support/test-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,15 +42,7 @@ const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@12
 const UNKNOWN = "I don't have that in my material yet.";
 const COMMON = 'sleep';
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(adminUrl, work);
 
 function summarise(samples: number[]) {
   return { p50: percentile(samples, 0.5), p95: percentile(samples, 0.95), n: samples.length };

@@ -19,6 +19,7 @@ import { PgVectorStore } from '../rag/stores/pgvector.store.js';
 import type { Embedder } from '../rag/types.js';
 import { ChunkSearchRepository } from '../src/db/chunk-search.repository.js';
 import { migrate } from '../src/db/migrate.js';
+import { withPgClient } from '../test/support/test-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -131,15 +132,7 @@ async function time<T>(work: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - started, result];
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withPgClient(adminUrl, work);
 
 interface SizeResult {
   chunks: number;

@@ -80,16 +80,8 @@ export interface AnalyticsQuery {
   tz?: string | undefined;
 }
 
-export interface AnalyticsDay {
-  date: string;
-  conversations: number;
-  activeContacts: number;
-  messagesIn: number;
-  messagesOut: number;
-  replyLatencyMs: { p50: number | null; p95: number | null };
-  uncovered: number;
-  deliveries: DeliveryCounts;
-}
+/** One local day as the API answers it: the day's figures without its question lists. */
+export type AnalyticsDay = Omit<DayFigures, 'questions' | 'uncoveredQuestions'>;
 
 export interface QuestionGroup {
   question: string;

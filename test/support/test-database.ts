@@ -18,14 +18,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminDatabaseUrl });
+/** Runs `work` on a fresh connection to `connectionString`, closed afterwards whatever happens. */
+export async function withPgClient<T>(connectionString: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
   await client.connect();
   try {
     return await work(client);
   } finally {
     await client.end();
   }
+}
+
+function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withPgClient(adminDatabaseUrl, work);
 }
 
 function databaseUrl(name: string): string {
