@@ -5,6 +5,7 @@ import { createBot, signUpCreator, type CreatorSession } from '../support/creato
 import { uploadAndIngest } from '../support/documents.js';
 import { parseSse } from '../support/sse.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait-for.js';
 
 let platform: TestPlatform;
 let alice: CreatorSession;
@@ -220,10 +221,16 @@ describe('GET /v1/bots/:botId/analytics', () => {
       return last.data;
     };
     const today = () => new Date().toISOString().slice(0, 10);
-    const todayOf = async (botId: string) => {
-      const date = today();
-      return (await analytics(alice, botId, `from=${date}&to=${date}`)).json();
-    };
+    // The browser has the reply a moment before the ledger records it as sent: wait for that record.
+    const todayOf = async (botId: string) =>
+      waitFor(
+        async () => {
+          const date = today();
+          const body = (await analytics(alice, botId, `from=${date}&to=${date}`)).json();
+          return body.days[0]?.messagesOut > 0 && body;
+        },
+        { what: 'the reply to be recorded as sent' },
+      );
 
     // Answered from the material: covered.
     const guided = await createBot(platform.app, alice.auth, { name: 'Habits coach', language: 'en' });

@@ -527,6 +527,12 @@ describe('end-user premium settings', () => {
 
 describe('plan quotas in web chat', () => {
   const done = (body: string) => JSON.parse(body.split('\n\n').find((frame) => frame.startsWith('event: done'))!.split('data: ')[1]!);
+  // A reply counts once it is recorded as sent, a moment after the page has it.
+  const usageOnceCounted = (session: CreatorSession) =>
+    waitFor(async () => {
+      const { usage } = await billing(session);
+      return usage.repliesThisPeriod > 0 && usage;
+    }, { what: 'the reply to be counted' });
 
   it('answers within the plan, then says the limit is reached instead of answering', async () => {
     const session = await signUpCreator(platform.app);
@@ -537,7 +543,7 @@ describe('plan quotas in web chat', () => {
     expect(done(first.body).reply).not.toBe(replyLimitText);
     const second = await chat('And how do I keep it?');
     expect(done(second.body).reply).toBe(replyLimitText);
-    expect((await billing(session)).usage.repliesThisPeriod).toBe(1);
+    expect((await usageOnceCounted(session)).repliesThisPeriod).toBe(1);
   });
 
   it('gives a creator who subscribes the new plan at once, in the middle of a conversation', async () => {
@@ -559,7 +565,7 @@ describe('plan quotas in web chat', () => {
     const chat = (sessionId: string) => post(session, `/v1/bots/${bot.id}/chat`, { sessionId, text: 'How do I build a habit?' });
     expect(done((await chat('first-person')).body).reply).not.toBe(contactLimitText);
     expect(done((await chat('second-person')).body).reply).toBe(contactLimitText);
-    expect((await billing(session)).usage).toMatchObject({ contacts: 2, repliesThisPeriod: 1 });
+    expect(await usageOnceCounted(session)).toMatchObject({ contacts: 2, repliesThisPeriod: 1 });
   });
 });
 

@@ -215,6 +215,17 @@ describe('weekly digest', () => {
     const hal = await signUpCreator(platform.app, { name: 'Hal' });
     const halBot = await createBot(platform.app, hal.auth, { name: 'Hal Bot' });
     expect((await chat(hal, halBot.id, 'x', 'Tell me about volcanoes')).statusCode).toBe(200);
+    // Each page had its reply a moment before the turn was recorded as answered.
+    await waitFor(
+      async () => {
+        const { rows } = await platform.infrastructure.database.pool.query<{ open: number }>(
+          `SELECT count(*)::int AS open FROM turns WHERE bot_id = ANY($1::uuid[]) AND (status IS NULL OR status = 'processing')`,
+          [[coach.id, halBot.id]],
+        );
+        return rows[0]!.open === 0;
+      },
+      { what: 'every turn to be recorded' },
+    );
 
     // The digest covers the week that has ended by the next scheduled day.
     const nextWeek = new Date(Date.now() + 7 * 24 * 3600 * 1000);
