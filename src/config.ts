@@ -153,7 +153,11 @@ export const configSchema = z.object({
   EMAIL_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
 });
 
-export type RawConfig = Omit<z.infer<typeof configSchema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
+export type RawConfig = Omit<z.infer<typeof configSchema>, 'SEED_DEMO'> & {
+  SEED_DEMO: boolean;
+  /** OLLAMA_HOST was given rather than defaulted: the operator expects a model server there. */
+  OLLAMA_HOST_SET: boolean;
+};
 
 /** Configuration after secrets have been resolved: what the rest of the platform receives. */
 export type Config = Omit<RawConfig, 'JWT_SECRET' | 'ENCRYPTION_KEY'> & {
@@ -179,7 +183,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): RawConfig {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   if (result.data.MEDIA_STORAGE === 's3' && !result.data.S3_BUCKET) throw new ConfigError(['S3_BUCKET: required when MEDIA_STORAGE=s3']);
-  return { ...result.data, SEED_DEMO: result.data.SEED_DEMO ?? result.data.NODE_ENV !== 'production' };
+  return { ...result.data, SEED_DEMO: result.data.SEED_DEMO ?? result.data.NODE_ENV !== 'production', OLLAMA_HOST_SET: 'OLLAMA_HOST' in cleaned };
 }
 
 /**

@@ -81,7 +81,13 @@ export function createConversationsModule({ config, logger, infrastructure, bots
   const memory = new ConversationRepository(pool, { prepared });
   const turnStore = new TurnRepository(pool, { prepared });
   const ledger = new OutboundRepository(pool, { prepared });
-  const llm = createLlm({ provider: config.LLM_PROVIDER, host: config.OLLAMA_HOST, defaultModel: config.OLLAMA_CHAT_MODEL, ollama: { fetch: infrastructure.makeFetch } });
+  const llm = createLlm({
+    provider: config.LLM_PROVIDER,
+    host: config.OLLAMA_HOST,
+    hostConfigured: config.OLLAMA_HOST_SET,
+    defaultModel: config.OLLAMA_CHAT_MODEL,
+    ollama: { fetch: infrastructure.makeFetch },
+  });
   // Usage limits first, then the plans' gate.
   const limits = createUsageLimits({ config, pool, prepared, redis: infrastructure.redis, metrics: infrastructure.metrics, next: billing.replyGate });
   const engine = new ConversationEngine({ llm, knowledge: knowledge.retriever, memory }, {

@@ -14,6 +14,11 @@ export interface CreateLlmOptions {
   extractive?: ExtractiveOptions;
   /** Told when a reply fell back to quoting the material because Ollama failed before answering (auto only). */
   onFallback?(error: unknown): void;
+  /**
+   * Whether the operator pointed the platform at a model server (OLLAMA_HOST set). In auto mode, a
+   * model that was never set up and never answered is not "down": quotes say they are quotes. Default true.
+   */
+  hostConfigured?: boolean;
 }
 
 /**
@@ -25,12 +30,20 @@ export class AutoLlm implements LlmPort {
   private up: boolean | undefined;
   private checkedAt = 0;
   private probing: Promise<boolean> | undefined;
+  /** A model is expected once the operator configured one or it has answered since start. */
+  private modelExpected: boolean;
 
   constructor(
     private readonly ollama: OllamaLlm,
-    private readonly extractive: ExtractiveResponder,
-    private readonly options: { probeIntervalMs: number; probeTimeoutMs: number; onFallback?: ((error: unknown) => void) | undefined },
+    private readonly quoting: { noModel: ExtractiveResponder; modelDown: ExtractiveResponder },
+    private readonly options: {
+      probeIntervalMs: number;
+      probeTimeoutMs: number;
+      onFallback?: ((error: unknown) => void) | undefined;
+      hostConfigured: boolean;
+    },
   ) {
+    this.modelExpected = options.hostConfigured;
     this.name = `auto(${ollama.name})`;
   }
 
@@ -49,6 +62,7 @@ export class AutoLlm implements LlmPort {
       )
       .then((up) => {
         this.up = up;
+        if (up) this.modelExpected = true;
         this.checkedAt = Date.now();
         this.probing = undefined;
         return up;
@@ -69,6 +83,7 @@ export class AutoLlm implements LlmPort {
       try {
         for await (const delta of this.ollama.chat(request)) {
           started = true;
+          this.modelExpected = options.hostConfigured;
           yield delta;
         }
         return;
@@ -83,22 +98,24 @@ export class AutoLlm implements LlmPort {
         this.options.onFallback?.(err);
       }
     }
-    yield* this.extractive.chat(request);
+    yield* (this.modelExpected ? this.quoting.modelDown : this.quoting.noModel).chat(request);
   }
 }
 
 /** Builds the LlmPort the configuration asks for. */
 export function createLlm(options: CreateLlmOptions): LlmPort {
-  // Configured alone, the responder quotes because there is no model; behind auto, because it is down.
-  const reason = options.provider === 'extractive' ? 'no-model' : 'model-down';
-  const extractive = new ExtractiveResponder({ ...options.extractive, reason });
-  if (options.provider === 'extractive') return extractive;
+  // Configured alone, the responder quotes because there is no model; behind auto, because there is
+  // none yet (never configured, never answered) or because the expected one is down.
+  const noModel = new ExtractiveResponder({ ...options.extractive, reason: 'no-model' });
+  if (options.provider === 'extractive') return noModel;
   const ollama = new OllamaLlm({ ...options.ollama, host: options.host, defaultModel: options.defaultModel });
   if (options.provider === 'ollama') return ollama;
-  return new AutoLlm(ollama, extractive, {
+  const modelDown = new ExtractiveResponder({ ...options.extractive, reason: 'model-down' });
+  return new AutoLlm(ollama, { noModel, modelDown }, {
     probeIntervalMs: options.probeIntervalMs ?? 30_000,
     probeTimeoutMs: options.probeTimeoutMs ?? 1_500,
     onFallback: options.onFallback,
+    hostConfigured: options.hostConfigured ?? true,
   });
 }
 

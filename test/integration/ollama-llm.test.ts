@@ -193,6 +193,27 @@ describe('createLlm auto provider', () => {
     expect(llm.kind).toBe('extractive');
   });
 
+  it('says it is quoting, not that a model is down, when no model server was ever set up or answered', async () => {
+    const llm = createLlm({ provider: 'auto', host: await deadUrl(), hostConfigured: false, defaultModel: MODEL });
+    const engine = new ConversationEngine({ llm, knowledge, memory });
+    const result = await engine.runTurn(bot, { botId: 'bot-1', conversationId: 'c1', texts: ['How many hours of sleep do I need?'] });
+    expect(result.reply).toMatch(/^Here is what Coach Ana's material says on this, quoted as written:/);
+    expect(result.reply).not.toMatch(/can't reach/);
+    expect(result.reply).toContain('Adults need seven to nine hours of sleep each night.');
+  });
+
+  it('says the model is down once a model that answered stops answering, even when it was never configured', async () => {
+    const fake = await startFakeOllamaChat({ models: [MODEL], tokens: ['Seven', ' hours.'] });
+    try {
+      const llm = createLlm({ provider: 'auto', host: fake.url, hostConfigured: false, defaultModel: MODEL, ollama: { maxRetries: 0 } });
+      expect((await collect(llm, { ...question, grounding })).join('')).toBe('Seven hours.');
+      await fake.stop();
+      expect((await collect(llm, { ...question, grounding })).join('')).toMatch(/^I can't reach the coaching model right now/);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('falls back within the same turn when Ollama fails before its first token', async () => {
     const fake = await startFakeOllamaChat({ models: [MODEL] });
     try {

@@ -34,6 +34,12 @@ describe('configuration', () => {
     expect(parseConfig({ NODE_ENV: 'development', SEED_DEMO: 'false' }).SEED_DEMO).toBe(false);
   });
 
+  it('tells whether a model server was set up (OLLAMA_HOST given) or only defaulted', () => {
+    expect(parseConfig({}).OLLAMA_HOST_SET).toBe(false);
+    expect(parseConfig({ OLLAMA_HOST: '' }).OLLAMA_HOST_SET).toBe(false);
+    expect(parseConfig({ OLLAMA_HOST: 'http://gpu-box:11434' }).OLLAMA_HOST_SET).toBe(true);
+  });
+
   it('names every invalid variable in one message', () => {
     let error: unknown;
     try {
