@@ -78,7 +78,8 @@ export class ContactRepository implements ContactStore {
           [keepTurnId],
         );
         await client.query(
-          `UPDATE public.conversations SET summary = NULL, summary_through = NULL, memory_reset_at = clock_timestamp(), updated_at = now()
+          `UPDATE public.conversations SET summary = NULL, summary_through = NULL, memory_reset_at = clock_timestamp(), search_words = ''::tsvector,
+                  updated_at = now()
             WHERE contact_id = $1`,
           [contactId],
         );

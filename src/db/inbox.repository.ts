@@ -148,10 +148,8 @@ export class InboxRepository implements InboxStore {
       if (query.channel) parts.push(`${c}.channel = ${p.add(query.channel)}`);
       if (query.search) {
         const q = `websearch_to_tsquery('simple', ${p.add(query.search)})`;
-        parts.push(`${c}.id IN (
-          SELECT i.conversation_id FROM public.inbound_messages i WHERE i.bot_id = ${bot} AND to_tsvector('simple', i.text) @@ ${q}
-          UNION
-          SELECT o.conversation_id FROM public.outbound_messages o WHERE o.bot_id = ${bot} AND to_tsvector('simple', o.text) @@ ${q})`);
+        // Every word of the query said somewhere in the conversation, by the user or the bot.
+        parts.push(`${c}.search_words @@ ${q}`);
       }
       if (query.status === 'unanswered') parts.push(unanswered(c));
       if (query.status === 'unknown') parts.push(unknown(c, replies));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, ChannelName, InboundContact, InboundKind } from '../../src/conversation/channel.ports.js';
 import type { TurnSource } from '../../src/conversation/types.js';
+import { ContactRepository } from '../../src/db/contact.repository.js';
 import { InboundRepository } from '../../src/db/inbound.repository.js';
 import { NoticeRepository } from '../../src/db/notice.repository.js';
 import { OutboundRepository } from '../../src/db/outbound.repository.js';
@@ -213,6 +214,23 @@ describe('GET /v1/bots/:botId/conversations', () => {
     expect((await list(alice, botId, 'q=peru&channel=telegram')).conversations).toEqual([]);
     expect((await list(alice, botId, 'q=zzzunheardof')).conversations).toEqual([]);
     expect((await list(alice, botId, 'q=rest&status=unanswered')).conversations).toEqual([]);
+    // Words said in different messages of one conversation, by the user ("nap") and the bot ("twenty").
+    expect((await list(alice, botId, `q=${encodeURIComponent('nap twenty')}`)).conversations.map((c) => c.id)).toEqual([ids.ana]);
+    // Bob's bot has its own words; Alice's search never reaches them.
+    const bobsOther = (await createBot(platform.app, bob.auth, { name: 'Kettlebell coach', language: 'en' })).id;
+    await userSays(bobsOther, 'telegram', '9001', 'Tell me about kettlebells');
+    expect((await list(alice, botId, 'q=kettlebells')).conversations).toEqual([]);
+    expect((await list(bob, bobsOther, 'q=kettlebells')).conversations).toHaveLength(1);
+  });
+
+  it('no longer finds a conversation by the words of a contact who asked to be forgotten', async () => {
+    const forgetBot = (await createBot(platform.app, alice.auth, { name: 'Forgetful', language: 'en' })).id;
+    const conversationId = await userSays(forgetBot, 'telegram', '4242', 'My secret word is xylophone');
+    await botAnswers(forgetBot, conversationId, 'Noted: marimba.', 'sent');
+    expect((await list(alice, forgetBot, 'q=xylophone')).conversations.map((c) => c.id)).toEqual([conversationId]);
+    await new ContactRepository(platform.infrastructure.database.pool).forgetContact(conversationId, randomUUID());
+    expect((await list(alice, forgetBot, 'q=xylophone')).conversations).toEqual([]);
+    expect((await list(alice, forgetBot, 'q=marimba')).conversations).toEqual([]);
   });
 
   it('pages without gaps or repeats while messages arrive in seen, unseen and new conversations', async () => {
