@@ -4,7 +4,10 @@
  * worker with the Telegram throttler on (TELEGRAM_THROTTLE, grammY's defaults: about 30 messages a
  * second per bot, one a second per chat), as in production.
  *
- *   npm run bench:broadcast [-- --recipients 10000 --limit 30]
+ *   npm run bench:broadcast [-- --recipients 10000 --limit 30 --workers 1]
+ *
+ * `--workers N` adds N-1 worker processes beside the platform's own (same database and Redis): the
+ * bot's send slots are shared through Redis, so together they keep the one limit.
  *
  * Reported: the fan-out (POST → 202, recipients stored and their jobs queued), delivered messages
  * per second from the 202 to the last one against the channel's limit, the most messages the fake
@@ -14,8 +17,11 @@
  * `delivered_per_s=<v> limit_per_s=<v> duplicates=<n> rate_limited=<n>`.
  * Writes bench/results/broadcast-<timestamp>.json.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ChildWorkers, workerEnvFor } from '../test/support/child-worker.js';
 import { createBot, signUpCreator } from '../test/support/creator-session.js';
 import { startFakeTelegram } from '../test/support/fake-telegram.js';
 import { freePort } from '../test/support/free-port.js';
@@ -28,8 +34,10 @@ const { values: args } = parseArgs({
     recipients: { type: 'string', default: '10000' },
     // Telegram's documented broadcast limit per bot: about 30 messages a second.
     limit: { type: 'string', default: '30' },
+    workers: { type: 'string', default: '1' },
   },
 });
+const WORKERS = Number(args.workers);
 const RECIPIENTS = Number(args.recipients);
 const LIMIT = Number(args.limit);
 const FIRST_CHAT_ID = 900_000_000;
@@ -43,8 +51,14 @@ const platform = await startTestPlatform({
   REDIS_URL: testRedisUrl,
   LOG_LEVEL: 'warn',
 });
+const extraWorkers = new ChildWorkers();
+const workerDataDir = mkdtempSync(path.join(tmpdir(), 'coach-broadcast-'));
 try {
   await platform.app.listen({ host: '127.0.0.1', port });
+  for (let i = 1; i < WORKERS; i++) {
+    await extraWorkers.start(workerEnvFor(platform, workerDataDir, { TELEGRAM_API_ROOT: telegram.apiRoot, PUBLIC_URL: `http://127.0.0.1:${port}` }));
+  }
+  if (WORKERS > 1) console.log(`${WORKERS} processes sending: the platform's and ${WORKERS - 1} more`);
   const session = await signUpCreator(platform.app);
   const bot = await createBot(platform.app, session.auth, { name: 'Maya', language: 'en' });
   const fakeBot = telegram.addBot();
@@ -113,6 +127,7 @@ try {
     date: new Date().toISOString(),
     channel: 'telegram',
     recipients: RECIPIENTS,
+    workerProcesses: WORKERS,
     limitPerSecond: LIMIT,
     seedSeconds,
     fanOutMs,
@@ -128,6 +143,8 @@ try {
   console.log(`\nsaved ${path.relative(process.cwd(), file)}`);
   console.log(`delivered_per_s=${deliveredPerSecond.toFixed(1)} limit_per_s=${LIMIT} duplicates=${duplicates} rate_limited=${answered429 + overLimit}`);
 } finally {
+  await extraWorkers.killAll();
+  rmSync(workerDataDir, { recursive: true, force: true });
   await platform.stop();
   await telegram.close();
 }

@@ -1,6 +1,6 @@
 import { createTelegramApi } from '../channels/telegram/telegram.client.js';
 import { TelegramSender } from '../channels/telegram/telegram.outbound.js';
-import type { ChannelName, ChannelSender } from '../src/conversation/channel.ports.js';
+import type { ChannelName, ChannelSender, SharedSendPace } from '../src/conversation/channel.ports.js';
 import { WhatsAppClient } from '../channels/whatsapp/whatsapp.client.js';
 import { WhatsAppSender } from '../channels/whatsapp/whatsapp.outbound.js';
 import type { WhatsAppPacer } from '../channels/whatsapp/whatsapp.pacing.js';
@@ -16,6 +16,9 @@ export interface TelegramSenderCacheOptions {
   throttle: boolean;
   /** The fetch the Bot API calls go through (HTTP_CLIENT). */
   fetch?: typeof fetch;
+  /** Each bot's pace shared with the other processes sending for it, where there are any. */
+  sharedPace?: SharedSendPace | undefined;
+  onSharedPaceError?(error: unknown): void;
 }
 
 /** One TelegramSender per bot and token, so a bot's throttling is shared by all its turns in this process. */
@@ -37,6 +40,9 @@ export class TelegramSenderCache {
       apiRoot: this.options.apiRoot,
       ...(this.options.throttle ? {} : { throttle: false }),
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      ...(this.options.sharedPace
+        ? { sharedPace: { pace: this.options.sharedPace, key: `telegram:${botId}`, onError: (err: unknown) => this.options.onSharedPaceError?.(err) } }
+        : {}),
     });
     const sender = new TelegramSender(api, { fileApiRoot: this.options.apiRoot });
     this.senders.set(botId, { token, sender });

@@ -3,7 +3,7 @@ import { Api, GrammyError, HttpError, type ApiClientOptions, type Transformer } 
 import type { ApiError } from 'grammy/types';
 import { undiciFetch } from '../../src/http-client/undici-fetch.js';
 import { retryWithBackoff } from '../../src/retry/retry.js';
-import { ChannelAuthError, ChannelRequestError, RecipientBlockedError } from '../../src/conversation/channel.ports.js';
+import { ChannelAuthError, ChannelRequestError, RecipientBlockedError, type SharedSendPace } from '../../src/conversation/channel.ports.js';
 import { ALLOWED_UPDATES } from './telegram.inbound.js';
 
 export interface TelegramApiOptions {
@@ -29,6 +29,11 @@ export interface TelegramApiOptions {
   serverErrorRetryDelayMs?: number;
   /** The fetch underneath (HTTP_CLIENT); the lean one of src/http-client unless given. */
   fetch?: typeof fetch;
+  /**
+   * The bot's pace shared with the other processes sending for it (worker processes side by side);
+   * with throttling on, each call also takes the bot's next shared slot. `key` names the bot.
+   */
+  sharedPace?: { pace: SharedSendPace; key: string; onError?(error: unknown): void };
 }
 
 interface RetryDelays {
@@ -91,6 +96,22 @@ function retrying({ retries, networkDelayMs, serverErrorDelayMs, maxDelayMs }: R
  */
 const TELEGRAM_GLOBAL_LIMIT = { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000, minTime: 35 };
 
+/**
+ * Spaces the bot's calls across processes: each call (and each retry of it) takes the bot's next
+ * shared slot. Should the shared store fail, the process's own throttle still holds.
+ */
+function sharedPacing({ pace, key, onError }: NonNullable<TelegramApiOptions['sharedPace']>): Transformer {
+  return async (prev, method, payload, signal) => {
+    try {
+      const waitMs = await pace.reserve(key, TELEGRAM_GLOBAL_LIMIT.minTime);
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    } catch (err) {
+      onError?.(err);
+    }
+    return prev(method, payload, signal);
+  };
+}
+
 /** A grammY Api for one bot with retries (honouring 429 retry_after) and per-chat throttling. */
 export function createTelegramApi(token: string, options: TelegramApiOptions): Api {
   const api = new Api(token, {
@@ -100,7 +121,9 @@ export function createTelegramApi(token: string, options: TelegramApiOptions): A
     fetch: (options.fetch ?? undiciFetch) as unknown as ApiClientOptions['fetch'],
   });
   // Installed first-innermost: the throttler admits a call, the retries repeat it within that slot,
-  // so a chat waiting out a 429 holds back its own later messages instead of overtaking them.
+  // so a chat waiting out a 429 holds back its own later messages instead of overtaking them; each
+  // attempt takes a slot of the bot's shared pace.
+  if (options.throttle !== false && options.sharedPace) api.config.use(sharedPacing(options.sharedPace));
   api.config.use(
     retrying({
       retries: options.maxRetryAttempts ?? 3,

@@ -2,8 +2,10 @@
  * Keeps sends within WhatsApp's limits before Meta has to refuse them: a throughput cap per business
  * phone number (80 messages/s by default) and a minimum gap between messages to the same user. Sends
  * to one user run strictly one after another, so retries never let a later message overtake.
- * State is per process; several worker processes sending for one number share the cap only loosely.
+ * The per-number cap is shared by every process when a shared pace is given (Redis or PostgreSQL);
+ * the per-recipient gap is per process (one conversation's sends run in one process at a time).
  */
+import type { SharedSendPace } from '../../src/conversation/channel.ports.js';
 
 /** Time source and timer; injected so tests run pacing and back-off without waiting. */
 export interface Clock {
@@ -22,6 +24,9 @@ export interface PacingOptions {
   /** Least time between two messages to the same user, in ms; default 1,000. */
   recipientGapMs?: number;
   clock?: Clock;
+  /** The number's slots shared with other processes; without it (or when it fails) they are kept here. */
+  sharedPace?: SharedSendPace;
+  onSharedPaceError?(error: unknown): void;
 }
 
 // Past this many remembered recipients, entries older than the gap are dropped: they no longer matter.
@@ -35,6 +40,8 @@ export class WhatsAppPacer {
   private readonly nextSlot = new Map<string, number>();
   private readonly lastSent = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly sharedPace: SharedSendPace | undefined;
+  private readonly onSharedPaceError: ((error: unknown) => void) | undefined;
 
   constructor(options: PacingOptions = {}) {
     const rate = options.messagesPerSecond ?? 80;
@@ -42,10 +49,21 @@ export class WhatsAppPacer {
     this.intervalMs = 1000 / rate;
     this.recipientGapMs = Math.max(0, options.recipientGapMs ?? 1000);
     this.clock = options.clock ?? systemClock;
+    this.sharedPace = options.sharedPace;
+    this.onSharedPaceError = options.onSharedPaceError;
   }
 
   /** Waits for this phone number's next free send slot (reserved at once, so callers never collide). */
   async phoneSlot(phoneNumberId: string): Promise<void> {
+    if (this.sharedPace) {
+      try {
+        const waitMs = await this.sharedPace.reserve(`whatsapp:${phoneNumberId}`, this.intervalMs);
+        if (waitMs > 0) await this.clock.sleep(waitMs);
+        return;
+      } catch (err) {
+        this.onSharedPaceError?.(err);
+      }
+    }
     const now = this.clock.now();
     const slot = Math.max(now, this.nextSlot.get(phoneNumberId) ?? now);
     this.nextSlot.set(phoneNumberId, slot + this.intervalMs);

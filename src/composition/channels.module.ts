@@ -8,13 +8,15 @@ import { RedisReplyBus } from '../../channels/web/redis.reply-bus.js';
 import { WebSender } from '../../channels/web/web.sender.js';
 import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../../workers/channel-senders.js';
 import { startPeriodic } from '../../workers/periodic.js';
+import { RedisSendPace } from '../../workers/send-pace.redis.js';
 import { PerBotCache } from '../cache/per-bot.cache.js';
 import { platformBaseUrl, type Config } from '../config.js';
-import type { ReplyEventBus } from '../conversation/channel.ports.js';
+import type { ReplyEventBus, SharedSendPace } from '../conversation/channel.ports.js';
 import { ChannelSetupService, type TelegramCredentials } from '../conversation/channel-setup.service.js';
 import { VISITOR_SESSION_DAYS } from '../conversation/visitor-chat.service.js';
 import { WebPublicationService } from '../conversation/web-publication.service.js';
 import { ContactRepository } from '../db/contact.repository.js';
+import { PgSendPace } from '../db/send-pace.repository.js';
 import { WebChatRepository } from '../db/web-chat.repository.js';
 import type { Logger } from '../observability/logger.js';
 import type { BotsModule } from './bots.module.js';
@@ -48,6 +50,16 @@ function createReplyBus(config: Config, infrastructure: InfrastructureModule, lo
   const { database } = infrastructure;
   if (database.kind === 'postgres') return new PostgresReplyBus(database.pool, database.url, onError);
   return new InProcessReplyBus();
+}
+
+/**
+ * Where the channels' send slots are kept so that worker processes side by side stay within a bot's
+ * (or a number's) limit together: Redis, else PostgreSQL; the embedded database has one process.
+ */
+function createSharedSendPace(config: Config, infrastructure: InfrastructureModule): SharedSendPace | undefined {
+  if (infrastructure.redis) return new RedisSendPace(infrastructure.redis, config.QUEUE_PREFIX);
+  if (infrastructure.database.kind === 'postgres') return new PgSendPace(infrastructure.database.pool);
+  return undefined;
 }
 
 /** Builds channel set-up and the senders over the bots' sealed credentials. */
@@ -92,6 +104,8 @@ export function createChannelsModule({
   bots.service.addBotDeletedListener(async (botId) => setup.forgetWhatsApp(botId));
   const contacts = new ContactRepository(infrastructure.database.pool);
   const replyBus = createReplyBus(config, infrastructure, logger);
+  const sharedPace = createSharedSendPace(config, infrastructure);
+  const onSharedPaceError = (err: unknown) => logger.warn({ err }, 'channels: the shared send pace is unavailable; pacing within this process');
   const senders = new ChannelSenders({
     web: {
       sender: async (botId) => new WebSender(botId, replyBus, (err) => logger.warn({ err, botId }, 'web chat: a draft could not be published')),
@@ -102,6 +116,8 @@ export function createChannelsModule({
       apiRoot: config.TELEGRAM_API_ROOT,
       throttle: config.TELEGRAM_THROTTLE,
       fetch: infrastructure.sdkFetch,
+      sharedPace,
+      onSharedPaceError,
     }),
     whatsapp: new WhatsAppSenderCache({
       credentials: (botId) => setup.whatsappCredentials(botId),
@@ -109,7 +125,11 @@ export function createChannelsModule({
       lastInboundAt: (botId, waId) => contacts.lastInboundAt(botId, 'whatsapp', waId),
       graphUrl: config.WHATSAPP_GRAPH_URL,
       fetch: infrastructure.sdkFetch,
-      pacer: new WhatsAppPacer({ messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND, recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS }),
+      pacer: new WhatsAppPacer({
+        messagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND,
+        recipientGapMs: config.WHATSAPP_RECIPIENT_GAP_MS,
+        ...(sharedPace ? { sharedPace, onSharedPaceError } : {}),
+      }),
       ...(clock ? { now: clock } : {}),
     }),
   });

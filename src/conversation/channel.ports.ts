@@ -113,6 +113,15 @@ export interface ReplyEventBus {
   close(): Promise<void>;
 }
 
+/**
+ * A channel's send rate shared by every process sending for one key (a Telegram bot, a WhatsApp
+ * business number), so several worker processes together stay within the limit one would keep.
+ */
+export interface SharedSendPace {
+  /** Reserves the key's next slot, `intervalMs` after the one before; resolves how many ms to wait for it. */
+  reserve(key: string, intervalMs: number): Promise<number>;
+}
+
 export interface SendResult {
   /** The channel's ids of the messages the user now sees, in order. */
   messageIds: string[];

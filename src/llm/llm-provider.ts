@@ -83,7 +83,7 @@ export class AutoLlm implements LlmPort {
       try {
         for await (const delta of this.ollama.chat(request)) {
           started = true;
-          this.modelExpected = options.hostConfigured;
+          this.modelExpected = true;
           yield delta;
         }
         return;
