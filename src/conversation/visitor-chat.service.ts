@@ -79,7 +79,7 @@ export class VisitorChatService {
     private readonly deps: {
       publications: Pick<WebPublicationService, 'find'>;
       store: VisitorStore;
-      webChat: Pick<WebChatService, 'send' | 'resume' | 'messageIdOf'>;
+      webChat: Pick<WebChatService, 'send' | 'resume' | 'messageIdOf' | 'isStored'>;
       limits: VisitorLimits;
       /** Told of every refusal (for the log). */
       onRefused?(reason: VisitorRefusal, botId: string): void;
@@ -133,6 +133,12 @@ export class VisitorChatService {
     const name = bot.title ?? bot.name;
     if ((input.message.text?.length ?? 0) > limits.maxChars) {
       yield this.refuse('too_long', bot, `That message is a little long for me: please keep it under ${limits.maxChars} characters and send it again.`);
+      return;
+    }
+    // A page sending a message again (no answer seen before its connection dropped) follows the
+    // first one's reply: counted once.
+    if (await this.deps.webChat.isStored(bot.botId, conversationKey(session), input.message.messageId)) {
+      yield* this.deps.webChat.send(bot.botId, conversationKey(session), input.message, signal);
       return;
     }
     const over = await this.deps.store.takeDaily([

@@ -109,6 +109,12 @@ export class WebChatService {
     return this.follow(botId, conversationId, messageId, signal);
   }
 
+  /** Whether the page's message `messageId` is stored already (the page is sending it again). */
+  async isStored(botId: string, conversationId: string, messageId: string): Promise<boolean> {
+    const outcome = await this.deps.messages.outcome(botId, conversationId, this.deps.channel.externalId(conversationId, messageId));
+    return outcome.state !== 'unknown';
+  }
+
   /** The page's id of a message of the conversation as stored. */
   messageIdOf(conversationId: string, externalId: string): string {
     return this.deps.channel.messageId(conversationId, externalId);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,13 +27,13 @@ class Visitor {
   cookie: string | undefined;
   constructor(readonly address: string) {}
 
-  async ask(bot: string, text: string, headers: Record<string, string> = {}) {
+  async ask(bot: string, text: string, headers: Record<string, string> = {}, messageId?: string) {
     const response = await platform.app.inject({
       method: 'POST',
       url: `/public/bots/${bot}/messages`,
       remoteAddress: this.address,
       headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
-      payload: { text },
+      payload: { text, ...(messageId ? { messageId } : {}) },
     });
     const set = response.headers['set-cookie'];
     if (typeof set === 'string') this.cookie = set.split(';')[0];
@@ -283,6 +284,23 @@ describe('abuse limits', () => {
     expect(full.data.reply).toMatch(/Capped has had a lot of conversations today/);
     // Other bots are not affected.
     expect(lastEvent((await newVisitor('203.0.113.5').ask(botId, 'hi')).body).data.refused).toBeUndefined();
+  });
+});
+
+describe('a message sent again', () => {
+  it('counts once against the daily caps: the page retrying a message follows its one reply', async () => {
+    const bot = (await createBot(platform.app, alice.auth, { name: 'Retry Coach' })).id;
+    await publish(alice, bot, { title: 'Retry' });
+    const visitor = newVisitor();
+    const messageId = randomUUID();
+    const first = lastEvent((await visitor.ask(bot, 'hello', {}, messageId)).body);
+    const again = lastEvent((await visitor.ask(bot, 'hello', {}, messageId)).body);
+    expect(first.data.refused).toBeUndefined();
+    expect(again).toEqual(first);
+    // The visitor's cap is 3: two more messages of their own still reach the coach.
+    expect(lastEvent((await visitor.ask(bot, 'second')).body).data.refused).toBeUndefined();
+    expect(lastEvent((await visitor.ask(bot, 'third')).body).data.refused).toBeUndefined();
+    expect(lastEvent((await visitor.ask(bot, 'fourth')).body).data.refused).toBe('daily_visitor');
   });
 });
 
