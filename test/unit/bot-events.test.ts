@@ -122,6 +122,6 @@ describe('publishing', () => {
     bus.publish('bot', documentEvent(2));
     bus.publish('bot', documentEvent(3));
     await bus.flushed();
-    expect(delivered.map((e) => (e as BotEvent).documentId)).toEqual(['d2', 'd3']);
+    expect(delivered.map((e) => (e as { documentId: string }).documentId)).toEqual(['d2', 'd3']);
   });
 });
