@@ -154,6 +154,15 @@ describe('one process (PostgreSQL)', () => {
     }
   });
 
+  it('shows an upload that cannot be read as failed, with the reason the documents list gives', async () => {
+    const stream = await watch(base, main.botId, { auth: main.session.auth });
+    const documentId = await uploadDocument(platform.app, main.session.auth, main.botId, { filename: 'empty.md', bytes: '   \n\n  \n', mediaType: 'text/markdown' });
+    const failed = await stream.waitFor((e) => e.event === 'document' && e.data.documentId === documentId && e.data.status === 'failed', 'the failure');
+    const listed = (await platform.app.inject({ url: `/v1/bots/${main.botId}/documents/${documentId}`, headers: main.session.auth })).json() as { status: string; error: string };
+    expect(listed.status).toBe('failed');
+    expect(failed.data.error).toBe(listed.error);
+  });
+
   it("answers 404 for another creator's bot, whether by token, API key or ticket", async () => {
     const key = (await platform.app.inject({ method: 'POST', url: '/v1/api-keys', headers: stranger.auth, payload: { name: 'events' } })).json() as { key: string };
     for (const auth of [stranger.auth, { authorization: `Bearer ${key.key}` }]) {
