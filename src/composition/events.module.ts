@@ -23,7 +23,20 @@ export interface EventsModule extends ModuleLifecycle {
 }
 
 /** Builds the bot event bus over the platform's topic bus, and the streams' hub. */
-export function createEventsModule({ config, logger, infrastructure, bots }: { config: Config; logger: Logger; infrastructure: InfrastructureModule; bots: BotsModule }): EventsModule {
+export function createEventsModule({
+  config,
+  logger,
+  infrastructure,
+  bots,
+  clock,
+}: {
+  config: Config;
+  logger: Logger;
+  infrastructure: InfrastructureModule;
+  bots: BotsModule;
+  /** The wall clock tickets expire by (tests move it). */
+  clock?: (() => Date) | undefined;
+}): EventsModule {
   const publisher = new BotEventBus(infrastructure.topics, (err, what) => logger.warn({ err }, `live events: ${what}`));
   const hub = new BotEventHub(publisher, {
     authorize: (creatorId, botId) => bots.service.get(creatorId, botId),
@@ -34,7 +47,7 @@ export function createEventsModule({ config, logger, infrastructure, bots }: { c
   return {
     publisher,
     hub,
-    tickets: new StreamTickets(config.JWT_SECRET, config.EVENTS_TICKET_TTL_SECONDS * 1000),
+    tickets: new StreamTickets(config.JWT_SECRET, config.EVENTS_TICKET_TTL_SECONDS * 1000, clock ? () => clock().getTime() : Date.now),
     async stop() {
       await hub.close();
       // What was published before shutdown still goes out before the topic bus closes.
