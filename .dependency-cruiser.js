@@ -7,7 +7,7 @@ const compositionRoot = '^src/(main|platform)[.]ts$|^src/composition/';
 // Domain services: typed input, plain data out, their own ports.
 const services = '^src/(conversation|billing|coaching|accounts|bots|knowledge|email|media)/';
 // Leaves every layer may use; they import nothing of ours but other leaves.
-const leaves = '^src/(config[.]ts$|errors/|text/|cache/|postgres/|http-client/|retry/)';
+const leaves = '^src/(config[.]ts$|errors/|text/|cache/|postgres/|http-client/|retry/|pubsub/|events/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -85,10 +85,10 @@ export default {
     },
     {
       name: 'leaves-import-nothing-of-ours',
-      comment: 'config, errors, storable text, the per-bot cache, Postgres helpers, the HTTP client and the retry policy sit under everything: they import nothing of ours but each other.',
+      comment: 'config, errors, storable text, the per-bot cache, Postgres helpers, the HTTP client, the retry policy, the topic bus and the bot events sit under everything: they import nothing of ours but each other.',
       severity: 'error',
       from: { path: leaves },
-      to: { path: '^(src|channels|rag|workers)/', pathNot: '^src/(errors|text|cache|postgres|http-client|retry)/' },
+      to: { path: '^(src|channels|rag|workers)/', pathNot: '^src/(errors|text|cache|postgres|http-client|retry|pubsub|events)/' },
     },
   ],
   options: {

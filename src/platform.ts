@@ -7,6 +7,7 @@ import { createChannelsModule, type ChannelsModule } from './composition/channel
 import { createCoachingModule, type CoachingModule } from './composition/coaching.module.js';
 import { createConversationsModule, type ConversationsModule } from './composition/conversations.module.js';
 import { createEmailModule, type EmailModule } from './composition/email.module.js';
+import { createEventsModule, type EventsModule } from './composition/events.module.js';
 import { createHttpModule } from './composition/http.module.js';
 import { createInfrastructureModule, type InfrastructureModule } from './composition/infrastructure.module.js';
 import { createKnowledgeModule, type KnowledgeModule } from './composition/knowledge.module.js';
@@ -30,6 +31,8 @@ export interface Platform {
   billing: BillingModule;
   /** Bots and their sealed channel credentials. */
   bots: BotsModule;
+  /** Creators' live events of their bots: publishing from every process, the streams of this one. */
+  events: EventsModule;
   /** Documents, their ingestion, the vector store and retrieval. */
   knowledge: KnowledgeModule;
   /** Telegram and WhatsApp set-up, credentials and senders. */
@@ -61,11 +64,12 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const accounts = createAccountsModule({ config, logger, infrastructure, email });
   const billing = createBillingModule({ config, logger, infrastructure, accounts, clock: options.clock });
   const bots = createBotsModule({ config, infrastructure, billing });
-  const knowledge = createKnowledgeModule({ config, logger, infrastructure, billing, bots, email });
+  const events = createEventsModule({ config, logger, infrastructure, bots, clock: options.clock });
+  const knowledge = createKnowledgeModule({ config, logger, infrastructure, billing, bots, email, events });
   const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });
-  const coaching = createCoachingModule({ config, logger, infrastructure, bots, channels, clock: options.clock });
-  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching });
+  const coaching = createCoachingModule({ config, logger, infrastructure, bots, channels, events, clock: options.clock });
+  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching, events });
   const payments = createPaymentsModule({
     config,
     logger,
@@ -77,11 +81,11 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     chat: { senders: channels.senders, contacts: conversations.contacts, ledger: conversations.ledger },
   });
   const analytics = createAnalyticsModule({ infrastructure, bots });
-  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching, analytics });
+  const http = await createHttpModule({ config, logger, infrastructure, email, accounts, billing, bots, events, knowledge, channels, conversations, payments, coaching, analytics });
 
   // Build order; shutdown walks it backwards, twice: first everything stops taking work (the app
   // first, the queue workers last), then everything lets go of what it holds (the database last).
-  const modules: readonly ModuleLifecycle[] = [infrastructure, email, accounts, billing, bots, knowledge, channels, media, coaching, conversations, payments, analytics, http];
+  const modules: readonly ModuleLifecycle[] = [infrastructure, email, accounts, billing, bots, events, knowledge, channels, media, coaching, conversations, payments, analytics, http];
   return {
     config,
     infrastructure,
@@ -89,6 +93,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
     accounts,
     billing,
     bots,
+    events,
     knowledge,
     channels,
     media,

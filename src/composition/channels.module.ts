@@ -2,9 +2,7 @@ import { connectTelegramBot, disconnectTelegramBot } from '../../channels/telegr
 import { generateWebhookSecret } from '../../channels/telegram/telegram.webhook.js';
 import { WhatsAppClient } from '../../channels/whatsapp/whatsapp.client.js';
 import { WhatsAppPacer } from '../../channels/whatsapp/whatsapp.pacing.js';
-import { InProcessReplyBus } from '../../channels/web/in-process.reply-bus.js';
-import { PostgresReplyBus } from '../../channels/web/postgres.reply-bus.js';
-import { RedisReplyBus } from '../../channels/web/redis.reply-bus.js';
+import { TopicReplyBus } from '../../channels/web/topic.reply-bus.js';
 import { WebSender } from '../../channels/web/web.sender.js';
 import { ChannelSenders, TelegramSenderCache, WhatsAppSenderCache } from '../../workers/channel-senders.js';
 import { startPeriodic } from '../../workers/periodic.js';
@@ -39,18 +37,6 @@ export interface ChannelsModule extends ModuleLifecycle {
 }
 
 const WEB_CHAT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-
-/**
- * Where web chat events travel: Redis pub/sub when there is Redis, else PostgreSQL's LISTEN/NOTIFY;
- * the embedded database serves one process, which keeps them in memory.
- */
-function createReplyBus(config: Config, infrastructure: InfrastructureModule, logger: Logger): ReplyEventBus {
-  const onError = (err: Error) => logger.warn({ err: err.message }, 'web chat: reply bus connection error; retrying');
-  if (infrastructure.redis) return new RedisReplyBus(infrastructure.redis, config.QUEUE_PREFIX, onError);
-  const { database } = infrastructure;
-  if (database.kind === 'postgres') return new PostgresReplyBus(database.pool, database.url, onError);
-  return new InProcessReplyBus();
-}
 
 /**
  * Where the channels' send slots are kept so that worker processes side by side stay within a bot's
@@ -103,7 +89,8 @@ export function createChannelsModule({
   });
   bots.service.addBotDeletedListener(async (botId) => setup.forgetWhatsApp(botId));
   const contacts = new ContactRepository(infrastructure.database.pool);
-  const replyBus = createReplyBus(config, infrastructure, logger);
+  // Web chat events travel on the platform's topic bus, whichever process answers the turn.
+  const replyBus = new TopicReplyBus(infrastructure.topics);
   const sharedPace = createSharedSendPace(config, infrastructure);
   const onSharedPaceError = (err: unknown) => logger.warn({ err }, 'channels: the shared send pace is unavailable; pacing within this process');
   const senders = new ChannelSenders({

@@ -17,6 +17,7 @@ import { ReminderRepository } from '../db/reminder.repository.js';
 import type { Logger } from '../observability/logger.js';
 import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
+import type { EventsModule } from './events.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { ModuleLifecycle } from './module.types.js';
 
@@ -54,6 +55,7 @@ export function createCoachingModule({
   infrastructure,
   bots,
   channels,
+  events,
   clock,
 }: {
   config: Config;
@@ -61,11 +63,13 @@ export function createCoachingModule({
   infrastructure: InfrastructureModule;
   bots: Pick<BotsModule, 'service'>;
   channels: Pick<ChannelsModule, 'senders'>;
+  /** Proactive messages' ledger changes are published to the creators' live events. */
+  events?: Pick<EventsModule, 'publisher'> | undefined;
   clock?: Clock | undefined;
 }): CoachingModule {
   const { database, queues } = infrastructure;
   const now = clock ?? (() => new Date());
-  const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite' });
+  const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite', ...(events ? { events: events.publisher } : {}) });
   // Filled in below: program steps' content comes from the program service, which schedules through this one.
   const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent };
   const proactive = new ProactiveService({

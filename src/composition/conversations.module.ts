@@ -25,6 +25,7 @@ import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
 import type { CoachingModule } from './coaching.module.js';
+import type { EventsModule } from './events.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { KnowledgeModule } from './knowledge.module.js';
 import type { MediaModule } from './media.module.js';
@@ -61,12 +62,15 @@ export interface ConversationsModuleDeps {
   media: MediaModule;
   /** Reminders, opt-out and programs, consulted before the coach answers a turn. */
   coaching?: Pick<CoachingModule, 'turns'>;
+  /** Messages, replies and ledger changes are published to the creators' live events. */
+  events?: Pick<EventsModule, 'publisher'>;
 }
 
 /** One engine, memory and ledger, one queue and one worker for the turns of every channel. */
-export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching }: ConversationsModuleDeps): ConversationsModule {
+export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching, events }: ConversationsModuleDeps): ConversationsModule {
   const { database, queues, prepared } = infrastructure;
   const { pool } = database;
+  const publisher = events ? { events: events.publisher } : {};
   const conversationBots = new ConversationBotRepository(pool);
   bots.service.addBotDeletedListener(async (botId) => conversationBots.invalidate(botId));
   const inboundRepository = new InboundRepository(pool, { prepared });
@@ -77,10 +81,11 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     store: inboundRepository,
     queue: turnQueue,
     onEnqueueFailed: (err, inboundId) => logger.warn({ err, inboundId }, 'converse: enqueue failed after commit; the reconciler will pick it up'),
+    ...publisher,
   });
   const memory = new ConversationRepository(pool, { prepared });
-  const turnStore = new TurnRepository(pool, { prepared });
-  const ledger = new OutboundRepository(pool, { prepared });
+  const turnStore = new TurnRepository(pool, { prepared, ...publisher });
+  const ledger = new OutboundRepository(pool, { prepared, ...publisher });
   const llm = createLlm({
     provider: config.LLM_PROVIDER,
     host: config.OLLAMA_HOST,
@@ -120,7 +125,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     },
     onRefused: (reason, botId) => logger.info({ botId, reason }, 'web chat: visitor message refused by an abuse limit'),
   });
-  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool), bots: bots.service });
+  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool, publisher), bots: bots.service });
   const inbox = new InboxService({ store: new InboxRepository(pool), bots: bots.service });
 
   let reconciler: { stop(): Promise<void> } | undefined;

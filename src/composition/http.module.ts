@@ -11,6 +11,7 @@ import type { ChannelsModule } from './channels.module.js';
 import type { CoachingModule } from './coaching.module.js';
 import type { ConversationsModule } from './conversations.module.js';
 import type { EmailModule } from './email.module.js';
+import type { EventsModule } from './events.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { KnowledgeModule } from './knowledge.module.js';
 import type { ModuleLifecycle } from './module.types.js';
@@ -29,6 +30,7 @@ export interface HttpModuleDeps {
   accounts: AccountsModule;
   billing: BillingModule;
   bots: BotsModule;
+  events: EventsModule;
   knowledge: KnowledgeModule;
   channels: ChannelsModule;
   conversations: ConversationsModule;
@@ -39,7 +41,7 @@ export interface HttpModuleDeps {
 
 /** Builds the app; readiness asks the database, the queues, Redis and the vector store. */
 export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule> {
-  const { config, logger, infrastructure, email, accounts, billing, bots, knowledge, channels, conversations, payments, coaching, analytics } = deps;
+  const { config, logger, infrastructure, email, accounts, billing, bots, events, knowledge, channels, conversations, payments, coaching, analytics } = deps;
   const { database, queues, redis, metrics } = infrastructure;
   const app = await buildApp({
     config,
@@ -63,6 +65,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     deliveries: conversations.deliveries,
     coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts },
     inbox: conversations.inbox,
+    events: { hub: events.hub, tickets: events.tickets },
     analytics: analytics.service,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [

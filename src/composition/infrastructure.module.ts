@@ -7,6 +7,10 @@ import type { Fetch } from '../http-client/undici-fetch.js';
 import { createJobQueues, queueNames, type JobQueues } from '../jobs/queues.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { InProcessTopicBus } from '../pubsub/in-process.topic-bus.js';
+import { PostgresTopicBus } from '../pubsub/postgres.topic-bus.js';
+import { RedisTopicBus } from '../pubsub/redis.topic-bus.js';
+import type { TopicBus } from '../pubsub/topic-bus.js';
 import type { ModuleLifecycle } from './module.types.js';
 
 /** The connections every feature shares: the database, the queues, Redis when configured, metrics. */
@@ -18,6 +22,8 @@ export interface InfrastructureModule extends ModuleLifecycle {
   /** Shared counters across processes (rate limits, model-call budgets) when REDIS_URL is set. */
   redis: Redis | undefined;
   metrics: Metrics;
+  /** Events between processes (web chat replies, creators' live bot events): one connection per process. */
+  topics: TopicBus;
   /** HTTP_CLIENT: makes the fetch each SDK that calls out (Ollama, Telegram, WhatsApp) is given. */
   makeFetch: FetchMaker;
   /** One shared fetch of that kind, for the SDK clients that need no options of their own. */
@@ -36,6 +42,20 @@ async function checkRedisDurability(redis: Redis, logger: Logger) {
   } catch {
     // CONFIG may be disabled on managed Redis; nothing to check then.
   }
+}
+
+// The PostgreSQL notification channel of the topic bus.
+const NOTIFY_CHANNEL = 'platform_events';
+
+/**
+ * Where events between processes travel: Redis pub/sub when there is Redis, else PostgreSQL's
+ * LISTEN/NOTIFY; the embedded database serves one process, which keeps them in memory.
+ */
+function createTopicBus(config: Config, database: Database, redis: Redis | undefined, logger: Logger): TopicBus {
+  const onError = (err: Error) => logger.warn({ err: err.message }, 'event bus connection error; retrying');
+  if (redis) return new RedisTopicBus(redis, `${config.QUEUE_PREFIX}:`, onError);
+  if (database.kind === 'postgres') return new PostgresTopicBus(database.pool, database.url, NOTIFY_CHANNEL, onError);
+  return new InProcessTopicBus();
 }
 
 /** Opens the database (migrating it), the queues and Redis; drains the queue workers last and closes the database last of all. */
@@ -65,6 +85,7 @@ export async function createInfrastructureModule({ config, logger }: { config: C
   );
 
   const makeFetch = outgoingFetch(config.HTTP_CLIENT);
+  const topics = createTopicBus(config, database, redis, logger);
 
   return {
     database,
@@ -72,12 +93,14 @@ export async function createInfrastructureModule({ config, logger }: { config: C
     queues,
     redis,
     metrics,
+    topics,
     makeFetch,
     sdkFetch: makeFetch(),
     // Built first, drained last: every other module has stopped queuing by then, so the workers
     // finish what they hold and nothing new arrives.
     drain: () => queues.close(),
     async stop() {
+      await topics.close();
       redis?.disconnect();
       await database.close();
     },

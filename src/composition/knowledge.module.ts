@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
 import type { EmailModule } from './email.module.js';
+import type { EventsModule } from './events.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { ModuleLifecycle } from './module.types.js';
 
@@ -46,10 +47,12 @@ export interface KnowledgeModuleDeps {
   bots: BotsModule;
   /** Tells the creator when a document could not be ingested. */
   email: Pick<EmailModule, 'onDocumentFailed'>;
+  /** Ingestion progress is published to the creators' live events. */
+  events?: Pick<EventsModule, 'publisher'>;
 }
 
 /** Builds the vector store, embedder, retriever and documents; the `ingest` worker reads through the reading processes. */
-export function createKnowledgeModule({ config, logger, infrastructure, billing, bots, email }: KnowledgeModuleDeps): KnowledgeModule {
+export function createKnowledgeModule({ config, logger, infrastructure, billing, bots, email, events }: KnowledgeModuleDeps): KnowledgeModule {
   const { database, queues, metrics, prepared } = infrastructure;
   const vectorStore: VectorStore =
     config.VECTOR_STORE === 'chroma'
@@ -63,7 +66,7 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
   });
 
-  const documentRepository = new DocumentRepository(database.pool);
+  const documentRepository = new DocumentRepository(database.pool, events ? { events: events.publisher } : {});
   const documents = new DocumentService({
     documents: documentRepository,
     bots: bots.service,

@@ -1,5 +1,6 @@
 import type { ChannelName, InboundMessage } from './channel.ports.js';
 import { NotFoundError } from '../errors/app.errors.js';
+import { textPreview, type BotEventPublisher } from '../events/bot-event.types.js';
 import type { BotDirectory, ConversationBot, InboundStore, TurnQueue } from './turn.ports.js';
 
 export interface InboundServiceDeps {
@@ -8,6 +9,8 @@ export interface InboundServiceDeps {
   queue: TurnQueue;
   /** Told when enqueueing failed after the commit; the reconciler will pick the row up. */
   onEnqueueFailed?(error: unknown, inboundId: string): void;
+  /** The creators' live events: told of each message stored (not of redeliveries). */
+  events?: BotEventPublisher;
 }
 
 /**
@@ -35,6 +38,18 @@ export class InboundService {
     const bot = await this.deps.bots.find(botId);
     if (!bot) throw new NotFoundError('Bot');
     const stored = await this.deps.store.receive(botId, message);
+    // A user blocking or unblocking the bot is not something they said.
+    if (stored.created && message.kind !== 'contact_status') {
+      this.deps.events?.publish(botId, {
+        type: 'message',
+        conversationId: stored.conversationId,
+        channel: message.channel,
+        contact: { displayName: message.contact.displayName ?? null },
+        kind: message.kind,
+        preview: textPreview(message.text),
+        at: message.sentAt.toISOString(),
+      });
+    }
     if (stored.created) {
       try {
         await this.deps.queue.enqueue(stored.inboundId, botId, mergeWindowFor(bot, message.channel));

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { DeliveryReport } from '../conversation/channel.ports.js';
 import type { DeliveryListFilter, DeliveryRecord, DeliveryStore } from '../conversation/delivery.service.js';
+import type { BotEventPublisher } from '../events/bot-event.types.js';
 
 // Reports can arrive out of order; a state only ever moves forward (sent → delivered → read), and failed is final.
 const rank = (column: string) => `CASE ${column} WHEN 'failed' THEN 4 WHEN 'read' THEN 3 WHEN 'delivered' THEN 2 ELSE 1 END`;
@@ -27,18 +28,40 @@ interface DeliveryRow {
 
 /** Delivery reports (`public.message_deliveries`) and the outbound ledger as creators see it. */
 export class DeliveryRepository implements DeliveryStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `events`: told when a channel's report moves a ledger row on (the creators' live events). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { events?: BotEventPublisher } = {},
+  ) {}
 
   async record(botId: string, report: DeliveryReport): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO public.message_deliveries (bot_id, external_message_id, status, error_code, error_title, error_details, status_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (bot_id, external_message_id) DO UPDATE SET
-         status = EXCLUDED.status, error_code = EXCLUDED.error_code, error_title = EXCLUDED.error_title,
-         error_details = EXCLUDED.error_details, status_at = EXCLUDED.status_at, updated_at = now()
-       WHERE ${rank('EXCLUDED.status')} > ${rank('message_deliveries.status')}`,
+    const { rows } = await this.pool.query<{ id: string; conversation_id: string }>(
+      `WITH recorded AS (
+         INSERT INTO public.message_deliveries (bot_id, external_message_id, status, error_code, error_title, error_details, status_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (bot_id, external_message_id) DO UPDATE SET
+           status = EXCLUDED.status, error_code = EXCLUDED.error_code, error_title = EXCLUDED.error_title,
+           error_details = EXCLUDED.error_details, status_at = EXCLUDED.status_at, updated_at = now()
+         WHERE ${rank('EXCLUDED.status')} > ${rank('message_deliveries.status')}
+         RETURNING external_message_id
+       )
+       -- The ledger row the report is about, when it moved on (an older or repeated report changes nothing).
+       SELECT o.id, o.conversation_id FROM public.outbound_messages o
+        WHERE o.external_message_ids @> ARRAY[$2::text] AND o.bot_id = $1 AND EXISTS (SELECT 1 FROM recorded)`,
       [botId, report.externalMessageId, report.status, report.error?.code ?? null, report.error?.title ?? null, report.error?.details ?? null, report.at],
     );
+    const events = this.options.events;
+    if (!events || report.status === 'sent') return;
+    for (const row of rows) {
+      events.publish(botId, {
+        type: 'delivery',
+        id: row.id,
+        conversationId: row.conversation_id,
+        status: report.status,
+        ...(report.error ? { error: report.error.title } : {}),
+        at: new Date().toISOString(),
+      });
+    }
   }
 
   async list(botId: string, filter: DeliveryListFilter): Promise<DeliveryRecord[]> {

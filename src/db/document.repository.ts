@@ -3,6 +3,7 @@ import type { ChunkReplacement, IngestDocumentStore, IngestTarget } from '../../
 import type { DocumentStore, StoredDocument } from '../knowledge/document.types.js';
 import { inTransaction } from '../postgres/transaction.js';
 import { isUuid } from '../postgres/ids.js';
+import type { BotEventInput, BotEventPublisher } from '../events/bot-event.types.js';
 
 const DOCUMENT_COLUMNS = `d.id, d.bot_id AS "botId", d.title, d.source_kind AS "sourceKind", d.source_url AS "sourceUrl",
   d.filename, d.media_type AS "mediaType", d.size_bytes AS "sizeBytes", d.content_hash AS "contentHash",
@@ -22,7 +23,15 @@ function ids(...values: string[]): boolean {
  * creator through the bot; ingestion's are scoped to the bot.
  */
 export class DocumentRepository implements DocumentStore, IngestDocumentStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `events`: told when a document's status or progress changes (the creators' live events). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { events?: BotEventPublisher } = {},
+  ) {}
+
+  private changed(botId: string, documentId: string, change: Omit<Extract<BotEventInput, { type: 'document' }>, 'type' | 'documentId' | 'at'>): void {
+    this.options.events?.publish(botId, { type: 'document', documentId, ...change, at: new Date().toISOString() });
+  }
 
   async createUpload(
     creatorId: string,
@@ -49,6 +58,9 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
         Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength),
       ]);
       return document;
+    }).then((document) => {
+      if (document) this.changed(document.botId, document.id, { status: 'queued' });
+      return document;
     });
   }
 
@@ -63,6 +75,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
        SELECT ${DOCUMENT_COLUMNS} FROM d`,
       [botId, creatorId, input.title, input.sourceUrl],
     );
+    if (rows[0]) this.changed(botId, rows[0].id, { status: 'queued' });
     return rows[0] ?? null;
   }
 
@@ -108,6 +121,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
        SELECT ${DOCUMENT_COLUMNS} FROM d`,
       [documentId, botId, creatorId],
     );
+    if (rows[0]) this.changed(botId, documentId, { status: 'queued' });
     return rows[0] ?? null;
   }
 
@@ -132,6 +146,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
        RETURNING ingest_open_claims AS "openClaims"`,
       [documentId, botId, run],
     );
+    if (rows[0]) this.changed(botId, documentId, { status: 'processing', progress: 0 });
     return rows[0] ?? null;
   }
 
@@ -146,6 +161,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
        WHERE id = $1 AND bot_id = $2 AND ingest_run = $3 AND status IN ('queued', 'processing')`,
       [documentId, botId, run, reason],
     );
+    if (rowCount) this.changed(botId, documentId, { status: 'failed', error: reason });
     return (rowCount ?? 0) > 0;
   }
 
@@ -172,19 +188,22 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
   }
 
   async setProgress(botId: string, documentId: string, progress: number): Promise<void> {
-    await this.pool.query(`UPDATE public.documents SET progress = $3 WHERE id = $1 AND bot_id = $2 AND status = 'processing'`, [
+    const { rowCount } = await this.pool.query(`UPDATE public.documents SET progress = $3 WHERE id = $1 AND bot_id = $2 AND status = 'processing'`, [
       documentId,
       botId,
       progress,
     ]);
+    if (rowCount) this.changed(botId, documentId, { status: 'processing', progress });
   }
 
   async markUnchanged(botId: string, documentId: string): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<{ chunks: number; pages: number | null }>(
       `UPDATE public.documents SET status = 'ready', progress = 1, error = NULL, ingest_open_claims = 0, updated_at = now()
-       WHERE id = $1 AND bot_id = $2`,
+       WHERE id = $1 AND bot_id = $2
+       RETURNING chunk_count AS chunks, page_count AS pages`,
       [documentId, botId],
     );
+    if (rows[0]) this.changed(botId, documentId, { status: 'ready', progress: 1, chunks: rows[0].chunks, pages: rows[0].pages });
   }
 
   async replaceChunks(r: ChunkReplacement): Promise<{ previousChunkIds: string[] } | null> {
@@ -213,24 +232,29 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
         [r.documentId, r.botId, r.chunks.length, r.pageCount, r.contentHash, r.sizeBytes, r.mediaType, r.retrievalMode, r.embeddingModel, r.title ?? null],
       );
       return { previousChunkIds: previous.rows.map((row) => row.id) };
+    }).then((replaced) => {
+      if (replaced) this.changed(r.botId, r.documentId, { status: 'ready', progress: 1, chunks: r.chunks.length, pages: r.pageCount });
+      return replaced;
     });
   }
 
   /** Failed with a reason the creator can read; chunks from an earlier success stay searchable. */
   async markFailed(botId: string, documentId: string, reason: string): Promise<void> {
-    await this.pool.query(
+    const { rowCount } = await this.pool.query(
       `UPDATE public.documents SET status = 'failed', error = $3, progress = 0, ingest_open_claims = 0, updated_at = now()
        WHERE id = $1 AND bot_id = $2`,
       [documentId, botId, reason],
     );
+    if (rowCount) this.changed(botId, documentId, { status: 'failed', error: reason });
   }
 
   /** Waiting for another attempt after a temporary failure. */
   async markRetrying(botId: string, documentId: string): Promise<void> {
-    await this.pool.query(
+    const { rowCount } = await this.pool.query(
       `UPDATE public.documents SET status = 'queued', progress = 0, ingest_open_claims = 0, updated_at = now()
        WHERE id = $1 AND bot_id = $2`,
       [documentId, botId],
     );
+    if (rowCount) this.changed(botId, documentId, { status: 'queued' });
   }
 }

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { OutboundLedger, OutboundRecord } from '../conversation/turn.ports.js';
+import type { BotEventPublisher } from '../events/bot-event.types.js';
+import { LEDGER_EVENT_COLUMNS, publishLedgerChanges, type LedgerEventRow } from './ledger-events.js';
 import { PreparedStatements } from './prepared-statement.js';
 import { REPLY_LATENCY_SQL } from './reply-latency.js';
 
@@ -39,13 +41,18 @@ export async function openLedgerRow(
 /** The outbound ledger (`public.outbound_messages`): one row per reply, keyed by the turn it answers. */
 export class OutboundRepository implements OutboundLedger {
   private readonly statements: PreparedStatements;
+  private readonly events: BotEventPublisher | undefined;
 
-  /** `prepared`: prepare the per-turn statement once per connection (PostgreSQL; not the embedded database). */
+  /**
+   * `prepared`: prepare the per-turn statement once per connection (PostgreSQL; not the embedded
+   * database); `events`: told of every state change (the creators' live events).
+   */
   constructor(
     private readonly pool: pg.Pool,
-    options: { prepared?: boolean } = {},
+    options: { prepared?: boolean; events?: BotEventPublisher } = {},
   ) {
     this.statements = new PreparedStatements(options.prepared ?? false);
+    this.events = options.events;
   }
 
   async open(turn: { turnId: string; botId: string; conversationId: string }): Promise<OutboundRecord> {
@@ -53,22 +60,30 @@ export class OutboundRepository implements OutboundLedger {
   }
 
   async markSending(id: string, text: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE public.outbound_messages SET status = 'sending', text = $2, attempts = attempts + 1, updated_at = now() WHERE id = $1`,
+    const { rows } = await this.pool.query<LedgerEventRow>(
+      `UPDATE public.outbound_messages SET status = 'sending', text = $2, attempts = attempts + 1, updated_at = now() WHERE id = $1
+       RETURNING ${LEDGER_EVENT_COLUMNS}`,
       [id, text],
     );
+    publishLedgerChanges(this.events, rows);
   }
 
   async markSent(id: string, messageIds: string[]): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<LedgerEventRow>(
       `UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $2, error = NULL, sent_at = now(), updated_at = now(),
               reply_latency_ms = ${REPLY_LATENCY_SQL}
-        WHERE id = $1`,
+        WHERE id = $1
+       RETURNING ${LEDGER_EVENT_COLUMNS}`,
       [id, messageIds],
     );
+    publishLedgerChanges(this.events, rows);
   }
 
   async markFailed(id: string, error: string): Promise<void> {
-    await this.pool.query(`UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [id, error]);
+    const { rows } = await this.pool.query<LedgerEventRow>(
+      `UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 RETURNING ${LEDGER_EVENT_COLUMNS}`,
+      [id, error],
+    );
+    publishLedgerChanges(this.events, rows);
   }
 }

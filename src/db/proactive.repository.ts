@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { OutboundRecord } from '../conversation/turn.ports.js';
+import type { BotEventPublisher } from '../events/bot-event.types.js';
 import { DEFAULT_QUIET_HOURS, parseClockTime, type QuietHours } from '../coaching/local-time.js';
 import type {
   CoachingContact,
@@ -13,6 +14,7 @@ import type {
 } from '../coaching/proactive.ports.js';
 import { isUuid } from '../postgres/ids.js';
 import { inTransaction } from '../postgres/transaction.js';
+import { LEDGER_EVENT_COLUMNS, publishLedgerChanges, type LedgerEventRow } from './ledger-events.js';
 import { openLedgerRow } from './outbound.repository.js';
 
 const SEND_COLUMNS = `s.id, s.bot_id AS "botId", s.contact_id AS "contactId", s.conversation_id AS "conversationId",
@@ -54,7 +56,8 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly options: { embedded: boolean },
+    /** `events`: told when a ledger row changes (the creators' live events). */
+    private readonly options: { embedded: boolean; events?: BotEventPublisher },
   ) {}
 
   async schedule(input: ScheduleInput): Promise<ProactiveSend> {
@@ -147,30 +150,42 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
   }
 
   async claimLedger(id: string, text: string, staleMs: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+    const { rows } = await this.pool.query<LedgerEventRow>(
       // The send must still be scheduled, read FOR SHARE: a cancel (an UPDATE of that row) either ends
       // before the claim, which then finds it cancelled, or waits for it and then sees the claim.
       `UPDATE public.outbound_messages SET status = 'sending', text = $2, attempts = attempts + 1, updated_at = now()
         WHERE id = $1 AND (status = 'pending' OR (status = 'sending' AND updated_at < now() - $3 * interval '1 millisecond'))
-          AND EXISTS (SELECT 1 FROM public.proactive_sends p WHERE p.effect_key = outbound_messages.dedupe_key AND p.status = 'scheduled' FOR SHARE)`,
+          AND EXISTS (SELECT 1 FROM public.proactive_sends p WHERE p.effect_key = outbound_messages.dedupe_key AND p.status = 'scheduled' FOR SHARE)
+       RETURNING ${LEDGER_EVENT_COLUMNS}`,
       [id, text, staleMs],
     );
-    return (rowCount ?? 0) > 0;
+    publishLedgerChanges(this.options.events, rows);
+    return rows.length > 0;
   }
 
   async releaseLedger(id: string): Promise<void> {
-    await this.pool.query(`UPDATE public.outbound_messages SET status = 'pending', updated_at = now() WHERE id = $1 AND status = 'sending'`, [id]);
+    const { rows } = await this.pool.query<LedgerEventRow>(
+      `UPDATE public.outbound_messages SET status = 'pending', updated_at = now() WHERE id = $1 AND status = 'sending' RETURNING ${LEDGER_EVENT_COLUMNS}`,
+      [id],
+    );
+    publishLedgerChanges(this.options.events, rows);
   }
 
   async markSent(id: string, messageIds: string[]): Promise<void> {
-    await this.pool.query(
-      `UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $2, error = NULL, sent_at = now(), updated_at = now() WHERE id = $1`,
+    const { rows } = await this.pool.query<LedgerEventRow>(
+      `UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $2, error = NULL, sent_at = now(), updated_at = now() WHERE id = $1
+       RETURNING ${LEDGER_EVENT_COLUMNS}`,
       [id, messageIds],
     );
+    publishLedgerChanges(this.options.events, rows);
   }
 
   async markFailed(id: string, error: string): Promise<void> {
-    await this.pool.query(`UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [id, error]);
+    const { rows } = await this.pool.query<LedgerEventRow>(
+      `UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 RETURNING ${LEDGER_EVENT_COLUMNS}`,
+      [id, error],
+    );
+    publishLedgerChanges(this.options.events, rows);
   }
 
   // ---- contacts ----

@@ -3,6 +3,8 @@ import type { ChannelName, InboundKind } from '../conversation/channel.ports.js'
 import type { ClaimedTurn, NextTurn, TurnKind, TurnStore } from '../conversation/turn.ports.js';
 import type { TurnSource } from '../conversation/types.js';
 import { defaultUnknownAnswers } from '../conversation/phrases.js';
+import type { BotEventPublisher } from '../events/bot-event.types.js';
+import { LEDGER_EVENT_COLUMNS, publishLedgerChanges, type LedgerEventRow } from './ledger-events.js';
 import { inboundFromPayload } from './inbound.repository.js';
 import { PreparedStatements } from './prepared-statement.js';
 import { REPLY_LATENCY_SQL } from './reply-latency.js';
@@ -134,13 +136,18 @@ SELECT EXISTS (SELECT 1 FROM target) AS found, ${TURN_COLUMNS}
 /** Turns: bursts of inbound messages claimed for one answer (`public.turns`). */
 export class TurnRepository implements TurnStore {
   private readonly statements: PreparedStatements;
+  private readonly events: BotEventPublisher | undefined;
 
-  /** `prepared`: prepare the per-turn statements once per connection (PostgreSQL; not the embedded database). */
+  /**
+   * `prepared`: prepare the per-turn statements once per connection (PostgreSQL; not the embedded
+   * database); `events`: told when a reply's ledger row changes (the creators' live events).
+   */
   constructor(
     private readonly pool: pg.Pool,
-    options: { prepared?: boolean } = {},
+    options: { prepared?: boolean; events?: BotEventPublisher } = {},
   ) {
     this.statements = new PreparedStatements(options.prepared ?? false);
+    this.events = options.events;
   }
 
   async next(inboundId: string, conversationId: string, documentWindowMs: number): Promise<NextTurn> {
@@ -185,7 +192,7 @@ export class TurnRepository implements TurnStore {
   }
 
   async saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<LedgerEventRow>(
       this.statements.query(
         'turn_save_final_reply',
         // Uncovered: a user's message answered with the bot's own "I don't know" (its setting, else the
@@ -197,25 +204,32 @@ export class TurnRepository implements TurnStore {
              FROM public.bots b
             WHERE t.id = $1 AND b.id = t.bot_id
          )
-         UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now() WHERE id = $2`,
+         UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now() WHERE id = $2
+         RETURNING ${LEDGER_EVENT_COLUMNS}`,
         [turn.turnId, turn.ledgerId, reply, JSON.stringify(sources), UNKNOWN_ANSWERS],
       ),
     );
+    publishLedgerChanges(this.events, rows, sources.length);
   }
 
   async finishSent(turn: { turnId: string; ledgerId: string }, messageIds: string[]): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<LedgerEventRow>(
       this.statements.query(
         'turn_finish_sent',
         `WITH sent AS (
            UPDATE public.outbound_messages SET status = 'sent', external_message_ids = $3, error = NULL, sent_at = now(), updated_at = now(),
                   reply_latency_ms = ${REPLY_LATENCY_SQL}
             WHERE id = $2
+           RETURNING ${LEDGER_EVENT_COLUMNS}
+         ),
+         answered AS (
+           UPDATE public.turns SET status = 'answered', error = NULL, updated_at = now(), answered_at = now() WHERE id = $1
          )
-         UPDATE public.turns SET status = 'answered', error = NULL, updated_at = now(), answered_at = now() WHERE id = $1`,
+         SELECT * FROM sent`,
         [turn.turnId, turn.ledgerId, messageIds],
       ),
     );
+    publishLedgerChanges(this.events, rows);
   }
 
   async finish(turnId: string, status: 'answered' | 'failed', error?: string): Promise<void> {
@@ -230,7 +244,7 @@ export class TurnRepository implements TurnStore {
   }
 
   async failFor(inboundId: string, error: string): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<LedgerEventRow>(
       `WITH target AS (
          SELECT COALESCE(
            (SELECT t.id FROM public.inbound_messages i JOIN public.turns t ON t.id = i.turn_id WHERE i.id = $1 AND t.status = 'processing'),
@@ -241,8 +255,10 @@ export class TurnRepository implements TurnStore {
          UPDATE public.turns SET status = 'failed', error = $2, updated_at = now() WHERE id = (SELECT id FROM target) RETURNING id
        )
        UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now()
-        WHERE turn_id IN (SELECT id FROM failed) AND status IN ('pending', 'sending')`,
+        WHERE turn_id IN (SELECT id FROM failed) AND status IN ('pending', 'sending')
+       RETURNING ${LEDGER_EVENT_COLUMNS}`,
       [inboundId, error],
     );
+    publishLedgerChanges(this.events, rows);
   }
 }

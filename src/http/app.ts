@@ -27,6 +27,7 @@ import { channelRoutes } from './routes/channels.routes.js';
 import { telegramWebhookRoutes } from './routes/telegram-webhook.routes.js';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
+import { eventRoutes, type EventRoutesOptions } from './routes/events.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
 import { habitRoutes } from './routes/habits.routes.js';
 import { programRoutes } from './routes/programs.routes.js';
@@ -103,6 +104,8 @@ export interface AppDeps {
   inbox: InboxService;
   /** Creators' per-day figures of their bots. */
   analytics: Pick<AnalyticsService, 'forBot'>;
+  /** Creators' live events of their bots (SSE) and the tickets that open them; without it the routes are absent. */
+  events?: Omit<EventRoutesOptions, 'bots'>;
 }
 
 
@@ -184,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.coaching?.habits) await app.register(habitRoutes, { prefix: '/v1', habits: deps.coaching.habits });
   if (deps.coaching?.broadcasts) await app.register(broadcastRoutes, { prefix: '/v1', broadcasts: deps.coaching.broadcasts });
   await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox });
+  if (deps.events) await app.register(eventRoutes, { prefix: '/v1', bots: deps.bots, ...deps.events });
   await app.register(analyticsRoutes, { prefix: '/v1', analytics: deps.analytics });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });
   await app.register(chatPageRoutes);

@@ -4,8 +4,11 @@ const HEARTBEAT_MS = 15_000;
 
 /** A server-sent-event response the handler writes to until `end()`. */
 export interface SseStream {
-  /** Writes one event; `data` is always a single line of JSON. Ignored once the client has gone. */
-  write(event: string, data: unknown): void;
+  /**
+   * Writes one event; `data` is always a single line of JSON. `id` becomes the stream's last event id
+   * (a reconnecting EventSource sends it back as `Last-Event-ID`). Ignored once the client has gone.
+   */
+  write(event: string, data: unknown, id?: string): void;
   /** Aborted when the client goes away before the end. */
   signal: AbortSignal;
   end(): void;
@@ -37,8 +40,10 @@ export function openSseStream(reply: FastifyReply, headers: Record<string, strin
     if (!raw.writableEnded) abort.abort();
   });
   return {
-    write(event, data) {
-      if (!raw.writableEnded && !raw.destroyed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    write(event, data, id) {
+      // An id never holds a line break: it would end the field early.
+      const idLine = id === undefined ? '' : `id: ${id.replace(/[\r\n]/g, '')}\n`;
+      if (!raw.writableEnded && !raw.destroyed) raw.write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     signal: abort.signal,
     end: () => {

@@ -17,8 +17,8 @@ export const redactedPaths = [
   '*.secret',
 ];
 
-// Query parameters that carry credentials: WhatsApp's hub.verify_token, emailed links' token=, keys.
-const SECRET_QUERY_PARAMETER = /(token|secret|password|passwd|key|signature|sig)$/i;
+// Query parameters that carry credentials: WhatsApp's hub.verify_token, emailed links' token=, keys, event stream tickets.
+const SECRET_QUERY_PARAMETER = /(token|secret|password|passwd|key|signature|sig|ticket)$/i;
 
 /** `url` with the value of every credential-like query parameter replaced by [redacted]. */
 export function redactUrl(url: string): string {

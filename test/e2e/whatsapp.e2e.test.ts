@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { fixture } from '../support/fixtures.js';
+import { openSse } from '../support/sse-client.js';
 import { freePort, GUIDE_TITLE } from '../support/telegram-e2e.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
@@ -296,15 +297,20 @@ describe('the 24-hour window', () => {
 });
 
 describe('delivery statuses', () => {
-  it('moves only forward whatever order reports arrive in, and shows a failure with its code and title', async () => {
+  it('moves only forward whatever order reports arrive in, and shows a failure with its code and title, live on the events stream too', async () => {
+    const events = await openSse(`${baseUrl}/v1/bots/${main.botId}/events`, { headers: main.session.auth });
+    await events.waitFor((e) => e.event === 'ready', 'the stream ready');
     const { waId } = await say('Should I nap in the afternoon?');
     const [reply] = await graph.waitForMessages(1, { to: waId });
     await waitFor(async () => (await whatsappLedger(platform, main.botId, waId))[0]?.status === 'sent', { what: 'ledger sent' });
+    const message = await events.waitFor((e) => e.event === 'message' && e.data.preview === 'Should I nap in the afternoon?', 'the message event');
+    const recorded = await events.waitFor((e) => e.event === 'reply' && e.data.conversationId === message.data.conversationId, 'the reply event');
     const now = Math.floor(Date.now() / 1000);
     const status = (name: 'read' | 'delivered', at: number) => fixtureStatus(name, { id: reply!.id, recipient_id: waId, timestamp: String(at) });
     // Read arrives before delivered: the message stays read.
     expect((await deliverChanges(baseUrl, main, [{ statuses: [status('read', now + 2)] }, { statuses: [status('delivered', now + 1)] }])).status).toBe(200);
     await waitFor(async () => (await deliveries(main)).find((d) => d.contact.externalId === waId)?.status === 'read', { what: 'read' });
+    await events.waitFor((e) => e.event === 'delivery' && e.data.id === recorded.data.deliveryId && e.data.status === 'read', 'the read event');
 
     const { waId: other } = await say('And on weekends?');
     const [second] = await graph.waitForMessages(1, { to: other });
@@ -314,6 +320,10 @@ describe('delivery statuses', () => {
     const failure = (await deliveries(main, '?status=failed')).find((d) => d.contact.externalId === other)!;
     const reported = (loadWhatsAppPayload('failed').entry[0]!.changes[0]!.value.statuses as Array<{ errors: Array<{ code: number; title: string }> }>)[0]!.errors[0]!;
     expect(failure.error).toMatchObject({ code: reported.code, title: reported.title });
+    await events.waitFor((e) => e.event === 'delivery' && e.data.status === 'failed' && e.data.error === reported.title, 'the failed event');
+    // The late `delivered` changed nothing, so nothing was announced for it (events arrive in the order published).
+    expect(events.events.filter((e) => e.event === 'delivery' && e.data.id === recorded.data.deliveryId && e.data.status === 'delivered')).toEqual([]);
+    events.drop();
   });
 
   it('does not show one creator another creator’s deliveries', async () => {

@@ -66,6 +66,7 @@ describe('redactUrl', () => {
     );
     expect(redactUrl('/x?Token=a&apiKey=b&client_secret=c&q=sleep')).toBe('/x?Token=[redacted]&apiKey=[redacted]&client_secret=[redacted]&q=sleep');
     expect(redactUrl('/x?hub%2Everify%5Ftoken=a&%E0=b')).toBe('/x?hub%2Everify%5Ftoken=[redacted]&%E0=b');
+    expect(redactUrl('/v1/bots/b/events?ticket=abc.def&lastEventId=e1')).toBe('/v1/bots/b/events?ticket=[redacted]&lastEventId=e1');
     expect(redactUrl('/plain/path')).toBe('/plain/path');
   });
 });

@@ -1,13 +1,14 @@
 /**
  * The reply event buses carry a web chat turn's draft and reply from the process answering it to
- * the process holding the visitor's request: one suite, every implementation.
+ * the process holding the visitor's request: one suite, every topic bus it runs on.
  */
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessReplyBus } from '../../channels/web/in-process.reply-bus.js';
-import { PostgresReplyBus } from '../../channels/web/postgres.reply-bus.js';
-import { RedisReplyBus } from '../../channels/web/redis.reply-bus.js';
+import { TopicReplyBus } from '../../channels/web/topic.reply-bus.js';
+import { InProcessTopicBus } from '../../src/pubsub/in-process.topic-bus.js';
+import { PostgresTopicBus } from '../../src/pubsub/postgres.topic-bus.js';
+import { RedisTopicBus } from '../../src/pubsub/redis.topic-bus.js';
 import type { ReplyEvent, ReplyEventBus } from '../../src/conversation/channel.ports.js';
 import { createTestDatabase, testRedisUrl, uniquePrefix, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
@@ -37,8 +38,9 @@ const implementations: Array<[string, () => Promise<Pair>]> = [
   [
     'in process',
     async () => {
-      const bus = new InProcessReplyBus();
-      return { publisher: bus, subscriber: bus, close: () => bus.close() };
+      const topics = new InProcessTopicBus();
+      const bus = new TopicReplyBus(topics);
+      return { publisher: bus, subscriber: bus, close: () => topics.close() };
     },
   ],
   [
@@ -47,11 +49,11 @@ const implementations: Array<[string, () => Promise<Pair>]> = [
       const prefix = uniquePrefix();
       const a = new Redis(testRedisUrl);
       const b = new Redis(testRedisUrl);
-      const publisher = new RedisReplyBus(a, prefix, (e) => errors.push(e));
-      const subscriber = new RedisReplyBus(b, prefix, (e) => errors.push(e));
+      const publisher = new RedisTopicBus(a, `${prefix}:`, (e) => errors.push(e));
+      const subscriber = new RedisTopicBus(b, `${prefix}:`, (e) => errors.push(e));
       return {
-        publisher,
-        subscriber,
+        publisher: new TopicReplyBus(publisher),
+        subscriber: new TopicReplyBus(subscriber),
         async close() {
           await publisher.close();
           await subscriber.close();
@@ -68,11 +70,11 @@ const implementations: Array<[string, () => Promise<Pair>]> = [
       const poolB = new pg.Pool({ connectionString: database.url, max: 2 });
       // Dropping the test database ends connections still closing.
       for (const pool of [poolA, poolB]) pool.on('error', () => undefined);
-      const publisher = new PostgresReplyBus(poolA, database.url, (e) => errors.push(e));
-      const subscriber = new PostgresReplyBus(poolB, database.url, (e) => errors.push(e));
+      const publisher = new PostgresTopicBus(poolA, database.url, 'platform_events', (e) => errors.push(e));
+      const subscriber = new PostgresTopicBus(poolB, database.url, 'platform_events', (e) => errors.push(e));
       return {
-        publisher,
-        subscriber,
+        publisher: new TopicReplyBus(publisher),
+        subscriber: new TopicReplyBus(subscriber),
         async close() {
           await publisher.close();
           await subscriber.close();

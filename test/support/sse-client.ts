@@ -43,7 +43,8 @@ export async function openSse(url: string, init: RequestInit = {}): Promise<Live
           // Comments (heartbeats) carry no event.
           if (!event) continue;
           const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-          events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+          const id = lines.find((l) => l.startsWith('id: '))?.slice(4);
+          events.push({ event, data: JSON.parse(data) as Record<string, unknown>, ...(id === undefined ? {} : { id }) });
           notify();
         }
       }

@@ -1,6 +1,8 @@
 export interface SseEvent {
   event: string;
   data: Record<string, unknown>;
+  /** The event's `id:` field, when it has one. */
+  id?: string;
 }
 
 /** Parses a complete server-sent-event body into its events, in order. */

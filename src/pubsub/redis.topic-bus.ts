@@ -1,13 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { ReplyEvent, ReplyEventBus } from '../../src/conversation/channel.ports.js';
-import { LocalListeners, replyTopic } from './local-listeners.js';
+import { LocalListeners } from './local-listeners.js';
+import type { TopicBus } from './topic-bus.js';
 
 /**
- * Reply events across processes through Redis pub/sub, one channel per conversation: an API process
- * receives only the conversations its browsers wait on. Pub/sub keeps nothing for a listener that
- * was away; the waiting request also looks in the database now and then.
+ * Topics across processes through Redis pub/sub, one channel per topic: a process receives only
+ * the topics its clients wait on. Pub/sub keeps nothing for a listener that was away.
  */
-export class RedisReplyBus implements ReplyEventBus {
+export class RedisTopicBus implements TopicBus {
   private readonly listeners = new LocalListeners();
   private readonly subscriber: Redis;
   /** Topics whose SUBSCRIBE is under way: a second listener waits for it too. */
@@ -15,17 +14,17 @@ export class RedisReplyBus implements ReplyEventBus {
 
   constructor(
     private readonly publisher: Redis,
-    /** Keeps the channels of platforms sharing one Redis apart (the queue prefix). */
-    private readonly prefix: string,
+    /** Put before every topic: keeps the channels of platforms sharing one Redis apart (the queue prefix). */
+    private readonly channelPrefix: string,
     onError: (error: Error) => void,
   ) {
     this.subscriber = publisher.duplicate({ maxRetriesPerRequest: null });
     this.subscriber.on('error', onError);
     this.subscriber.on('message', (channel: string, payload: string) => {
       const topic = channel.slice(this.channelPrefix.length);
-      let event: ReplyEvent;
+      let event: unknown;
       try {
-        event = JSON.parse(payload) as ReplyEvent;
+        event = JSON.parse(payload);
       } catch (err) {
         onError(err as Error);
         return;
@@ -34,16 +33,11 @@ export class RedisReplyBus implements ReplyEventBus {
     });
   }
 
-  private get channelPrefix(): string {
-    return `${this.prefix}:web-replies:`;
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.publisher.publish(this.channelPrefix + topic, JSON.stringify(payload));
   }
 
-  async publish(botId: string, conversationId: string, event: ReplyEvent): Promise<void> {
-    await this.publisher.publish(this.channelPrefix + replyTopic(botId, conversationId), JSON.stringify(event));
-  }
-
-  async subscribe(botId: string, conversationId: string, listener: (event: ReplyEvent) => void): Promise<() => Promise<void>> {
-    const topic = replyTopic(botId, conversationId);
+  async subscribe(topic: string, listener: (payload: unknown) => void): Promise<() => Promise<void>> {
     const channel = this.channelPrefix + topic;
     if (this.listeners.add(topic, listener)) {
       const subscribed = this.subscriber.subscribe(channel).finally(() => this.subscribing.delete(topic));

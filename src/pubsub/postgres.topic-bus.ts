@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { ReplyEvent, ReplyEventBus } from '../../src/conversation/channel.ports.js';
-import { LocalListeners, replyTopic } from './local-listeners.js';
+import { LocalListeners } from './local-listeners.js';
+import type { TopicBus } from './topic-bus.js';
 
-const CHANNEL = 'web_reply_events';
 // NOTIFY payloads must stay under 8,000 bytes: longer events travel in numbered parts. A part of
 // 1,000 characters is at most 6,000 bytes once JSON-escaped (\uXXXX), with room for its header.
 const WHOLE_MAX_BYTES = 7_000;
@@ -12,14 +11,14 @@ const PART_CHARS = 1_000;
 const MAX_PARTIAL_EVENTS = 100;
 const RECONNECT_MS = 1_000;
 
-type Notice = { t: string; e: ReplyEvent } | { t: string; id: string; i: number; n: number; d: string };
+type Notice = { t: string; e: unknown } | { t: string; id: string; i: number; n: number; d: string };
 
 /**
- * Reply events across processes through PostgreSQL's LISTEN/NOTIFY, for deployments without Redis:
- * one channel for all conversations, filtered in each process. NOTIFY keeps nothing for a listener
- * that was away; the waiting request also looks in the database now and then.
+ * Topics across processes through PostgreSQL's LISTEN/NOTIFY, for deployments without Redis: one
+ * notification channel for all topics, filtered in each process. NOTIFY keeps nothing for a
+ * listener that was away.
  */
-export class PostgresReplyBus implements ReplyEventBus {
+export class PostgresTopicBus implements TopicBus {
   private readonly listeners = new LocalListeners();
   private readonly partial = new Map<string, string[]>();
   private client: pg.Client | undefined;
@@ -29,14 +28,18 @@ export class PostgresReplyBus implements ReplyEventBus {
   constructor(
     private readonly pool: Pick<pg.Pool, 'query'>,
     private readonly connectionString: string,
+    /** The notification channel (an SQL identifier): platforms sharing one database use their own. */
+    private readonly channel: string,
     private readonly onError: (error: Error) => void,
-  ) {}
+  ) {
+    // It is written into LISTEN as it is.
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new TypeError(`not a notification channel name: ${channel}`);
+  }
 
-  async publish(botId: string, conversationId: string, event: ReplyEvent): Promise<void> {
-    const t = replyTopic(botId, conversationId);
+  async publish(t: string, event: unknown): Promise<void> {
     const whole = JSON.stringify({ t, e: event } satisfies Notice);
     if (Buffer.byteLength(whole) <= WHOLE_MAX_BYTES) {
-      await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, whole]);
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, whole]);
       return;
     }
     const data = JSON.stringify(event);
@@ -44,11 +47,10 @@ export class PostgresReplyBus implements ReplyEventBus {
     const n = Math.ceil(data.length / PART_CHARS);
     const parts = Array.from({ length: n }, (_, i) => JSON.stringify({ t, id, i, n, d: data.slice(i * PART_CHARS, (i + 1) * PART_CHARS) } satisfies Notice));
     // One statement, one transaction: its notifications arrive together and in order.
-    await this.pool.query('SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, i) ORDER BY i', [CHANNEL, parts]);
+    await this.pool.query('SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, i) ORDER BY i', [this.channel, parts]);
   }
 
-  async subscribe(botId: string, conversationId: string, listener: (event: ReplyEvent) => void): Promise<() => Promise<void>> {
-    const topic = replyTopic(botId, conversationId);
+  async subscribe(topic: string, listener: (payload: unknown) => void): Promise<() => Promise<void>> {
     this.listeners.add(topic, listener);
     try {
       await this.listen();
@@ -71,7 +73,7 @@ export class PostgresReplyBus implements ReplyEventBus {
       client.on('end', () => this.lost(client));
       try {
         await client.connect();
-        await client.query(`LISTEN ${CHANNEL}`);
+        await client.query(`LISTEN ${this.channel}`);
         this.client = client;
       } catch (err) {
         client.end().catch(() => undefined);
@@ -124,7 +126,7 @@ export class PostgresReplyBus implements ReplyEventBus {
       return;
     }
     this.partial.delete(notice.id);
-    this.listeners.dispatch(notice.t, JSON.parse(parts.join('')) as ReplyEvent);
+    this.listeners.dispatch(notice.t, JSON.parse(parts.join('')) as unknown);
   }
 
   async close(): Promise<void> {

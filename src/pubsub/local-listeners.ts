@@ -1,8 +1,6 @@
-import type { ReplyEvent } from '../../src/conversation/channel.ports.js';
+type Listener = (payload: unknown) => void;
 
-type Listener = (event: ReplyEvent) => void;
-
-/** This process's listeners per conversation topic, for the reply event buses. */
+/** This process's listeners per topic, for the topic buses. */
 export class LocalListeners {
   private readonly byTopic = new Map<string, Set<Listener>>();
 
@@ -31,12 +29,7 @@ export class LocalListeners {
     return this.byTopic.has(topic);
   }
 
-  dispatch(topic: string, event: ReplyEvent): void {
-    for (const listener of this.byTopic.get(topic) ?? []) listener(event);
+  dispatch(topic: string, payload: unknown): void {
+    for (const listener of this.byTopic.get(topic) ?? []) listener(payload);
   }
-}
-
-/** The topic of a bot's web conversation. */
-export function replyTopic(botId: string, conversationId: string): string {
-  return `${botId}:${conversationId}`;
 }
