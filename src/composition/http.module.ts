@@ -61,7 +61,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     inbound: conversations.inbound,
     webChat: conversations.webChat,
     deliveries: conversations.deliveries,
-    coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts },
+    coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts, tags: coaching.tags },
     inbox: conversations.inbox,
     analytics: analytics.service,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },

@@ -207,3 +207,15 @@ export class OutsideWindowError extends ChannelRequestError {
     this.name = 'OutsideWindowError';
   }
 }
+
+/**
+ * The recipient told the channel they want no messages the business sends of its own accord (WhatsApp:
+ * they stopped marketing messages, Graph code 131050). Retrying cannot help; like /stop, proactive
+ * messages stop until they opt in again, while replies to their own messages still go out.
+ */
+export class RecipientOptedOutError extends ChannelRequestError {
+  constructor(channel: ChannelName, errorCode: number | undefined, description: string) {
+    super(channel, errorCode, description, false);
+    this.name = 'RecipientOptedOutError';
+  }
+}
