@@ -17,7 +17,7 @@ interface ContactRow {
   created_at: Date;
 }
 
-const TAGS_OF = `ARRAY(SELECT t.tag FROM public.contact_tags t WHERE t.contact_id = $1 ORDER BY t.tag)`;
+const TAGS_OF = `ARRAY(SELECT t.tag FROM public.contact_tags t WHERE t.contact_id = $1 ORDER BY t.tag COLLATE "C")`;
 
 /** Contacts' tags (`public.contact_tags`) and the contact list. */
 export class ContactTagRepository implements ContactTagStore {
@@ -82,7 +82,7 @@ export class ContactTagRepository implements ContactTagStore {
   async list(botId: string, filter: { tag?: string; before?: string; limit: number }): Promise<ContactSummary[]> {
     const { rows } = await this.pool.query<ContactRow>(
       `SELECT k.id AS contact_id, k.channel, k.display_name, k.username, k.external_id, k.created_at,
-              ARRAY(SELECT t.tag FROM public.contact_tags t WHERE t.contact_id = k.id ORDER BY t.tag) AS tags,
+              ARRAY(SELECT t.tag FROM public.contact_tags t WHERE t.contact_id = k.id ORDER BY t.tag COLLATE "C") AS tags,
               COALESCE(cc.opted_out_at IS NOT NULL, false) AS opted_out, k.blocked_at IS NOT NULL AS blocked
          FROM public.contacts k
          LEFT JOIN public.contact_coaching cc ON cc.contact_id = k.id

@@ -187,7 +187,7 @@ export class InboxRepository implements InboxStore {
       page AS (SELECT id, at FROM placed ORDER BY at DESC, id DESC LIMIT ${limit})
       SELECT c.id, ${micros('p.at')} AS at_micros, ${micros('snap.as_of')} AS as_of_micros, c.channel, c.last_message_at,
              ct.id AS contact_id, ct.display_name, ct.username, ct.external_id,
-             ARRAY(SELECT tg.tag FROM public.contact_tags tg WHERE tg.contact_id = ct.id ORDER BY tg.tag) AS tags,
+             ARRAY(SELECT tg.tag FROM public.contact_tags tg WHERE tg.contact_id = ct.id ORDER BY tg.tag COLLATE "C") AS tags,
              li.text AS user_text, li.received_at AS user_at,
              lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply,
              ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown
