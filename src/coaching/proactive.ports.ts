@@ -84,6 +84,8 @@ export interface ProactiveStore {
   releaseLedger(id: string): Promise<void>;
   markSent(id: string, messageIds: string[]): Promise<void>;
   markFailed(id: string, error: string): Promise<void>;
+  /** The contact a proactive message went to, by the channel's id of the message; null for any other message. */
+  recipientOfSent(botId: string, externalMessageId: string): Promise<string | null>;
 }
 
 /** Proactive jobs in the work queue; Postgres keeps the schedule, the queue only wakes a worker. */

@@ -227,6 +227,16 @@ export class ProactiveService {
     return { outcome: 'settled', settled };
   }
 
+  /**
+   * The channel reported after the fact that a proactive message was refused because the contact
+   * stopped such messages there (WhatsApp's failed status with code 131050): like /stop, nothing
+   * proactive goes to them until they opt in again. Reports on replies change nothing.
+   */
+  async stoppedByChannel(botId: string, externalMessageId: string): Promise<void> {
+    const contactId = await this.deps.store.recipientOfSent(botId, externalMessageId);
+    if (contactId) await this.deps.contacts.setOptedOut(contactId, true, 'channel');
+  }
+
   /** Records that a send could not be delivered after every retry. */
   async giveUp(sendId: string, error: unknown): Promise<void> {
     const send = await this.deps.store.find(sendId);

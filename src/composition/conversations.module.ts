@@ -60,7 +60,7 @@ export interface ConversationsModuleDeps {
   channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore' | 'replyBus'>;
   media: MediaModule;
   /** Reminders, opt-out and programs, consulted before the coach answers a turn. */
-  coaching?: Pick<CoachingModule, 'turns'>;
+  coaching?: Pick<CoachingModule, 'turns' | 'proactive'>;
 }
 
 /** One engine, memory and ledger, one queue and one worker for the turns of every channel. */
@@ -114,7 +114,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     },
     onRefused: (reason, botId) => logger.info({ botId, reason }, 'web chat: visitor message refused by an abuse limit'),
   });
-  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool), bots: bots.service });
+  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool), bots: bots.service, optOuts: coaching?.proactive });
   const inbox = new InboxService({ store: new InboxRepository(pool), bots: bots.service });
 
   let reconciler: { stop(): Promise<void> } | undefined;

@@ -78,6 +78,8 @@ export interface DeliveryReport {
   status: 'sent' | 'delivered' | 'read' | 'failed';
   at: Date;
   error?: { code: number; title: string; details?: string } | undefined;
+  /** The failure is the recipient's choice to stop messages the business starts (WhatsApp: code 131050). */
+  recipientOptedOut?: boolean | undefined;
 }
 
 /** A reply as the engine produces it; each sender renders it in its channel's own way. */

@@ -174,6 +174,17 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
     await this.pool.query(`UPDATE public.outbound_messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [id, error]);
   }
 
+  async recipientOfSent(botId: string, externalMessageId: string): Promise<string | null> {
+    // Replies (ledger rows with a turn) are not proactive: only a send's own ledger row counts.
+    const { rows } = await this.pool.query<{ contactId: string }>(
+      `SELECT p.contact_id AS "contactId" FROM public.outbound_messages o
+         JOIN public.proactive_sends p ON p.effect_key = o.dedupe_key
+        WHERE o.bot_id = $1 AND o.external_message_ids @> ARRAY[$2::text] LIMIT 1`,
+      [botId, externalMessageId],
+    );
+    return rows[0]?.contactId ?? null;
+  }
+
   // ---- contacts ----
 
   private async ensureCoachingRow(contactId: string): Promise<void> {

@@ -3,6 +3,7 @@ import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.j
 import { freePort } from '../support/free-port.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
+import { fixtureStatus } from '../support/whatsapp-payloads.js';
 import { deliverChanges, profile, userMessage, whatsappBot, whatsappLedger, type WhatsAppBot } from '../support/whatsapp-e2e.js';
 
 const HOUR = 3600_000;
@@ -79,7 +80,7 @@ describe("WhatsApp's own marketing opt-out (Graph code 131050)", () => {
 
     // The creator sees the opt-out; the next reminder is skipped without asking WhatsApp.
     const contacts = (await api('GET', '/contacts')).json().contacts;
-    expect(contacts.find((c: { displayName: string }) => c.displayName === 'Dana' && c.optedOut)).toBeTruthy();
+    expect(contacts.find((c: { displayName: string; optedOut: boolean }) => c.displayName === 'Dana' && c.optedOut)).toBeTruthy();
     expect(contacts.filter((c: { optedOut: boolean }) => c.optedOut)).toHaveLength(1);
     clockOffsetMs += HOUR;
     await waitFor(async () => (await sendsOf(bot.botId, stopped))[1]?.status === 'skipped' || null, { what: 'the second reminder settled' });
@@ -106,5 +107,50 @@ describe("WhatsApp's own marketing opt-out (Graph code 131050)", () => {
     await say(bot, stopped, 'How do I stretch my back?');
     expect(graph.sentTo(stopped)).toHaveLength(before + 1);
     expect(graph.sentTo(stopped).at(-1)).toMatchObject({ type: 'text' });
+  });
+
+  it('takes the opt-out from a failed status webhook too, when Meta accepted the send and refused it later; a report on a reply changes nothing', async () => {
+    const bot = await whatsappBot(platform, graph, { ingest: false, settings: { mergeWindowMs: 0 }, template: { name: 'coach_nudge', language: 'en_US', parameters: ['{{text}}'] } });
+    const api = (url: string) => platform.app.inject({ method: 'GET', url: `/v1/bots/${bot.botId}${url}`, headers: bot.session.auth });
+    const stopped = '33612000201';
+    const answered = '33612000202';
+    await say(bot, stopped, 'remind me in 25 hours to stretch');
+    await say(bot, stopped, 'remind me in 26 hours to rest');
+    await say(bot, answered, 'hello');
+    const refusedLater = (id: string, to: string) =>
+      fixtureStatus('failed', {
+        id,
+        recipient_id: to,
+        timestamp: String(Math.floor(clock().getTime() / 1000)),
+        errors: [
+          {
+            code: 131050,
+            title: 'Unable to deliver the message',
+            message: 'Unable to deliver the message',
+            error_data: { details: 'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.' },
+            href: 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/',
+          },
+        ],
+      });
+
+    // A report of that kind on a reply (not a proactive message) opts nobody out.
+    const reply = graph.sentTo(answered).at(-1)!;
+    expect((await deliverChanges(baseUrl, bot, [{ statuses: [refusedLater(reply.id, answered)] }])).status).toBe(200);
+
+    clockOffsetMs += 25 * HOUR + 60_000;
+    await waitFor(async () => (await sendsOf(bot.botId, stopped))[0]?.status === 'sent' || null, { what: 'the first reminder sent' });
+    const template = graph.sentTo(stopped).at(-1)!;
+    expect(template.type).toBe('template');
+    expect((await deliverChanges(baseUrl, bot, [{ statuses: [refusedLater(template.id, stopped)] }])).status).toBe(200);
+    await waitFor(async () => (await api('/contacts')).json().contacts.some((c: { optedOut: boolean }) => c.optedOut) || null, { what: 'the opt-out stored' });
+    const contacts = (await api('/contacts')).json().contacts as Array<{ id: string; optedOut: boolean }>;
+    expect(contacts.filter((c) => c.optedOut)).toHaveLength(1);
+    const deliveries = (await api('/deliveries')).json();
+    expect(JSON.stringify(deliveries)).toContain('131050');
+
+    clockOffsetMs += HOUR;
+    await waitFor(async () => (await sendsOf(bot.botId, stopped))[1]?.status === 'skipped' || null, { what: 'the second reminder skipped' });
+    expect((await sendsOf(bot.botId, stopped))[1]!.reason).toBe('The contact chose on whatsapp to stop receiving marketing messages from the bot');
+    expect(graph.sentTo(stopped).filter((m) => m.type === 'template')).toHaveLength(1);
   });
 });
