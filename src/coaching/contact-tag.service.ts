@@ -85,7 +85,8 @@ export class ContactTagService {
   async list(creatorId: string, botId: string, filter: { tag?: string | undefined; before?: string | undefined; limit: number }): Promise<ContactSummary[]> {
     const bot = await this.deps.bots.get(creatorId, botId);
     if (filter.before !== undefined && !UUID.test(filter.before)) throw new ValidationError('before must be a contact id', { before: filter.before });
-    const tag = filter.tag === undefined ? undefined : normaliseAll([filter.tag], 'tag')[0];
+    // `?tag=` with nothing after it lists every contact.
+    const tag = filter.tag ? normaliseAll([filter.tag], 'tag')[0] : undefined;
     return this.deps.store.list(bot.id, { limit: filter.limit, ...(tag ? { tag } : {}), ...(filter.before ? { before: filter.before } : {}) });
   }
 
