@@ -175,11 +175,12 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
   }
 
   async recipientOfSent(botId: string, externalMessageId: string): Promise<string | null> {
-    // Replies (ledger rows with a turn) are not proactive: only a send's own ledger row counts.
+    // Replies (ledger rows with a turn) are not proactive: only a send's own ledger row counts. No
+    // LIMIT: with one the planner prefers scanning the ledger to outbound_messages_external_ids_idx.
     const { rows } = await this.pool.query<{ contactId: string }>(
       `SELECT p.contact_id AS "contactId" FROM public.outbound_messages o
          JOIN public.proactive_sends p ON p.effect_key = o.dedupe_key
-        WHERE o.bot_id = $1 AND o.external_message_ids @> ARRAY[$2::text] LIMIT 1`,
+        WHERE o.external_message_ids @> ARRAY[$2::text] AND o.bot_id = $1`,
       [botId, externalMessageId],
     );
     return rows[0]?.contactId ?? null;
