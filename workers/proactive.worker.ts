@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { BroadcastQueue } from '../src/coaching/broadcast.ports.js';
+import type { BroadcastService } from '../src/coaching/broadcast.service.js';
 import type { ProactiveQueue } from '../src/coaching/proactive.ports.js';
 import type { ProactiveService } from '../src/coaching/proactive.service.js';
 import type { JobQueues, QueueProcessor } from '../src/jobs/queues.js';
@@ -26,9 +27,22 @@ export function createProactiveQueue(queues: Pick<JobQueues, 'ensure' | 'redelay
   };
 }
 
-/** Broadcast recipients' jobs on the `proactive` queue; adds of one batch travel together, and an id already queued is left as it is. */
-export function createBroadcastQueue(queues: Pick<JobQueues, 'enqueue'>): BroadcastQueue {
+/** The job id of a scheduled broadcast's start. */
+export function broadcastStartJobId(broadcastId: string): string {
+  return `broadcast_${broadcastId}`;
+}
+
+/**
+ * Broadcasts' jobs on the `proactive` queue: their start, and their recipients' deliveries; adds of
+ * one batch travel together, and an id already queued is left as it is.
+ */
+export function createBroadcastQueue(queues: Pick<JobQueues, 'enqueue' | 'ensure' | 'redelay'>): BroadcastQueue {
   return {
+    async scheduleStart(broadcastId, botId, delayMs) {
+      const jobId = broadcastStartJobId(broadcastId);
+      if (await queues.redelay('proactive', jobId, delayMs)) return;
+      await queues.ensure('proactive', { broadcastId, botId }, { jobId, ...(delayMs > 0 ? { delay: delayMs } : {}) });
+    },
     async wakeMany(sends) {
       await Promise.all(
         sends.map((s) => queues.enqueue('proactive', { sendId: s.id, botId: s.botId }, { jobId: proactiveJobId(s.id), ...(s.delayMs > 0 ? { delay: s.delayMs } : {}) })),
@@ -45,9 +59,20 @@ const BUSY_RETRY_MS = 5_000;
  * goes back to delayed without spending an attempt; failures are retried with backoff, and the last
  * one records the send failed.
  */
-export function createProactiveProcessor(deps: { service: Pick<ProactiveService, 'deliver' | 'giveUp'>; logger: Pick<Logger, 'info' | 'warn' | 'error'> }): QueueProcessor<'proactive'> {
+export function createProactiveProcessor(deps: {
+  service: Pick<ProactiveService, 'deliver' | 'giveUp'>;
+  broadcasts?: Pick<BroadcastService, 'startDue'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+}): QueueProcessor<'proactive'> {
   return async (job, token) => {
-    const { sendId } = job.data;
+    if ('broadcastId' in job.data && typeof job.data.broadcastId === 'string' && deps.broadcasts) {
+      // A failure is retried with backoff; should every attempt fail, the reconciler starts it.
+      const started = await deps.broadcasts.startDue(job.data.botId, job.data.broadcastId);
+      if (started.outcome !== 'not_due') return started;
+      await job.moveToDelayed(Date.now() + started.waitMs, token);
+      throw new DelayedError();
+    }
+    const sendId = 'sendId' in job.data ? job.data.sendId : undefined;
     // A job whose record was lost: the reconciler re-creates it from the send in Postgres.
     if (typeof sendId !== 'string') throw new UnrecoverableError('proactive: the job has lost its payload');
     const log = { sendId, jobId: job.id, attempt: job.attemptsMade + 1 };

@@ -3,10 +3,15 @@
  * branch on `code` (and `error_data.details`), never on the message text, so that is all we read.
  */
 import { z } from 'zod';
-import { ChannelAuthError, ChannelRequestError } from '../../src/conversation/channel.ports.js';
+import { ChannelAuthError, ChannelRequestError, RecipientOptedOutError } from '../../src/conversation/channel.ports.js';
 
 /** 24 hours have passed since the user last wrote: only a template may be sent now. */
 export const WINDOW_CLOSED_CODE = 131047;
+/**
+ * The user chose, in WhatsApp, to stop receiving marketing messages from this business. Meta answers
+ * it on the send, or later in a `failed` status webhook; either way it holds until the user resumes.
+ */
+export const MARKETING_OPT_OUT_CODE = 131050;
 /** Throughput per business number exceeded (default 80 messages/s). */
 export const THROUGHPUT_LIMIT_CODE = 130429;
 /** Too many messages to the same user in a short time. */
@@ -65,6 +70,18 @@ export class WindowClosedError extends WhatsAppRequestError {
   }
 }
 
+/** The user stopped marketing messages from this business (Graph code 131050): an opt-out, not a failure to retry. */
+export class MarketingOptOutError extends RecipientOptedOutError {
+  constructor(
+    readonly graph: GraphError,
+    readonly title: string,
+  ) {
+    const details = graph.error_data?.details;
+    super('whatsapp', graph.code, details && details !== title ? `${title}: ${details}` : title);
+    this.name = 'MarketingOptOutError';
+  }
+}
+
 export { MediaTooLargeError } from '../media-download.js';
 
 // "(#131047) Re-engagement message" → "Re-engagement message".
@@ -73,11 +90,12 @@ function titleOf(graph: GraphError): string {
   return title || `Graph API error ${graph.code}`;
 }
 
-/** Maps a Graph error envelope's `error` to ChannelAuthError, WindowClosedError or WhatsAppRequestError. */
-export function errorFromGraph(graph: GraphError, retryAfterSeconds?: number): ChannelAuthError | WhatsAppRequestError {
+/** Maps a Graph error envelope's `error` to ChannelAuthError, WindowClosedError, MarketingOptOutError or WhatsAppRequestError. */
+export function errorFromGraph(graph: GraphError, retryAfterSeconds?: number): ChannelAuthError | WhatsAppRequestError | MarketingOptOutError {
   const title = titleOf(graph);
   if (isAuthCode(graph.code)) return new ChannelAuthError('whatsapp', `WhatsApp rejected the access token (${graph.code}): ${title}`);
   if (graph.code === WINDOW_CLOSED_CODE) return new WindowClosedError(graph, title);
+  if (graph.code === MARKETING_OPT_OUT_CODE) return new MarketingOptOutError(graph, title);
   const retryable = RATE_LIMIT_CODES.has(graph.code) || TRANSIENT_CODES.has(graph.code);
   return new WhatsAppRequestError(graph, title, retryable, RATE_LIMIT_CODES.has(graph.code) ? retryAfterSeconds : undefined);
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { hasUnstorableText, storable } from '../../src/text/storable-text.js';
 import type { Attachment, DeliveryReport, InboundContact, InboundMessage } from '../../src/conversation/channel.ports.js';
+import { MARKETING_OPT_OUT_CODE } from './whatsapp.errors.js';
 import {
   buttonSchema,
   changeSchema,
@@ -380,5 +381,7 @@ export function toDeliveryReport(status: WhatsAppStatus): DeliveryReport {
     status: status.status,
     at: status.timestamp,
     ...(error ? { error: { code: error.code, title: error.title, ...(error.details ? { details: error.details } : {}) } } : {}),
+    // Meta often reports the marketing opt-out only here, after accepting the send.
+    ...(status.status === 'failed' && status.errors?.some((e) => e.code === MARKETING_OPT_OUT_CODE) ? { recipientOptedOut: true } : {}),
   };
 }

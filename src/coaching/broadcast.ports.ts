@@ -1,12 +1,18 @@
 /**
- * Ports of broadcasts: one message sent to a segment of a bot's contacts. Each recipient is a
- * proactive send keyed `broadcast:<id>:<contactId>`; adapters live in src/db.
+ * Ports of broadcasts: one message sent to a segment of a bot's contacts. The recipients are chosen
+ * when the broadcast starts sending (at once, or at its `sendAt`); each is a proactive send keyed
+ * `broadcast:<id>:<contactId>`. Adapters live in src/db and workers/.
  */
 import type { ChannelName } from '../conversation/channel.ports.js';
 import type { ProactiveStatus } from './proactive.ports.js';
 
-/** Who receives a broadcast: every contact, a program's active enrollments, or one channel's contacts. */
-export type BroadcastSegment = { type: 'all' } | { type: 'program'; programId: string } | { type: 'habit'; habitId: string } | { type: 'channel'; channel: ChannelName };
+/** Who receives a broadcast: every contact, a program's active enrollments, a habit's subscribers, the contacts with a tag, or one channel's contacts. */
+export type BroadcastSegment =
+  | { type: 'all' }
+  | { type: 'program'; programId: string }
+  | { type: 'habit'; habitId: string }
+  | { type: 'tag'; tag: string }
+  | { type: 'channel'; channel: ChannelName };
 
 export type BroadcastStatus = 'scheduled' | 'sending' | 'done' | 'cancelled';
 
@@ -26,6 +32,8 @@ export interface Broadcast {
   text: string;
   segment: BroadcastSegment;
   sendAt: Date;
+  /** When the recipients were chosen; null while it waits for its time. */
+  startedAt: Date | null;
   cancelledAt: Date | null;
   createdAt: Date;
 }
@@ -40,11 +48,16 @@ export interface BroadcastRecipient {
 }
 
 export interface BroadcastStore {
+  /** Stores the broadcast, its recipients not chosen yet. */
+  create(input: { botId: string; text: string; segment: BroadcastSegment; sendAt: Date }): Promise<Broadcast>;
   /**
-   * Stores the broadcast and, in the same transaction, one scheduled proactive send per recipient
-   * (one INSERT … SELECT); resolves to the broadcast and how many recipients it has.
+   * Chooses the recipients: marks the broadcast started and, in the same transaction, stores one
+   * scheduled proactive send per contact the segment holds now (one INSERT … SELECT). Resolves to
+   * how many, or null when it had started already, was cancelled, or does not exist.
    */
-  create(input: { botId: string; text: string; segment: BroadcastSegment; sendAt: Date }): Promise<{ broadcast: Broadcast; recipients: number }>;
+  start(broadcastId: string): Promise<number | null>;
+  /** Broadcasts due at `now` (at least `graceMs` ago) whose recipients were never chosen (their start job was lost). */
+  unstarted(now: Date, graceMs: number, limit: number): Promise<Broadcast[]>;
   find(botId: string, broadcastId: string): Promise<Broadcast | null>;
   /** The bot's broadcasts, newest first; `before` is the id of the last one of the previous page. */
   list(botId: string, page: { limit: number; before?: string }): Promise<Broadcast[]>;
@@ -65,4 +78,6 @@ export interface BroadcastStore {
 /** Wakes recipients' proactive jobs in batches (job id from the send id: queueing twice is harmless). */
 export interface BroadcastQueue {
   wakeMany(sends: Array<{ id: string; botId: string; delayMs: number }>): Promise<void>;
+  /** Makes sure a job starts the broadcast `delayMs` from now (job id from the broadcast id). */
+  scheduleStart(broadcastId: string, botId: string, delayMs: number): Promise<void>;
 }

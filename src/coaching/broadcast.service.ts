@@ -1,10 +1,11 @@
 import type { ChannelName } from '../conversation/channel.ports.js';
 import { NotFoundError, ValidationError } from '../errors/app.errors.js';
+import { normaliseTag } from './contact-tag.service.js';
 import type { Broadcast, BroadcastQueue, BroadcastRecipient, BroadcastSegment, BroadcastStatus, BroadcastStore, BroadcastTotals } from './broadcast.ports.js';
 import type { Clock, ProactiveStatus } from './proactive.ports.js';
 import type { ProactiveContent } from './proactive.service.js';
 
-/** A segment as the API names it; `tag` is refused until contacts have tags. */
+/** A segment as the API names it. */
 export interface SegmentInput {
   type: 'all' | 'program' | 'habit' | 'tag' | 'channel';
   value?: string | undefined;
@@ -29,15 +30,22 @@ export function broadcastKeyPrefix(broadcastId: string): string {
 /** Where a broadcast stands, from its per-recipient rows. */
 export function broadcastStatus(broadcast: Broadcast, totals: BroadcastTotals, now: Date): BroadcastStatus {
   if (broadcast.cancelledAt) return 'cancelled';
+  if (!broadcast.startedAt) return 'scheduled';
   if (totals.pending === 0) return 'done';
   return broadcast.sendAt.getTime() > now.getTime() ? 'scheduled' : 'sending';
 }
 
+/** What a broadcast's start job came to. */
+export type BroadcastStartOutcome = { outcome: 'started' | 'gone' } | { outcome: 'not_due'; waitMs: number };
+
 /**
- * Broadcasts: the recipients are materialised as proactive sends when the broadcast is created, and
- * their jobs are queued in batches; delivery, pacing, opt-outs and exactly-once come from the
- * proactive service (ledger claim by effect key). The reconciler queues any due recipient whose job
- * was never added (a crash part-way through the fan-out).
+ * Broadcasts. The recipients are chosen when the broadcast starts sending (at once, or at `sendAt`
+ * by a delayed job): contacts who joined or were tagged in between receive it. Choosing them stores
+ * one proactive send per recipient in the same transaction that marks the broadcast started, so a
+ * second start (a duplicate job, the reconciler) adds nobody; their jobs are then queued in batches.
+ * Delivery, pacing, opt-outs and exactly-once come from the proactive service (ledger claim by
+ * effect key). The reconciler starts a due broadcast whose job was lost, and queues any due
+ * recipient whose job was never added (a crash part-way through the fan-out).
  */
 export class BroadcastService {
   constructor(
@@ -56,20 +64,59 @@ export class BroadcastService {
     message: async (send) => (send.message ? { message: send.message } : { cancel: 'The broadcast has no message' }),
   };
 
-  /** Creates a broadcast and queues its recipients; VALIDATION_FAILED for a segment that cannot be used. */
+  /** Creates a broadcast: started at once when due, else its start job queued; VALIDATION_FAILED for a segment that cannot be used. */
   async create(creatorId: string, botId: string, input: { text: string; segment: SegmentInput; sendAt?: Date | undefined }): Promise<BroadcastView> {
     const bot = await this.deps.bots.get(creatorId, botId);
     const segment = await this.segment(bot.id, input.segment);
     const now = this.deps.clock();
     const sendAt = input.sendAt && input.sendAt.getTime() > now.getTime() ? input.sendAt : now;
-    const { broadcast } = await this.deps.store.create({ botId: bot.id, text: input.text, segment, sendAt });
-    // Queued after the answer: the recipients are stored, and should this process stop part-way the
-    // reconciler queues the rest once they are due.
+    const broadcast = await this.deps.store.create({ botId: bot.id, text: input.text, segment, sendAt });
+    if (sendAt.getTime() > now.getTime()) {
+      await this.deps.queue
+        .scheduleStart(broadcast.id, bot.id, sendAt.getTime() - now.getTime())
+        .catch((err: unknown) => this.deps.onDegraded?.('broadcast: queueing its start failed; the reconciler will start it', err));
+      return this.view(broadcast);
+    }
+    // Should this process stop before the recipients are chosen, the reconciler starts it.
+    await this.deps.store.start(broadcast.id);
+    const started = (await this.deps.store.find(bot.id, broadcast.id)) ?? broadcast;
+    this.fanOutLater(started);
+    return this.view(started);
+  }
+
+  /**
+   * The start job: chooses the recipients of a due broadcast and queues their jobs. Safe to run again:
+   * a started broadcast only has its still scheduled recipients queued once more.
+   */
+  async startDue(botId: string, broadcastId: string): Promise<BroadcastStartOutcome> {
+    const broadcast = UUID.test(broadcastId) ? await this.deps.store.find(botId, broadcastId) : null;
+    if (!broadcast || broadcast.cancelledAt) return { outcome: 'gone' };
+    const waitMs = broadcast.sendAt.getTime() - this.deps.clock().getTime();
+    if (!broadcast.startedAt && waitMs > 0) return { outcome: 'not_due', waitMs };
+    await this.deps.store.start(broadcast.id);
+    await this.fanOut(broadcast);
+    return { outcome: 'started' };
+  }
+
+  /** Starts due broadcasts whose start job was lost; resolves to how many it started. */
+  async reconcile(graceMs: number, batchSize = 50): Promise<number> {
+    const due = await this.deps.store.unstarted(this.deps.clock(), graceMs, batchSize);
+    let started = 0;
+    for (const broadcast of due) {
+      if ((await this.deps.store.start(broadcast.id)) === null) continue;
+      started += 1;
+      await this.fanOut(broadcast);
+    }
+    return started;
+  }
+
+  // Queued after the answer: the recipients are stored, and should this process stop part-way the
+  // reconciler queues the rest once they are due.
+  private fanOutLater(broadcast: Broadcast): void {
     const fanOut = this.fanOut(broadcast)
       .catch((err: unknown) => this.deps.onDegraded?.('broadcast: queueing the recipients failed; the reconciler will queue them', err))
       .finally(() => this.fanOuts.delete(fanOut));
     this.fanOuts.add(fanOut);
-    return this.view(broadcast);
   }
 
   private readonly fanOuts = new Set<Promise<void>>();
@@ -170,8 +217,12 @@ export class BroadcastService {
         }
         return { type: 'habit', habitId: input.value };
       }
-      case 'tag':
-        throw new ValidationError('Segments of type "tag" are not available yet: use all, program, habit or channel', { segment: input });
+      case 'tag': {
+        const tag = input.value === undefined ? null : normaliseTag(input.value);
+        // Any well-formed tag: contacts tagged before a scheduled broadcast starts receive it.
+        if (!tag) throw new ValidationError('segment.value must be a tag: letters, digits, "_", ".", ":" or "-"', { segment: input });
+        return { type: 'tag', tag };
+      }
     }
   }
 }

@@ -35,6 +35,8 @@ export interface CoachingTurnsDeps {
   reminders: ReminderStore;
   programs?: ProgramTurns;
   habits?: HabitTurns;
+  /** Tags a contact with the payload of a deep link that named no program. */
+  tags?: { tagFromDeepLink(botId: string, contactId: string, payload: string): Promise<void> };
   clock: Clock;
 }
 
@@ -92,10 +94,12 @@ export class CoachingTurns implements TurnInterceptor {
         return this.optOut(turn);
       case 'start': {
         const back = await this.optIn(turn, false);
-        if (payload && this.deps.programs) {
+        if (payload) {
           const contact = await this.deps.contacts.ofConversation(turn.conversationId);
-          const enrolled = contact ? await this.deps.programs.enrollBySlug(turn, contact, payload) : null;
+          const enrolled = contact && this.deps.programs ? await this.deps.programs.enrollBySlug(turn, contact, payload) : null;
           if (enrolled) return enrolled;
+          // Not a program: the link says where the contact came from (`/start ig_spring`).
+          if (contact) await this.deps.tags?.tagFromDeepLink(turn.botId, contact.id, payload);
         }
         return back;
       }

@@ -12,6 +12,8 @@ export type Clock = () => Date;
 
 export type ProactiveKind = 'reminder' | 'program_step' | 'habit_ask' | 'broadcast';
 export type ProactiveStatus = 'scheduled' | 'sent' | 'skipped' | 'failed' | 'cancelled';
+/** Who stopped proactive messages: the user in the chat, or the channel reporting the user's choice. */
+export type OptOutSource = 'user' | 'channel';
 
 /** One proactive message due to a contact, keyed by its effect (`reminder:<id>`, `program:<enrollmentId>:<step>`). */
 export interface ProactiveSend {
@@ -46,6 +48,8 @@ export interface ScheduleInput {
 export interface ContactGate {
   blocked: boolean;
   optedOut: boolean;
+  /** Who opted out: the user (/stop, STOP) or the channel on their behalf (WhatsApp's marketing opt-out). */
+  optedOutBy?: OptOutSource | null;
   forgottenAt: Date | null;
 }
 
@@ -80,6 +84,8 @@ export interface ProactiveStore {
   releaseLedger(id: string): Promise<void>;
   markSent(id: string, messageIds: string[]): Promise<void>;
   markFailed(id: string, error: string): Promise<void>;
+  /** The contact a proactive message went to, by the channel's id of the message; null for any other message. */
+  recipientOfSent(botId: string, externalMessageId: string): Promise<string | null>;
 }
 
 /** Proactive jobs in the work queue; Postgres keeps the schedule, the queue only wakes a worker. */
@@ -109,8 +115,8 @@ export interface CoachingContacts {
   /** The conversation proactive messages to the contact go to: the one they used last. */
   latestConversation(botId: string, contactId: string): Promise<string | null>;
   setTimeZone(contactId: string, zone: string, source: 'phone' | 'user' | 'api'): Promise<void>;
-  /** Stores an opt-out (waiting for a send in flight) or clears it. */
-  setOptedOut(contactId: string, optedOut: boolean): Promise<void>;
+  /** Stores an opt-out (waiting for a send in flight) or clears it; `by` defaults to the user. */
+  setOptedOut(contactId: string, optedOut: boolean, by?: OptOutSource): Promise<void>;
 }
 
 /** Per-bot coaching settings. */

@@ -3,6 +3,7 @@ import {
   ChannelRequestError,
   OutsideWindowError,
   RecipientBlockedError,
+  RecipientOptedOutError,
   type OutboundMessage,
 } from '../conversation/channel.ports.js';
 import type { ContactStore, SenderDirectory } from '../conversation/turn.ports.js';
@@ -64,6 +65,8 @@ const STALE_SENDING_MS = 5 * 60 * 1000;
 /** Reasons recorded on skipped sends. */
 export const SKIP_REASONS = {
   optedOut: 'The contact opted out of proactive messages (/stop)',
+  /** The channel refused a send because the user stopped such messages there (WhatsApp: code 131050). */
+  stoppedOnChannel: (channel: string) => `The contact chose on ${channel} to stop receiving marketing messages from the bot`,
   forgotten: 'The contact asked to be forgotten after this message was scheduled',
   blocked: 'The recipient has blocked the bot',
   web: 'Web chat cannot receive messages the visitor did not ask for',
@@ -165,8 +168,11 @@ export class ProactiveService {
     if ('cancel' in resolved) return this.settle(send, content, { status: 'cancelled', reason: resolved.cancel });
     if (send.channel === 'web') return this.settle(send, content, { status: 'skipped', reason: SKIP_REASONS.web });
     let blockedNow = false;
+    let optedOutNow = false;
     const result = await store.whileHeld(send.contactId, async (gate): Promise<(SettledOutcome & { ledgerId?: string }) | 'busy'> => {
-      if (gate.optedOut) return { status: 'skipped', reason: SKIP_REASONS.optedOut, contactUnreachable: true };
+      if (gate.optedOut) {
+        return { status: 'skipped', reason: gate.optedOutBy === 'channel' ? SKIP_REASONS.stoppedOnChannel(send.channel) : SKIP_REASONS.optedOut, contactUnreachable: true };
+      }
       if (gate.forgottenAt && gate.forgottenAt.getTime() >= send.createdAt.getTime()) {
         return { status: 'skipped', reason: SKIP_REASONS.forgotten, contactUnreachable: true };
       }
@@ -187,6 +193,12 @@ export class ProactiveService {
           await store.markFailed(record.id, err.message);
           return { status: 'skipped', reason: err.message, contactUnreachable: true };
         }
+        if (err instanceof RecipientOptedOutError) {
+          // Like /stop: this and every later proactive message is skipped until the contact opts in again.
+          optedOutNow = true;
+          await store.markFailed(record.id, err.message);
+          return { status: 'skipped', reason: `${SKIP_REASONS.stoppedOnChannel(send.channel)} (${err.errorCode ?? 'no code'}: ${err.description})`, contactUnreachable: true };
+        }
         if (err instanceof OutsideWindowError) {
           await store.markFailed(record.id, err.description);
           return { status: 'skipped', reason: err.description };
@@ -202,6 +214,8 @@ export class ProactiveService {
     });
     // Outside the hold: it updates the contact row an inbound message may be waiting on.
     if (blockedNow) await this.deps.blocked.setBlocked(send.conversationId, true);
+    // Outside the hold too: storing the opt-out waits for the holds on the contact's coaching row.
+    if (optedOutNow) await this.deps.contacts.setOptedOut(send.contactId, true, 'channel');
     if (result === 'busy') return { outcome: 'busy' };
     return this.settle(send, content, result);
   }
@@ -211,6 +225,16 @@ export class ProactiveService {
     await this.deps.store.settle(send.id, settled.status, settled.status === 'sent' ? null : settled.reason, ledgerId);
     await content?.settled?.(send, settled);
     return { outcome: 'settled', settled };
+  }
+
+  /**
+   * The channel reported after the fact that a proactive message was refused because the contact
+   * stopped such messages there (WhatsApp's failed status with code 131050): like /stop, nothing
+   * proactive goes to them until they opt in again. Reports on replies change nothing.
+   */
+  async stoppedByChannel(botId: string, externalMessageId: string): Promise<void> {
+    const contactId = await this.deps.store.recipientOfSent(botId, externalMessageId);
+    if (contactId) await this.deps.contacts.setOptedOut(contactId, true, 'channel');
   }
 
   /** Records that a send could not be delivered after every retry. */

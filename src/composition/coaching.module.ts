@@ -3,6 +3,7 @@ import { startPeriodic } from '../../workers/periodic.js';
 import { BroadcastService } from '../coaching/broadcast.service.js';
 import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import { CoachingTurns } from '../coaching/coaching-turns.service.js';
+import { ContactTagService } from '../coaching/contact-tag.service.js';
 import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
 import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
 import { HabitService } from '../coaching/habit.service.js';
@@ -10,6 +11,7 @@ import { ProgramService } from '../coaching/program.service.js';
 import type { Config } from '../config.js';
 import { BroadcastRepository } from '../db/broadcast.repository.js';
 import { ContactRepository } from '../db/contact.repository.js';
+import { ContactTagRepository } from '../db/contact-tag.repository.js';
 import { HabitRepository } from '../db/habit.repository.js';
 import { ProactiveRepository } from '../db/proactive.repository.js';
 import { ProgramRepository } from '../db/program.repository.js';
@@ -31,6 +33,8 @@ export interface CoachingModule extends ModuleLifecycle {
   habits: HabitService;
   /** One message to a segment of the bot's contacts, now or later. */
   broadcasts: BroadcastService;
+  /** Contacts' tags (broadcast segments, deep-link sources) and the contact list. */
+  tags: ContactTagService;
   /** Contacts' time zones and the proactive messages, for creators. */
   admin: CoachingAdminService;
   /** Consulted by the turn pipeline before the coach answers. */
@@ -95,6 +99,7 @@ export function createCoachingModule({
     onDegraded: (what, err) => logger.warn({ err }, what),
   });
   contents.broadcast = broadcasts.content;
+  const tags = new ContactTagService({ bots: bots.service, store: new ContactTagRepository(database.pool) });
   const turns = new CoachingTurns({
     contacts: store,
     proactive,
@@ -102,6 +107,7 @@ export function createCoachingModule({
     clock: now,
     programs,
     habits,
+    tags,
   });
   let reconciler: { stop(): Promise<void> } | undefined;
   return {
@@ -110,10 +116,11 @@ export function createCoachingModule({
     programs,
     habits,
     broadcasts,
+    tags,
     admin: new CoachingAdminService({ bots: bots.service, contacts: store, scheduled: store, zoneChanged: (botId, contactId) => habits.zoneChanged(botId, contactId) }),
     turns,
     startWorkers() {
-      queues.work('proactive', createProactiveProcessor({ service: proactive, logger }), {
+      queues.work('proactive', createProactiveProcessor({ service: proactive, broadcasts, logger }), {
         concurrency: PROACTIVE_CONCURRENCY,
         lockDurationMs: config.PROACTIVE_LOCK_DURATION_MS,
         stalledIntervalMs: config.PROACTIVE_STALLED_INTERVAL_MS,
@@ -124,6 +131,8 @@ export function createCoachingModule({
         intervalMs: config.RECONCILE_INTERVAL_MS,
         logger,
         pass: async () => {
+          const started = await broadcasts.reconcile(config.RECONCILE_GRACE_MS);
+          if (started > 0) logger.info({ started }, 'proactive reconciler: started due broadcasts whose start job was lost');
           const queued = await proactive.reconcile(config.RECONCILE_GRACE_MS);
           if (queued > 0) logger.info({ queued }, 'proactive reconciler: queued due messages that had no live job');
         },

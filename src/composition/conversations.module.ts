@@ -61,7 +61,7 @@ export interface ConversationsModuleDeps {
   channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore' | 'replyBus'>;
   media: MediaModule;
   /** Reminders, opt-out and programs, consulted before the coach answers a turn. */
-  coaching?: Pick<CoachingModule, 'turns'>;
+  coaching?: Pick<CoachingModule, 'turns' | 'proactive'>;
   /** Messages, replies and ledger changes are published to the creators' live events. */
   events?: Pick<EventsModule, 'publisher'>;
 }
@@ -125,7 +125,7 @@ export function createConversationsModule({ config, logger, infrastructure, bots
     },
     onRefused: (reason, botId) => logger.info({ botId, reason }, 'web chat: visitor message refused by an abuse limit'),
   });
-  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool, publisher), bots: bots.service });
+  const deliveries = new DeliveryService({ store: new DeliveryRepository(pool, publisher), bots: bots.service, optOuts: coaching?.proactive });
   const inbox = new InboxService({ store: new InboxRepository(pool), bots: bots.service });
 
   let reconciler: { stop(): Promise<void> } | undefined;

@@ -63,7 +63,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     inbound: conversations.inbound,
     webChat: conversations.webChat,
     deliveries: conversations.deliveries,
-    coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts },
+    coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts, tags: coaching.tags },
     inbox: conversations.inbox,
     events: { hub: events.hub, tickets: events.tickets },
     analytics: analytics.service,

@@ -78,6 +78,8 @@ export interface DeliveryReport {
   status: 'sent' | 'delivered' | 'read' | 'failed';
   at: Date;
   error?: { code: number; title: string; details?: string } | undefined;
+  /** The failure is the recipient's choice to stop messages the business starts (WhatsApp: code 131050). */
+  recipientOptedOut?: boolean | undefined;
 }
 
 /** A reply as the engine produces it; each sender renders it in its channel's own way. */
@@ -214,5 +216,17 @@ export class OutsideWindowError extends ChannelRequestError {
   constructor(channel: ChannelName, errorCode: number | undefined, description: string) {
     super(channel, errorCode, description, false);
     this.name = 'OutsideWindowError';
+  }
+}
+
+/**
+ * The recipient told the channel they want no messages the business sends of its own accord (WhatsApp:
+ * they stopped marketing messages, Graph code 131050). Retrying cannot help; like /stop, proactive
+ * messages stop until they opt in again, while replies to their own messages still go out.
+ */
+export class RecipientOptedOutError extends ChannelRequestError {
+  constructor(channel: ChannelName, errorCode: number | undefined, description: string) {
+    super(channel, errorCode, description, false);
+    this.name = 'RecipientOptedOutError';
   }
 }

@@ -34,13 +34,20 @@ export interface DeliveryStore {
   list(botId: string, filter: DeliveryListFilter): Promise<DeliveryRecord[]>;
 }
 
+/** Told when a channel reports that a proactive message failed because its recipient opted out there. */
+export interface ChannelOptOuts {
+  /** Stops proactive messages to the contact the message went to, if it was a proactive one. */
+  stoppedByChannel(botId: string, externalMessageId: string): Promise<void>;
+}
+
 /** Delivery reports from channels, and what creators see of their bots' outgoing messages. */
 export class DeliveryService {
-  constructor(private readonly deps: { store: DeliveryStore; bots: Pick<BotService, 'get'> }) {}
+  constructor(private readonly deps: { store: DeliveryStore; bots: Pick<BotService, 'get'>; optOuts?: ChannelOptOuts | undefined }) {}
 
-  /** Records a channel's report on a message sent by `botId`. */
-  record(botId: string, report: DeliveryReport): Promise<void> {
-    return this.deps.store.record(botId, report);
+  /** Records a channel's report on a message sent by `botId`; a failure that is the recipient's opt-out stops proactive messages to them. */
+  async record(botId: string, report: DeliveryReport): Promise<void> {
+    await this.deps.store.record(botId, report);
+    if (report.status === 'failed' && report.recipientOptedOut) await this.deps.optOuts?.stoppedByChannel(botId, report.externalMessageId);
   }
 
   /** The creator's bot's outgoing messages, newest first; NOT_FOUND for another creator's bot. */

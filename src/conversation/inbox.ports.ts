@@ -30,7 +30,8 @@ export interface InboxQuery {
 export interface InboxConversation {
   id: string;
   channel: ChannelName;
-  contact: { id: string; displayName: string; username: string | null };
+  /** `tags`: the contact's tags (normalised, alphabetical), so the inbox can show and change them. */
+  contact: { id: string; displayName: string; username: string | null; tags: string[] };
   lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: Date } | null;
   lastMessageAt: Date;
   /** The last user message has no reply yet, or answering it failed. */

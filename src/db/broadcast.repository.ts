@@ -11,12 +11,13 @@ interface BroadcastRow {
   segmentType: BroadcastSegment['type'];
   segmentValue: string | null;
   sendAt: Date;
+  startedAt: Date | null;
   cancelledAt: Date | null;
   createdAt: Date;
 }
 
 const COLUMNS = `id, bot_id AS "botId", text, segment_type AS "segmentType", segment_value AS "segmentValue",
-  send_at AS "sendAt", cancelled_at AS "cancelledAt", created_at AS "createdAt"`;
+  send_at AS "sendAt", started_at AS "startedAt", cancelled_at AS "cancelledAt", created_at AS "createdAt"`;
 
 function toBroadcast(row: BroadcastRow): Broadcast {
   const segment: BroadcastSegment =
@@ -24,10 +25,21 @@ function toBroadcast(row: BroadcastRow): Broadcast {
       ? { type: 'program', programId: row.segmentValue ?? '' }
       : row.segmentType === 'habit'
         ? { type: 'habit', habitId: row.segmentValue ?? '' }
-        : row.segmentType === 'channel'
-        ? { type: 'channel', channel: row.segmentValue as 'telegram' | 'whatsapp' | 'web' }
-        : { type: 'all' };
-  return { id: row.id, botId: row.botId, text: row.text, segment, sendAt: row.sendAt, cancelledAt: row.cancelledAt, createdAt: row.createdAt };
+        : row.segmentType === 'tag'
+          ? { type: 'tag', tag: row.segmentValue ?? '' }
+          : row.segmentType === 'channel'
+            ? { type: 'channel', channel: row.segmentValue as 'telegram' | 'whatsapp' | 'web' }
+            : { type: 'all' };
+  return {
+    id: row.id,
+    botId: row.botId,
+    text: row.text,
+    segment,
+    sendAt: row.sendAt,
+    startedAt: row.startedAt,
+    cancelledAt: row.cancelledAt,
+    createdAt: row.createdAt,
+  };
 }
 
 // The recipients of each segment: contact ids of the bot ($1), the segment's value in $2 (null for all).
@@ -36,35 +48,72 @@ const SEGMENT_CONTACTS: Record<BroadcastSegment['type'], string> = {
   channel: `SELECT k.id FROM public.contacts k WHERE k.bot_id = $1 AND k.channel = $2`,
   program: `SELECT e.contact_id FROM public.program_enrollments e WHERE e.bot_id = $1 AND e.program_id = $2::uuid AND e.status = 'active'`,
   habit: `SELECT s.contact_id FROM public.habit_subscriptions s WHERE s.bot_id = $1 AND s.habit_id = $2::uuid AND s.status = 'active'`,
+  // One range of contact_tags_bot_tag_idx.
+  tag: `SELECT t.contact_id FROM public.contact_tags t WHERE t.bot_id = $1 AND t.tag = $2`,
 };
 
-/** Broadcasts (`public.broadcasts`) and their recipients, which are proactive sends with `broadcast_id`. */
+function segmentValue(segment: BroadcastSegment): string | null {
+  switch (segment.type) {
+    case 'program':
+      return segment.programId;
+    case 'habit':
+      return segment.habitId;
+    case 'tag':
+      return segment.tag;
+    case 'channel':
+      return segment.channel;
+    case 'all':
+      return null;
+  }
+}
+
+/** Broadcasts (`public.broadcasts`) and their recipients, which are proactive sends with `broadcast_id`, stored when it starts. */
 export class BroadcastRepository implements BroadcastStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async create(input: { botId: string; text: string; segment: BroadcastSegment; sendAt: Date }): Promise<{ broadcast: Broadcast; recipients: number }> {
-    const { segment } = input;
-    const value = segment.type === 'program' ? segment.programId : segment.type === 'habit' ? segment.habitId : segment.type === 'channel' ? segment.channel : null;
+  async create(input: { botId: string; text: string; segment: BroadcastSegment; sendAt: Date }): Promise<Broadcast> {
+    const { rows } = await this.pool.query<BroadcastRow>(
+      `INSERT INTO public.broadcasts (bot_id, text, segment_type, segment_value, send_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [input.botId, input.text, input.segment.type, segmentValue(input.segment), input.sendAt],
+    );
+    return toBroadcast(rows[0]!);
+  }
+
+  async start(broadcastId: string): Promise<number | null> {
+    if (!isUuid(broadcastId)) return null;
     return inTransaction(this.pool, async (client) => {
+      // The row lock orders a start and a cancel: whichever comes second sees what the first did.
       const { rows } = await client.query<BroadcastRow>(
-        `INSERT INTO public.broadcasts (bot_id, text, segment_type, segment_value, send_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-        [input.botId, input.text, input.segment.type, value, input.sendAt],
+        `UPDATE public.broadcasts SET started_at = now() WHERE id = $1 AND started_at IS NULL AND cancelled_at IS NULL RETURNING ${COLUMNS}`,
+        [broadcastId],
       );
-      const broadcast = toBroadcast(rows[0]!);
+      const row = rows[0];
+      if (!row) return null;
+      const broadcast = toBroadcast(row);
       // One statement for every recipient, each keyed by its effect: running it again adds nobody twice.
       // The message goes to the conversation the contact used last.
       const { rowCount } = await client.query(
         `INSERT INTO public.proactive_sends (bot_id, contact_id, conversation_id, effect_key, kind, due_at, message, broadcast_id)
          SELECT $1, r.id, conv.id, 'broadcast:' || $3::text || ':' || r.id, 'broadcast', $4, jsonb_build_object('text', $5::text), $3::uuid
-           FROM (${SEGMENT_CONTACTS[input.segment.type]}) AS r (id)
+           FROM (${SEGMENT_CONTACTS[broadcast.segment.type]}) AS r (id)
            CROSS JOIN LATERAL (
              SELECT c.id FROM public.conversations c WHERE c.bot_id = $1 AND c.contact_id = r.id ORDER BY c.updated_at DESC, c.created_at DESC LIMIT 1
            ) conv
          ON CONFLICT (effect_key) DO NOTHING`,
-        [input.botId, value, broadcast.id, input.sendAt, input.text],
+        [broadcast.botId, segmentValue(broadcast.segment), broadcast.id, broadcast.sendAt, broadcast.text],
       );
-      return { broadcast, recipients: rowCount ?? 0 };
+      return rowCount ?? 0;
     });
+  }
+
+  async unstarted(now: Date, graceMs: number, limit: number): Promise<Broadcast[]> {
+    const { rows } = await this.pool.query<BroadcastRow>(
+      `SELECT ${COLUMNS} FROM public.broadcasts
+        WHERE started_at IS NULL AND cancelled_at IS NULL AND send_at <= $1::timestamptz - $2 * interval '1 millisecond'
+        ORDER BY send_at LIMIT $3`,
+      [now, graceMs, limit],
+    );
+    return rows.map(toBroadcast);
   }
 
   async find(botId: string, broadcastId: string): Promise<Broadcast | null> {
@@ -122,10 +171,10 @@ export class BroadcastRepository implements BroadcastStore {
     return inTransaction(this.pool, async (client) => {
       const found = await client.query(`SELECT 1 FROM public.broadcasts WHERE id = $1 AND bot_id = $2 FOR UPDATE`, [broadcastId, botId]);
       if ((found.rowCount ?? 0) === 0) return null;
-      // A broadcast already delivered to everyone stays done.
+      // A broadcast already delivered to everyone stays done; one whose recipients are not chosen yet never starts.
       await client.query(
         `UPDATE public.broadcasts SET cancelled_at = COALESCE(cancelled_at, now())
-          WHERE id = $1 AND EXISTS (SELECT 1 FROM public.proactive_sends WHERE broadcast_id = $1 AND status = 'scheduled')`,
+          WHERE id = $1 AND (started_at IS NULL OR EXISTS (SELECT 1 FROM public.proactive_sends WHERE broadcast_id = $1 AND status = 'scheduled'))`,
         [broadcastId],
       );
       // Locking the scheduled sends first makes a claim in progress finish (or wait and then find the

@@ -56,6 +56,8 @@ export class ContactRepository implements ContactStore {
           [contactId],
         );
         await client.query(`DELETE FROM public.reminders WHERE contact_id = $1`, [contactId]);
+        // Tags say where the contact came from and what they are interested in.
+        await client.query(`DELETE FROM public.contact_tags WHERE contact_id = $1`, [contactId]);
         // Enrollments and the answers given in them.
         await client.query(`DELETE FROM public.program_enrollments WHERE contact_id = $1`, [contactId]);
         // Every conversation of the contact with this bot, e.g. a private chat and groups they started.

@@ -53,6 +53,7 @@ interface ConversationRow {
   display_name: string | null;
   username: string | null;
   external_id: string;
+  tags: string[];
   user_text: string | null;
   user_at: Date | null;
   bot_text: string | null;
@@ -78,8 +79,8 @@ interface TranscriptRow {
   sources: TurnSource[] | null;
 }
 
-/** What the inbox shows for a contact: their name on the channel, or a stand-in that tells them apart. */
-function contactName(row: ConversationRow): string {
+/** What the inbox (and the contact list) shows for a contact: their name on the channel, or a stand-in that tells them apart. */
+export function contactName(row: Pick<ConversationRow, 'display_name' | 'username' | 'channel' | 'contact_id' | 'external_id'>): string {
   if (row.display_name?.trim()) return row.display_name.trim();
   if (row.username) return `@${row.username}`;
   if (row.channel === 'web') return `Visitor ${row.contact_id.slice(0, 8)}`;
@@ -98,7 +99,7 @@ function toConversation(row: ConversationRow): InboxConversation {
   return {
     id: row.id,
     channel: row.channel,
-    contact: { id: row.contact_id, displayName: contactName(row), username: row.username },
+    contact: { id: row.contact_id, displayName: contactName(row), username: row.username, tags: row.tags },
     lastMessage,
     lastMessageAt: row.last_message_at,
     unanswered: row.unanswered,
@@ -184,6 +185,7 @@ export class InboxRepository implements InboxStore {
       page AS (SELECT id, at FROM placed ORDER BY at DESC, id DESC LIMIT ${limit})
       SELECT c.id, ${micros('p.at')} AS at_micros, ${micros('snap.as_of')} AS as_of_micros, c.channel, c.last_message_at,
              ct.id AS contact_id, ct.display_name, ct.username, ct.external_id,
+             ARRAY(SELECT tg.tag FROM public.contact_tags tg WHERE tg.contact_id = ct.id ORDER BY tg.tag COLLATE "C") AS tags,
              li.text AS user_text, li.received_at AS user_at,
              lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply,
              ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown

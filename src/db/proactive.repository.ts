@@ -7,6 +7,7 @@ import type {
   CoachingContacts,
   CoachingSettings,
   ContactGate,
+  OptOutSource,
   ProactiveSend,
   ProactiveStatus,
   ProactiveStore,
@@ -130,7 +131,7 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   async whileHeld<T>(contactId: string, work: (gate: ContactGate) => Promise<T>): Promise<T> {
     await this.ensureCoachingRow(contactId);
-    const gateQuery = `SELECT cc.opted_out_at IS NOT NULL AS "optedOut", cc.forgotten_at AS "forgottenAt",
+    const gateQuery = `SELECT cc.opted_out_at IS NOT NULL AS "optedOut", cc.opted_out_by AS "optedOutBy", cc.forgotten_at AS "forgottenAt",
         (SELECT k.blocked_at IS NOT NULL FROM public.contacts k WHERE k.id = cc.contact_id) AS blocked
        FROM public.contact_coaching cc WHERE cc.contact_id = $1`;
     if (this.options.embedded) {
@@ -188,6 +189,18 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
     publishLedgerChanges(this.options.events, rows);
   }
 
+  async recipientOfSent(botId: string, externalMessageId: string): Promise<string | null> {
+    // Replies (ledger rows with a turn) are not proactive: only a send's own ledger row counts. No
+    // LIMIT: with one the planner prefers scanning the ledger to outbound_messages_external_ids_idx.
+    const { rows } = await this.pool.query<{ contactId: string }>(
+      `SELECT p.contact_id AS "contactId" FROM public.outbound_messages o
+         JOIN public.proactive_sends p ON p.effect_key = o.dedupe_key
+        WHERE o.external_message_ids @> ARRAY[$2::text] AND o.bot_id = $1`,
+      [botId, externalMessageId],
+    );
+    return rows[0]?.contactId ?? null;
+  }
+
   // ---- contacts ----
 
   private async ensureCoachingRow(contactId: string): Promise<void> {
@@ -238,7 +251,7 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
     ]);
   }
 
-  async setOptedOut(contactId: string, optedOut: boolean): Promise<void> {
+  async setOptedOut(contactId: string, optedOut: boolean, by: OptOutSource = 'user'): Promise<void> {
     await this.ensureCoachingRow(contactId);
     // The row lock is taken first and the time read after it: a plain UPDATE computes its new values
     // (clock_timestamp() included) before it waits on the send in flight.
@@ -246,8 +259,10 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
       inTransaction(this.pool, async (client) => {
         await client.query(`SELECT 1 FROM public.contact_coaching WHERE contact_id = $1 FOR UPDATE`, [contactId]);
         await client.query(
-          `UPDATE public.contact_coaching SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, clock_timestamp()) END, updated_at = now() WHERE contact_id = $1`,
-          [contactId, optedOut],
+          `UPDATE public.contact_coaching SET opted_out_at = CASE WHEN $2 THEN COALESCE(opted_out_at, clock_timestamp()) END,
+             opted_out_by = CASE WHEN $2 THEN COALESCE(CASE WHEN opted_out_at IS NOT NULL THEN opted_out_by END, $3) END, updated_at = now()
+            WHERE contact_id = $1`,
+          [contactId, optedOut, by],
         );
       });
     // On PostgreSQL the row lock makes the opt-out wait for a send in flight; embedded, the local lock does.

@@ -33,6 +33,8 @@ import { habitRoutes } from './routes/habits.routes.js';
 import { programRoutes } from './routes/programs.routes.js';
 import type { HabitService } from '../coaching/habit.service.js';
 import { broadcastRoutes } from './routes/broadcasts.routes.js';
+import { contactRoutes } from './routes/contacts.routes.js';
+import type { ContactTagService } from '../coaching/contact-tag.service.js';
 import type { BroadcastService } from '../coaching/broadcast.service.js';
 import type { ProgramService } from '../coaching/program.service.js';
 import type { CoachingAdminService } from '../coaching/coaching-admin.service.js';
@@ -99,7 +101,7 @@ export interface AppDeps {
   /** Channels' delivery reports and the outgoing messages creators can inspect. */
   deliveries: DeliveryService;
   /** Programs, contacts' time zones and proactive messages; without it those routes are absent. */
-  coaching?: { programs: ProgramService; admin: CoachingAdminService; habits?: HabitService; broadcasts?: BroadcastService };
+  coaching?: { programs: ProgramService; admin: CoachingAdminService; habits?: HabitService; broadcasts?: BroadcastService; tags?: ContactTagService };
   /** The creators' inbox: conversations and transcripts. */
   inbox: InboxService;
   /** Creators' per-day figures of their bots. */
@@ -186,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.coaching) await app.register(programRoutes, { prefix: '/v1', programs: deps.coaching.programs, coaching: deps.coaching.admin });
   if (deps.coaching?.habits) await app.register(habitRoutes, { prefix: '/v1', habits: deps.coaching.habits });
   if (deps.coaching?.broadcasts) await app.register(broadcastRoutes, { prefix: '/v1', broadcasts: deps.coaching.broadcasts });
+  if (deps.coaching?.tags) await app.register(contactRoutes, { prefix: '/v1', tags: deps.coaching.tags });
   await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox });
   if (deps.events) await app.register(eventRoutes, { prefix: '/v1', bots: deps.bots, ...deps.events });
   await app.register(analyticsRoutes, { prefix: '/v1', analytics: deps.analytics });

@@ -14,8 +14,11 @@ export interface QueuePayloads {
   email: { messageId: string };
   /** Apply one stored Stripe event (job id = the event id, so a redelivered event never queues twice). */
   'stripe-events': { eventId: string };
-  /** Deliver one proactive message once it is due (job id `proactive_<sendId>`). */
-  proactive: { sendId: string; botId: string };
+  /**
+   * Deliver one proactive message once it is due (job id `proactive_<sendId>`), or start a scheduled
+   * broadcast: choose its recipients and queue theirs (job id `broadcast_<broadcastId>`).
+   */
+  proactive: { sendId: string; botId: string } | { broadcastId: string; botId: string };
 }
 
 export type QueueName = keyof QueuePayloads;

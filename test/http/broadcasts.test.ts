@@ -47,17 +47,16 @@ async function broadcastCount(botId: string) {
 }
 
 describe('broadcasts API', () => {
-  it('schedules a broadcast to every contact, shows its totals and recipients, and cancels it', async () => {
-    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
-    const created = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'New guide out today', segment: { type: 'all' }, sendAt });
+  it('sends to every contact: the recipients are stored at once, shown with their totals, paged, and cancelled', async () => {
+    const created = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'New guide out today', segment: { type: 'all' } });
     expect(created.statusCode, created.body).toBe(202);
-    expect(created.json()).toEqual({ id: expect.any(String), status: 'scheduled' });
+    expect(created.json()).toEqual({ id: expect.any(String), status: 'sending' });
     const { id } = created.json();
 
     const one = await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${id}`, alice.auth);
     expect(one.statusCode).toBe(200);
-    expect(one.json()).toMatchObject({ id, text: 'New guide out today', segment: { type: 'all' }, status: 'scheduled', total: 3, sent: 0, failed: 0, skipped: 0, pending: 3 });
-    expect(new Date(one.json().sendAt).toISOString()).toBe(sendAt);
+    expect(one.json()).toMatchObject({ id, text: 'New guide out today', segment: { type: 'all' }, status: 'sending', total: 3, sent: 0, failed: 0, skipped: 0, pending: 3 });
+    expect(one.json().recipientsChosenAt).toEqual(expect.any(String));
 
     const recipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${id}/recipients`, alice.auth)).json().recipients;
     expect(recipients.map((r: { contactId: string }) => r.contactId).sort()).toEqual(Object.values(contactIds).sort());
@@ -76,12 +75,27 @@ describe('broadcasts API', () => {
     expect(cancelledRecipients[0].reason).toBe('The broadcast was cancelled');
   });
 
+  it('chooses no recipients for a scheduled broadcast before its time; cancelled, it never starts', async () => {
+    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+    const created = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'Tomorrow: the spring challenge', segment: { type: 'all' }, sendAt });
+    expect(created.statusCode, created.body).toBe(202);
+    expect(created.json()).toEqual({ id: expect.any(String), status: 'scheduled' });
+    const { id } = created.json();
+    const one = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${id}`, alice.auth)).json();
+    expect(one).toMatchObject({ status: 'scheduled', recipientsChosenAt: null, total: 0, pending: 0 });
+    expect(new Date(one.sendAt).toISOString()).toBe(sendAt);
+    expect((await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${id}/recipients`, alice.auth)).json().recipients).toEqual([]);
+
+    const cancelled = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts/${id}/cancel`, alice.auth);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', total: 0 });
+    // Its start job (or the reconciler) finds it cancelled and chooses nobody.
+    const broadcastId: string = id;
+    expect(await platform.coaching.broadcasts.startDue(aliceBot.id, broadcastId)).toEqual({ outcome: 'gone' });
+    expect((await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${id}`, alice.auth)).json()).toMatchObject({ status: 'cancelled', total: 0, recipientsChosenAt: null });
+  });
+
   it('reaches one channel, a program’s active enrollments, or a habit’s subscribers', async () => {
-    const whatsapp = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, {
-      text: 'WhatsApp only',
-      segment: { type: 'channel', value: 'whatsapp' },
-      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const whatsapp = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'WhatsApp only', segment: { type: 'channel', value: 'whatsapp' } });
     expect(whatsapp.statusCode).toBe(202);
     const recipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${whatsapp.json().id}/recipients`, alice.auth)).json().recipients;
     expect(recipients).toEqual([expect.objectContaining({ contactId: contactIds['33612345678'], channel: 'whatsapp' })]);
@@ -90,25 +104,27 @@ describe('broadcasts API', () => {
       await request('POST', `/v1/bots/${aliceBot.id}/programs`, alice.auth, { name: 'Sleep', slug: 'sleep', steps: [{ text: 'Day 1', afterDays: 30 }] })
     ).json();
     expect((await request('POST', `/v1/bots/${aliceBot.id}/programs/${program.id}/enrollments`, alice.auth, { contactId: contactIds['1002'] })).statusCode).toBe(201);
-    const toProgram = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, {
-      text: 'To the sleep group',
-      segment: { type: 'program', value: program.id },
-      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const toProgram = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'To the sleep group', segment: { type: 'program', value: program.id } });
     expect(toProgram.statusCode).toBe(202);
     const programRecipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toProgram.json().id}/recipients`, alice.auth)).json().recipients;
     expect(programRecipients.map((r: { contactId: string }) => r.contactId)).toEqual([contactIds['1002']]);
 
     const habit = (await request('POST', `/v1/bots/${aliceBot.id}/habits`, alice.auth, { name: 'Walk', localTime: '08:00' })).json();
     expect((await request('POST', `/v1/bots/${aliceBot.id}/habits/${habit.id}/subscriptions`, alice.auth, { contactId: contactIds['33612345678'] })).statusCode).toBe(201);
-    const toHabit = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, {
-      text: 'To the walkers',
-      segment: { type: 'habit', value: habit.id },
-      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const toHabit = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'To the walkers', segment: { type: 'habit', value: habit.id } });
     expect(toHabit.statusCode).toBe(202);
     const habitRecipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toHabit.json().id}/recipients`, alice.auth)).json().recipients;
     expect(habitRecipients.map((r: { contactId: string }) => r.contactId)).toEqual([contactIds['33612345678']]);
+    expect((await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toHabit.json().id}`, alice.auth)).json().segment).toEqual({ type: 'habit', value: habit.id });
+
+    // Tags match whatever their case.
+    const tagged = await platform.app.inject({ method: 'PUT', url: `/v1/bots/${aliceBot.id}/contacts/${contactIds['1001']}/tags`, headers: alice.auth, payload: { tags: ['VIP'] } });
+    expect(tagged.json().tags).toEqual(['vip']);
+    const toTag = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'For our VIPs', segment: { type: 'tag', value: ' Vip ' } });
+    expect(toTag.statusCode, toTag.body).toBe(202);
+    expect((await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toTag.json().id}`, alice.auth)).json()).toMatchObject({ segment: { type: 'tag', value: 'vip' }, total: 1 });
+    const tagRecipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toTag.json().id}/recipients`, alice.auth)).json().recipients;
+    expect(tagRecipients.map((r: { contactId: string }) => r.contactId)).toEqual([contactIds['1001']]);
   });
 
   it('refuses bad broadcasts with a precise 400 and stores nothing', async () => {
@@ -118,7 +134,8 @@ describe('broadcasts API', () => {
       [{ text: 'Hi' }, /segment/],
       [{ text: 'Hi', segment: { type: 'everyone' } }, /segment/],
       [{ text: 'Hi', segment: { type: 'habit', value: 'water' } }, /habits/],
-      [{ text: 'Hi', segment: { type: 'tag', value: 'vip' } }, /"tag" are not available yet/],
+      [{ text: 'Hi', segment: { type: 'tag' } }, /must be a tag/],
+      [{ text: 'Hi', segment: { type: 'tag', value: 'two words' } }, /must be a tag/],
       [{ text: 'Hi', segment: { type: 'channel', value: 'sms' } }, /channel/],
       [{ text: 'Hi', segment: { type: 'program' } }, /program/],
       [{ text: 'Hi', segment: { type: 'program', value: '00000000-0000-4000-8000-000000000000' } }, /program/],

@@ -44,6 +44,11 @@ const knownErrors: Record<number, { title: string; details: string }> = {
     details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
   },
   131026: { title: 'Message undeliverable', details: 'Unable to deliver message.' },
+  // Meta's description of the code; the platform branches on the code alone.
+  131050: {
+    title: 'Unable to deliver the message',
+    details: 'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.',
+  },
   131000: { title: 'Something went wrong', details: 'Message failed to send due to an unknown error.' },
   131009: { title: 'Parameter value is not valid', details: 'One or more parameter values are invalid.' },
   100: { title: 'Invalid parameter', details: 'Invalid parameter' },
@@ -87,6 +92,13 @@ export interface FakeSentMessage {
   text?: string;
   /** Receipt time by the fake's clock (`now` option, Date.now by default). */
   at: number;
+}
+
+/** A send the fake refused on the recipient's behalf (e.g. they stopped marketing messages). */
+export interface FakeRefusedSend {
+  to: string;
+  type: string;
+  code: number;
 }
 
 export interface FakeReadReceipt {
@@ -176,6 +188,9 @@ export class FakeWhatsApp {
   /** Every message accepted, oldest first. */
   readonly sent: FakeSentMessage[] = [];
   readonly reads: FakeReadReceipt[] = [];
+  /** Sends refused because of the recipient's own choice, oldest first. */
+  readonly refused: FakeRefusedSend[] = [];
+  private readonly marketingStopped = new Set<string>();
   readonly requests: FakeGraphRequest[] = [];
   /** Media downloads served: `finished` once every byte was handed over, `closed` once the connection ended. */
   readonly downloads: Array<{ mediaId: string; finished: boolean; closed: boolean }> = [];
@@ -219,6 +234,15 @@ export class FakeWhatsApp {
   /** The next `count` requests of kind `on` (default sends) fail with this Graph error. */
   failNext(count: number, error: FakeGraphError | number, options: { on?: FakeRequestKind } = {}): void {
     for (let i = 0; i < count; i++) this.failures.push({ on: options.on ?? 'send', error });
+  }
+
+  /**
+   * The user chose in WhatsApp to stop marketing messages from this business: from now on a template
+   * sent to them is refused with Graph code 131050, while free-form messages (inside the 24-hour
+   * window) still go through, as on the Cloud API.
+   */
+  stopMarketing(recipient: string): void {
+    this.marketingStopped.add(recipient.replace(/^\+/, ''));
   }
 
   /** Registers a business phone number this token may use; `GET /<version>/<id>` then describes it. */
@@ -341,6 +365,10 @@ export class FakeWhatsApp {
     if (invalid) return fail('send', invalid);
     const to = body.to as string;
     const type = body.type as string;
+    if (type === 'template' && this.marketingStopped.has(to.replace(/^\+/, ''))) {
+      this.refused.push({ to, type, code: 131050 });
+      return fail('send', 131050);
+    }
     const content = body[type] as Record<string, unknown>;
     const text = type === 'text' ? (content.body as string) : type === 'interactive' && isRecord(content.body) ? (content.body.text as string) : undefined;
     const id = `wamid.${randomBytes(24).toString('base64url')}`;

@@ -83,6 +83,9 @@ class MemoryStore implements ProactiveStore {
   async markFailed(id: string) {
     this.row(id).status = 'failed';
   }
+  async recipientOfSent() {
+    return null;
+  }
 }
 
 class RecordingSender implements ChannelSender {

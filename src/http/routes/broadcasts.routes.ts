@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { BroadcastSegment } from '../../coaching/broadcast.ports.js';
 import type { BroadcastService, BroadcastView } from '../../coaching/broadcast.service.js';
 import { botParams } from '../schemas/bots.js';
 import {
@@ -12,13 +13,29 @@ import {
   recipientsResponse,
 } from '../schemas/broadcasts.js';
 
+function segmentOf(segment: BroadcastSegment) {
+  switch (segment.type) {
+    case 'program':
+      return { type: segment.type, value: segment.programId };
+    case 'habit':
+      return { type: segment.type, value: segment.habitId };
+    case 'tag':
+      return { type: segment.type, value: segment.tag };
+    case 'channel':
+      return { type: segment.type, value: segment.channel };
+    case 'all':
+      return { type: segment.type };
+  }
+}
+
 function toBroadcast(b: BroadcastView) {
-  const segment = b.segment.type === 'program' ? { type: 'program' as const, value: b.segment.programId } : b.segment.type === 'channel' ? { type: 'channel' as const, value: b.segment.channel } : { type: 'all' as const };
+  const segment = segmentOf(b.segment);
   return {
     id: b.id,
     text: b.text,
     segment,
     sendAt: b.sendAt.toISOString(),
+    recipientsChosenAt: b.startedAt?.toISOString() ?? null,
     createdAt: b.createdAt.toISOString(),
     cancelledAt: b.cancelledAt?.toISOString() ?? null,
     status: b.status,
@@ -41,7 +58,7 @@ export const broadcastRoutes: FastifyPluginAsyncZod<{ broadcasts: BroadcastServi
     {
       schema: {
         ...common,
-        summary: 'Send one message to a segment of the contacts, now or at sendAt (paced per channel; opted-out contacts are skipped)',
+        summary: 'Send one message to a segment of the contacts, now or at sendAt, when the recipients are chosen (paced per channel; opted-out contacts are skipped)',
         params: botParams,
         body: createBroadcastBody,
         response: { 202: broadcastAccepted },

@@ -6,11 +6,13 @@ export const createBroadcastBody = z.strictObject({
   text: z.string().trim().min(1).max(4000),
   segment: z
     .strictObject({
-      type: z.enum(['all', 'program', 'habit', 'tag', 'channel']).describe('tag is not available yet (400); program and habit take the id as value, channel its name'),
-      value: z.string().trim().min(1).max(200).optional().describe('program: its id; channel: telegram, whatsapp or web'),
+      type: z.enum(['all', 'program', 'habit', 'tag', 'channel']).describe('program and habit take the id as value, tag the tag, channel its name'),
+      value: z.string().trim().min(1).max(200).optional().describe('program or habit: its id; tag: the tag (case-insensitive); channel: telegram, whatsapp or web'),
     })
-    .describe('Who receives it: every contact, a program’s active enrollments, or one channel’s contacts'),
-  sendAt: z.iso.datetime({ offset: true }).optional().describe('When to send; now when absent or past'),
+    .describe('Who receives it: every contact, a program’s active enrollments, a habit’s subscribers, the contacts with a tag, or one channel’s contacts'),
+  sendAt: z.iso.datetime({ offset: true })
+    .optional()
+    .describe('When to send; now when absent or past. The recipients are the segment’s contacts at that time, not when the broadcast is created'),
 });
 
 export const broadcastParams = z.object({ botId: z.string(), broadcastId: z.string() });
@@ -31,8 +33,9 @@ export const broadcastAccepted = z.object({ id: z.uuid(), status: z.enum(['sched
 export const broadcastResponse = z.object({
   id: z.uuid(),
   text: z.string(),
-  segment: z.object({ type: z.enum(['all', 'program', 'channel']), value: z.string().optional() }),
+  segment: z.object({ type: z.enum(['all', 'program', 'habit', 'tag', 'channel']), value: z.string().optional() }),
   sendAt: z.iso.datetime(),
+  recipientsChosenAt: z.iso.datetime().nullable().describe('When the segment was read and the recipients stored; null while the broadcast waits for sendAt (totals count 0 until then)'),
   createdAt: z.iso.datetime(),
   cancelledAt: z.iso.datetime().nullable(),
   status: z.enum(['scheduled', 'sending', 'done', 'cancelled']).describe('done once every recipient is settled'),

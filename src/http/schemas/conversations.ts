@@ -26,6 +26,7 @@ export const conversationsResponse = z.object({
         id: z.uuid(),
         displayName: z.string().describe('The name the channel gave (WhatsApp profile, Telegram name), else @username, the phone number or "Visitor …"'),
         username: z.string().nullable(),
+        tags: z.array(z.string()).describe('The contact’s tags, alphabetical; change them with PUT/POST/DELETE /v1/bots/{botId}/contacts/{contactId}/tags'),
       }),
       lastMessage: z
         .object({ type: z.enum(['user', 'reply', 'notice']), text: z.string().nullable(), at: z.string() })
