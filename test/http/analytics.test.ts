@@ -77,6 +77,12 @@ function analytics(session: CreatorSession, botId: string, query: string) {
   return platform.app.inject({ method: 'GET', url: `/v1/bots/${botId}/analytics?${query}`, headers: session.auth });
 }
 
+/** A day without check-ins or program activity. */
+const noCoaching = {
+  checkIns: { asked: 0, due: 0, done: 0, skipped: 0, adherence: null },
+  programs: { enrolled: 0, stepsSent: 0, completed: 0, left: 0 },
+};
+
 const quiet = (date: string) => ({
   date,
   conversations: 0,
@@ -86,6 +92,7 @@ const quiet = (date: string) => ({
   replyLatencyMs: { p50: null, p95: null },
   uncovered: 0,
   deliveries: { pending: 0, sending: 0, sent: 0, failed: 0 },
+  ...noCoaching,
 });
 
 describe('GET /v1/bots/:botId/analytics', () => {
@@ -126,6 +133,7 @@ describe('GET /v1/bots/:botId/analytics', () => {
           replyLatencyMs: { p50: 3000, p95: 3000 },
           uncovered: 1,
           deliveries: { pending: 0, sending: 0, sent: 1, failed: 0 },
+          ...noCoaching,
         },
         {
           date: '2026-04-05',
@@ -139,6 +147,7 @@ describe('GET /v1/bots/:botId/analytics', () => {
           replyLatencyMs: { p50: 2000, p95: 4000 },
           uncovered: 1,
           deliveries: { pending: 0, sending: 0, sent: 3, failed: 1 },
+          ...noCoaching,
         },
         {
           date: '2026-04-06',
@@ -149,6 +158,7 @@ describe('GET /v1/bots/:botId/analytics', () => {
           replyLatencyMs: { p50: 5000, p95: 5000 },
           uncovered: 1,
           deliveries: { pending: 0, sending: 0, sent: 1, failed: 0 },
+          ...noCoaching,
         },
         quiet('2026-04-07'),
       ],
@@ -161,6 +171,8 @@ describe('GET /v1/bots/:botId/analytics', () => {
         { question: 'What shoes should I buy', count: 2, uncovered: 2, lastAskedAt: '2026-04-05T14:30:00.000Z' },
         { question: 'Is stretching useful?', count: 1, uncovered: 1, lastAskedAt: '2026-04-04T12:30:00.000Z' },
       ],
+      habits: [],
+      programs: [],
     };
     expect(response.json()).toEqual(expected);
     // The days are over and settled: asked again (now from the kept figures), the answer is the same.
