@@ -190,9 +190,10 @@ SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
        COALESCE(ci.habits, '[]'::jsonb) AS habits,
        COALESCE(en.enrolled, 0) AS enrolled, COALESCE(st.steps_sent, 0) AS steps_sent,
        COALESCE(ed.completed, 0) AS completed, COALESCE(ed.left_count, 0) AS left_count,
-       -- A day of check-ins waits until it is over in every zone and a late answer (a button tapped
-       -- the next day) has had a day to come in.
-       (ci.day IS NULL OR d.day < (now() AT TIME ZONE 'UTC')::date - 2) AS settled
+       -- A day of check-ins waits until it is over in every zone (UTC-12 ends it at noon UTC the next
+       -- day) and an ask quiet hours moved to the next morning has gone out. A later answer drops
+       -- the kept day (see the habit repository), so it is aggregated again.
+       (ci.day IS NULL OR d.day < (now() AT TIME ZONE 'UTC')::date - 1) AS settled
   FROM days d
   LEFT JOIN check_ins ci ON ci.day = d.day
   LEFT JOIN enrolled en ON en.day = d.day

@@ -422,6 +422,18 @@ describe('GET /v1/bots/:botId/analytics', () => {
     for (const tz of ['Pacific/Kiritimati', 'Pacific/Kiritimati', 'America/New_York']) {
       expect((await read(tz)).days.map((d: { date: string; checkIns: unknown }) => ({ date: d.date, checkIns: d.checkIns }))).toEqual(expected);
     }
+
+    // Los Angeles taps "Done" on the 6 April ask long after: the kept days count it.
+    const { rows: lou } = await pool.query<{ id: string }>(
+      `SELECT s.id FROM public.habit_subscriptions s JOIN public.contacts c ON c.id = s.contact_id WHERE s.bot_id = $1 AND c.external_id = 'lou'`,
+      [bot.id],
+    );
+    await habits.checkIn(lou[0]!.id, { localDate: '2026-04-06', status: 'done' }, 'button');
+    const sixth = { date: '2026-04-06', checkIns: { asked: 2, due: 2, done: 2, skipped: 0, adherence: 1 } };
+    for (const tz of ['America/New_York', 'Pacific/Kiritimati']) {
+      const days = (await read(tz)).days.map((d: { date: string; checkIns: unknown }) => ({ date: d.date, checkIns: d.checkIns }));
+      expect(days).toEqual(expected.map((d) => (d.date === sixth.date ? sixth : d)));
+    }
   });
 
   it('counts program enrollments, delivered steps, completions (last step delivered) and leaves per local day, and each program’s completion', async () => {
