@@ -1,7 +1,9 @@
 /**
  * Creator analytics at scale on the real PostgreSQL: one bot with 100k contacts and 1M messages over
- * the last 30 days (each answered: 1M turns and 1M ledger rows), then the analytics of those 30 days
- * in a time zone, next to a plain scan of the same inbound rows, in the same run.
+ * the last 30 days (each answered: 1M turns and 1M ledger rows), a fifth of the contacts following one
+ * of 5 daily habits (an ask every day since they joined, most answered) and a tenth enrolled in one of 3
+ * five-step programs (a step a day; some leave, most finish); then the analytics of those 30 days in a
+ * time zone, next to a plain scan of the same inbound rows, in the same run.
  *
  *   npm run bench:analytics [-- --messages 1000000 --contacts 100000 --runs 50 --tz Europe/Berlin --keep --database NAME]
  *
@@ -9,7 +11,8 @@
  * p50/p95 of repeated requests (days that are over read from their kept figures, today from its
  * snapshot of up to a minute); the same with today aggregated again on every request (what the request
  * that refreshes the snapshot costs; it grows through the day); one whole day aggregated from its rows
- * (that cost just before midnight); all 30 days aggregated from the rows; the plain scan. Last line:
+ * (that cost just before midnight); all 30 days aggregated from the rows; the first and second request
+ * of a new pool and service (a restart: connections and plans made afresh); the plain scan. Last line:
  * `analytics_p95_ms=<v> scan_p95_ms=<v> ratio=<v>`. Writes bench/results/analytics-<timestamp>.json.
  */
 import { randomBytes } from 'node:crypto';
@@ -107,11 +110,85 @@ async function seed(pool: pg.Pool, botId: string): Promise<void> {
          FROM seed`,
       [botId],
     );
+    await seedCoaching(client, botId);
     await client.query(`RESET session_replication_role`);
   } finally {
     client.release();
   }
   await pool.query('VACUUM ANALYZE');
+}
+
+/**
+ * Habits and programs in proportion to the contacts: 5 daily habits, every fifth contact subscribed to
+ * one since a day of the month (in one of four zones), asked at 07:00 local every day since (today's
+ * ask still scheduled), 60% of the days done and 15% skipped; 3 programs of 5 daily steps, every tenth
+ * contact enrolled at some moment of the month, a step delivered a day, 10% leaving after the second.
+ */
+async function seedCoaching(client: pg.PoolClient, botId: string): Promise<void> {
+  await client.query(`INSERT INTO public.habits (bot_id, name, local_time) SELECT $1, 'Habit ' || g, '07:00' FROM generate_series(1, 5) g`, [botId]);
+  await client.query(
+    `CREATE TEMP TABLE subs AS
+     SELECT gen_random_uuid() AS id, (SELECT array_agg(id ORDER BY name) FROM public.habits WHERE bot_id = $1)[1 + (c.n / 5) % 5] AS habit_id,
+            c.contact_id, c.conversation_id, current_date - floor(random() * 30)::int AS started_on,
+            (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'UTC'])[1 + (c.n / 25) % 4] AS zone
+       FROM convs c WHERE c.n % 5 = 0`,
+    [botId],
+  );
+  await client.query(
+    `INSERT INTO public.contact_coaching (contact_id, bot_id, time_zone, time_zone_source) SELECT contact_id, $1, zone, 'user' FROM subs`,
+    [botId],
+  );
+  await client.query(
+    `INSERT INTO public.habit_subscriptions (id, habit_id, bot_id, contact_id, conversation_id, started_on)
+     SELECT id, habit_id, $1, contact_id, conversation_id, started_on FROM subs`,
+    [botId],
+  );
+  await client.query(
+    `INSERT INTO public.proactive_sends (bot_id, contact_id, conversation_id, effect_key, kind, due_at, status, settled_at)
+     SELECT $1, s.contact_id, s.conversation_id, 'habit:' || s.id || ':' || to_char(d, 'YYYY-MM-DD'), 'habit_ask', (d + time '07:00') AT TIME ZONE s.zone,
+            CASE WHEN d::date < current_date THEN 'sent' ELSE 'scheduled' END,
+            CASE WHEN d::date < current_date THEN (d + time '07:00') AT TIME ZONE s.zone END
+       FROM subs s, generate_series(s.started_on, current_date, interval '1 day') d`,
+    [botId],
+  );
+  await client.query(
+    `INSERT INTO public.habit_checkins (subscription_id, local_date, status, source, bot_id, recorded_at)
+     SELECT id, day, CASE WHEN r < 0.6 THEN 'done' ELSE 'skipped' END, 'button', $1, (day + time '07:30') AT TIME ZONE zone
+       FROM (SELECT s.id, s.zone, d::date AS day, random() AS r FROM subs s, generate_series(s.started_on, current_date - 1, interval '1 day') d) x
+      WHERE r < 0.75`,
+    [botId],
+  );
+  await client.query(
+    `INSERT INTO public.programs (bot_id, name, slug, steps)
+     SELECT $1, 'Program ' || g, 'program-' || g, (SELECT jsonb_agg(jsonb_build_object('afterDays', 1, 'text', 'Step ' || i)) FROM generate_series(1, 5) i)
+       FROM generate_series(1, 3) g`,
+    [botId],
+  );
+  await client.query(
+    `CREATE TEMP TABLE enr AS
+     SELECT gen_random_uuid() AS id, (SELECT array_agg(id ORDER BY name) FROM public.programs WHERE bot_id = $1)[1 + (c.n / 10) % 3] AS program_id,
+            c.contact_id, c.conversation_id, c.at, c.r, least(5, floor(extract(epoch FROM now() - c.at) / 86400)::int + 1) AS due_steps
+       FROM (SELECT convs.*, now() - random() * interval '30 days' AS at, random() AS r FROM convs WHERE n % 10 = 3) c`,
+    [botId],
+  );
+  await client.query(`ALTER TABLE enr ADD COLUMN sent int, ADD COLUMN status text`);
+  await client.query(
+    `UPDATE enr SET sent = CASE WHEN r < 0.1 THEN least(due_steps, 2) ELSE due_steps END,
+                    status = CASE WHEN r < 0.1 AND due_steps >= 2 THEN 'left' WHEN due_steps = 5 THEN 'completed' ELSE 'active' END`,
+  );
+  await client.query(
+    `INSERT INTO public.program_enrollments (id, program_id, bot_id, contact_id, conversation_id, status, next_step, enrolled_at, updated_at)
+     SELECT id, program_id, $1, contact_id, conversation_id, status, sent, at,
+            CASE status WHEN 'left' THEN at + interval '1 day 2 hours' ELSE at + (sent - 1) * interval '1 day' + interval '1 second' END
+       FROM enr`,
+    [botId],
+  );
+  await client.query(
+    `INSERT INTO public.proactive_sends (bot_id, contact_id, conversation_id, effect_key, kind, due_at, status, settled_at)
+     SELECT $1, e.contact_id, e.conversation_id, 'program:' || e.id || ':' || i, 'program_step', e.at + i * interval '1 day', 'sent', e.at + i * interval '1 day'
+       FROM enr e, generate_series(0, e.sent - 1) i`,
+    [botId],
+  );
 }
 
 /** The date `days` before today in `tz`. */
@@ -154,12 +231,25 @@ try {
 
   const [first, firstMs] = await timed(() => service.forBot(creatorId, botId, query));
   const messagesIn = first.days.reduce((sum, d) => sum + d.messagesIn, 0);
+  const checkIns = first.days.reduce((sum, d) => sum + d.checkIns.done + d.checkIns.skipped, 0);
+  const steps = first.days.reduce((sum, d) => sum + d.programs.stepsSent, 0);
   console.log(
-    `first request (${from}..${to} ${TZ}; ${reused ? 'on the reused database, days kept before count as kept' : 'every day aggregated from its rows, finished days kept'}): ${firstMs.toFixed(0)} ms, ${messagesIn} messages in`,
+    `first request (${from}..${to} ${TZ}; ${reused ? 'on the reused database, days kept before count as kept' : 'every day aggregated from its rows, finished days kept'}): ${firstMs.toFixed(0)} ms, ${messagesIn} messages in, ${checkIns} check-ins, ${steps} program steps`,
   );
 
   const analytics: number[] = [];
   for (let i = 0; i < RUNS; i++) analytics.push((await timed(() => service.forBot(creatorId, botId, query)))[1]);
+
+  // A restart: a new pool and service, its first request and its second, while today's snapshot still
+  // stands (as after the requests above): what connecting and planning afresh cost.
+  const restarted = createPool(url.toString(), 4);
+  let afterRestart: [number, number];
+  try {
+    const fresh = new AnalyticsService({ store: new AnalyticsRepository(restarted), bots });
+    afterRestart = [(await timed(() => fresh.forBot(creatorId, botId, query)))[1], (await timed(() => fresh.forBot(creatorId, botId, query)))[1]];
+  } finally {
+    await restarted.end();
+  }
 
   // Every request aggregating today's rows again: what a request costs when today's snapshot has expired.
   const live = new AnalyticsService({ store: repository, bots, snapshotSeconds: 0 });
@@ -194,6 +284,7 @@ try {
     wholeDayFromRows: { p50: percentile(wholeDay, 0.5), p95: percentile(wholeDay, 0.95), n: wholeDay.length },
     aggregateFromRows: { p50: percentile(uncached, 0.5), p95: percentile(uncached, 0.95), n: uncached.length },
     scan: { p50: percentile(scan, 0.5), p95: percentile(scan, 0.95), n: scan.length },
+    afterRestartMs: { first: afterRestart[0], second: afterRestart[1] },
     target: 'analytics p95 <= 100 ms',
   };
   console.log(`analytics (kept days + today's snapshot): p50 ${figures.analytics.p50.toFixed(1)} ms, p95 ${figures.analytics.p95.toFixed(1)} ms (n=${RUNS})`);
@@ -202,6 +293,7 @@ try {
   );
   console.log(`one whole day aggregated from rows: p50 ${figures.wholeDayFromRows.p50.toFixed(1)} ms, p95 ${figures.wholeDayFromRows.p95.toFixed(1)} ms`);
   console.log(`all 30 days aggregated from rows:   p50 ${figures.aggregateFromRows.p50.toFixed(1)} ms, p95 ${figures.aggregateFromRows.p95.toFixed(1)} ms`);
+  console.log(`after a restart (new pool):         first ${afterRestart[0].toFixed(1)} ms, second ${afterRestart[1].toFixed(1)} ms`);
   console.log(`plain scan of the inbound rows:     p50 ${figures.scan.p50.toFixed(1)} ms, p95 ${figures.scan.p95.toFixed(1)} ms`);
   console.log(`saved ${saveResults('analytics', figures)}`);
   console.log(

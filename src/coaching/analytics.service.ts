@@ -13,6 +13,11 @@ export const SNAPSHOT_SECONDS = 60;
 /** How many grouped questions each list returns. */
 export const TOP_QUESTIONS = 10;
 export const UNCOVERED_QUESTIONS = 20;
+/**
+ * The shape of the day figures below. Kept days computed with another shape (before check-ins and
+ * programs were counted) are not served: they are computed again and replaced.
+ */
+export const FIGURES_VERSION = 2;
 
 /** Outgoing messages by ledger state, counted on the day they were created. */
 export interface DeliveryCounts {
@@ -20,6 +25,46 @@ export interface DeliveryCounts {
   sending: number;
   sent: number;
   failed: number;
+}
+
+/**
+ * Habit check-ins of one local day. Every figure follows the contact's own local date (the date the
+ * ask was for, the date the check-in is kept under), whatever zone the range is read in: a DST change
+ * or a contact across the date line never moves a check-in to another day.
+ */
+export interface CheckInCounts {
+  /** Asks that went out for the day. */
+  asked: number;
+  /**
+   * Subscription days that were due: asked (or owed an ask that could not go out) or answered "done".
+   * An unanswered day counts once it is over for the contact, as in a subscriber's own adherence.
+   */
+  due: number;
+  done: number;
+  skipped: number;
+  /** done / due; null when nothing was due. */
+  adherence: number | null;
+}
+
+/** Programs on one local day of the requested zone. */
+export interface ProgramCounts {
+  /** Enrollments started. */
+  enrolled: number;
+  /** Program steps delivered. */
+  stepsSent: number;
+  /** Enrollments that finished their last step. */
+  completed: number;
+  /** Enrollments the contact (or the creator) ended. */
+  left: number;
+}
+
+/** One habit's check-ins of a day, summed over the range into its summary. */
+export interface DayHabit {
+  habitId: string;
+  asked: number;
+  due: number;
+  done: number;
+  skipped: number;
 }
 
 /** A question as users wrote it (the latest wording of its group), grouped by its normalised text. */
@@ -44,6 +89,10 @@ export interface DayFigures {
   replyLatencyMs: { p50: number | null; p95: number | null };
   uncovered: number;
   deliveries: DeliveryCounts;
+  checkIns: CheckInCounts;
+  programs: ProgramCounts;
+  /** The day's check-ins per habit (habits with any ask or answer that day). */
+  habits: DayHabit[];
   /** The day's most asked question groups (at most the store's cap). */
   questions: DayQuestion[];
   /** The day's question groups answered with "I don't know" at least once (at most the store's cap). */
@@ -64,6 +113,17 @@ export interface AnalyticsStore {
   computeDays(botId: string, timeZone: string, from: string, to: string): Promise<ComputedDay[]>;
   /** Keeps settled days for good and the others as snapshots; a settled day is never replaced. */
   keepDays(botId: string, timeZone: string, days: ComputedDay[]): Promise<void>;
+  /** The bot's habits, and its programs with the enrollments started from `from` to `to` (local days in the zone) as they stand now. */
+  coaching(botId: string, timeZone: string, from: string, to: string): Promise<{ habits: Array<{ id: string; name: string }>; programs: ProgramCohort[] }>;
+}
+
+/** A program and what became of the enrollments started in a range. */
+export interface ProgramCohort {
+  id: string;
+  name: string;
+  enrolled: number;
+  completed: number;
+  left: number;
 }
 
 /** Raised by a store whose database does not know the time zone. */
@@ -81,7 +141,29 @@ export interface AnalyticsQuery {
 }
 
 /** One local day as the API answers it: the day's figures without its question lists. */
-export type AnalyticsDay = Omit<DayFigures, 'questions' | 'uncoveredQuestions'>;
+export type AnalyticsDay = Omit<DayFigures, 'questions' | 'uncoveredQuestions' | 'habits'>;
+
+/** A habit's check-ins over the range: which habit works. */
+export interface HabitSummary {
+  habitId: string;
+  name: string;
+  asked: number;
+  due: number;
+  done: number;
+  skipped: number;
+  adherence: number | null;
+}
+
+/** A program's enrollments started in the range, and how many of them completed it (by now). */
+export interface ProgramSummary {
+  programId: string;
+  name: string;
+  enrolled: number;
+  completed: number;
+  left: number;
+  /** completed / enrolled; null without enrollments. */
+  completionRate: number | null;
+}
 
 export interface QuestionGroup {
   question: string;
@@ -98,6 +180,8 @@ export interface BotAnalytics {
   days: AnalyticsDay[];
   topQuestions: QuestionGroup[];
   uncoveredQuestions: QuestionGroup[];
+  habits: HabitSummary[];
+  programs: ProgramSummary[];
 }
 
 const DAY_MS = 86_400_000;
@@ -172,11 +256,28 @@ function missingRuns(wanted: string[], have: ReadonlyMap<string, unknown>): Arra
   return runs;
 }
 
+/** Each of the bot's habits with its check-ins summed over the days; habits deleted since are left out. */
+function habitSummaries(habits: Array<{ id: string; name: string }>, days: DayFigures[]): HabitSummary[] {
+  const sums = new Map(habits.map((h) => [h.id, { habitId: h.id, name: h.name, asked: 0, due: 0, done: 0, skipped: 0 }]));
+  for (const day of days) {
+    for (const h of day.habits) {
+      const sum = sums.get(h.habitId);
+      if (!sum) continue;
+      sum.asked += h.asked;
+      sum.due += h.due;
+      sum.done += h.done;
+      sum.skipped += h.skipped;
+    }
+  }
+  return [...sums.values()].map((h) => ({ ...h, adherence: h.due ? h.done / h.due : null }));
+}
+
 const byRecency = (a: QuestionGroup, b: QuestionGroup) => (a.lastAskedAt < b.lastAskedAt ? 1 : a.lastAskedAt > b.lastAskedAt ? -1 : 0);
 
 /**
  * A creator's view of a bot's activity per local day: conversations, contacts, messages, reply
- * latency, uncovered answers, deliveries, and the questions users ask (and those the material misses).
+ * latency, uncovered answers, deliveries, check-ins and programs; the questions users ask (and those
+ * the material misses), and which habits and programs work.
  */
 export class AnalyticsService {
   /** `snapshotSeconds`: how long today's figures stand (SNAPSHOT_SECONDS unless given). */
@@ -189,6 +290,9 @@ export class AnalyticsService {
     const { from, to } = this.range(query, timeZone);
     const bot = await this.deps.bots.get(creatorId, botId);
     const days = await this.days(bot.id, timeZone, from, to);
+    const coaching = await this.deps.store.coaching(bot.id, timeZone, from, to).catch((err: unknown) => {
+      throw err instanceof UnknownTimeZoneError ? new ValidationError(`tz: unknown time zone "${timeZone}"`, { field: 'tz' }) : err;
+    });
     const top = mergeQuestions(days.map((d) => d.questions))
       .sort((a, b) => b.count - a.count || byRecency(a, b))
       .slice(0, TOP_QUESTIONS);
@@ -201,9 +305,18 @@ export class AnalyticsService {
       timeZone,
       from,
       to,
-      days: days.map(({ questions: _q, uncoveredQuestions: _u, ...day }) => day),
+      days: days.map(({ questions: _q, uncoveredQuestions: _u, habits: _h, ...day }) => day),
       topQuestions: top,
       uncoveredQuestions: uncovered,
+      habits: habitSummaries(coaching.habits, days),
+      programs: coaching.programs.map((p) => ({
+        programId: p.id,
+        name: p.name,
+        enrolled: p.enrolled,
+        completed: p.completed,
+        left: p.left,
+        completionRate: p.enrolled ? p.completed / p.enrolled : null,
+      })),
     };
   }
 

@@ -103,10 +103,17 @@ export class HabitRepository implements HabitStore {
 
   async checkIn(subscriptionId: string, day: CheckInDay, source: CheckIn['source']): Promise<void> {
     // The same answer again changes nothing; a different one ("Not today", then "Done") corrects the day.
+    // The bot is the subscription's, kept on the check-in for the analytics of a bot's days; a day
+    // the analytics kept already (a late answer) is dropped from them, to be aggregated again.
     await this.pool.query(
-      `INSERT INTO public.habit_checkins (subscription_id, local_date, status, source) VALUES ($1, $2::date, $3, $4)
-       ON CONFLICT (subscription_id, local_date) DO UPDATE SET status = EXCLUDED.status, source = EXCLUDED.source, recorded_at = now()
-        WHERE habit_checkins.status <> EXCLUDED.status`,
+      `WITH saved AS (
+         INSERT INTO public.habit_checkins (subscription_id, local_date, status, source, bot_id)
+         SELECT $1, $2::date, $3, $4, s.bot_id FROM public.habit_subscriptions s WHERE s.id = $1
+         ON CONFLICT (subscription_id, local_date) DO UPDATE SET status = EXCLUDED.status, source = EXCLUDED.source, recorded_at = now()
+          WHERE habit_checkins.status <> EXCLUDED.status
+         RETURNING bot_id
+       )
+       DELETE FROM public.analytics_days a USING saved WHERE a.bot_id = saved.bot_id AND a.day = $2::date AND a.settled`,
       [subscriptionId, day.localDate, day.status, source],
     );
   }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextAsk } from '../../src/coaching/habit-days.js';
+import { askKey } from '../../src/coaching/habit.service.js';
+import { HabitRepository } from '../../src/db/habit.repository.js';
 import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
 import { uploadAndIngest } from '../support/documents.js';
 import { parseSse } from '../support/sse.js';
@@ -73,9 +76,48 @@ async function seed(botId: string, said: Said[]): Promise<void> {
   }
 }
 
+/** A Telegram contact of the bot living in `timeZone` (as they told the bot), with their conversation. */
+async function contactIn(botId: string, name: string, timeZone: string): Promise<{ contactId: string; conversationId: string }> {
+  const pool = platform.infrastructure.database.pool;
+  const { rows: contact } = await pool.query<{ id: string }>(
+    `INSERT INTO public.contacts (bot_id, channel, external_id) VALUES ($1, 'telegram', $2) RETURNING id`,
+    [botId, name],
+  );
+  const contactId = contact[0]!.id;
+  const { rows: conversation } = await pool.query<{ id: string }>(
+    `INSERT INTO public.conversations (bot_id, contact_id, channel, external_chat_id) VALUES ($1, $2, 'telegram', $3) RETURNING id`,
+    [botId, contactId, name],
+  );
+  await pool.query(`INSERT INTO public.contact_coaching (contact_id, bot_id, time_zone, time_zone_source) VALUES ($1, $2, $3, 'user')`, [
+    contactId,
+    botId,
+    timeZone,
+  ]);
+  return { contactId, conversationId: conversation[0]!.id };
+}
+
+/** A step or habit ask as the proactive core leaves it once it is over. */
+async function proactiveSend(
+  botId: string,
+  who: { contactId: string; conversationId: string },
+  send: { effectKey: string; kind: 'habit_ask' | 'program_step'; at: Date | string; status: 'sent' | 'skipped' | 'failed' },
+): Promise<void> {
+  await platform.infrastructure.database.pool.query(
+    `INSERT INTO public.proactive_sends (bot_id, contact_id, conversation_id, effect_key, kind, due_at, status, settled_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $6)`,
+    [botId, who.contactId, who.conversationId, send.effectKey, send.kind, new Date(send.at), send.status],
+  );
+}
+
 function analytics(session: CreatorSession, botId: string, query: string) {
   return platform.app.inject({ method: 'GET', url: `/v1/bots/${botId}/analytics?${query}`, headers: session.auth });
 }
+
+/** A day without check-ins or program activity. */
+const noCoaching = {
+  checkIns: { asked: 0, due: 0, done: 0, skipped: 0, adherence: null },
+  programs: { enrolled: 0, stepsSent: 0, completed: 0, left: 0 },
+};
 
 const quiet = (date: string) => ({
   date,
@@ -86,6 +128,7 @@ const quiet = (date: string) => ({
   replyLatencyMs: { p50: null, p95: null },
   uncovered: 0,
   deliveries: { pending: 0, sending: 0, sent: 0, failed: 0 },
+  ...noCoaching,
 });
 
 describe('GET /v1/bots/:botId/analytics', () => {
@@ -126,6 +169,7 @@ describe('GET /v1/bots/:botId/analytics', () => {
           replyLatencyMs: { p50: 3000, p95: 3000 },
           uncovered: 1,
           deliveries: { pending: 0, sending: 0, sent: 1, failed: 0 },
+          ...noCoaching,
         },
         {
           date: '2026-04-05',
@@ -139,6 +183,7 @@ describe('GET /v1/bots/:botId/analytics', () => {
           replyLatencyMs: { p50: 2000, p95: 4000 },
           uncovered: 1,
           deliveries: { pending: 0, sending: 0, sent: 3, failed: 1 },
+          ...noCoaching,
         },
         {
           date: '2026-04-06',
@@ -149,6 +194,7 @@ describe('GET /v1/bots/:botId/analytics', () => {
           replyLatencyMs: { p50: 5000, p95: 5000 },
           uncovered: 1,
           deliveries: { pending: 0, sending: 0, sent: 1, failed: 0 },
+          ...noCoaching,
         },
         quiet('2026-04-07'),
       ],
@@ -161,6 +207,8 @@ describe('GET /v1/bots/:botId/analytics', () => {
         { question: 'What shoes should I buy', count: 2, uncovered: 2, lastAskedAt: '2026-04-05T14:30:00.000Z' },
         { question: 'Is stretching useful?', count: 1, uncovered: 1, lastAskedAt: '2026-04-04T12:30:00.000Z' },
       ],
+      habits: [],
+      programs: [],
     };
     expect(response.json()).toEqual(expected);
     // The days are over and settled: asked again (now from the kept figures), the answer is the same.
@@ -296,5 +344,179 @@ describe('GET /v1/bots/:botId/analytics', () => {
     }
     // 366 days is the most allowed.
     expect((await analytics(alice, bot.id, 'from=2025-01-02&to=2026-01-02')).statusCode).toBe(200);
+  });
+
+  it("counts check-ins by each contact's own local date: exact across a DST change and a contact on the other side of the world", async () => {
+    const bot = await createBot(platform.app, alice.auth, { name: 'Walking coach' });
+    const post = (payload: object) => platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/habits`, headers: alice.auth, payload });
+    const walk = (await post({ name: 'Morning walk', localTime: '07:00' })).json() as { id: string };
+    const reading = (await post({ name: 'Evening read', localTime: '20:00' })).json() as { id: string };
+    const pool = platform.infrastructure.database.pool;
+    const habits = new HabitRepository(pool);
+
+    /** Subscribes the contact and leaves each day's 07:00 ask (computed as the habit code does) and its answer. */
+    const follow = async (name: string, zone: string, days: Array<{ date: string; ask: 'sent' | 'skipped' | null; answer?: 'done' | 'skipped' }>) => {
+      const who = await contactIn(bot.id, name, zone);
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO public.habit_subscriptions (habit_id, bot_id, contact_id, conversation_id, started_on) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [walk.id, bot.id, who.contactId, who.conversationId, days[0]!.date],
+      );
+      const subscriptionId = rows[0]!.id;
+      let previous = new Date(Date.parse(days[0]!.date) - 86_400_000).toISOString().slice(0, 10);
+      const sent: Date[] = [];
+      for (const day of days) {
+        const ask = nextAsk({ localTime: '07:00', daysOfWeek: [], timesPerWeek: null }, zone, new Date('2026-04-01T00:00:00Z'), previous);
+        previous = ask.localDate;
+        sent.push(ask.at);
+        expect(ask.localDate).toBe(day.date);
+        if (day.ask) await proactiveSend(bot.id, who, { effectKey: askKey(subscriptionId, day.date), kind: 'habit_ask', at: ask.at, status: day.ask });
+        if (day.answer) await habits.checkIn(subscriptionId, { localDate: day.date, status: day.answer }, 'button');
+      }
+      return sent;
+    };
+
+    // Auckland: NZDT (+13) until 5 April 03:00 local, NZST (+12) after. Each 07:00 ask there goes out the
+    // evening before in New York, so a count by when it went out would put every one on the wrong day.
+    const auckland = await follow('kiri', 'Pacific/Auckland', [
+      { date: '2026-04-03', ask: 'sent', answer: 'done' },
+      { date: '2026-04-04', ask: 'sent', answer: 'done' },
+      { date: '2026-04-05', ask: 'sent', answer: 'skipped' },
+      { date: '2026-04-06', ask: 'sent', answer: 'done' },
+      { date: '2026-04-07', ask: 'sent' },
+    ]);
+    expect(auckland.map((at) => at.toISOString())).toEqual([
+      '2026-04-02T18:00:00.000Z',
+      '2026-04-03T18:00:00.000Z',
+      '2026-04-04T19:00:00.000Z',
+      '2026-04-05T19:00:00.000Z',
+      '2026-04-06T19:00:00.000Z',
+    ]);
+    // Los Angeles: the 5 April ask could not go out (still due: the contact was owed it); 6 April unanswered.
+    await follow('lou', 'America/Los_Angeles', [
+      { date: '2026-04-04', ask: 'sent', answer: 'done' },
+      { date: '2026-04-05', ask: 'skipped' },
+      { date: '2026-04-06', ask: 'sent' },
+    ]);
+
+    const expected = [
+      { date: '2026-04-03', checkIns: { asked: 1, due: 1, done: 1, skipped: 0, adherence: 1 } },
+      { date: '2026-04-04', checkIns: { asked: 2, due: 2, done: 2, skipped: 0, adherence: 1 } },
+      // Auckland's 25-hour day: one ask, one answer ("not today"); Los Angeles' ask that could not go out.
+      { date: '2026-04-05', checkIns: { asked: 1, due: 2, done: 0, skipped: 1, adherence: 0 } },
+      { date: '2026-04-06', checkIns: { asked: 2, due: 2, done: 1, skipped: 0, adherence: 0.5 } },
+      { date: '2026-04-07', checkIns: { asked: 1, due: 1, done: 0, skipped: 0, adherence: 0 } },
+      { date: '2026-04-08', checkIns: { asked: 0, due: 0, done: 0, skipped: 0, adherence: null } },
+    ];
+    const read = async (tz: string) => {
+      const response = await analytics(alice, bot.id, `from=2026-04-03&to=2026-04-08&tz=${tz}`);
+      expect(response.statusCode).toBe(200);
+      return response.json();
+    };
+    const newYork = await read('America/New_York');
+    expect(newYork.days.map((d: { date: string; checkIns: unknown }) => ({ date: d.date, checkIns: d.checkIns }))).toEqual(expected);
+    expect(newYork.habits).toEqual([
+      { habitId: walk.id, name: 'Morning walk', asked: 7, due: 8, done: 4, skipped: 1, adherence: 0.5 },
+      { habitId: reading.id, name: 'Evening read', asked: 0, due: 0, done: 0, skipped: 0, adherence: null },
+    ]);
+    // Read from the other side of the date line (and from the kept days the second time): the same days.
+    for (const tz of ['Pacific/Kiritimati', 'Pacific/Kiritimati', 'America/New_York']) {
+      expect((await read(tz)).days.map((d: { date: string; checkIns: unknown }) => ({ date: d.date, checkIns: d.checkIns }))).toEqual(expected);
+    }
+
+    // Los Angeles taps "Done" on the 6 April ask long after: the kept days count it.
+    const { rows: lou } = await pool.query<{ id: string }>(
+      `SELECT s.id FROM public.habit_subscriptions s JOIN public.contacts c ON c.id = s.contact_id WHERE s.bot_id = $1 AND c.external_id = 'lou'`,
+      [bot.id],
+    );
+    await habits.checkIn(lou[0]!.id, { localDate: '2026-04-06', status: 'done' }, 'button');
+    const sixth = { date: '2026-04-06', checkIns: { asked: 2, due: 2, done: 2, skipped: 0, adherence: 1 } };
+    for (const tz of ['America/New_York', 'Pacific/Kiritimati']) {
+      const days = (await read(tz)).days.map((d: { date: string; checkIns: unknown }) => ({ date: d.date, checkIns: d.checkIns }));
+      expect(days).toEqual(expected.map((d) => (d.date === sixth.date ? sixth : d)));
+    }
+  });
+
+  it('counts program enrollments, delivered steps, completions (last step delivered) and leaves per local day, and each program’s completion', async () => {
+    const bot = await createBot(platform.app, alice.auth, { name: 'Program coach' });
+    const post = (payload: object) => platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/programs`, headers: alice.auth, payload });
+    const steps = [{ text: 'Day 1: pick a wake-up time.' }, { afterDays: 1, text: 'Day 2: get outside in the first hour.' }];
+    const sleep = (await post({ name: 'Sleep reset', slug: 'sleep', steps })).json() as { id: string };
+    const unused = (await post({ name: 'Unused', slug: 'unused', steps })).json() as { id: string };
+    const pool = platform.infrastructure.database.pool;
+
+    /** An enrollment as the program code leaves it: its steps' sends, and its status as of its last change. */
+    const enrollment = async (name: string, e: { at: string; steps: Array<{ at: string; status: 'sent' | 'skipped' }>; status: 'active' | 'completed' | 'left'; changedAt?: string }) => {
+      const who = await contactIn(bot.id, name, 'Europe/London');
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO public.program_enrollments (program_id, bot_id, contact_id, conversation_id, status, next_step, enrolled_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [sleep.id, bot.id, who.contactId, who.conversationId, e.status, e.steps.filter((s) => s.status === 'sent').length, e.at, e.changedAt ?? e.at],
+      );
+      for (const [index, step] of e.steps.entries()) {
+        await proactiveSend(bot.id, who, { effectKey: `program:${rows[0]!.id}:${index}`, kind: 'program_step', at: step.at, status: step.status });
+      }
+    };
+    // Sydney: AEDT (+11) until 5 April 03:00 local, AEST (+10) after.
+    // Enrolled 4 April 23:30 local, first step at once; the last step delivered 5 April 23:30 (the 25th hour) completes it.
+    await enrollment('p1', {
+      at: '2026-04-04T12:30:00Z',
+      steps: [
+        { at: '2026-04-04T12:30:05Z', status: 'sent' },
+        { at: '2026-04-05T13:30:00Z', status: 'sent' },
+      ],
+      status: 'completed',
+      changedAt: '2026-04-05T13:30:01Z',
+    });
+    // Enrolled 5 April 12:00 local, left 6 April 00:30 local after one step.
+    await enrollment('p2', { at: '2026-04-05T02:00:00Z', steps: [{ at: '2026-04-05T02:00:05Z', status: 'sent' }], status: 'left', changedAt: '2026-04-05T14:30:00Z' });
+    // Enrolled 6 April; its first step could not go out (not delivered).
+    await enrollment('p3', { at: '2026-04-06T01:00:00Z', steps: [{ at: '2026-04-06T01:00:05Z', status: 'skipped' }], status: 'active' });
+
+    const body = (await analytics(alice, bot.id, 'from=2026-04-04&to=2026-04-07&tz=Australia/Sydney')).json();
+    expect(body.days.map((d: { date: string; programs: unknown }) => [d.date, d.programs])).toEqual([
+      ['2026-04-04', { enrolled: 1, stepsSent: 1, completed: 0, left: 0 }],
+      ['2026-04-05', { enrolled: 1, stepsSent: 2, completed: 1, left: 0 }],
+      ['2026-04-06', { enrolled: 1, stepsSent: 0, completed: 0, left: 1 }],
+      ['2026-04-07', { enrolled: 0, stepsSent: 0, completed: 0, left: 0 }],
+    ]);
+    expect(body.programs).toEqual([
+      { programId: sleep.id, name: 'Sleep reset', enrolled: 3, completed: 1, left: 1, completionRate: 1 / 3 },
+      { programId: unused.id, name: 'Unused', enrolled: 0, completed: 0, left: 0, completionRate: null },
+    ]);
+    // Only the enrollments started in the range: from 5 April, p1 (enrolled the 4th) is not in the cohort.
+    const later = (await analytics(alice, bot.id, 'from=2026-04-05&to=2026-04-07&tz=Australia/Sydney')).json();
+    expect(later.programs[0]).toEqual({ programId: sleep.id, name: 'Sleep reset', enrolled: 2, completed: 0, left: 1, completionRate: 0 });
+  });
+
+  it('computes again a day kept before check-ins and programs were counted, and keeps it with them', async () => {
+    const bot = await createBot(platform.app, alice.auth, { name: 'Upgraded coach' });
+    await seed(bot.id, [{ contact: 'u1', at: '2026-05-04T09:00:00Z', text: 'Hello' }]);
+    const habit = (await platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/habits`, headers: alice.auth, payload: { name: 'Stretch', localTime: '09:00' } })).json() as {
+      id: string;
+    };
+    const pool = platform.infrastructure.database.pool;
+    const who = await contactIn(bot.id, 'u2', 'UTC');
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO public.habit_subscriptions (habit_id, bot_id, contact_id, conversation_id, started_on) VALUES ($1, $2, $3, $4, '2026-05-04') RETURNING id`,
+      [habit.id, bot.id, who.contactId, who.conversationId],
+    );
+    await proactiveSend(bot.id, who, { effectKey: askKey(rows[0]!.id, '2026-05-04'), kind: 'habit_ask', at: '2026-05-04T09:00:00Z', status: 'sent' });
+    await new HabitRepository(pool).checkIn(rows[0]!.id, { localDate: '2026-05-04', status: 'done' }, 'text');
+    // The day as an earlier release kept it: settled, without the new figures.
+    const { checkIns: _c, programs: _p, ...old } = { ...quiet('2026-05-04'), conversations: 1, activeContacts: 1, messagesIn: 1 };
+    await pool.query(
+      `INSERT INTO public.analytics_days (bot_id, time_zone, day, figures, settled) VALUES ($1, 'UTC', '2026-05-04', $2, true)`,
+      [bot.id, JSON.stringify({ ...old, questions: [], uncoveredQuestions: [] })],
+    );
+
+    const day = { ...quiet('2026-05-04'), conversations: 1, activeContacts: 1, messagesIn: 1, checkIns: { asked: 1, due: 1, done: 1, skipped: 0, adherence: 1 } };
+    const first = await analytics(alice, bot.id, 'from=2026-05-04&to=2026-05-04&tz=UTC');
+    expect(first.statusCode).toBe(200);
+    expect(first.json().days).toEqual([day]);
+    expect(first.json().habits).toEqual([{ habitId: habit.id, name: 'Stretch', asked: 1, due: 1, done: 1, skipped: 0, adherence: 1 }]);
+    // Kept again with the new figures, and served from there.
+    const { rows: kept } = await pool.query<{ figures: { checkIns?: unknown } }>(`SELECT figures FROM public.analytics_days WHERE bot_id = $1`, [bot.id]);
+    expect(kept[0]!.figures.checkIns).toEqual(day.checkIns);
+    expect((await analytics(alice, bot.id, 'from=2026-05-04&to=2026-05-04&tz=UTC')).json().days).toEqual([day]);
   });
 });

@@ -12,7 +12,8 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{ analytics: Pick<AnalyticsS
       schema: {
         tags: ['coaching'],
         security: [{ bearer: [] }],
-        summary: "The bot's conversations, messages, reply latency, uncovered answers and deliveries per day in a time zone, with its top and uncovered questions",
+        summary:
+          "The bot's conversations, messages, reply latency, uncovered answers, deliveries, check-ins and programs per day in a time zone, with its top and uncovered questions and each habit's and program's results",
         params: botParams,
         querystring: analyticsQuery,
         response: { 200: analyticsResponse },

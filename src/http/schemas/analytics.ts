@@ -16,6 +16,8 @@ const questionGroup = z.object({
   lastAskedAt: z.iso.datetime(),
 });
 
+const rate = z.number().min(0).max(1).nullable();
+
 export const analyticsResponse = z.object({
   botId: z.string(),
   timeZone: z.string().describe('The canonical name of the zone the days follow'),
@@ -36,9 +38,51 @@ export const analyticsResponse = z.object({
         deliveries: z
           .object({ pending: count, sending: count, sent: count, failed: count })
           .describe('Outgoing messages created that day, by ledger state'),
+        checkIns: z
+          .object({
+            asked: count.describe('Habit asks that went out for the day'),
+            due: count.describe('Subscription days due: asked (or owed an ask that could not go out) or done; an unanswered one once the day is over for the contact'),
+            done: count,
+            skipped: count.describe('Answered "not today"'),
+            adherence: rate.describe('done / due; null when nothing was due'),
+          })
+          .describe("Habit check-ins by the contact's own local date (the date asked about), whatever the zone of the range"),
+        programs: z
+          .object({
+            enrolled: count.describe('Enrollments started'),
+            stepsSent: count.describe('Program steps delivered'),
+            completed: count.describe('Enrollments that finished their last step'),
+            left: count.describe('Enrollments left'),
+          })
+          .describe('Program enrollments and steps that day'),
       }),
     )
     .describe('Every day of the range, quiet days as zeros'),
   topQuestions: z.array(questionGroup).describe('Most asked questions, near-identical ones grouped'),
   uncoveredQuestions: z.array(questionGroup).describe('Questions the material did not cover, most often first: what to write next'),
+  habits: z
+    .array(
+      z.object({
+        habitId: z.string(),
+        name: z.string(),
+        asked: count,
+        due: count,
+        done: count,
+        skipped: count,
+        adherence: rate.describe('done / due over the range; null when nothing was due'),
+      }),
+    )
+    .describe("Each of the bot's habits with its check-ins summed over the range: which habit works"),
+  programs: z
+    .array(
+      z.object({
+        programId: z.string(),
+        name: z.string(),
+        enrolled: count.describe('Enrollments started in the range'),
+        completed: count.describe('Of those, how many have completed the program by now'),
+        left: count.describe('Of those, how many were left'),
+        completionRate: rate.describe('completed / enrolled; null without enrollments'),
+      }),
+    )
+    .describe("Each of the bot's programs and what became of the enrollments started in the range: which program works"),
 });
