@@ -65,7 +65,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });
   const coaching = createCoachingModule({ config, logger, infrastructure, bots, channels, clock: options.clock });
-  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching });
+  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching, email, clock: options.clock });
   const payments = createPaymentsModule({
     config,
     logger,

@@ -3,6 +3,7 @@ import { startPeriodic } from '../../workers/periodic.js';
 import { BroadcastService } from '../coaching/broadcast.service.js';
 import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import { CoachingTurns } from '../coaching/coaching-turns.service.js';
+import { creatorMessageContent } from '../coaching/creator-messages.js';
 import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
 import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
 import { HabitService } from '../coaching/habit.service.js';
@@ -67,7 +68,7 @@ export function createCoachingModule({
   const now = clock ?? (() => new Date());
   const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite' });
   // Filled in below: program steps' content comes from the program service, which schedules through this one.
-  const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent };
+  const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent, creator_message: creatorMessageContent };
   const proactive = new ProactiveService({
     store,
     queue: createProactiveQueue(queues),

@@ -63,6 +63,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     deliveries: conversations.deliveries,
     coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts },
     inbox: conversations.inbox,
+    takeover: conversations.takeover,
     analytics: analytics.service,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [
