@@ -400,6 +400,107 @@ describe('GET /v1/bots/:botId/conversations/:conversationId/messages', () => {
   });
 });
 
+describe('human takeover: POST …/takeover, …/messages, …/release', () => {
+  let botId: string;
+  let telegramChat: string;
+  let webChat: string;
+  let bobsConversation: string;
+
+  function post(session: CreatorSession, url: string, payload?: object) {
+    return platform.app.inject({ method: 'POST', url, headers: session.auth, ...(payload ? { payload } : {}) });
+  }
+
+  beforeAll(async () => {
+    botId = (await createBot(platform.app, alice.auth, { name: 'Takeover', language: 'en' })).id;
+    telegramChat = await userSays(botId, 'telegram', '2001', 'Is anyone there?', { contact: { displayName: 'Eva' } });
+    webChat = await userSays(botId, 'web', 'visitor-takeover', 'Hello from the website');
+    bobsConversation = await userSays(bobBot, 'telegram', '3001', 'Hi Bob');
+  });
+
+  it('takes over and releases idempotently, one event each, and the list shows and filters it', async () => {
+    const url = `/v1/bots/${botId}/conversations/${telegramChat}`;
+    const first = await post(alice, `${url}/takeover`);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toEqual({ conversationId: telegramChat, takenOver: true, takenOverAt: expect.any(String), wantsHuman: false });
+    const again = await post(alice, `${url}/takeover`);
+    expect(again.json()).toEqual(first.json());
+
+    const taken = await list(alice, botId, 'status=taken_over');
+    expect(taken.conversations.map((c) => [c.id, (c as Listed & { takenOver: boolean }).takenOver])).toEqual([[telegramChat, true]]);
+    expect((await list(alice, botId)).conversations.find((c) => c.id === webChat)).toMatchObject({ takenOver: false, wantsHuman: false });
+
+    const released = await post(alice, `${url}/release`);
+    expect(released.statusCode, released.body).toBe(200);
+    expect(released.json()).toEqual({ conversationId: telegramChat, takenOver: false, takenOverAt: null, wantsHuman: false });
+    expect((await post(alice, `${url}/release`)).json()).toEqual(released.json());
+    expect((await list(alice, botId, 'status=taken_over')).conversations).toEqual([]);
+
+    const { items } = await transcript(botId, telegramChat);
+    expect(items.map((i) => i.type === 'event' ? `${(i as unknown as { event: string }).event} by ${(i as unknown as { by: string }).by}` : i.type)).toEqual([
+      'user',
+      'takeover by creator',
+      'release by creator',
+    ]);
+  });
+
+  it('refuses a creator message with 409: before the takeover, and when the channel cannot deliver it, saying why', async () => {
+    const url = `/v1/bots/${botId}/conversations/${telegramChat}`;
+    const early = await post(alice, `${url}/messages`, { text: 'Hi, Alice here' });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().error.code).toBe('NOT_TAKEN_OVER');
+
+    expect((await post(alice, `${url}/takeover`)).statusCode).toBe(200);
+    const unconnected = await post(alice, `${url}/messages`, { text: 'Hi, Alice here', clientMessageId: 'tg-1' });
+    expect(unconnected.statusCode).toBe(409);
+    expect(unconnected.json().error).toMatchObject({ code: 'MESSAGE_NOT_DELIVERED', message: expect.stringContaining('telegram channel is not connected') });
+
+    const webUrl = `/v1/bots/${botId}/conversations/${webChat}`;
+    expect((await post(alice, `${webUrl}/takeover`)).statusCode).toBe(200);
+    const web = await post(alice, `${webUrl}/messages`, { text: 'Hi, Alice here' });
+    expect(web.statusCode).toBe(409);
+    expect(web.json().error).toMatchObject({ code: 'MESSAGE_NOT_DELIVERED', message: expect.stringContaining('Web chat cannot receive') });
+    // Nothing was sent: the transcript holds no creator message.
+    expect((await transcript(botId, webChat)).items.some((i) => i.type === 'creator' as string)).toBe(false);
+  });
+
+  it('refuses a bad message body with 400 naming the field', async () => {
+    const url = `/v1/bots/${botId}/conversations/${telegramChat}/messages`;
+    for (const [payload, field] of [
+      [{}, 'text'],
+      [{ text: '   ' }, 'text'],
+      [{ text: 'x'.repeat(4001) }, 'text'],
+      [{ text: 'Hi', clientMessageId: 'has spaces' }, 'clientMessageId'],
+      [{ text: 'Hi', clientMessageId: 'x'.repeat(101) }, 'clientMessageId'],
+    ] as const) {
+      const response = await post(alice, url, payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_FAILED');
+      expect(response.body).toContain(field);
+    }
+  });
+
+  it('answers 404 for another creator’s bot or conversation and for unknown ids, changing nothing', async () => {
+    const unknown = randomUUID();
+    const cases: Array<[CreatorSession, string, string]> = [
+      [bob, botId, telegramChat],
+      [alice, bobBot, bobsConversation],
+      [alice, botId, bobsConversation],
+      [alice, botId, unknown],
+      [alice, botId, 'not-a-uuid'],
+      [alice, unknown, telegramChat],
+    ];
+    for (const [session, bot, conversation] of cases) {
+      for (const [action, payload] of [['takeover'], ['release'], ['messages', { text: 'Hello' }]] as const) {
+        const response = await post(session, `/v1/bots/${bot}/conversations/${conversation}/${action}`, payload);
+        expect(response.statusCode, `${action} ${bot} ${conversation}`).toBe(404);
+        expect(response.json().error.code).toBe('NOT_FOUND');
+      }
+    }
+    const bobs = (await list(bob, bobBot)).conversations.find((c) => c.id === bobsConversation);
+    expect(bobs).toMatchObject({ takenOver: false });
+  });
+});
+
 describe('the inbox after web chat', () => {
   it('shows a preview chat answered "I don\'t know" as unknown, and its transcript', async () => {
     // Web chat is answered by the converse worker, as every channel is (last test: the seeded
