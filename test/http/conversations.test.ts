@@ -522,4 +522,14 @@ describe('the inbox after web chat', () => {
       { type: 'reply', text: UNKNOWN, sources: [], delivery: { status: 'sent' } },
     ]);
   });
+
+  it('/human in a web chat flags the conversation and tells the visitor someone will answer', async () => {
+    const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${aliceBot}/chat`, headers: alice.auth, payload: { sessionId: 'preview-human', text: '/human' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/^event: done$/m);
+    expect(response.body).toContain('Someone will answer you here');
+    const flagged = await list(alice, aliceBot, 'status=wants_human');
+    expect(flagged.conversations).toHaveLength(1);
+    expect(flagged.conversations[0]).toMatchObject({ channel: 'web', wantsHuman: true, takenOver: false });
+  });
 });
