@@ -463,6 +463,35 @@ describe('human takeover: POST …/takeover, …/messages, …/release', () => {
     expect((await transcript(botId, webChat)).items.some((i) => i.type === 'creator' as string)).toBe(false);
   });
 
+  it('pages a transcript with takeover events in it one item at a time, without gaps or repeats', async () => {
+    const chat = await userSays(botId, 'telegram', '2002', 'First question');
+    const url = `/v1/bots/${botId}/conversations/${chat}`;
+    for (const text of ['Second question', 'Third question']) {
+      expect((await post(alice, `${url}/takeover`)).statusCode).toBe(200);
+      await userSays(botId, 'telegram', '2002', text);
+      expect((await post(alice, `${url}/release`)).statusCode).toBe(200);
+    }
+    await botAnswers(botId, chat, 'An answer', 'sent');
+    // Events stored in the same instant as the first message and as the reply: the message comes first.
+    await platform.infrastructure.database.pool.query(
+      `INSERT INTO conversation_events (bot_id, conversation_id, kind, actor, created_at)
+       SELECT bot_id, conversation_id, 'release', 'idle', received_at FROM inbound_messages WHERE conversation_id = $1 AND text = 'First question'
+       UNION ALL
+       SELECT bot_id, conversation_id, 'release', 'idle', created_at FROM outbound_messages WHERE conversation_id = $1`,
+      [chat],
+    );
+    const whole = (await transcript(botId, chat)).items;
+    expect(whole.map((i) => i.type)).toEqual(['user', 'event', 'event', 'user', 'event', 'event', 'user', 'event', 'reply', 'event']);
+    const paged: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: MessagesBody = await transcript(botId, chat, `limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`);
+      paged.unshift(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(whole);
+  });
+
   it('refuses a bad message body with 400 naming the field', async () => {
     const url = `/v1/bots/${botId}/conversations/${telegramChat}/messages`;
     for (const [payload, field] of [
