@@ -32,10 +32,12 @@ interface Listed {
   id: string;
   channel: ChannelName;
   contact: { id: string; displayName: string; username: string | null };
-  lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: string } | null;
+  lastMessage: { type: 'user' | 'reply' | 'notice' | 'creator'; text: string | null; at: string } | null;
   lastMessageAt: string;
   unanswered: boolean;
   unknown: boolean;
+  takenOver: boolean;
+  wantsHuman: boolean;
 }
 interface ListBody {
   conversations: Listed[];
@@ -43,7 +45,8 @@ interface ListBody {
 }
 type Item =
   | { type: 'user'; id: string; kind: string; text: string | null; attachments: Array<Record<string, unknown>>; at: string }
-  | { type: 'reply' | 'notice'; id: string; text: string | null; sources: TurnSource[]; delivery: { status: string; error: string | null; sentAt: string | null }; at: string };
+  | { type: 'reply' | 'notice' | 'creator'; id: string; text: string | null; sources: TurnSource[]; delivery: { status: string; error: string | null; sentAt: string | null }; at: string }
+  | { type: 'event'; id: string; event: string; by: string; at: string; text?: undefined };
 interface MessagesBody {
   items: Item[];
   nextCursor: string | null;
@@ -335,7 +338,7 @@ describe('GET /v1/bots/:botId/conversations/:conversationId/messages', () => {
     expect(items[0]).toMatchObject({ type: 'user', kind: 'attachment', attachments: [{ type: 'document', fileName: 'sleep-log.pdf', mimeType: 'application/pdf', sizeBytes: 2048 }] });
     expect(items[0]!.type === 'user' && Object.keys(items[0]!.attachments[0]!)).not.toContain('fileId');
     expect(items[2]).toMatchObject({ sources: [{ documentId: docId, title: 'Evening routine', page: 2 }], delivery: { status: 'sent', error: null } });
-    expect(items[2]!.type !== 'user' && items[2]!.delivery.sentAt).toEqual(expect.any(String));
+    expect(items[2]!.type !== 'user' && items[2]!.type !== 'event' && items[2]!.delivery.sentAt).toEqual(expect.any(String));
     expect(items[3]).toMatchObject({ type: 'notice', sources: [], delivery: { status: 'sending', error: null, sentAt: null } });
     expect(items[5]).toMatchObject({ delivery: { status: 'failed', error: 'Bad Request: chat not found', sentAt: null } });
     expect(items.map((i) => i.at)).toEqual(items.map((i) => i.at).sort());
@@ -426,7 +429,7 @@ describe('human takeover: POST …/takeover, …/messages, …/release', () => {
     expect(again.json()).toEqual(first.json());
 
     const taken = await list(alice, botId, 'status=taken_over');
-    expect(taken.conversations.map((c) => [c.id, (c as Listed & { takenOver: boolean }).takenOver])).toEqual([[telegramChat, true]]);
+    expect(taken.conversations.map((c) => [c.id, c.takenOver])).toEqual([[telegramChat, true]]);
     expect((await list(alice, botId)).conversations.find((c) => c.id === webChat)).toMatchObject({ takenOver: false, wantsHuman: false });
 
     const released = await post(alice, `${url}/release`);
@@ -436,7 +439,7 @@ describe('human takeover: POST …/takeover, …/messages, …/release', () => {
     expect((await list(alice, botId, 'status=taken_over')).conversations).toEqual([]);
 
     const { items } = await transcript(botId, telegramChat);
-    expect(items.map((i) => i.type === 'event' ? `${(i as unknown as { event: string }).event} by ${(i as unknown as { by: string }).by}` : i.type)).toEqual([
+    expect(items.map((i) => (i.type === 'event' ? `${i.event} by ${i.by}` : i.type))).toEqual([
       'user',
       'takeover by creator',
       'release by creator',
@@ -460,7 +463,7 @@ describe('human takeover: POST …/takeover, …/messages, …/release', () => {
     expect(web.statusCode).toBe(409);
     expect(web.json().error).toMatchObject({ code: 'MESSAGE_NOT_DELIVERED', message: expect.stringContaining('Web chat cannot receive') });
     // Nothing was sent: the transcript holds no creator message.
-    expect((await transcript(botId, webChat)).items.some((i) => i.type === 'creator' as string)).toBe(false);
+    expect((await transcript(botId, webChat)).items.some((i) => i.type === 'creator')).toBe(false);
   });
 
   it('pages a transcript with takeover events in it one item at a time, without gaps or repeats', async () => {
@@ -544,7 +547,7 @@ describe('the inbox after web chat', () => {
     const { items } = await waitFor(async () => {
       const page = await transcript(aliceBot, conversations[0]!.id);
       const last = page.items.at(-1);
-      return last && last.type !== 'user' && last.delivery.status === 'sent' ? page : null;
+      return last && last.type !== 'user' && last.type !== 'event' && last.delivery.status === 'sent' ? page : null;
     }, { what: 'the reply marked sent' });
     expect(items).toMatchObject([
       { type: 'user', kind: 'text', text: 'What is the capital of Peru?' },
