@@ -180,7 +180,11 @@ export class TurnService {
 
   private async run(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
     // A person answers this conversation: its messages stay stored and shown, the bot says nothing.
-    if (turn.takenOver && turn.kind !== 'contact_status') return this.deps.turns.finish(turn.id, 'held');
+    // A coaching command still takes effect (a /stop opts out at once); its reply is withheld.
+    if (turn.takenOver && turn.kind !== 'contact_status') {
+      if (turn.kind === 'command') await this.deps.interceptor?.intercept(turn);
+      return this.deps.turns.finish(turn.id, 'held');
+    }
     switch (turn.kind) {
       case 'contact_status': {
         const status = turn.messages[0]?.contactStatus;

@@ -197,6 +197,23 @@ describe('a creator takes a Telegram conversation over', () => {
     expect((await transcript(conversationId)).map((i) => i.type)).toEqual(['user', 'event']);
   });
 
+  it('a /stop sent while taken over still opts the contact out, without a reply from the bot', async () => {
+    const chatId = nextChatId++;
+    await say(chatId, 'Hi there');
+    await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the bot’s reply' });
+    const conversationId = await conversationOf(chatId);
+    expect((await api('POST', `/conversations/${conversationId}/takeover`)).statusCode).toBe(200);
+    await say(chatId, '/stop');
+    const turns = await settled(chatId, 2);
+    expect(turns[1]).toMatchObject({ kind: 'command', status: 'held' });
+    expect(telegram.texts(chatId)).toHaveLength(1);
+    const { rows } = await platform.infrastructure.database.pool.query<{ opted_out_at: Date | null }>(
+      `SELECT cc.opted_out_at FROM contact_coaching cc JOIN conversations c ON c.contact_id = cc.contact_id WHERE c.id = $1`,
+      [conversationId],
+    );
+    expect(rows[0]?.opted_out_at).toBeInstanceOf(Date);
+  });
+
   it('an idle takeover goes back to the bot after TAKEOVER_IDLE_RELEASE_MINUTES', async () => {
     const chatId = nextChatId++;
     await say(chatId, 'Is a nap after lunch a good idea?');
