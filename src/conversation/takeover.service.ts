@@ -28,7 +28,7 @@ export class CreatorMessageRefusedError extends AppError {
       outsideWindow ? 'OUTSIDE_MESSAGING_WINDOW' : 'MESSAGE_NOT_DELIVERED',
       409,
       outsideWindow
-        ? `The contact last wrote more than 24 hours ago, so WhatsApp only takes an approved template, and this bot has none: ${reason}. Set a template on the WhatsApp channel, or wait until the contact writes again.`
+        ? 'WhatsApp takes only an approved template once 24 hours have passed since the contact last wrote, and this bot has none. Set a template on the WhatsApp channel (PUT …/channels/whatsapp), or wait until the contact writes again.'
         : `The message cannot be delivered: ${reason}`,
       { reason },
     );

@@ -14,6 +14,7 @@ const STATE_COLUMNS = `c.id AS "conversationId", c.taken_over_at IS NOT NULL AS 
  *
  * A takeover is an UPDATE of the conversation row: a turn's reply is marked for sending only in a
  * statement that reads that row FOR SHARE (src/db/turn.repository.ts), so the two are ordered.
+ * `updated_at` is left alone: it says which conversation a contact used last (where notices go).
  */
 export class TakeoverRepository implements TakeoverStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -27,7 +28,7 @@ export class TakeoverRepository implements TakeoverStore {
        taken AS (
          UPDATE public.conversations c
             SET taken_over_at = COALESCE(c.taken_over_at, clock_timestamp()), taken_over_by = COALESCE(c.taken_over_by, $3),
-                takeover_active_at = GREATEST(c.takeover_active_at, $4), human_requested_at = NULL, human_request_turn_id = NULL, updated_at = now()
+                takeover_active_at = GREATEST(c.takeover_active_at, $4), human_requested_at = NULL, human_request_turn_id = NULL
            FROM before b
           WHERE c.id = b.id
          RETURNING ${STATE_COLUMNS}
@@ -49,7 +50,7 @@ export class TakeoverRepository implements TakeoverStore {
          SELECT id, taken_over_at IS NOT NULL AS was FROM public.conversations WHERE id = $1 AND bot_id = $2 FOR UPDATE
        ),
        released AS (
-         UPDATE public.conversations c SET taken_over_at = NULL, taken_over_by = NULL, takeover_active_at = NULL, updated_at = now()
+         UPDATE public.conversations c SET taken_over_at = NULL, taken_over_by = NULL, takeover_active_at = NULL
            FROM before b
           WHERE c.id = b.id
          RETURNING ${STATE_COLUMNS}
@@ -100,7 +101,7 @@ export class TakeoverRepository implements TakeoverStore {
           FOR UPDATE SKIP LOCKED
        ),
        released AS (
-         UPDATE public.conversations c SET taken_over_at = NULL, taken_over_by = NULL, takeover_active_at = NULL, updated_at = now()
+         UPDATE public.conversations c SET taken_over_at = NULL, taken_over_by = NULL, takeover_active_at = NULL
            FROM idle i WHERE c.id = i.id
          RETURNING c.id, c.bot_id
        ),

@@ -495,6 +495,15 @@ describe('human takeover: POST …/takeover, …/messages, …/release', () => {
     expect(paged).toEqual(whole);
   });
 
+  it('documents the takeover endpoints in the OpenAPI document', async () => {
+    const doc = await platform.app.inject('/docs/json');
+    expect(doc.statusCode).toBe(200);
+    const paths = doc.json().paths as Record<string, Record<string, unknown>>;
+    for (const action of ['takeover', 'release', 'messages']) {
+      expect(paths[`/v1/bots/{botId}/conversations/{conversationId}/${action}`], action).toHaveProperty('post');
+    }
+  });
+
   it('refuses a bad message body with 400 naming the field', async () => {
     const url = `/v1/bots/${botId}/conversations/${telegramChat}/messages`;
     for (const [payload, field] of [
