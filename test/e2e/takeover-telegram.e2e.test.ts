@@ -105,6 +105,11 @@ function sentTo(chatId: number): string[] {
   return telegram.callsOf('sendMessage').filter((c) => c.params.chat_id === chatId).map((c) => String(c.params.text));
 }
 
+/** Waits until the chat's ledger rows are all recorded sent (a moment after Telegram has the message). */
+async function allSent(chatId: number) {
+  await waitFor(async () => (await ledger(platform, bot.botId, chatId)).every((r) => r.status === 'sent'), { what: `chat ${chatId}'s messages recorded sent` });
+}
+
 /** Waits until every turn of the chat is settled and `count` of them exist. */
 async function settled(chatId: number, count: number) {
   return waitFor(
@@ -121,6 +126,7 @@ describe('a creator takes a Telegram conversation over', () => {
     const chatId = nextChatId++;
     await say(chatId, 'How much sleep do I need?');
     await waitFor(() => telegram.texts(chatId).length === 1, { what: 'the bot’s first reply' });
+    await allSent(chatId);
     const conversationId = await conversationOf(chatId);
     expect(await listed(conversationId)).toMatchObject({ takenOver: false, wantsHuman: false });
 
@@ -161,6 +167,7 @@ describe('a creator takes a Telegram conversation over', () => {
     await say(chatId, 'What time should I wake up?');
     await waitFor(() => telegram.texts(chatId).length === 3, { what: 'the bot’s reply after the release' });
     expect(telegram.texts(chatId)[2]).toContain(REPLY);
+    await allSent(chatId);
 
     // The transcript tells the story in order.
     const story = (await transcript(conversationId)).map((item) =>
