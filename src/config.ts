@@ -118,6 +118,8 @@ export const configSchema = z.object({
   PROACTIVE_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  // A conversation taken over with no creator message for this long goes back to the bot (checked every RECONCILE_INTERVAL_MS).
+  TAKEOVER_IDLE_RELEASE_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(30),
   WHATSAPP_GRAPH_URL: z.string().url().default('https://graph.facebook.com'),
   WHATSAPP_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(80),
   WHATSAPP_RECIPIENT_GAP_MS: z.coerce.number().int().min(0).max(60_000).default(1000),

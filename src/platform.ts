@@ -69,7 +69,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });
   const coaching = createCoachingModule({ config, logger, infrastructure, bots, channels, events, clock: options.clock });
-  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching, events });
+  const conversations = createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching, email, events, clock: options.clock });
   const payments = createPaymentsModule({
     config,
     logger,

@@ -18,6 +18,10 @@ const fields = {
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time such as 08:00')
     .describe('Contact-local time at which quiet hours end (default 08:00); equal to the start: no quiet hours'),
+  humanHandoffPhrases: z
+    .array(z.string().trim().min(2).max(100))
+    .max(20)
+    .describe('Phrases with which an end user asks for a person, besides /human (e.g. "talk to a human"); matched as whole words, ignoring case and punctuation'),
 };
 
 const defaults = { temperature: 0.3, citeSources: true, mergeWindowMs: 1500 } as const;
@@ -33,6 +37,7 @@ const shapeWithDefaults = {
   mergeWindowMs: fields.mergeWindowMs.default(defaults.mergeWindowMs),
   quietHoursStart: fields.quietHoursStart.optional(),
   quietHoursEnd: fields.quietHoursEnd.optional(),
+  humanHandoffPhrases: fields.humanHandoffPhrases.optional(),
 };
 
 /** A bot's settings as given on creation: unknown keys rejected, defaults filled in. */

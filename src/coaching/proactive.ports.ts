@@ -10,7 +10,8 @@ import type { QuietHours } from './local-time.js';
 /** What time it is; injected so tests can travel in time. */
 export type Clock = () => Date;
 
-export type ProactiveKind = 'reminder' | 'program_step' | 'habit_ask' | 'broadcast';
+/** `creator_message`: what the creator writes themselves into a conversation they took over. */
+export type ProactiveKind = 'reminder' | 'program_step' | 'habit_ask' | 'broadcast' | 'creator_message';
 export type ProactiveStatus = 'scheduled' | 'sent' | 'skipped' | 'failed' | 'cancelled';
 /** Who stopped proactive messages: the user in the chat, or the channel reporting the user's choice. */
 export type OptOutSource = 'user' | 'channel';

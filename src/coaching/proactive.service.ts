@@ -25,13 +25,17 @@ import type {
 export interface ProactiveContent {
   /** Whether quiet hours apply (a reminder the contact timed themselves goes out when they asked). */
   respectsQuietHours: boolean;
+  /** Also sent to contacts who opted out (/stop): a person answering them is no message of the bot's own accord. */
+  reachesOptedOut?: boolean;
   /** The message to send now, or why it is no longer wanted (the enrollment was left, the step removed). */
   message(send: ProactiveSend): Promise<{ message: OutboundMessage } | { cancel: string }>;
   /** Told after the send settled (also again when a retried job finds it settled): must be idempotent. */
   settled?(send: ProactiveSend, outcome: SettledOutcome): Promise<void>;
 }
 
-export type SettledOutcome = { status: 'sent' } | { status: 'skipped' | 'failed' | 'cancelled'; reason: string; contactUnreachable?: boolean };
+export type SettledOutcome =
+  | { status: 'sent' }
+  | { status: 'skipped' | 'failed' | 'cancelled'; reason: string; contactUnreachable?: boolean; outsideWindow?: boolean };
 
 /** What a delivery attempt came to. */
 export type DeliverOutcome =
@@ -138,8 +142,24 @@ export class ProactiveService {
     return changed;
   }
 
-  /** Delivers a send if it is due and still wanted; safe to run any number of times. */
-  async deliver(sendId: string): Promise<DeliverOutcome> {
+  /**
+   * Sends a message now, through the same ledger and gate as every proactive send: stored due at
+   * `input.dueAt` (when its job retries a failed attempt) and delivered at once in this call. Safe
+   * to repeat with the same effect key: what was settled is answered again, nothing is sent twice.
+   * 'retrying': the channel failed in a way worth retrying, and the job will.
+   */
+  async sendNow(input: ScheduleInput): Promise<DeliverOutcome | { outcome: 'retrying'; error: unknown }> {
+    const send = await this.schedule(input);
+    try {
+      return await this.deliver(send.id, { early: true });
+    } catch (err) {
+      this.deps.onDegraded?.('proactive: a message sent now failed; its job retries it', err);
+      return { outcome: 'retrying', error: err };
+    }
+  }
+
+  /** Delivers a send if it is due (or `early`) and still wanted; safe to run any number of times. */
+  async deliver(sendId: string, options: { early?: boolean } = {}): Promise<DeliverOutcome> {
     const { store, clock } = this.deps;
     const send = await store.find(sendId);
     if (!send) return { outcome: 'gone' };
@@ -151,7 +171,7 @@ export class ProactiveService {
       return { outcome: 'settled', settled };
     }
     const now = clock();
-    if (send.dueAt.getTime() > now.getTime()) return { outcome: 'not_due', waitMs: send.dueAt.getTime() - now.getTime() };
+    if (!options.early && send.dueAt.getTime() > now.getTime()) return { outcome: 'not_due', waitMs: send.dueAt.getTime() - now.getTime() };
     if (!content) return this.settle(send, undefined, { status: 'failed', reason: `No content for ${send.kind} messages` });
     if (content.respectsQuietHours) {
       // The contact may have moved (or corrected their zone) since it was scheduled.
@@ -170,7 +190,7 @@ export class ProactiveService {
     let blockedNow = false;
     let optedOutNow = false;
     const result = await store.whileHeld(send.contactId, async (gate): Promise<(SettledOutcome & { ledgerId?: string }) | 'busy'> => {
-      if (gate.optedOut) {
+      if (gate.optedOut && !content.reachesOptedOut) {
         return { status: 'skipped', reason: gate.optedOutBy === 'channel' ? SKIP_REASONS.stoppedOnChannel(send.channel) : SKIP_REASONS.optedOut, contactUnreachable: true };
       }
       if (gate.forgottenAt && gate.forgottenAt.getTime() >= send.createdAt.getTime()) {
@@ -201,7 +221,7 @@ export class ProactiveService {
         }
         if (err instanceof OutsideWindowError) {
           await store.markFailed(record.id, err.description);
-          return { status: 'skipped', reason: err.description };
+          return { status: 'skipped', reason: err.description, outsideWindow: true };
         }
         if (err instanceof ChannelAuthError || (err instanceof ChannelRequestError && !err.retryable)) {
           await store.markFailed(record.id, err.message);

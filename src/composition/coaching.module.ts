@@ -4,6 +4,7 @@ import { BroadcastService } from '../coaching/broadcast.service.js';
 import { CoachingAdminService } from '../coaching/coaching-admin.service.js';
 import { CoachingTurns } from '../coaching/coaching-turns.service.js';
 import { ContactTagService } from '../coaching/contact-tag.service.js';
+import { creatorMessageContent } from '../coaching/creator-messages.js';
 import type { Clock, ProactiveKind } from '../coaching/proactive.ports.js';
 import { ProactiveService, type ProactiveContent } from '../coaching/proactive.service.js';
 import { HabitService } from '../coaching/habit.service.js';
@@ -75,7 +76,7 @@ export function createCoachingModule({
   const now = clock ?? (() => new Date());
   const store = new ProactiveRepository(database.pool, { embedded: database.kind === 'pglite', ...(events ? { events: events.publisher } : {}) });
   // Filled in below: program steps' content comes from the program service, which schedules through this one.
-  const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent };
+  const contents: Partial<Record<ProactiveKind, ProactiveContent>> = { reminder: reminderContent, creator_message: creatorMessageContent };
   const proactive = new ProactiveService({
     store,
     queue: createProactiveQueue(queues),

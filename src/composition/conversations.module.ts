@@ -1,11 +1,14 @@
 import { converseJobId, createConverseProcessor, createTurnQueue } from '../../workers/converse.worker.js';
 import { startReconciler } from '../../workers/reconciler.js';
+import { startPeriodic } from '../../workers/periodic.js';
+import { ProactiveCreatorMessages } from '../coaching/creator-messages.js';
 import type { Config } from '../config.js';
 import { DeliveryService } from '../conversation/delivery.service.js';
 import { ConversationEngine } from '../conversation/engine.js';
 import { InboundService } from '../conversation/inbound.service.js';
 import { InboxService } from '../conversation/inbox.service.js';
 import { ReconcileService } from '../conversation/reconcile.service.js';
+import { HandoffService, TakeoverService } from '../conversation/takeover.service.js';
 import { TurnService } from '../conversation/turn.service.js';
 import { VisitorChatService } from '../conversation/visitor-chat.service.js';
 import { WebChatService } from '../conversation/web-chat.service.js';
@@ -18,6 +21,7 @@ import { InboundRepository } from '../db/inbound.repository.js';
 import { InboxRepository } from '../db/inbox.repository.js';
 import { InProcessConversationLocks } from '../db/in-process-conversation-locks.js';
 import { OutboundRepository } from '../db/outbound.repository.js';
+import { TakeoverRepository } from '../db/takeover.repository.js';
 import { TurnRepository } from '../db/turn.repository.js';
 import { createLlm } from '../llm/llm-provider.js';
 import type { Logger } from '../observability/logger.js';
@@ -26,6 +30,7 @@ import type { BotsModule } from './bots.module.js';
 import type { ChannelsModule } from './channels.module.js';
 import type { CoachingModule } from './coaching.module.js';
 import type { EventsModule } from './events.module.js';
+import type { EmailModule } from './email.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
 import type { KnowledgeModule } from './knowledge.module.js';
 import type { MediaModule } from './media.module.js';
@@ -33,6 +38,8 @@ import type { ModuleLifecycle } from './module.types.js';
 import { createUsageLimits } from './usage-limits.module.js';
 
 const EMBEDDED_TURN_POLL_MS = 150;
+// A creator's message that failed in passing is tried again by the proactive worker this much later.
+const CREATOR_MESSAGE_RETRY_MS = 30_000;
 
 /** Conversations: webhook → inbound row → `converse` queue → engine → outbound ledger → channel. */
 export interface ConversationsModule extends ModuleLifecycle {
@@ -43,6 +50,8 @@ export interface ConversationsModule extends ModuleLifecycle {
   deliveries: DeliveryService;
   /** The creators' inbox: conversations and transcripts, read-only. */
   inbox: InboxService;
+  /** Human takeover: the creator answers a conversation themselves. */
+  takeover: TakeoverService;
   contacts: ContactRepository;
   /** Every reply, keyed by the turn it answers. */
   ledger: OutboundRepository;
@@ -60,14 +69,31 @@ export interface ConversationsModuleDeps {
   billing: Pick<BillingModule, 'replyGate'>;
   channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore' | 'replyBus'>;
   media: MediaModule;
-  /** Reminders, opt-out and programs, consulted before the coach answers a turn. */
-  coaching?: Pick<CoachingModule, 'turns' | 'proactive'>;
+  /** Reminders, opt-out and programs, consulted before the coach answers a turn; the proactive path the creator's own messages take. */
+  coaching: Pick<CoachingModule, 'turns' | 'proactive'>;
+  /** Tells the creator when a contact asks for a person. */
+  email: Pick<EmailModule, 'notifications'>;
   /** Messages, replies and ledger changes are published to the creators' live events. */
   events?: Pick<EventsModule, 'publisher'>;
+  /** The wall clock of the idle takeover release (tests move it). */
+  clock?: (() => Date) | undefined;
 }
 
 /** One engine, memory and ledger, one queue and one worker for the turns of every channel. */
-export function createConversationsModule({ config, logger, infrastructure, bots, knowledge, billing, channels, media, coaching, events }: ConversationsModuleDeps): ConversationsModule {
+export function createConversationsModule({
+  config,
+  logger,
+  infrastructure,
+  bots,
+  knowledge,
+  billing,
+  channels,
+  media,
+  coaching,
+  email,
+  events,
+  clock,
+}: ConversationsModuleDeps): ConversationsModule {
   const { database, queues, prepared } = infrastructure;
   const { pool } = database;
   const publisher = events ? { events: events.publisher } : {};
@@ -127,14 +153,26 @@ export function createConversationsModule({ config, logger, infrastructure, bots
   });
   const deliveries = new DeliveryService({ store: new DeliveryRepository(pool, publisher), bots: bots.service, optOuts: coaching?.proactive });
   const inbox = new InboxService({ store: new InboxRepository(pool), bots: bots.service });
+  const now = clock ?? (() => new Date());
+  const takeoverStore = new TakeoverRepository(pool);
+  const takeover = new TakeoverService({
+    store: takeoverStore,
+    bots: bots.service,
+    messages: new ProactiveCreatorMessages({ proactive: coaching.proactive, clock: now, retryAfterMs: CREATOR_MESSAGE_RETRY_MS }),
+    idleReleaseMs: config.TAKEOVER_IDLE_RELEASE_MINUTES * 60_000,
+    clock: now,
+  });
+  const handoff = new HandoffService({ store: takeoverStore, notifier: email.notifications });
 
   let reconciler: { stop(): Promise<void> } | undefined;
+  let idleRelease: { stop(): Promise<void> } | undefined;
   return {
     inbound,
     webChat,
     visitorChat,
     deliveries,
     inbox,
+    takeover,
     contacts,
     ledger,
     startWorkers() {
@@ -150,7 +188,8 @@ export function createConversationsModule({ config, logger, infrastructure, bots
         perCreatorLimit: config.CONVERSE_PER_CREATOR,
         files: media.files,
         replyGate: limits.replyGate,
-        ...(coaching ? { interceptor: coaching.turns } : {}),
+        interceptor: coaching.turns,
+        handoff,
         onDegraded: (what, err) => logger.info({ err }, `conversation: ${what}`),
       });
       const jobState = (inboundId: string) => queues.jobState('converse', converseJobId(inboundId));
@@ -168,8 +207,19 @@ export function createConversationsModule({ config, logger, infrastructure, bots
         intervalMs: config.RECONCILE_INTERVAL_MS,
         logger,
       });
+      // Takeovers the creator left idle go back to the bot.
+      idleRelease = startPeriodic({
+        name: 'takeover idle release',
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger,
+        pass: async () => {
+          const released = await takeover.releaseIdle();
+          if (released > 0) logger.info({ released }, 'takeover: idle conversations handed back to the bot');
+        },
+      });
     },
     async drain() {
+      await idleRelease?.stop();
       await reconciler?.stop();
     },
     async stop() {

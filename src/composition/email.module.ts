@@ -84,7 +84,7 @@ export function createEmailModule({ config, logger, infrastructure }: { config: 
     brand,
     onEnqueueFailed: (err, messageId) => logger.warn({ err, messageId }, 'email: enqueue failed after the message was stored; the sweep will send it'),
   });
-  const notifications = new EmailNotifications({ email, recipients: directory, documents: directory, links });
+  const notifications = new EmailNotifications({ email, recipients: directory, documents: directory, handoffs: directory, links });
   const feedback = new EmailFeedbackService({ events: new EmailEventRepository(pool), suppressions, recipients: directory, unsubscribeTokens });
   const digests =
     config.DIGEST_DAY === 'off'

@@ -66,6 +66,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts, tags: coaching.tags },
     inbox: conversations.inbox,
     events: { hub: events.hub, tickets: events.tickets },
+    takeover: conversations.takeover,
     analytics: analytics.service,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },
     readiness: [

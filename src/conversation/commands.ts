@@ -5,6 +5,9 @@ import type { OutboundMessage } from './channel.ports.js';
 export const FORGET_CONFIRM = 'forget:confirm';
 export const FORGET_CANCEL = 'forget:cancel';
 
+/** `/human`: the user asks for a person (the creator) to answer. */
+export const HUMAN_COMMAND = 'human';
+
 /** /start: the creator's welcome message, or a default that names the bot. */
 export function welcomeReply(botName: string, welcomeMessage: string | undefined): OutboundMessage {
   const own = welcomeMessage?.trim();
@@ -25,6 +28,7 @@ export function helpReply(botName: string): OutboundMessage {
       '/habits — habits you can track with me; /streak — how you are doing',
       '/timezone — the time zone I remind you in (e.g. /timezone Europe/Paris)',
       '/stop — no more reminders or check-ins from me (/start to have them again)',
+      '/human — ask for a person to answer you here',
       '/help — show this message',
     ].join('\n'),
   };

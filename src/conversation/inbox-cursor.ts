@@ -46,7 +46,7 @@ export function decodeTranscriptCursor(cursor: string): TranscriptPosition {
   const [, source, atMicros, key] = decode(cursor, 'm1', 4) as [string, string, string, string];
   if (MICROS.test(atMicros)) {
     if (source === 'user' && SEQ.test(key)) return { source, atMicros, seq: key };
-    if (source === 'bot' && UUID.test(key)) return { source, atMicros, id: key };
+    if ((source === 'bot' || source === 'event') && UUID.test(key)) return { source, atMicros, id: key };
   }
   throw invalid();
 }

@@ -11,9 +11,10 @@ export interface InboxPosition {
 /** A place in a transcript: the item's time, which table it came from and its tie-breaker. */
 export type TranscriptPosition =
   | { source: 'user'; atMicros: string; seq: string }
-  | { source: 'bot'; atMicros: string; id: string };
+  | { source: 'bot' | 'event'; atMicros: string; id: string };
 
-export type InboxStatusFilter = 'unanswered' | 'unknown';
+/** unanswered, unknown: see InboxConversation; taken_over: a person has it; wants_human: the contact asked for one. */
+export type InboxStatusFilter = 'unanswered' | 'unknown' | 'taken_over' | 'wants_human';
 
 export interface InboxQuery {
   channel?: ChannelName;
@@ -32,12 +33,16 @@ export interface InboxConversation {
   channel: ChannelName;
   /** `tags`: the contact's tags (normalised, alphabetical), so the inbox can show and change them. */
   contact: { id: string; displayName: string; username: string | null; tags: string[] };
-  lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: Date } | null;
+  lastMessage: { type: 'user' | 'reply' | 'notice' | 'creator'; text: string | null; at: Date } | null;
   lastMessageAt: Date;
   /** The last user message has no reply yet, or answering it failed. */
   unanswered: boolean;
   /** The last reply was the bot's "I don't know". */
   unknown: boolean;
+  /** A person (the creator) has taken the conversation over: the bot answers nothing. */
+  takenOver: boolean;
+  /** The contact asked for a person and no one has taken over since. */
+  wantsHuman: boolean;
 }
 
 export interface InboxPage {
@@ -54,16 +59,27 @@ export interface AttachmentSummary {
 }
 
 export type TranscriptItem =
-  | { type: 'user'; id: string; kind: InboundKind; text: string | null; attachments: AttachmentSummary[]; at: Date }
   | {
-      type: 'reply' | 'notice';
+      type: 'user';
+      id: string;
+      kind: InboundKind;
+      text: string | null;
+      attachments: AttachmentSummary[];
+      /** It arrived while a person had the conversation: the bot did not answer it. */
+      held: boolean;
+      at: Date;
+    }
+  | {
+      /** reply: the bot's answer; notice: a message of the bot's own accord; creator: what the creator wrote. */
+      type: 'reply' | 'notice' | 'creator';
       id: string;
       text: string | null;
       /** The passages the reply drew on (empty for notices). */
       sources: TurnSource[];
       delivery: { status: 'pending' | 'sending' | 'sent' | 'failed'; error: string | null; sentAt: Date | null };
       at: Date;
-    };
+    }
+  | { type: 'event'; id: string; event: 'takeover' | 'release' | 'human_requested'; by: 'creator' | 'idle' | 'contact'; at: Date };
 
 export interface TranscriptPage {
   /** Oldest first. */

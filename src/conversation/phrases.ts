@@ -30,6 +30,16 @@ const DOCUMENT_READ: Record<string, string> = {
   nl: 'Bedankt, ik heb ‘{name}’ gelezen. Wat wil je erover weten?',
 };
 
+const HUMAN_REQUESTED: Record<string, string> = {
+  en: "Of course — I've let the team know you'd like to talk to a person. Someone will answer you here as soon as they can.",
+  de: 'Natürlich – ich habe dem Team Bescheid gegeben, dass du mit einem Menschen sprechen möchtest. Jemand antwortet dir hier, so bald es geht.',
+  es: 'Por supuesto: he avisado al equipo de que quieres hablar con una persona. Alguien te responderá aquí en cuanto pueda.',
+  fr: "Bien sûr — j'ai prévenu l'équipe que tu souhaites parler à une personne. Quelqu'un te répondra ici dès que possible.",
+  pt: 'Claro — avisei a equipe que você quer falar com uma pessoa. Alguém vai te responder aqui assim que puder.',
+  it: 'Certo: ho avvisato il team che vorresti parlare con una persona. Qualcuno ti risponderà qui appena possibile.',
+  nl: 'Natuurlijk — ik heb het team laten weten dat je met een mens wilt praten. Iemand antwoordt je hier zo snel mogelijk.',
+};
+
 function pick(table: Record<string, string>, language: string): string {
   const primary = language.toLowerCase().split('-')[0] ?? 'en';
   return table[primary] ?? (table.en as string);
@@ -53,6 +63,23 @@ export function attachmentsOnlyAnswer(language: string): string {
 /** Said when the user sent a document without a question: it was read, so ask what they want to know. */
 export function documentReadAnswer(language: string, name: string): string {
   return pick(DOCUMENT_READ, language).replace('{name}', name);
+}
+
+/** Said when the user asks for a person: someone will answer in this same chat. */
+export function humanRequestedAnswer(language: string): string {
+  return pick(HUMAN_REQUESTED, language);
+}
+
+// Letters and digits only, lowercased: "Talk to a human!" and "talk to a HUMAN" read the same.
+const normalise = (text: string) => ` ${text.toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
+
+/** Whether `text` holds one of the bot's handoff phrases as whole words (case and punctuation aside). */
+export function asksForHuman(text: string, phrases: readonly string[]): boolean {
+  const said = normalise(text);
+  return phrases.some((phrase) => {
+    const wanted = normalise(phrase);
+    return wanted.trim() !== '' && said.includes(wanted);
+  });
 }
 
 // Built once: constructing Intl.DisplayNames costs more than assembling a whole prompt.

@@ -12,6 +12,8 @@ export interface ConversationBot {
   profile: BotProfile;
   mergeWindowMs: number;
   welcomeMessage?: string;
+  /** Phrases with which a user asks for a person (besides /human). */
+  handoffPhrases: string[];
 }
 
 /** Bots by id, not scoped to a creator: webhooks and workers know only the bot. */
@@ -40,7 +42,8 @@ export interface InboundStore {
 }
 
 export type TurnKind = 'message' | 'command' | 'callback' | 'contact_status';
-export type TurnStatus = 'processing' | 'answered' | 'failed';
+/** 'held': the turn came while a person had taken the conversation over, and the bot stayed silent. */
+export type TurnStatus = 'processing' | 'answered' | 'failed' | 'held';
 
 /** A turn with the messages it answers, oldest first. */
 export interface ClaimedTurn {
@@ -58,6 +61,8 @@ export interface ClaimedTurn {
   contactBlocked: boolean;
   /** The user shared a document within the window asked for when claiming: worth loading for the prompt. */
   sharedDocuments: boolean;
+  /** A person has taken the conversation over (as of the claim): the bot answers nothing. */
+  takenOver: boolean;
 }
 
 /** What a worker holding the conversation's lock is to do next for an inbound row. */
@@ -88,11 +93,17 @@ export interface TurnStore {
    * 'growing_newer' when a newer message of the conversation has arrived since (whose job will come).
    */
   burstState(inboundId: string, conversationId: string, quietMs: number, maxWaitMs: number): Promise<'closed' | 'growing' | 'growing_newer'>;
-  /** The reply is complete: kept on the turn, and its ledger row turns `sending` with the final text. */
-  saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<void>;
+  /**
+   * The reply is complete: kept on the turn, and its ledger row turns `sending` with the final text —
+   * unless a person has taken the conversation over, checked in the same statement (which waits for
+   * a takeover being stored): then the turn is `held`, its unsent ledger row dropped, and false returned.
+   */
+  saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<boolean>;
+  /** A fixed reply's ledger row turns `sending` with its text, guarded against a takeover as `saveFinalReply` is. */
+  startSending(turn: { turnId: string; ledgerId: string }, text: string): Promise<boolean>;
   /** The reply arrived: its ledger row is `sent` with the channel's message ids and the turn `answered`, together. */
   finishSent(turn: { turnId: string; ledgerId: string }, messageIds: string[]): Promise<void>;
-  finish(turnId: string, status: 'answered' | 'failed', error?: string): Promise<void>;
+  finish(turnId: string, status: 'answered' | 'failed' | 'held', error?: string): Promise<void>;
   /** Marks the turn holding `inboundId` (or the conversation's oldest unfinished one) failed. */
   failFor(inboundId: string, error: string): Promise<void>;
 }
@@ -122,6 +133,14 @@ export interface OutboundLedger {
  */
 export interface TurnInterceptor {
   intercept(turn: ClaimedTurn): Promise<OutboundMessage | null>;
+}
+
+/**
+ * An end user asking for a person (`/human` or one of the bot's handoff phrases): the conversation is
+ * flagged and the creator told, once per request. Runs again when a turn is retried: keyed by the turn.
+ */
+export interface HumanHandoff {
+  request(turn: Pick<ClaimedTurn, 'id' | 'botId' | 'conversationId'>): Promise<void>;
 }
 
 /** The end user behind a conversation. */

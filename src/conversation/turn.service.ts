@@ -14,6 +14,7 @@ import {
   forgetCancelledReply,
   forgetQuestion,
   forgottenReply,
+  HUMAN_COMMAND,
   helpReply,
   resetReply,
   unknownCommandReply,
@@ -21,6 +22,7 @@ import {
 } from './commands.js';
 import type { ConversationEngine } from './engine.js';
 import { mergeWindowFor } from './inbound.service.js';
+import { asksForHuman, humanRequestedAnswer } from './phrases.js';
 import type { ConversationMemoryPort } from './ports.js';
 import { TokenStream } from './token-stream.js';
 import type {
@@ -28,6 +30,7 @@ import type {
   ClaimedTurn,
   ContactStore,
   ConversationBot,
+  HumanHandoff,
   ConversationLocks,
   OutboundLedger,
   ReplyGate,
@@ -55,6 +58,8 @@ export interface TurnServiceDeps {
   replyGate?: ReplyGate;
   /** Coaching (reminders, opt-out, programs), which may answer a command, message or button press itself. */
   interceptor?: TurnInterceptor;
+  /** Records an end user's request for a person and tells the creator; without it `/human` is an unknown command. */
+  handoff?: HumanHandoff;
   /** Told about problems worked around (a typing action or button acknowledgement that failed). */
   onDegraded?(what: string, error: unknown): void;
 }
@@ -84,6 +89,14 @@ const DOCUMENT_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 // Why generation is stopped once the reply is out (or its send failed).
 const GENERATION_OVER = new Error('the reply is finished');
+
+/** The conversation was taken over while its reply was written: the turn is held, nothing goes out. */
+class TakenOverWhileWriting extends Error {
+  constructor() {
+    super('a person took the conversation over while the reply was written');
+    this.name = 'TakenOverWhileWriting';
+  }
+}
 
 // A job never answers more turns than this before yielding its slot (a guard, not a tuning knob).
 const MAX_TURNS_PER_JOB = 50;
@@ -166,6 +179,12 @@ export class TurnService {
   }
 
   private async run(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
+    // A person answers this conversation: its messages stay stored and shown, the bot says nothing.
+    // A coaching command still takes effect (a /stop opts out at once); its reply is withheld.
+    if (turn.takenOver && turn.kind !== 'contact_status') {
+      if (turn.kind === 'command') await this.deps.interceptor?.intercept(turn);
+      return this.deps.turns.finish(turn.id, 'held');
+    }
     switch (turn.kind) {
       case 'contact_status': {
         const status = turn.messages[0]?.contactStatus;
@@ -182,6 +201,7 @@ export class TurnService {
   }
 
   private async runCommand(bot: ConversationBot, turn: ClaimedTurn, message: InboundMessage): Promise<unknown> {
+    if (this.deps.handoff && message.command?.name === HUMAN_COMMAND) return this.handOff(bot, turn);
     const own = await this.deps.interceptor?.intercept(turn);
     if (own) return this.deliver(turn, { message: own });
     const name = message.command?.name ?? '';
@@ -220,6 +240,10 @@ export class TurnService {
   }
 
   private async runMessage(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
+    if (this.deps.handoff && bot.handoffPhrases.length > 0) {
+      const said = turn.messages.filter((m) => m.kind === 'text').map((m) => m.text ?? '');
+      if (said.some((text) => asksForHuman(text, bot.handoffPhrases))) return this.handOff(bot, turn);
+    }
     const own = await this.deps.interceptor?.intercept(turn);
     if (own) return this.deliver(turn, { message: own });
     const texts: string[] = [];
@@ -260,6 +284,12 @@ export class TurnService {
     if (delivered) await this.deps.replyGate?.recordReply(turn.id);
   }
 
+  /** The user asked for a person: the conversation is flagged, the creator told, and the user that someone will answer. */
+  private async handOff(bot: ConversationBot, turn: ClaimedTurn): Promise<unknown> {
+    await this.deps.handoff?.request(turn);
+    return this.deliver(turn, { message: { text: humanRequestedAnswer(bot.profile.language) } });
+  }
+
   /** Downloads and keeps a file the user sent, where the channel can; true when it is a document that was read. */
   private async receiveFile(turn: ClaimedTurn, attachment: InboundMessage['attachments'][number]): Promise<boolean> {
     const files = this.deps.files;
@@ -295,7 +325,7 @@ export class TurnService {
         context: deliveryContext(turn),
         final: async () => {
           const result = await running;
-          await this.deps.turns.saveFinalReply({ turnId: turn.id, ledgerId }, result.reply, result.sources);
+          if (!(await this.deps.turns.saveFinalReply({ turnId: turn.id, ledgerId }, result.reply, result.sources))) throw new TakenOverWhileWriting();
           return { text: result.reply };
         },
       });
@@ -328,7 +358,8 @@ export class TurnService {
     try {
       let result: SendResult;
       if ('message' in reply) {
-        await ledger.markSending(record.id, reply.message.text);
+        // Held: taken over since the claim; the turn is settled and nothing was sent.
+        if (!(await turns.startSending({ turnId: turn.id, ledgerId: record.id }, reply.message.text))) return false;
         result = await sender.sendText(turn.externalChatId, reply.message, deliveryContext(turn));
       } else if (record.status === 'sending' && record.text) {
         // The reply was complete when an earlier attempt died: send what was generated, do not generate again.
@@ -339,6 +370,8 @@ export class TurnService {
       await turns.finishSent({ turnId: turn.id, ledgerId: record.id }, result.messageIds);
       return true;
     } catch (err) {
+      // saveFinalReply held the turn and dropped its ledger row: nothing more to record.
+      if (err instanceof TakenOverWhileWriting) return false;
       if (err instanceof RecipientBlockedError) {
         await contacts.setBlocked(turn.conversationId, true);
         await ledger.markFailed(record.id, err.message);

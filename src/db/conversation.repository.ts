@@ -129,6 +129,7 @@ export class ConversationBotRepository implements BotDirectory {
     return {
       creatorId: row.creator_id,
       mergeWindowMs: settings.mergeWindowMs,
+      handoffPhrases: settings.humanHandoffPhrases ?? [],
       ...(settings.welcomeMessage ? { welcomeMessage: settings.welcomeMessage } : {}),
       profile: {
         id: row.id,

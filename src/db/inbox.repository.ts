@@ -28,9 +28,10 @@ class Params {
 }
 
 // The last user message (what the bot is expected to answer; a block or unblock is no message)
-// has no answered turn yet: not claimed, being answered, or its turn failed.
+// has no answered turn yet: not claimed, being answered, or its turn failed. A turn held while a
+// person had the conversation is settled: the person answers, not the bot.
 const unanswered = (c: string) => `COALESCE((
-  SELECT i.turn_id IS NULL OR t.status IS DISTINCT FROM 'answered'
+  SELECT i.turn_id IS NULL OR t.status IS NULL OR t.status NOT IN ('answered', 'held')
     FROM public.inbound_messages i LEFT JOIN public.turns t ON t.id = i.turn_id
    WHERE i.conversation_id = ${c}.id AND i.kind <> 'contact_status'
    ORDER BY i.seq DESC LIMIT 1), false)`;
@@ -42,6 +43,18 @@ const unknown = (c: string, replies: string) => `COALESCE((
     FROM public.turns t
    WHERE t.conversation_id = ${c}.id AND t.reply IS NOT NULL
    ORDER BY t.created_at DESC LIMIT 1), false)`;
+
+// The creator's own messages are proactive sends keyed `creator:<conversation>:<client id>` (src/conversation/takeover.service.ts).
+const CREATOR_KEY = (o: string) => `COALESCE(starts_with(${o}.dedupe_key, 'creator:'), false)`;
+
+// Transcript items go newest first by (time, rank, key): at one instant a user message (rank 0)
+// comes before the bot's (1), and both before events (2). "Strictly before" a position, per rank.
+const RANKS = { user: 0, bot: 1, event: 2 } as const;
+function before(rank: number, position: { rank: number; at: string; key: string }, at: string, key: string, keyType: string): string {
+  if (rank < position.rank) return `AND ${at} <= ${position.at}`;
+  if (rank > position.rank) return `AND ${at} < ${position.at}`;
+  return `AND ${at} <= ${position.at} AND (${at} < ${position.at} OR ${key} < ${position.key}::${keyType})`;
+}
 
 interface ConversationRow {
   id: string;
@@ -59,12 +72,15 @@ interface ConversationRow {
   bot_text: string | null;
   bot_at: Date | null;
   bot_is_reply: boolean | null;
+  bot_is_creator: boolean | null;
   unanswered: boolean;
   unknown: boolean;
+  taken_over: boolean;
+  wants_human: boolean;
 }
 
 interface TranscriptRow {
-  source: 'user' | 'bot';
+  source: 'user' | 'bot' | 'event';
   id: string;
   seq: string | null;
   at: Date;
@@ -73,6 +89,10 @@ interface TranscriptRow {
   text: string | null;
   attachments: unknown;
   is_reply: boolean | null;
+  is_creator: boolean | null;
+  held: boolean | null;
+  event: 'takeover' | 'release' | 'human_requested' | null;
+  actor: 'creator' | 'idle' | 'contact' | null;
   status: 'pending' | 'sending' | 'sent' | 'failed' | null;
   error: string | null;
   sent_at: Date | null;
@@ -92,7 +112,7 @@ function toConversation(row: ConversationRow): InboxConversation {
   // Messages stored at the same instant: the user's came first, the bot's answers them.
   const botIsLatest = row.bot_at !== null && (row.user_at === null || row.bot_at >= row.user_at);
   const lastMessage = botIsLatest
-    ? { type: row.bot_is_reply ? ('reply' as const) : ('notice' as const), text: row.bot_text, at: row.bot_at! }
+    ? { type: row.bot_is_reply ? ('reply' as const) : row.bot_is_creator ? ('creator' as const) : ('notice' as const), text: row.bot_text, at: row.bot_at! }
     : row.user_at
       ? { type: 'user' as const, text: row.user_text, at: row.user_at }
       : null;
@@ -104,6 +124,8 @@ function toConversation(row: ConversationRow): InboxConversation {
     lastMessageAt: row.last_message_at,
     unanswered: row.unanswered,
     unknown: row.unknown,
+    takenOver: row.taken_over,
+    wantsHuman: row.wants_human,
   };
 }
 
@@ -119,10 +141,11 @@ function summarise(attachments: unknown): AttachmentSummary[] {
 
 function toItem(row: TranscriptRow): TranscriptItem {
   if (row.source === 'user') {
-    return { type: 'user', id: row.id, kind: row.kind!, text: row.text, attachments: summarise(row.attachments), at: row.at };
+    return { type: 'user', id: row.id, kind: row.kind!, text: row.text, attachments: summarise(row.attachments), held: row.held ?? false, at: row.at };
   }
+  if (row.source === 'event') return { type: 'event', id: row.id, event: row.event!, by: row.actor!, at: row.at };
   return {
-    type: row.is_reply ? 'reply' : 'notice',
+    type: row.is_reply ? 'reply' : row.is_creator ? 'creator' : 'notice',
     id: row.id,
     text: row.text,
     sources: row.sources ?? [],
@@ -154,6 +177,8 @@ export class InboxRepository implements InboxStore {
       }
       if (query.status === 'unanswered') parts.push(unanswered(c));
       if (query.status === 'unknown') parts.push(unknown(c, replies));
+      if (query.status === 'taken_over') parts.push(`${c}.taken_over_at IS NOT NULL`);
+      if (query.status === 'wants_human') parts.push(`${c}.human_requested_at IS NOT NULL`);
       return parts.map((part) => ` AND ${part}`).join('');
     };
     const after = query.after ? { at: fromMicros(p.add(query.after.atMicros)), id: `${p.add(query.after.id)}::uuid` } : null;
@@ -187,8 +212,9 @@ export class InboxRepository implements InboxStore {
              ct.id AS contact_id, ct.display_name, ct.username, ct.external_id,
              ARRAY(SELECT tg.tag FROM public.contact_tags tg WHERE tg.contact_id = ct.id ORDER BY tg.tag COLLATE "C") AS tags,
              li.text AS user_text, li.received_at AS user_at,
-             lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply,
-             ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown
+             lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply, ${CREATOR_KEY('lo')} AS bot_is_creator,
+             ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown,
+             c.taken_over_at IS NOT NULL AS taken_over, c.human_requested_at IS NOT NULL AS wants_human
         FROM page p
         CROSS JOIN snap
         JOIN public.conversations c ON c.id = p.id AND c.bot_id = ${bot}
@@ -198,7 +224,7 @@ export class InboxRepository implements InboxStore {
            WHERE i.conversation_id = c.id ORDER BY i.received_at DESC, i.seq DESC LIMIT 1
         ) li ON true
         LEFT JOIN LATERAL (
-          SELECT o.text, o.created_at, o.turn_id FROM public.outbound_messages o
+          SELECT o.text, o.created_at, o.turn_id, o.dedupe_key FROM public.outbound_messages o
            WHERE o.conversation_id = c.id ORDER BY o.created_at DESC, o.id DESC LIMIT 1
         ) lo ON true
        ORDER BY p.at DESC, p.id DESC`;
@@ -219,38 +245,46 @@ export class InboxRepository implements InboxStore {
     const conversation = p.add(conversationId);
     const bot = p.add(botId);
     const limit = p.add(page.limit + 1);
-    // One time line in (time, user before bot, seq or id) order: a user message and the reply opened
-    // in the same instant read in that order. Going back from `before` means strictly before it.
+    // One time line in (time, user before bot before event, seq or id) order: a user message and the
+    // reply opened in the same instant read in that order. Going back from `before` means strictly before it.
     let userBefore = '';
     let botBefore = '';
-    const before = page.before;
-    if (before) {
-      const at = fromMicros(p.add(before.atMicros));
-      if (before.source === 'user') {
-        const seq = p.add(before.seq);
-        userBefore = `AND i.received_at <= ${at} AND (i.received_at < ${at} OR i.seq < ${seq}::bigint)`;
-        botBefore = `AND o.created_at < ${at}`;
-      } else {
-        const id = p.add(before.id);
-        userBefore = `AND i.received_at <= ${at}`;
-        botBefore = `AND o.created_at <= ${at} AND (o.created_at < ${at} OR o.id < ${id}::uuid)`;
-      }
+    let eventBefore = '';
+    if (page.before) {
+      const position = {
+        rank: RANKS[page.before.source],
+        at: fromMicros(p.add(page.before.atMicros)),
+        key: p.add(page.before.source === 'user' ? page.before.seq : page.before.id),
+      };
+      userBefore = before(RANKS.user, position, 'i.received_at', 'i.seq', 'bigint');
+      botBefore = before(RANKS.bot, position, 'o.created_at', 'o.id', 'uuid');
+      eventBefore = before(RANKS.event, position, 'e.created_at', 'e.id', 'uuid');
     }
     const { rows } = await this.pool.query<TranscriptRow>(
       `SELECT * FROM (
          (SELECT 'user' AS source, 0 AS rank, i.id, i.seq::text AS seq, i.received_at AS at, ${micros('i.received_at')} AS at_micros,
                  i.kind, i.text, i.payload->'attachments' AS attachments,
-                 NULL::boolean AS is_reply, NULL::text AS status, NULL::text AS error, NULL::timestamptz AS sent_at, NULL::jsonb AS sources
-            FROM public.inbound_messages i
+                 NULL::boolean AS is_reply, NULL::boolean AS is_creator, ut.status = 'held' AS held, NULL::text AS event, NULL::text AS actor,
+                 NULL::text AS status, NULL::text AS error, NULL::timestamptz AS sent_at, NULL::jsonb AS sources
+            FROM public.inbound_messages i LEFT JOIN public.turns ut ON ut.id = i.turn_id
            WHERE i.conversation_id = ${conversation} AND i.bot_id = ${bot} ${userBefore}
            ORDER BY i.received_at DESC, i.seq DESC LIMIT ${limit})
          UNION ALL
          (SELECT 'bot', 1, o.id, NULL, o.created_at, ${micros('o.created_at')},
                  NULL, o.text, NULL,
-                 o.turn_id IS NOT NULL, o.status, o.error, o.sent_at, t.sources
+                 o.turn_id IS NOT NULL, ${CREATOR_KEY('o')}, NULL, NULL, NULL,
+                 o.status, o.error, o.sent_at, t.sources
             FROM public.outbound_messages o LEFT JOIN public.turns t ON t.id = o.turn_id
            WHERE o.conversation_id = ${conversation} AND o.bot_id = ${bot} ${botBefore}
            ORDER BY o.created_at DESC, o.id DESC LIMIT ${limit})
+         UNION ALL
+         (SELECT 'event', 2, e.id, NULL, e.created_at, ${micros('e.created_at')},
+                 NULL, NULL, NULL,
+                 NULL, NULL, NULL, e.kind, e.actor,
+                 NULL, NULL, NULL, NULL
+            FROM public.conversation_events e
+           WHERE e.conversation_id = ${conversation} AND e.bot_id = ${bot} ${eventBefore}
+           ORDER BY e.created_at DESC, e.id DESC LIMIT ${limit})
        ) timeline
        ORDER BY at DESC, rank DESC, seq::bigint DESC NULLS LAST, id DESC
        LIMIT ${limit}`,
@@ -262,7 +296,7 @@ export class InboxRepository implements InboxStore {
       rows.length > page.limit && oldest
         ? oldest.source === 'user'
           ? { source: 'user', atMicros: oldest.at_micros, seq: oldest.seq! }
-          : { source: 'bot', atMicros: oldest.at_micros, id: oldest.id }
+          : { source: oldest.source, atMicros: oldest.at_micros, id: oldest.id }
         : null;
     return { items: shown.reverse().map(toItem), next };
   }

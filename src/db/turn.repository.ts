@@ -27,6 +27,7 @@ interface TurnRow {
   kind: TurnKind;
   contact_blocked: boolean;
   shared_documents: boolean;
+  taken_over: boolean;
 }
 
 /** One row per message of a turn (inbound id and payload null for a turn whose messages are gone), in arrival order. */
@@ -45,6 +46,7 @@ function toTurn(rows: Array<TurnRow & { inbound_id: string | null; payload: unkn
     inboundIds: present.map((r) => r.inbound_id as string),
     contactBlocked: row.contact_blocked,
     sharedDocuments: row.shared_documents,
+    takenOver: row.taken_over ?? false,
   };
 }
 
@@ -83,7 +85,7 @@ claimed AS (
 
 // The turn's columns around its conversation, contact and (in \`msgs\`) messages; $3 = the shared-document window in ms.
 const TURN_COLUMNS = `ch.id, ch.bot_id, ch.conversation_id, c.channel, c.external_chat_id, ch.kind,
-       (ct.blocked_at IS NOT NULL) AS contact_blocked,
+       (ct.blocked_at IS NOT NULL) AS contact_blocked, (c.taken_over_at IS NOT NULL) AS taken_over,
        EXISTS (SELECT 1 FROM public.media_files mf
                 WHERE mf.conversation_id = ch.conversation_id AND mf.extracted_text IS NOT NULL
                   AND mf.created_at > now() - $3 * interval '1 millisecond') AS shared_documents,
@@ -132,6 +134,23 @@ SELECT EXISTS (SELECT 1 FROM target) AS found, ${TURN_COLUMNS}
   LEFT JOIN ch ON true
   ${TURN_JOINS}
  ORDER BY m.seq`;
+
+// Whether turn $1's conversation has been taken over by a person, read FOR SHARE: a takeover (an
+// UPDATE of that row) stored first is seen here, and one arriving meanwhile waits until this
+// statement has decided, so no reply starts going out after a takeover is stored. When it is taken
+// over, the turn ends held and its ledger row $2, not yet sent, is dropped: no reply was written
+// to the user. (A turn that is gone reads as not held: nothing is updated either way.)
+const TAKEOVER_GUARD_CTES = `guard AS (
+  SELECT COALESCE((SELECT c.taken_over_at IS NOT NULL
+                     FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
+                    WHERE t.id = $1 FOR SHARE OF c), false) AS held
+),
+held_turn AS (
+  UPDATE public.turns SET status = 'held', error = NULL, updated_at = now() WHERE id = $1 AND (SELECT held FROM guard)
+),
+dropped AS (
+  DELETE FROM public.outbound_messages WHERE id = $2 AND status = 'pending' AND (SELECT held FROM guard)
+)`;
 
 /** Turns: bursts of inbound messages claimed for one answer (`public.turns`). */
 export class TurnRepository implements TurnStore {
@@ -191,25 +210,49 @@ export class TurnRepository implements TurnStore {
     return toTurn(rows);
   }
 
-  async saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<void> {
-    const { rows } = await this.pool.query<LedgerEventRow>(
+  async saveFinalReply(turn: { turnId: string; ledgerId: string }, reply: string, sources: TurnSource[]): Promise<boolean> {
+    const { rows } = await this.pool.query<{ sending: boolean; changed: LedgerEventRow | null }>(
       this.statements.query(
         'turn_save_final_reply',
         // Uncovered: a user's message answered with the bot's own "I don't know" (its setting, else the
         // default in its language), which the engine writes without sources when the material has nothing.
-        `WITH saved AS (
+        `WITH ${TAKEOVER_GUARD_CTES},
+         saved AS (
            UPDATE public.turns t SET reply = $3, sources = $4, updated_at = now(),
                   uncovered = (t.kind = 'message' AND $4::jsonb = '[]'::jsonb AND $3 = COALESCE(
                     NULLIF(btrim(b.settings->>'unknownAnswer'), ''), $5::jsonb->>split_part(lower(b.language), '-', 1), $5::jsonb->>'en'))
              FROM public.bots b
-            WHERE t.id = $1 AND b.id = t.bot_id
+            WHERE t.id = $1 AND b.id = t.bot_id AND NOT (SELECT held FROM guard)
+         ),
+         sending AS (
+           UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now()
+            WHERE id = $2 AND NOT (SELECT held FROM guard)
+           RETURNING ${LEDGER_EVENT_COLUMNS}
          )
-         UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now() WHERE id = $2
-         RETURNING ${LEDGER_EVENT_COLUMNS}`,
+         SELECT NOT (SELECT held FROM guard) AS sending, (SELECT to_jsonb(s) FROM sending s) AS changed`,
         [turn.turnId, turn.ledgerId, reply, JSON.stringify(sources), UNKNOWN_ANSWERS],
       ),
     );
-    publishLedgerChanges(this.events, rows, sources.length);
+    if (rows[0]?.changed) publishLedgerChanges(this.events, [rows[0].changed], sources.length);
+    return rows[0]?.sending ?? true;
+  }
+
+  async startSending(turn: { turnId: string; ledgerId: string }, text: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ sending: boolean; changed: LedgerEventRow | null }>(
+      this.statements.query(
+        'turn_start_sending',
+        `WITH ${TAKEOVER_GUARD_CTES},
+         sending AS (
+           UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now()
+            WHERE id = $2 AND NOT (SELECT held FROM guard)
+           RETURNING ${LEDGER_EVENT_COLUMNS}
+         )
+         SELECT NOT (SELECT held FROM guard) AS sending, (SELECT to_jsonb(s) FROM sending s) AS changed`,
+        [turn.turnId, turn.ledgerId, text],
+      ),
+    );
+    if (rows[0]?.changed) publishLedgerChanges(this.events, [rows[0].changed]);
+    return rows[0]?.sending ?? true;
   }
 
   async finishSent(turn: { turnId: string; ledgerId: string }, messageIds: string[]): Promise<void> {
@@ -232,7 +275,7 @@ export class TurnRepository implements TurnStore {
     publishLedgerChanges(this.events, rows);
   }
 
-  async finish(turnId: string, status: 'answered' | 'failed', error?: string): Promise<void> {
+  async finish(turnId: string, status: 'answered' | 'failed' | 'held', error?: string): Promise<void> {
     await this.pool.query(
       this.statements.query(
         'turn_finish',

@@ -9,7 +9,7 @@ import { inTransaction } from '../postgres/transaction.js';
 
 interface ExchangeRow {
   texts: string[];
-  turn_status: 'processing' | 'answered' | 'failed';
+  turn_status: 'processing' | 'answered' | 'failed' | 'held';
   sources: TurnSource[];
   reply_status: OutboundStatus | null;
   reply_text: string | null;
@@ -24,8 +24,8 @@ interface ExchangeRow {
 function exchangeState(row: Pick<ExchangeRow, 'turn_status' | 'reply_status' | 'reply_text'>): 'pending' | 'answered' | 'silent' | 'failed' {
   if ((row.reply_status === 'sending' || row.reply_status === 'sent') && row.reply_text !== null) return 'answered';
   if (row.turn_status === 'failed' || row.reply_status === 'failed') return 'failed';
-  // Settled without a reply (a button press that needed none).
-  if (row.turn_status === 'answered') return 'silent';
+  // Settled without a reply (a button press that needed none, or a person had the conversation).
+  if (row.turn_status === 'answered' || row.turn_status === 'held') return 'silent';
   return 'pending';
 }
 

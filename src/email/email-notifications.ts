@@ -22,10 +22,21 @@ export interface FailedDocumentDirectory {
   describe(botId: string, documentId: string): Promise<{ creator: EmailRecipient; botName: string; documentTitle: string } | null>;
 }
 
+/** Who asked for a person, for the email telling the creator. */
+export interface HumanRequestDirectory {
+  describeRequest(
+    botId: string,
+    conversationId: string,
+    turnId: string,
+  ): Promise<{ creator: EmailRecipient; botName: string; contactName: string; channel: string; message: string | null } | null>;
+}
+
 export interface EmailNotificationsDeps {
   email: Pick<EmailService, 'send'>;
   recipients: RecipientDirectory;
   documents: FailedDocumentDirectory;
+  /** Without it, requests for a person are not mailed. */
+  handoffs?: HumanRequestDirectory;
   links: NotificationLinks;
   now?: () => Date;
 }
@@ -92,6 +103,26 @@ export class EmailNotifications implements BillingNotifier {
         documentsUrl: this.deps.links.dashboardUrl,
       },
       dedupeKey: `document-ingestion-failed:${input.runKey}`,
+      creatorId: found.creator.id,
+    });
+  }
+
+  /** Tells the creator a contact asked for a person; `turnId` (the turn that asked) keys it, so a retried turn mails once. */
+  async humanRequested(request: { botId: string; conversationId: string; turnId: string }): Promise<void> {
+    const found = await this.deps.handoffs?.describeRequest(request.botId, request.conversationId, request.turnId);
+    if (!found) return; // deleted meanwhile: nothing to tell
+    await this.deps.email.send({
+      category: 'human-requested',
+      to: { email: found.creator.email, name: found.creator.name },
+      data: {
+        name: found.creator.name,
+        botName: found.botName,
+        contactName: found.contactName,
+        channel: found.channel,
+        message: found.message,
+        inboxUrl: this.deps.links.dashboardUrl,
+      },
+      dedupeKey: `human-requested:${request.turnId}`,
       creatorId: found.creator.id,
     });
   }

@@ -11,6 +11,7 @@ export const emailCategories = [
   'payment-failed',
   'subscription-ended',
   'weekly-digest',
+  'human-requested',
 ] as const;
 
 export type EmailCategory = (typeof emailCategories)[number];

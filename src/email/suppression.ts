@@ -13,6 +13,8 @@ export const transactionalCategories: ReadonlySet<EmailCategory> = new Set<Email
   'document-ingestion-failed',
   'payment-failed',
   'subscription-ended',
+  // A user of theirs is waiting for a person.
+  'human-requested',
 ]);
 
 /** True for categories sent regardless of spam reports and unsubscribes. */

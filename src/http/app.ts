@@ -42,6 +42,7 @@ import { analyticsRoutes } from './routes/analytics.routes.js';
 import type { AnalyticsService } from '../coaching/analytics.service.js';
 import type { DeliveryService } from '../conversation/delivery.service.js';
 import type { InboxService } from '../conversation/inbox.service.js';
+import type { TakeoverService } from '../conversation/takeover.service.js';
 import type { WebChatService } from '../conversation/web-chat.service.js';
 import type { WebPublicationService } from '../conversation/web-publication.service.js';
 import type { VisitorChatService } from '../conversation/visitor-chat.service.js';
@@ -104,6 +105,8 @@ export interface AppDeps {
   coaching?: { programs: ProgramService; admin: CoachingAdminService; habits?: HabitService; broadcasts?: BroadcastService; tags?: ContactTagService };
   /** The creators' inbox: conversations and transcripts. */
   inbox: InboxService;
+  /** Human takeover of conversations. */
+  takeover: TakeoverService;
   /** Creators' per-day figures of their bots. */
   analytics: Pick<AnalyticsService, 'forBot'>;
   /** Creators' live events of their bots (SSE) and the tickets that open them; without it the routes are absent. */
@@ -189,7 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.coaching?.habits) await app.register(habitRoutes, { prefix: '/v1', habits: deps.coaching.habits });
   if (deps.coaching?.broadcasts) await app.register(broadcastRoutes, { prefix: '/v1', broadcasts: deps.coaching.broadcasts });
   if (deps.coaching?.tags) await app.register(contactRoutes, { prefix: '/v1', tags: deps.coaching.tags });
-  await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox });
+  await app.register(conversationRoutes, { prefix: '/v1', inbox: deps.inbox, takeover: deps.takeover });
   if (deps.events) await app.register(eventRoutes, { prefix: '/v1', bots: deps.bots, ...deps.events });
   await app.register(analyticsRoutes, { prefix: '/v1', analytics: deps.analytics });
   await app.register(chatRoutes, { prefix: '/v1', bots: deps.bots, webChat: deps.webChat });

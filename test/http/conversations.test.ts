@@ -32,10 +32,12 @@ interface Listed {
   id: string;
   channel: ChannelName;
   contact: { id: string; displayName: string; username: string | null };
-  lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: string } | null;
+  lastMessage: { type: 'user' | 'reply' | 'notice' | 'creator'; text: string | null; at: string } | null;
   lastMessageAt: string;
   unanswered: boolean;
   unknown: boolean;
+  takenOver: boolean;
+  wantsHuman: boolean;
 }
 interface ListBody {
   conversations: Listed[];
@@ -43,7 +45,8 @@ interface ListBody {
 }
 type Item =
   | { type: 'user'; id: string; kind: string; text: string | null; attachments: Array<Record<string, unknown>>; at: string }
-  | { type: 'reply' | 'notice'; id: string; text: string | null; sources: TurnSource[]; delivery: { status: string; error: string | null; sentAt: string | null }; at: string };
+  | { type: 'reply' | 'notice' | 'creator'; id: string; text: string | null; sources: TurnSource[]; delivery: { status: string; error: string | null; sentAt: string | null }; at: string }
+  | { type: 'event'; id: string; event: string; by: string; at: string; text?: undefined };
 interface MessagesBody {
   items: Item[];
   nextCursor: string | null;
@@ -335,7 +338,7 @@ describe('GET /v1/bots/:botId/conversations/:conversationId/messages', () => {
     expect(items[0]).toMatchObject({ type: 'user', kind: 'attachment', attachments: [{ type: 'document', fileName: 'sleep-log.pdf', mimeType: 'application/pdf', sizeBytes: 2048 }] });
     expect(items[0]!.type === 'user' && Object.keys(items[0]!.attachments[0]!)).not.toContain('fileId');
     expect(items[2]).toMatchObject({ sources: [{ documentId: docId, title: 'Evening routine', page: 2 }], delivery: { status: 'sent', error: null } });
-    expect(items[2]!.type !== 'user' && items[2]!.delivery.sentAt).toEqual(expect.any(String));
+    expect(items[2]!.type !== 'user' && items[2]!.type !== 'event' && items[2]!.delivery.sentAt).toEqual(expect.any(String));
     expect(items[3]).toMatchObject({ type: 'notice', sources: [], delivery: { status: 'sending', error: null, sentAt: null } });
     expect(items[5]).toMatchObject({ delivery: { status: 'failed', error: 'Bad Request: chat not found', sentAt: null } });
     expect(items.map((i) => i.at)).toEqual(items.map((i) => i.at).sort());
@@ -400,6 +403,145 @@ describe('GET /v1/bots/:botId/conversations/:conversationId/messages', () => {
   });
 });
 
+describe('human takeover: POST …/takeover, …/messages, …/release', () => {
+  let botId: string;
+  let telegramChat: string;
+  let webChat: string;
+  let bobsConversation: string;
+
+  function post(session: CreatorSession, url: string, payload?: object) {
+    return platform.app.inject({ method: 'POST', url, headers: session.auth, ...(payload ? { payload } : {}) });
+  }
+
+  beforeAll(async () => {
+    botId = (await createBot(platform.app, alice.auth, { name: 'Takeover', language: 'en' })).id;
+    telegramChat = await userSays(botId, 'telegram', '2001', 'Is anyone there?', { contact: { displayName: 'Eva' } });
+    webChat = await userSays(botId, 'web', 'visitor-takeover', 'Hello from the website');
+    bobsConversation = await userSays(bobBot, 'telegram', '3001', 'Hi Bob');
+  });
+
+  it('takes over and releases idempotently, one event each, and the list shows and filters it', async () => {
+    const url = `/v1/bots/${botId}/conversations/${telegramChat}`;
+    const first = await post(alice, `${url}/takeover`);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toEqual({ conversationId: telegramChat, takenOver: true, takenOverAt: expect.any(String), wantsHuman: false });
+    const again = await post(alice, `${url}/takeover`);
+    expect(again.json()).toEqual(first.json());
+
+    const taken = await list(alice, botId, 'status=taken_over');
+    expect(taken.conversations.map((c) => [c.id, c.takenOver])).toEqual([[telegramChat, true]]);
+    expect((await list(alice, botId)).conversations.find((c) => c.id === webChat)).toMatchObject({ takenOver: false, wantsHuman: false });
+
+    const released = await post(alice, `${url}/release`);
+    expect(released.statusCode, released.body).toBe(200);
+    expect(released.json()).toEqual({ conversationId: telegramChat, takenOver: false, takenOverAt: null, wantsHuman: false });
+    expect((await post(alice, `${url}/release`)).json()).toEqual(released.json());
+    expect((await list(alice, botId, 'status=taken_over')).conversations).toEqual([]);
+
+    const { items } = await transcript(botId, telegramChat);
+    expect(items.map((i) => (i.type === 'event' ? `${i.event} by ${i.by}` : i.type))).toEqual([
+      'user',
+      'takeover by creator',
+      'release by creator',
+    ]);
+  });
+
+  it('refuses a creator message with 409: before the takeover, and when the channel cannot deliver it, saying why', async () => {
+    const url = `/v1/bots/${botId}/conversations/${telegramChat}`;
+    const early = await post(alice, `${url}/messages`, { text: 'Hi, Alice here' });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().error.code).toBe('NOT_TAKEN_OVER');
+
+    expect((await post(alice, `${url}/takeover`)).statusCode).toBe(200);
+    const unconnected = await post(alice, `${url}/messages`, { text: 'Hi, Alice here', clientMessageId: 'tg-1' });
+    expect(unconnected.statusCode).toBe(409);
+    expect(unconnected.json().error).toMatchObject({ code: 'MESSAGE_NOT_DELIVERED', message: expect.stringContaining('telegram channel is not connected') });
+
+    const webUrl = `/v1/bots/${botId}/conversations/${webChat}`;
+    expect((await post(alice, `${webUrl}/takeover`)).statusCode).toBe(200);
+    const web = await post(alice, `${webUrl}/messages`, { text: 'Hi, Alice here' });
+    expect(web.statusCode).toBe(409);
+    expect(web.json().error).toMatchObject({ code: 'MESSAGE_NOT_DELIVERED', message: expect.stringContaining('Web chat cannot receive') });
+    // Nothing was sent: the transcript holds no creator message.
+    expect((await transcript(botId, webChat)).items.some((i) => i.type === 'creator')).toBe(false);
+  });
+
+  it('pages a transcript with takeover events in it one item at a time, without gaps or repeats', async () => {
+    const chat = await userSays(botId, 'telegram', '2002', 'First question');
+    const url = `/v1/bots/${botId}/conversations/${chat}`;
+    for (const text of ['Second question', 'Third question']) {
+      expect((await post(alice, `${url}/takeover`)).statusCode).toBe(200);
+      await userSays(botId, 'telegram', '2002', text);
+      expect((await post(alice, `${url}/release`)).statusCode).toBe(200);
+    }
+    await botAnswers(botId, chat, 'An answer', 'sent');
+    // Events stored in the same instant as the first message and as the reply: the message comes first.
+    await platform.infrastructure.database.pool.query(
+      `INSERT INTO conversation_events (bot_id, conversation_id, kind, actor, created_at)
+       SELECT bot_id, conversation_id, 'release', 'idle', received_at FROM inbound_messages WHERE conversation_id = $1 AND text = 'First question'
+       UNION ALL
+       SELECT bot_id, conversation_id, 'release', 'idle', created_at FROM outbound_messages WHERE conversation_id = $1`,
+      [chat],
+    );
+    const whole = (await transcript(botId, chat)).items;
+    expect(whole.map((i) => i.type)).toEqual(['user', 'event', 'event', 'user', 'event', 'event', 'user', 'event', 'reply', 'event']);
+    const paged: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: MessagesBody = await transcript(botId, chat, `limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}`);
+      paged.unshift(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(whole);
+  });
+
+  it('documents the takeover endpoints in the OpenAPI document', async () => {
+    const doc = await platform.app.inject('/docs/json');
+    expect(doc.statusCode).toBe(200);
+    const paths = doc.json().paths as Record<string, Record<string, unknown>>;
+    for (const action of ['takeover', 'release', 'messages']) {
+      expect(paths[`/v1/bots/{botId}/conversations/{conversationId}/${action}`], action).toHaveProperty('post');
+    }
+  });
+
+  it('refuses a bad message body with 400 naming the field', async () => {
+    const url = `/v1/bots/${botId}/conversations/${telegramChat}/messages`;
+    for (const [payload, field] of [
+      [{}, 'text'],
+      [{ text: '   ' }, 'text'],
+      [{ text: 'x'.repeat(4001) }, 'text'],
+      [{ text: 'Hi', clientMessageId: 'has spaces' }, 'clientMessageId'],
+      [{ text: 'Hi', clientMessageId: 'x'.repeat(101) }, 'clientMessageId'],
+    ] as const) {
+      const response = await post(alice, url, payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_FAILED');
+      expect(response.body).toContain(field);
+    }
+  });
+
+  it('answers 404 for another creator’s bot or conversation and for unknown ids, changing nothing', async () => {
+    const unknown = randomUUID();
+    const cases: Array<[CreatorSession, string, string]> = [
+      [bob, botId, telegramChat],
+      [alice, bobBot, bobsConversation],
+      [alice, botId, bobsConversation],
+      [alice, botId, unknown],
+      [alice, botId, 'not-a-uuid'],
+      [alice, unknown, telegramChat],
+    ];
+    for (const [session, bot, conversation] of cases) {
+      for (const [action, payload] of [['takeover'], ['release'], ['messages', { text: 'Hello' }]] as const) {
+        const response = await post(session, `/v1/bots/${bot}/conversations/${conversation}/${action}`, payload);
+        expect(response.statusCode, `${action} ${bot} ${conversation}`).toBe(404);
+        expect(response.json().error.code).toBe('NOT_FOUND');
+      }
+    }
+    const bobs = (await list(bob, bobBot)).conversations.find((c) => c.id === bobsConversation);
+    expect(bobs).toMatchObject({ takenOver: false });
+  });
+});
+
 describe('the inbox after web chat', () => {
   it('shows a preview chat answered "I don\'t know" as unknown, and its transcript', async () => {
     // Web chat is answered by the converse worker, as every channel is (last test: the seeded
@@ -414,11 +556,21 @@ describe('the inbox after web chat', () => {
     const { items } = await waitFor(async () => {
       const page = await transcript(aliceBot, conversations[0]!.id);
       const last = page.items.at(-1);
-      return last && last.type !== 'user' && last.delivery.status === 'sent' ? page : null;
+      return last && last.type !== 'user' && last.type !== 'event' && last.delivery.status === 'sent' ? page : null;
     }, { what: 'the reply marked sent' });
     expect(items).toMatchObject([
       { type: 'user', kind: 'text', text: 'What is the capital of Peru?' },
       { type: 'reply', text: UNKNOWN, sources: [], delivery: { status: 'sent' } },
     ]);
+  });
+
+  it('/human in a web chat flags the conversation and tells the visitor someone will answer', async () => {
+    const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${aliceBot}/chat`, headers: alice.auth, payload: { sessionId: 'preview-human', text: '/human' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/^event: done$/m);
+    expect(response.body).toContain('Someone will answer you here');
+    const flagged = await list(alice, aliceBot, 'status=wants_human');
+    expect(flagged.conversations).toHaveLength(1);
+    expect(flagged.conversations[0]).toMatchObject({ channel: 'web', wantsHuman: true, takenOver: false });
   });
 });

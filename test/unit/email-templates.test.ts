@@ -46,6 +46,14 @@ const samples: { [C in EmailCategory]: TemplateData<C> } = {
     dashboardUrl: 'https://app.example/dashboard',
     unsubscribeUrl: 'https://app.example/unsubscribe?t=xyz',
   },
+  'human-requested': {
+    name: EVIL,
+    botName: `Sleep coach ${EVIL}`,
+    contactName: `Ana ${EVIL}`,
+    channel: 'telegram',
+    message: `/human I need help ${EVIL}`,
+    inboxUrl: 'https://app.example/app/inbox',
+  },
 };
 
 function render<C extends EmailCategory>(category: C): RenderedEmail {

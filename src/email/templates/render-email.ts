@@ -1,5 +1,6 @@
 import type { EmailCategory } from '../ports.js';
 import { documentIngestionFailed } from './document-ingestion-failed.template.js';
+import { humanRequested } from './human-requested.template.js';
 import type { EmailBrand, RenderedEmail } from './layout.js';
 import { passwordReset } from './password-reset.template.js';
 import { paymentFailed } from './payment-failed.template.js';
@@ -17,6 +18,7 @@ export const emailTemplates = {
   'payment-failed': paymentFailed,
   'subscription-ended': subscriptionEnded,
   'weekly-digest': weeklyDigest,
+  'human-requested': humanRequested,
 } satisfies { [C in EmailCategory]: (data: never, brand: EmailBrand) => RenderedEmail };
 
 export type TemplateData<C extends EmailCategory> = Parameters<(typeof emailTemplates)[C]>[0];

@@ -1,12 +1,28 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { InboxService } from '../../conversation/inbox.service.js';
+import type { TakeoverState } from '../../conversation/takeover.ports.js';
+import type { TakeoverService } from '../../conversation/takeover.service.js';
 import { botParams } from '../schemas/bots.js';
-import { conversationParams, conversationsQuery, conversationsResponse, messagesQuery, messagesResponse } from '../schemas/conversations.js';
+import {
+  conversationParams,
+  conversationsQuery,
+  conversationsResponse,
+  creatorMessageBody,
+  creatorMessageResponse,
+  messagesQuery,
+  messagesResponse,
+  takeoverResponse,
+} from '../schemas/conversations.js';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-/** The creators' inbox: their bots' conversations and each one's transcript. */
-export const conversationRoutes: FastifyPluginAsyncZod<{ inbox: Pick<InboxService, 'list' | 'transcript'> }> = async (app, { inbox }) => {
+const takeoverJson = (state: TakeoverState) => ({ ...state, takenOverAt: iso(state.takenOverAt) });
+
+/** The creators' inbox: their bots' conversations and each one's transcript, and human takeover. */
+export const conversationRoutes: FastifyPluginAsyncZod<{
+  inbox: Pick<InboxService, 'list' | 'transcript'>;
+  takeover: Pick<TakeoverService, 'takeOver' | 'release' | 'send'>;
+}> = async (app, { inbox, takeover }) => {
   app.get(
     '/bots/:botId/conversations',
     {
@@ -58,12 +74,65 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ inbox: Pick<InboxServic
       const page = await inbox.transcript(request.creatorId, request.params.botId, request.params.conversationId, { limit, ...(before ? { before } : {}) });
       return {
         items: page.items.map((item) =>
-          item.type === 'user'
+          item.type === 'user' || item.type === 'event'
             ? { ...item, at: item.at.toISOString() }
             : { ...item, at: item.at.toISOString(), delivery: { ...item.delivery, sentAt: iso(item.delivery.sentAt) } },
         ),
         nextCursor: page.nextCursor,
       };
+    },
+  );
+
+  app.post(
+    '/bots/:botId/conversations/:conversationId/takeover',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        tags: ['conversations'],
+        security: [{ bearer: [] }],
+        summary: 'Take the conversation over: the bot answers nothing (the contact’s messages are still stored and shown) until it is released',
+        params: conversationParams,
+        response: { 200: takeoverResponse },
+      },
+    },
+    async (request) => takeoverJson(await takeover.takeOver(request.creatorId, request.params.botId, request.params.conversationId)),
+  );
+
+  app.post(
+    '/bots/:botId/conversations/:conversationId/release',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        tags: ['conversations'],
+        security: [{ bearer: [] }],
+        summary: 'Hand the conversation back to the bot, which answers the contact’s next message',
+        params: conversationParams,
+        response: { 200: takeoverResponse },
+      },
+    },
+    async (request) => takeoverJson(await takeover.release(request.creatorId, request.params.botId, request.params.conversationId)),
+  );
+
+  app.post(
+    '/bots/:botId/conversations/:conversationId/messages',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        tags: ['conversations'],
+        security: [{ bearer: [] }],
+        summary:
+          'Send your own message in a conversation you took over, through its channel, exactly once per clientMessageId (WhatsApp: after 24 hours only as the channel’s template; 409 when there is none)',
+        params: conversationParams,
+        body: creatorMessageBody,
+        response: { 200: creatorMessageResponse, 202: creatorMessageResponse },
+      },
+    },
+    async (request, reply) => {
+      const { text, clientMessageId } = request.body;
+      const message = await takeover.send(request.creatorId, request.params.botId, request.params.conversationId, { text, ...(clientMessageId ? { clientMessageId } : {}) });
+      // 202: the channel failed in passing; the message is retried.
+      reply.code(message.status === 'sent' ? 200 : 202);
+      return { ...message, at: message.at.toISOString(), sentAt: iso(message.sentAt) };
     },
   );
 };

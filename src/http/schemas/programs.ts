@@ -83,7 +83,7 @@ export const scheduledResponse = z.object({
       id: z.uuid(),
       contactId: z.uuid(),
       channel: z.string(),
-      kind: z.enum(['reminder', 'program_step', 'habit_ask', 'broadcast']),
+      kind: z.enum(['reminder', 'program_step', 'habit_ask', 'broadcast', 'creator_message']),
       effectKey: z.string(),
       dueAt: z.iso.datetime(),
       status: z.enum(['scheduled', 'sent', 'skipped', 'failed', 'cancelled']),
