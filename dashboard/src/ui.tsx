@@ -83,3 +83,18 @@ export function When({ at }: { at: string }) {
   const date = new Date(at);
   return <time dateTime={at}>{date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>;
 }
+
+/** "Sources: Guide (pages 3, 5); Notes" — each document once, with the pages cited from it. */
+export function sourcesLine(sources: ReadonlyArray<{ documentId: string; title: string; page?: number | undefined }>): string {
+  const byDocument = new Map<string, { title: string; pages: number[] }>();
+  for (const source of sources) {
+    const entry = byDocument.get(source.documentId) ?? { title: source.title, pages: [] };
+    if (source.page !== undefined && !entry.pages.includes(source.page)) entry.pages.push(source.page);
+    byDocument.set(source.documentId, entry);
+  }
+  const parts = [...byDocument.values()].map(({ title, pages }) => {
+    const sorted = pages.sort((a, b) => a - b);
+    return sorted.length ? `${title} (${sorted.length > 1 ? 'pages' : 'page'} ${sorted.join(', ')})` : title;
+  });
+  return `Sources: ${parts.join('; ')}`;
+}

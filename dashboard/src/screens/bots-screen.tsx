@@ -36,8 +36,7 @@ export function BotsScreen() {
                   </Link>
                   <p className="muted">
                     Language {bot.language}
-                    {' · '}
-                    {bot.channels.length ? bot.channels.map((c) => channelNames[c.channel] ?? c.channel).join(', ') : 'not published yet'}
+                    {bot.channels.length ? ` · on ${bot.channels.map((c) => channelNames[c.channel] ?? c.channel).join(', ')}` : ''}
                   </p>
                 </li>
               ))}

@@ -1,10 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { useOutletContext } from 'react-router';
-import { api } from '../api';
+import { api, ApiError } from '../api';
 import type { Bot, WebLinks } from '../types';
-import { ErrorMessage, Field, PageHeading } from '../ui';
+import { ErrorMessage, Field, Loading, PageHeading } from '../ui';
 
 /** Where users reach the bot: the public web chat and its embed snippet, and Telegram. */
 export function ChannelsScreen() {
@@ -19,6 +19,13 @@ export function ChannelsScreen() {
   );
 }
 
+interface WebSettings extends WebLinks {
+  title: string | null;
+  welcome: string | null;
+  accentColor: string | null;
+  allowedOrigins: string[];
+}
+
 interface WebForm {
   title: string;
   welcome: string;
@@ -26,10 +33,30 @@ interface WebForm {
   allowedOrigins: string;
 }
 
+/** The published web chat's settings and links, or null while unpublished. */
+async function webSettings(botId: string): Promise<WebSettings | null> {
+  try {
+    return await api<WebSettings>(`/v1/bots/${botId}/channels/web`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
 function WebChat({ bot }: { bot: Bot }) {
+  const settings = useQuery({ queryKey: ['web', bot.id], queryFn: () => webSettings(bot.id) });
+  return (
+    <section aria-labelledby="web-chat" className="panel">
+      <h2 id="web-chat">Web chat</h2>
+      {settings.isPending ? <Loading what="the web chat" /> : null}
+      <ErrorMessage error={settings.error} />
+      {settings.isSuccess ? <WebChatForm bot={bot} published={settings.data} /> : null}
+    </section>
+  );
+}
+
+function WebChatForm({ bot, published }: { bot: Bot; published: WebSettings | null }) {
   const queries = useQueryClient();
-  const published = bot.channels.find((c) => c.channel === 'web') as (Record<string, unknown> & { title?: string | null; welcome?: string | null; accentColor?: string | null; allowedOrigins?: string[] }) | undefined;
-  const [links, setLinks] = useState<WebLinks | null>(null);
   const { register, handleSubmit } = useForm<WebForm>({
     defaultValues: {
       title: published?.title ?? '',
@@ -38,7 +65,7 @@ function WebChat({ bot }: { bot: Bot }) {
       allowedOrigins: (published?.allowedOrigins ?? []).join('\n'),
     },
   });
-  const refresh = () => queries.invalidateQueries({ queryKey: ['bot', bot.id] });
+  const refresh = () => queries.invalidateQueries({ queryKey: ['web', bot.id] });
   const publish = useMutation({
     mutationFn: (form: WebForm) =>
       api<WebLinks>(`/v1/bots/${bot.id}/channels/web`, {
@@ -53,24 +80,18 @@ function WebChat({ bot }: { bot: Bot }) {
             .filter(Boolean),
         },
       }),
-    onSuccess: async (result) => {
-      setLinks(result);
-      await refresh();
-    },
+    onSuccess: refresh,
   });
   const unpublish = useMutation({
     mutationFn: () => api(`/v1/bots/${bot.id}/channels/web`, { method: 'DELETE' }),
-    onSuccess: async () => {
-      setLinks(null);
-      await refresh();
-    },
+    onSuccess: refresh,
   });
   return (
-    <section aria-labelledby="web-chat" className="panel">
-      <h2 id="web-chat">Web chat</h2>
-      <p>
+    <>
+      <p role="status">
         {published ? 'Published: anyone with the link can chat with the bot, no account needed.' : 'Not published yet. Publish to get a chat page and a snippet for your site.'}
       </p>
+      {published ? <PublishedLinks links={published} /> : null}
       <form onSubmit={handleSubmit((form) => publish.mutate(form))}>
         <Field label="Title" hint="Shown at the top of the chat; the bot’s name when empty.">
           {(props) => <input {...props} maxLength={80} {...register('title')} />}
@@ -85,7 +106,7 @@ function WebChat({ bot }: { bot: Bot }) {
         <ErrorMessage error={publish.error ?? unpublish.error} />
         <div className="button-row">
           <button type="submit" className="button" disabled={publish.isPending}>
-            {published ? 'Save and show the links' : 'Publish web chat'}
+            {published ? 'Save changes' : 'Publish web chat'}
           </button>
           {published ? (
             <button type="button" className="button danger" disabled={unpublish.isPending} onClick={() => unpublish.mutate()}>
@@ -94,8 +115,7 @@ function WebChat({ bot }: { bot: Bot }) {
           ) : null}
         </div>
       </form>
-      {links ? <PublishedLinks links={links} /> : null}
-    </section>
+    </>
   );
 }
 
@@ -110,7 +130,7 @@ function PublishedLinks({ links }: { links: WebLinks }) {
     }
   };
   return (
-    <div className="published" aria-labelledby="links-heading">
+    <section className="published" aria-labelledby="links-heading">
       <h3 id="links-heading">Your links</h3>
       <p>
         Chat page:{' '}
@@ -131,7 +151,7 @@ function PublishedLinks({ links }: { links: WebLinks }) {
       <p role="status" className="muted">
         {copied}
       </p>
-    </div>
+    </section>
   );
 }
 

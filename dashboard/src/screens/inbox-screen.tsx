@@ -4,7 +4,7 @@ import { useForm } from 'react-hook-form';
 import { Link, NavLink, Outlet, useOutletContext, useParams } from 'react-router';
 import { api } from '../api';
 import type { Bot, ConversationSummary, TranscriptItem } from '../types';
-import { EmptyState, ErrorMessage, Loading, PageHeading, When } from '../ui';
+import { EmptyState, ErrorMessage, Loading, PageHeading, sourcesLine, When } from '../ui';
 
 const channelNames = { telegram: 'Telegram', whatsapp: 'WhatsApp', web: 'Web chat' } as const;
 const deliveryWords = { pending: 'waiting to send', sending: 'sending', sent: 'sent', failed: 'not delivered' } as const;
@@ -152,7 +152,7 @@ export function TranscriptPane() {
                 {item.type === 'notice' ? 'Notice' : bot.name} · <When at={item.at} /> · {deliveryWords[item.delivery.status]}
               </span>
               <p>{item.text ?? 'Writing…'}</p>
-              {item.sources.length ? <p className="sources">Sources: {item.sources.map((s) => `${s.title}${s.page ? ` (page ${s.page})` : ''}`).join('; ')}</p> : null}
+              {item.sources.length ? <p className="sources">{sourcesLine(item.sources)}</p> : null}
               {item.delivery.error ? <p className="field-error">{item.delivery.error}</p> : null}
             </li>
           ),

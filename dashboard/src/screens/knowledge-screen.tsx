@@ -149,12 +149,13 @@ export function KnowledgeScreen() {
                         {doc.status === 'processing' && doc.progress > 0 ? ` ${Math.round(doc.progress * 100)}%` : ''}
                       </span>
                     </td>
-                    <td>{doc.status === 'ready' ? doc.chunks : '—'}</td>
+                    <td className="passages">{doc.status === 'ready' ? doc.chunks : '—'}</td>
                     <td className="actions">
+                      <div className="row-actions">
                       <button
                         type="button"
                         className="button secondary small"
-                        aria-label={`Read ${doc.title} again`}
+                        aria-label={`Re-ingest ${doc.title}`}
                         disabled={doc.status === 'queued' || doc.status === 'processing'}
                         onClick={() => reingest.mutate(doc.id)}
                       >
@@ -170,6 +171,7 @@ export function KnowledgeScreen() {
                       >
                         Delete
                       </button>
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -214,16 +216,31 @@ function SearchBox({ botId }: { botId: string }) {
       {results.data && results.data.results.length ? (
         <ol className="results" aria-label="Passages found">
           {results.data.results.map((r, i) => (
-            <li key={`${r.documentId}-${i}`}>
-              <p className="result-source">
-                {r.title}
-                {r.page ? `, page ${r.page}` : ''}
-              </p>
-              <p className="result-text">{r.text}</p>
-            </li>
+            <Passage key={`${r.documentId}-${i}`} result={r} />
           ))}
         </ol>
       ) : null}
     </section>
+  );
+}
+
+/** One passage found: its source, its first lines, and the whole of it on request. */
+function Passage({ result }: { result: SearchResult }) {
+  const [open, setOpen] = useState(false);
+  // Line breaks of the source (a PDF's columns) mean nothing on screen.
+  const text = result.text.replace(/\s+/g, ' ').trim();
+  return (
+    <li>
+      <p className="result-source">
+        {result.title}
+        {result.page ? `, page ${result.page}` : ''}
+      </p>
+      <p className={`result-text${open ? '' : ' clamped'}`}>{text}</p>
+      {text.length > 240 ? (
+        <button type="button" className="button secondary small" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? 'Show less' : 'Show the whole passage'}
+        </button>
+      ) : null}
+    </li>
   );
 }

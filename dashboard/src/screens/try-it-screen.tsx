@@ -3,7 +3,7 @@ import { useForm } from 'react-hook-form';
 import { useOutletContext } from 'react-router';
 import { apiEvents, messageOf } from '../api';
 import type { Bot, Source } from '../types';
-import { EmptyState, PageHeading } from '../ui';
+import { EmptyState, PageHeading, sourcesLine } from '../ui';
 
 interface Turn {
   id: string;
@@ -81,7 +81,7 @@ export function TryItScreen() {
               )}
               {turn.sources.length ? (
                 <p className="sources">
-                  Sources: {turn.sources.map((s) => `${s.title}${s.page ? ` (page ${s.page})` : ''}`).join('; ')}
+                  {sourcesLine(turn.sources)}
                 </p>
               ) : null}
             </div>
