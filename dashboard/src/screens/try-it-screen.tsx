@@ -63,7 +63,20 @@ export function TryItScreen() {
   return (
     <>
       <PageHeading title={`Try it · ${bot.name}`}>Try it</PageHeading>
-      <p className="lead">Ask what your users would ask. Answers come from the knowledge base, with their sources, as on every channel.</p>
+      <div className="toolbar">
+        <p className="lead">Ask what your users would ask. Answers come from the knowledge base, with their sources, as on every channel.</p>
+        <button
+          type="button"
+          className="button secondary small"
+          disabled={busy || turns.length === 0}
+          onClick={() => {
+            setTurns([]);
+            setSessionId(newSessionId());
+          }}
+        >
+          New conversation
+        </button>
+      </div>
       <div className="chat" role="log" aria-label="Conversation with the bot" aria-live="polite">
         {turns.length === 0 ? <EmptyState title="No messages yet">Type a question below, e.g. one your course answers.</EmptyState> : null}
         {turns.map((turn) => (
@@ -95,17 +108,6 @@ export function TryItScreen() {
         <input id="try-text" autoComplete="off" placeholder="Ask a question…" maxLength={4000} {...register('text')} />
         <button className="button" type="submit" disabled={busy}>
           {busy ? 'Answering…' : 'Send'}
-        </button>
-        <button
-          type="button"
-          className="button secondary"
-          disabled={busy || turns.length === 0}
-          onClick={() => {
-            setTurns([]);
-            setSessionId(newSessionId());
-          }}
-        >
-          New conversation
         </button>
       </form>
     </>
