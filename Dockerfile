@@ -3,7 +3,10 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+# npm ci builds the dashboard (postinstall) from these sources.
+COPY scripts/dashboard-build.mjs ./scripts/
+COPY dashboard ./dashboard
+RUN npm ci --no-audit --no-fund && test -f dashboard/dist/index.html
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY channels ./channels
@@ -19,8 +22,12 @@ FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production DATA_DIR=/data PORT=3000 MALLOC_ARENA_MAX=1
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# Its postinstall finds no dashboard sources here and builds nothing: the build stage's output is copied.
+COPY scripts/dashboard-build.mjs ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Where the compiled routes look for it, as dist/dashboard links to dashboard/ outside the image.
+COPY --from=build /app/dashboard/dist ./dist/dashboard/dist
 COPY migrations ./dist/migrations
 # The compiled seed looks for the demo guide beside dist/src, as the sources do beside src.
 COPY examples ./dist/examples

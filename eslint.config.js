@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const infrastructure = ['fastify', 'fastify-*', '@fastify/*', 'grammy', 'bullmq', 'ioredis', 'pg', 'stripe', '@sendgrid/*', 'chromadb', 'ollama', '@aws-sdk/*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'bench/results/', 'dashboard/dist/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 export const SOURCE_FOLDERS = ['src', 'channels', 'rag', 'workers'];
 /** Files whose change alters the output besides the sources (the transpiler reads tsconfig.json). */
 const SETTINGS_FILES = ['tsconfig.json'];
-/** Folders the compiled code reads at run time relative to itself, as the Docker image lays them out beside dist/src. */
-const RUNTIME_FOLDERS = ['migrations', 'examples'];
+/** Folders the compiled code reads at run time relative to itself, as the Docker image lays them out beside dist/src (the dashboard's build included). */
+const RUNTIME_FOLDERS = ['migrations', 'examples', 'dashboard'];
 /** Written last by a compile: the fingerprint of the sources it compiled. */
 export const STAMP_FILE = '.sources-fingerprint';
 /** Held by the process compiling, so processes started together (ROLE=api and ROLE=worker) compile once. */

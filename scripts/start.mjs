@@ -7,6 +7,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compiledPath, ensureCompiled } from './compiled-sources.mjs';
+import { ensureDashboardBuilt } from './dashboard-build.mjs';
 
 // glibc's malloc gives threads arenas of their own (up to eight per core) and seldom hands their freed
 // memory back: the start-up's background work (V8 compiling PGlite's WebAssembly and the modules)
@@ -34,6 +35,17 @@ async function entryModule() {
   }
 }
 
+/** Builds the dashboard when its sources changed; without a build the platform runs and /app says so. */
+async function buildDashboard() {
+  try {
+    const result = await ensureDashboardBuilt(root);
+    if (result.state === 'built') console.log(`built the dashboard in ${result.seconds.toFixed(1)} s`);
+  } catch (err) {
+    console.warn(`the dashboard could not be built, /app will say so: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+await buildDashboard();
 const { main } = await import(await entryModule());
 main().catch((err) => {
   console.error(err);

@@ -73,6 +73,14 @@ export class WebPublicationService {
     return this.links(bot.id);
   }
 
+  /** The creator's published web chat: its settings and links; 404 while unpublished. */
+  async settings(creatorId: string, botId: string): Promise<WebPublicationLinks & Omit<WebPublication, 'botId'>> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const published = await this.deps.store.findPublished(bot.id);
+    if (!published) throw new NotFoundError('Web channel');
+    return { ...this.links(bot.id), allowedOrigins: published.allowedOrigins, title: published.title, accentColor: published.accentColor, welcome: published.welcome };
+  }
+
   /** Takes the bot's public chat down; the creator's preview keeps working. */
   async unpublish(creatorId: string, botId: string): Promise<void> {
     const bot = await this.deps.bots.get(creatorId, botId);

@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Redis } from 'ioredis';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from '../config.js';
+import { platformBaseUrl, type Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ApiKeyService } from '../accounts/api-key.service.js';
@@ -51,6 +51,7 @@ import { chatPageRoutes } from './routes/chat-page.routes.js';
 import { publicChatRoutes } from './routes/public-chat.routes.js';
 import { landingRoutes, type LandingRoutesOptions } from './routes/landing.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
+import { dashboardRoutes } from './routes/dashboard.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
 import type { PremiumService } from '../billing/premium.service.js';
 import type { StripeEventService } from '../billing/stripe-events.service.js';
@@ -181,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(storableInputPlugin);
 
   await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics, metricsToken: deps.config.METRICS_TOKEN });
-  await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, accountEmail: deps.accountEmail, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX });
+  await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, accountEmail: deps.accountEmail, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX, ownOrigin: new URL(platformBaseUrl(deps.config)).origin });
   await app.register(apiKeyRoutes, { prefix: '/v1', apiKeys: deps.apiKeys });
   await app.register(botRoutes, { prefix: '/v1', bots: deps.bots });
   await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES });
@@ -199,6 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatPageRoutes);
   await app.register(publicChatRoutes, { publications: deps.webPublications, visitors: deps.visitorChat, maxChars: deps.config.WEB_CHAT_MAX_CHARS });
   await app.register(landingRoutes, deps.landing);
+  await app.register(dashboardRoutes);
   await app.register(billingRoutes, { prefix: '/v1', billing: deps.billing.service, premium: deps.billing.premium });
   await app.register(billingPageRoutes);
   await app.register(devOutboxRoutes, { prefix: '/v1', outbox: deps.email.outbox });

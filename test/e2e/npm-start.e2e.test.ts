@@ -43,6 +43,13 @@ describe('npm start on a machine with nothing but Node', () => {
     );
     // The compile it ran is that of the sources as they are now.
     expect(readFileSync(path.join(root, 'dist', STAMP_FILE), 'utf8').trim()).toBe(sourcesFingerprint(root));
+    // The dashboard is built and served from the compiled code (dist/dashboard links to dashboard/).
+    const dashboard = await fetch(`http://127.0.0.1:${port}/app/`);
+    expect(dashboard.status).toBe(200);
+    const page = await dashboard.text();
+    const script = /src="(\/app\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`http://127.0.0.1:${port}${script}`)).status).toBe(200);
     expect(output).not.toMatch(/through tsx/);
     if (process.platform === 'linux' && typeof (process as { execve?: unknown }).execve === 'function') {
       // The launcher started itself again with one malloc arena, as the same process the caller (npm, a service manager) signals.

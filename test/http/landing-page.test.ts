@@ -26,6 +26,7 @@ describe('the page at /', () => {
   it('links to the API documentation and the health check, and to no demo before one exists', async () => {
     const html = await landing();
     expect(links(html)).toEqual([
+      { href: '/app', text: 'Open the creators’ dashboard' },
       { href: '/docs', text: 'API documentation' },
       { href: '/healthz', text: 'Health check' },
       { href: '/readyz', text: 'readiness' },
@@ -39,7 +40,7 @@ describe('the page at /', () => {
     // No workers here: the link is printed without waiting for the guide to be read.
     const seed = await seedDemo(demoSeedDeps(platform), { baseUrl: 'http://localhost:3000', showCredentials: false, readWaitMs: 0 });
     const html = await landing();
-    expect(links(html)[0]).toEqual({ href: `/c/${seed!.botId}`, text: 'Chat with the demo coach' });
-    expect((await platform.app.inject({ method: 'GET', url: links(html)[0]!.href })).statusCode).toBe(200);
+    expect(links(html)[1]).toEqual({ href: `/c/${seed!.botId}`, text: 'Chat with the demo coach' });
+    expect((await platform.app.inject({ method: 'GET', url: links(html)[1]!.href })).statusCode).toBe(200);
   });
 });

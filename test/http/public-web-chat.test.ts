@@ -112,6 +112,17 @@ describe('PUT /v1/bots/:botId/channels/web', () => {
     expect((await platform.app.inject({ method: 'PUT', url: `/v1/bots/${botId}/channels/web`, payload: {} })).statusCode).toBe(401);
   });
 
+  it('shows the published settings and links with GET, 404 while unpublished or for another creator', async () => {
+    const other = (await createBot(platform.app, alice.auth, { name: 'Read back' })).id;
+    const read = (session: CreatorSession) => platform.app.inject({ method: 'GET', url: `/v1/bots/${other}/channels/web`, headers: session.auth });
+    expect((await read(alice)).statusCode).toBe(404);
+    const links = (await publish(alice, other, { title: 'Ask me', allowedOrigins: ['https://www.alice.example'] })).json();
+    const shown = await read(alice);
+    expect(shown.statusCode).toBe(200);
+    expect(shown.json()).toEqual({ ...links, title: 'Ask me', allowedOrigins: ['https://www.alice.example'], accentColor: null, welcome: null });
+    expect((await read(bob)).statusCode).toBe(404);
+  });
+
   it('unpublishes with DELETE (204), then a second DELETE is 404', async () => {
     const other = (await createBot(platform.app, alice.auth, { name: 'Short-lived' })).id;
     expect((await publish(alice, other, {})).statusCode).toBe(200);
@@ -119,6 +130,7 @@ describe('PUT /v1/bots/:botId/channels/web', () => {
     expect(first.statusCode).toBe(204);
     const second = await platform.app.inject({ method: 'DELETE', url: `/v1/bots/${other}/channels/web`, headers: alice.auth });
     expect(second.statusCode).toBe(404);
+    expect((await platform.app.inject({ method: 'GET', url: `/v1/bots/${other}/channels/web`, headers: alice.auth })).statusCode).toBe(404);
   });
 });
 

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { fileURLToPath } from 'node:url';
+import { ensureDashboardBuilt } from '../../scripts/dashboard-build.mjs';
 import { startChromaServer } from './chroma-server.js';
 import { adminDatabaseUrl, testRedisUrl } from './test-database.js';
 
@@ -32,6 +34,8 @@ export default async function setup(project: TestProject) {
   } finally {
     redis.disconnect();
   }
+  // Tests of /app and the dashboard in a browser need its build of the sources as they are now.
+  await ensureDashboardBuilt(fileURLToPath(new URL('../..', import.meta.url)));
   // One real Chroma server per test run, unless the environment already points at one.
   const chroma = process.env.CHROMA_URL ? undefined : await startChromaServer();
   project.provide('chromaUrl', process.env.CHROMA_URL ?? chroma?.url ?? '');

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountEmailService } from '../../accounts/account-email.service.js';
@@ -16,6 +16,8 @@ import {
   verifyEmailBody,
   verifyEmailResponse,
 } from '../schemas/auth.js';
+import { clearSessionCookie, isCookieMode, sessionCookieToken, setSessionCookie } from '../session-cookie.js';
+import { UnauthorizedError, ValidationError } from '../../errors/app.errors.js';
 
 interface AuthRoutesOptions {
   auth: AuthService;
@@ -23,36 +25,73 @@ interface AuthRoutesOptions {
   accountEmail: AccountEmailService;
   /** Requests per minute per client for signup, login and refresh (config.AUTH_RATE_LIMIT_MAX). */
   rateLimitMax: number;
+  /** The platform's own origin (from PUBLIC_URL): the only site whose pages may use the session cookie. */
+  ownOrigin: string;
 }
 
 function toResponse(app: FastifyInstance, session: Session) {
   return { accessToken: app.signAccessToken(session.creator.id, session.tokenVersion), refreshToken: session.refreshToken, creator: session.creator };
 }
 
+/**
+ * The answer to a sign-up, login or refresh: scripts get both tokens in JSON; the dashboard (cookie
+ * mode) gets the access token, kept in memory, and the refresh token as an httpOnly cookie.
+ */
+function respond(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, session: Session, cookieMode: boolean) {
+  const body = toResponse(app, session);
+  if (!cookieMode) return body;
+  setSessionCookie(request, reply, session.refreshToken, session.refreshTokenExpiresAt);
+  return { accessToken: body.accessToken, creator: body.creator };
+}
+
 /** Sign-up, login, token refresh and logout for creators. */
-export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { auth, accountEmail, rateLimitMax }) => {
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { auth, accountEmail, rateLimitMax, ownOrigin }) => {
   // Credential guessing is the threat here, so these routes get a much lower limit than the API.
   const strict = { rateLimit: { max: rateLimitMax, timeWindow: '1 minute' } };
 
   app.post(
     '/auth/signup',
     { config: strict, schema: { tags: ['auth'], summary: 'Create a creator account', body: signupBody, response: { 201: sessionResponse } } },
-    async (request, reply) => reply.status(201).send(toResponse(app, await auth.signup(request.body))),
+    async (request, reply) => {
+      const cookieMode = isCookieMode(request, ownOrigin);
+      return reply.status(201).send(respond(app, request, reply, await auth.signup(request.body), cookieMode));
+    },
   );
 
   app.post(
     '/auth/login',
     { config: strict, schema: { tags: ['auth'], summary: 'Log in with email and password', body: loginBody, response: { 200: sessionResponse } } },
-    async (request) => toResponse(app, await auth.login(request.body)),
+    async (request, reply) => {
+      const cookieMode = isCookieMode(request, ownOrigin);
+      return respond(app, request, reply, await auth.login(request.body), cookieMode);
+    },
   );
 
   app.post(
     '/auth/refresh',
     {
       config: strict,
-      schema: { tags: ['auth'], summary: 'Exchange a refresh token for a new token pair', body: refreshBody, response: { 200: sessionResponse } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a refresh token for a new token pair (or, in cookie mode, the session cookie for a new access token and cookie)',
+        body: refreshBody.nullish(),
+        response: { 200: sessionResponse },
+      },
     },
-    async (request) => toResponse(app, await auth.refresh(request.body.refreshToken)),
+    async (request, reply) => {
+      const given = request.body?.refreshToken;
+      if (given !== undefined) return toResponse(app, await auth.refresh(given));
+      if (!isCookieMode(request, ownOrigin)) throw new ValidationError('Send {"refreshToken": …}, or the session cookie with an X-Requested-With header');
+      const fromCookie = sessionCookieToken(request);
+      if (fromCookie === undefined) throw new UnauthorizedError('Not signed in');
+      try {
+        return respond(app, request, reply, await auth.refresh(fromCookie), true);
+      } catch (err) {
+        // A spent or revoked cookie is of no further use: the browser drops it.
+        if (err instanceof UnauthorizedError) clearSessionCookie(request, reply);
+        throw err;
+      }
+    },
   );
 
   app.post(
@@ -68,6 +107,13 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       },
     },
     async (request, reply) => {
+      if (request.body?.refreshToken === undefined && isCookieMode(request, ownOrigin)) {
+        // The dashboard ends its own session only (the one its cookie holds), never every other one.
+        const fromCookie = sessionCookieToken(request);
+        if (fromCookie !== undefined) await auth.logout(request.creatorId, fromCookie);
+        clearSessionCookie(request, reply);
+        return reply.status(204).send(null);
+      }
       await auth.logout(request.creatorId, request.body?.refreshToken);
       return reply.status(204).send(null);
     },

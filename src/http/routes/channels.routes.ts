@@ -11,12 +11,13 @@ import {
   whatsappDisconnectResponse,
   webChannelBody,
   webChannelResponse,
+  webChannelSettingsResponse,
 } from '../schemas/channels.js';
 
 /** Connecting a bot to messaging channels. */
 export const channelRoutes: FastifyPluginAsyncZod<{
   channels: Pick<ChannelSetupService, 'connectTelegram' | 'disconnectTelegram' | 'connectWhatsApp' | 'disconnectWhatsApp'>;
-  webPublications: Pick<WebPublicationService, 'publish' | 'unpublish'>;
+  webPublications: Pick<WebPublicationService, 'publish' | 'unpublish' | 'settings'>;
 }> = async (app, { channels, webPublications }) => {
   app.addHook('onRequest', app.authenticate);
   const common = { tags: ['channels'], security: [{ bearer: [] }] };
@@ -82,6 +83,19 @@ export const channelRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => webPublications.publish(request.creatorId, request.params.botId, request.body),
+  );
+
+  app.get(
+    '/bots/:botId/channels/web',
+    {
+      schema: {
+        ...common,
+        summary: 'The published web chat: its settings, public address and embed snippet (404 while unpublished)',
+        params: botParams,
+        response: { 200: webChannelSettingsResponse },
+      },
+    },
+    async (request) => webPublications.settings(request.creatorId, request.params.botId),
   );
 
   app.delete(

@@ -12,7 +12,9 @@ export const signupBody = z.object({
 
 export const loginBody = z.object({ email, password: z.string().min(1).max(1024) });
 
-export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
+export const refreshBody = z
+  .object({ refreshToken: z.string().min(1).max(512).optional() })
+  .describe('Scripts send the refresh token; the dashboard sends none and presents its session cookie (with X-Requested-With)');
 
 export const logoutBody = z
   .object({ refreshToken: z.string().min(1).max(512).optional() })
@@ -20,7 +22,10 @@ export const logoutBody = z
 
 export const sessionResponse = z.object({
   accessToken: z.string().describe('Short-lived JWT; send as Authorization: Bearer <token>'),
-  refreshToken: z.string().describe('Single-use; exchange at /v1/auth/refresh for a new pair'),
+  refreshToken: z
+    .string()
+    .optional()
+    .describe('Single-use; exchange at /v1/auth/refresh for a new pair. Absent in cookie mode (X-Requested-With sent), where an httpOnly cookie carries it'),
   creator: z.object({ id: z.uuid(), email: z.string(), name: z.string() }),
 });
 

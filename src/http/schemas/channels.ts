@@ -62,3 +62,10 @@ export const webChannelResponse = z.object({
   chatUrl: z.string().describe('The public chat page: anyone with the link can talk to the bot, no key needed'),
   embedSnippet: z.string().describe('One <script> tag that adds the chat to a page on an allowed origin'),
 });
+
+export const webChannelSettingsResponse = webChannelResponse.extend({
+  allowedOrigins: z.array(z.string()),
+  title: z.string().nullable(),
+  accentColor: z.string().nullable(),
+  welcome: z.string().nullable(),
+});

@@ -21,10 +21,11 @@ export function renderLandingPage(options: { demoChatPath: string | null; nonce:
     body: `<h1>Coaching assistant platform</h1>
 <p>This server turns creators’ material into AI coaches that answer on Telegram, WhatsApp and the web, grounded in that material.</p>
 <ul>
+  <li><a href="/app">Open the creators’ dashboard</a> — sign up or sign in, build a bot from your material, try it, publish it and read its conversations</li>
   ${demo}
   <li><a href="/docs">API documentation</a> — sign up, create a bot, upload documents and connect channels; every call can be tried there</li>
   <li><a href="/healthz">Health check</a> · <a href="/readyz">readiness</a></li>
 </ul>
-<p>Creators start with <code>POST /v1/auth/signup</code>, then <code>POST /v1/bots</code>.</p>`,
+<p>Scripts start with <code>POST /v1/auth/signup</code>, then <code>POST /v1/bots</code>.</p>`,
   });
 }

@@ -1,0 +1,40 @@
+import { Link, Outlet } from 'react-router';
+import { useState } from 'react';
+import { useSession } from '../session';
+import { ErrorMessage } from '../ui';
+
+/** The frame of every signed-in screen: a skip link, the header with the creator and sign-out, the screen. */
+export function AppShell() {
+  const session = useSession();
+  const [error, setError] = useState<unknown>(null);
+  const creator = session.state.status === 'signed-in' ? session.state.creator : null;
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand">
+          Coaching dashboard
+        </Link>
+        <div className="topbar-end">
+          {creator ? <span className="who" title={creator.email}>{creator.name}</span> : null}
+          <button
+            type="button"
+            className="button secondary small"
+            onClick={() => {
+              setError(null);
+              session.signOut().catch(setError);
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" className="page">
+        <ErrorMessage error={error} />
+        <Outlet />
+      </main>
+    </>
+  );
+}

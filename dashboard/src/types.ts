@@ -1,0 +1,66 @@
+// The API's shapes the dashboard reads (src/http/schemas on the server).
+
+export interface Bot {
+  id: string;
+  name: string;
+  persona: string;
+  language: string;
+  channels: Array<{ channel: 'telegram' | 'whatsapp' | 'web' } & Record<string, unknown>>;
+  createdAt: string;
+}
+
+export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';
+
+export interface KnowledgeDocument {
+  id: string;
+  title: string;
+  status: DocumentStatus;
+  error?: string;
+  chunks: number;
+  pages?: number;
+  progress: number;
+  filename?: string;
+  sourceUrl?: string;
+  sizeBytes: number | null;
+  createdAt: string;
+}
+
+export interface SearchResult {
+  documentId: string;
+  title: string;
+  text: string;
+  page?: number;
+  score: number;
+}
+
+export interface Source {
+  documentId: string;
+  title: string;
+  page?: number;
+}
+
+export interface ConversationSummary {
+  id: string;
+  channel: 'telegram' | 'whatsapp' | 'web';
+  contact: { id: string; displayName: string; username: string | null };
+  lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: string } | null;
+  lastMessageAt: string;
+  unanswered: boolean;
+  unknown: boolean;
+}
+
+export type TranscriptItem =
+  | { type: 'user'; id: string; kind: string; text: string | null; attachments: Array<{ type: string; fileName?: string }>; at: string }
+  | {
+      type: 'reply' | 'notice';
+      id: string;
+      text: string | null;
+      sources: Source[];
+      delivery: { status: 'pending' | 'sending' | 'sent' | 'failed'; error: string | null; sentAt: string | null };
+      at: string;
+    };
+
+export interface WebLinks {
+  chatUrl: string;
+  embedSnippet: string;
+}
