@@ -23,7 +23,16 @@ beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   platform = await startTestPlatform(
-    { PUBLIC_URL: baseUrl, WHATSAPP_GRAPH_URL: graph.url, WHATSAPP_RECIPIENT_GAP_MS: '0', RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '300' },
+    {
+      PUBLIC_URL: baseUrl,
+      WHATSAPP_GRAPH_URL: graph.url,
+      WHATSAPP_RECIPIENT_GAP_MS: '0',
+      RECONCILE_INTERVAL_MS: '200',
+      RECONCILE_GRACE_MS: '300',
+      // The tests move the clock a day or more past the 24-hour window while a person has the
+      // conversation: the idle release (tested on Telegram) must not hand it back meanwhile.
+      TAKEOVER_IDLE_RELEASE_MINUTES: String(7 * 24 * 60),
+    },
     { clock },
   );
   await platform.app.listen({ host: '127.0.0.1', port });

@@ -269,16 +269,22 @@ describe('GET /v1/bots/:botId/analytics', () => {
       return last.data;
     };
     const today = () => new Date().toISOString().slice(0, 10);
-    // The browser has the reply a moment before the ledger records it as sent: wait for that record.
-    const todayOf = async (botId: string) =>
-      waitFor(
+    // The browser has the reply a moment before the worker records it as sent, and today's figures
+    // stand for a minute once read: read them once every reply of the bot is recorded.
+    const todayOf = async (botId: string) => {
+      await waitFor(
         async () => {
-          const date = today();
-          const body = (await analytics(alice, botId, `from=${date}&to=${date}`)).json();
-          return body.days[0]?.messagesOut > 0 && body;
+          const { rows } = await platform.infrastructure.database.pool.query<{ open: number }>(
+            `SELECT count(*)::int AS open FROM outbound_messages WHERE bot_id = $1 AND status <> 'sent'`,
+            [botId],
+          );
+          return rows[0]!.open === 0;
         },
         { what: 'the reply to be recorded as sent' },
       );
+      const date = today();
+      return (await analytics(alice, botId, `from=${date}&to=${date}`)).json();
+    };
 
     // Answered from the material: covered.
     const guided = await createBot(platform.app, alice.auth, { name: 'Habits coach', language: 'en' });
