@@ -140,6 +140,13 @@ export function parseCues(source: string, format: SubtitleFormat): Cue[] {
     }
     const timingLine = block.lines[at] as string;
     const timing = timingLine.includes('-->') ? parseTiming(timingLine) : undefined;
+    const previous = cues.at(-1);
+    if (!timing && format === 'srt' && at === 0 && previous && !first.includes('-->') && !/^\s*\d+\s*$/.test(first)) {
+      // Some SRT writers leave a blank line inside a cue's text: what follows belongs to that cue.
+      const more = cleanPayload(block.lines).lines;
+      if (more.length) previous.text = `${previous.text}\n${more.join('\n')}`;
+      continue;
+    }
     if (!timing) throw new SubtitleSyntaxError(block.line + at, expectedTiming(format));
     const { lines: text, speaker } = cleanPayload(block.lines.slice(at + 1));
     if (text.length === 0) continue;

@@ -104,10 +104,21 @@ describe('SRT', () => {
     expect(mergeCues(parseCues(rollUp, 'srt'))).toEqual([{ start: 1, text: 'so the first habit is a glass of water every morning.' }]);
   });
 
+  it('keeps text after a blank line inside a cue with that cue', () => {
+    const gap = ['1', '00:00:01,000 --> 00:00:02,000', 'First part,', '', 'second part.', '', '2', '00:00:02,500 --> 00:00:03,000', 'Next cue.', ''].join('\n');
+    expect(parseCues(gap, 'srt').map((c) => [c.start, c.text])).toEqual([
+      [1, 'First part,\nsecond part.'],
+      [2.5, 'Next cue.'],
+    ]);
+  });
+
   it('refuses a corrupt file naming the line and what was expected', async () => {
     const corrupt = ['1', '00:00:01,000 --> 00:00:02,000', 'Fine so far.', '', '2', '00:00:02;000 -> 00:00:03,000', 'Broken timing.', ''].join('\n');
     expect(await loadFailure(corrupt, 'application/x-subrip', 'broken.srt')).toBe(
       'The SRT subtitles could not be read: line 6: expected a timestamp like 00:01:02,500 --> 00:01:04,000',
+    );
+    expect(await loadFailure('Just some notes\nabout sleep\n', 'application/x-subrip', 'notes.srt')).toBe(
+      'The SRT subtitles could not be read: line 1: expected a timestamp like 00:01:02,500 --> 00:01:04,000',
     );
     expect(await loadFailure(Buffer.from([0xff, 0xfe, 0x00, 0x31]), 'application/x-subrip', 'utf16.srt')).toMatch(/not UTF-8/);
     expect(await loadFailure('1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n', 'application/x-subrip', 'empty.srt')).toMatch(/contain no captions/);
