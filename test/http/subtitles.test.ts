@@ -79,6 +79,13 @@ describe('subtitles in the knowledge base', () => {
     expect(reply).toMatch(/eighteen degrees/);
     expect(reply).toContain('— Week 2 video, at 04:31');
     expect(done.data.sources).toEqual([{ documentId, title: 'Week 2 video', location: { kind: 'time', value: 271.4, label: 'at 04:31' } }]);
+
+    // The inbox transcript shows the reply with the same located source.
+    const conversations = (await platform.app.inject({ url: `/v1/bots/${botId}/conversations`, headers: alice.auth })).json().conversations as Array<{ id: string }>;
+    expect(conversations).toHaveLength(1);
+    const messages = (await platform.app.inject({ url: `/v1/bots/${botId}/conversations/${conversations[0]!.id}/messages`, headers: alice.auth })).json();
+    const answer = (messages.items as Array<{ type: string; sources?: unknown }>).find((item) => item.type === 'reply');
+    expect(answer?.sources).toEqual([{ documentId, title: 'Week 2 video', location: { kind: 'time', value: 271.4, label: 'at 04:31' } }]);
   });
 
   it('refuses a corrupt SRT with the line that is wrong', async () => {
