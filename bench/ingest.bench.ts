@@ -3,11 +3,16 @@
  * fresh PostgreSQL database (pgvector store, Ollama embeddings from a local fake that answers at
  * once). Per-stage time comes from the platform's own Prometheus histogram. The baseline, measured
  * in the same run, is bare text extraction of the same PDFs with unpdf: the floor any pipeline pays.
+ * Subtitles: a generated one-hour SRT (a cue every 3 s) read and split by the pipeline's loader and
+ * through the API, next to a bare parse of its cues in the same run.
  *
  *   npm run bench:ingest -- [--copies 15]
  */
 import os from 'node:os';
 import { extractText, getDocumentProxy } from 'unpdf';
+import { parseCues } from '../rag/loaders/subtitle-cues.js';
+import { SubtitlesLoader } from '../rag/loaders/subtitles.loader.js';
+import { TextSplitter } from '../rag/split.js';
 import { fixture } from '../test/support/fixtures.js';
 import { signUpCreator, createBot } from '../test/support/creator-session.js';
 import { startFakeOllama } from '../test/support/fake-ollama.js';
@@ -30,6 +35,71 @@ async function baselineExtraction(): Promise<{ pages: number; seconds: number }>
     }
   }
   return { pages, seconds: (performance.now() - started) / 1000 };
+}
+
+const SUBTITLE_COPIES = 5;
+const words = ['sleep', 'habit', 'morning', 'light', 'water', 'walk', 'breathe', 'protein', 'rest', 'focus', 'evening', 'routine', 'energy', 'calm'];
+
+/** A one-hour lesson's subtitles: a cue every 3 s, sentences spread over one or two cues, some styled. */
+function generatedSrt(): { text: string; cues: number } {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const stamp = (ms: number) => `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)},${pad(ms % 1000, 3)}`;
+  const blocks: string[] = [];
+  const cues = 1200;
+  for (let i = 0; i < cues; i++) {
+    const w = (k: number) => words[(i * 7 + k * 3) % words.length];
+    const line = `${i % 5 === 0 ? '<i>' : ''}Today the ${w(0)} and ${w(1)} part of the ${w(2)} lesson${i % 5 === 0 ? '</i>' : ''}${i % 2 ? '.' : ','}`;
+    blocks.push(`${i + 1}\r\n${stamp(i * 3000)} --> ${stamp(i * 3000 + 2800)}\r\n${line}\r\nwith ${w(3)} &amp; ${w(4)}${i % 2 ? ' every day.' : ''}\r\n`);
+  }
+  return { text: blocks.join('\r\n'), cues };
+}
+
+async function subtitleFigures(platform: Awaited<ReturnType<typeof startTestPlatform>>, session: Awaited<ReturnType<typeof signUpCreator>>) {
+  const srt = generatedSrt();
+  const bytes = Buffer.from(srt.text);
+  const rounds = 20;
+  // Warm both paths once so neither pays first-call compilation in the timed runs.
+  parseCues(srt.text, 'srt');
+  const splitter = new TextSplitter({ chunkSize: 1000, chunkOverlap: 150 });
+  await splitter.split(await new SubtitlesLoader().load({ bytes, mediaType: 'application/x-subrip', filename: 'lesson.srt' }));
+
+  let started = performance.now();
+  for (let i = 0; i < rounds; i++) parseCues(new TextDecoder().decode(bytes), 'srt');
+  const bareSeconds = (performance.now() - started) / 1000;
+
+  started = performance.now();
+  let passages = 0;
+  let chunks = 0;
+  for (let i = 0; i < rounds; i++) {
+    const loaded = await new SubtitlesLoader().load({ bytes, mediaType: 'application/x-subrip', filename: 'lesson.srt' });
+    passages = loaded.pages.length;
+    chunks = (await splitter.split(loaded)).length;
+  }
+  const pipelineSeconds = (performance.now() - started) / 1000;
+
+  const bot = await createBot(platform.app, session.auth);
+  started = performance.now();
+  for (let i = 0; i < SUBTITLE_COPIES; i++) {
+    const body = multipart({ name: `lesson-${i}.srt`, type: 'application/x-subrip', bytes });
+    const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/documents`, headers: { ...session.auth, ...body.headers }, payload: body.payload });
+    if (response.statusCode !== 202) throw new Error(`upload failed: ${response.statusCode} ${response.body}`);
+  }
+  await waitFor(
+    async () => {
+      const { rows } = await platform.infrastructure.database.pool.query<{ status: string }>('SELECT status FROM documents WHERE bot_id = $1', [bot.id]);
+      if (rows.some((r) => r.status === 'failed')) throw new Error('a subtitle file failed to ingest');
+      return rows.length === SUBTITLE_COPIES && rows.every((r) => r.status === 'ready') ? rows : undefined;
+    },
+    { timeoutMs: 600_000, intervalMs: 50, what: 'every subtitle file ready' },
+  );
+  const endToEndSeconds = (performance.now() - started) / 1000;
+  return {
+    file: { cues: srt.cues, bytes: bytes.length, passages, chunks, hours: 1 },
+    cuesPerSecondLoadAndSplit: (srt.cues * rounds) / pipelineSeconds,
+    cuesPerSecondEndToEnd: (srt.cues * SUBTITLE_COPIES) / endToEndSeconds,
+    endToEndDocuments: SUBTITLE_COPIES,
+    baseline: { what: 'parseCues of the same file (decode and cue parsing only, no passages or splitting)', cuesPerSecond: (srt.cues * rounds) / bareSeconds },
+  };
 }
 
 async function stageSeconds(platform: Awaited<ReturnType<typeof startTestPlatform>>): Promise<Record<string, number>> {
@@ -91,14 +161,19 @@ async function main() {
       embeddingSeconds: stages.embed ?? 0,
       baseline: { what: 'unpdf extractText of the same PDFs, sequential', pagesPerSecond: baseline.pages / baseline.seconds },
     };
+    const subtitles = await subtitleFigures(platform, session);
     const ratio = figures.pagesPerSecondExcludingEmbedding / figures.baseline.pagesPerSecond;
+    const subtitleRatio = subtitles.cuesPerSecondLoadAndSplit / subtitles.baseline.cuesPerSecond;
     console.log(`documents ${ids.length}, pages ${pages}, chunks ${chunks}, hybrid ${figures.hybrid}`);
     console.log(`end to end (upload → ready, 2 ingest workers, embedding by an instant fake): ${figures.endToEndPagesPerSecond.toFixed(1)} pages/s over ${wallSeconds.toFixed(2)} s`);
     console.log(`stage time, summed over documents (s): ${Object.entries(stages).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
     console.log(`extraction + split + store: ${figures.pagesPerSecondExcludingEmbedding.toFixed(1)} pages/s (target ≥ 30)`);
     console.log(`baseline, bare unpdf extraction: ${figures.baseline.pagesPerSecond.toFixed(1)} pages/s`);
     console.log(`ratio pipeline/baseline: ${ratio.toFixed(2)}`);
-    console.log(`saved ${saveResults('ingest', { ...figures, ratio })}`);
+    console.log(
+      `subtitles (1-hour SRT, ${subtitles.file.cues} cues → ${subtitles.file.passages} passages → ${subtitles.file.chunks} chunks): load + split ${subtitles.cuesPerSecondLoadAndSplit.toFixed(0)} cues/s, bare parse ${subtitles.baseline.cuesPerSecond.toFixed(0)} cues/s, ratio ${subtitleRatio.toFixed(2)}; end to end through the API ${subtitles.cuesPerSecondEndToEnd.toFixed(0)} cues/s`,
+    );
+    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio } })}`);
     console.log(`ingest_pages_per_s=${figures.pagesPerSecondExcludingEmbedding.toFixed(1)} baseline_pages_per_s=${figures.baseline.pagesPerSecond.toFixed(1)} ratio=${ratio.toFixed(2)}`);
   } finally {
     await platform.stop();

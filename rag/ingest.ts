@@ -115,7 +115,7 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
   if (!drafts.length) throw new DocumentLoadError('The document contains no text to index');
   await progress(PROGRESS.split);
 
-  const chunks = drafts.map((d: ChunkDraft) => ({ id: randomUUID(), ordinal: d.ordinal, page: d.page ?? null, text: d.text }));
+  const chunks = drafts.map((d: ChunkDraft) => ({ id: randomUUID(), ordinal: d.ordinal, page: d.page ?? null, location: d.location ?? null, text: d.text }));
   const written: string[] = [];
   const removeWritten = async () => {
     if (!written.length) return;

@@ -52,6 +52,7 @@ export function reciprocalRankFusion(lists: ChunkPassage[][], k: number, limit: 
       title: passage.title,
       text: passage.text,
       ...(passage.page === null ? {} : { page: passage.page }),
+      ...(passage.location === null ? {} : { location: passage.location }),
       score,
     }));
 }

@@ -26,7 +26,9 @@ export function normaliseWhitespace(text: string, keepIndent: boolean): string {
 
 /**
  * Recursive character splitting (Markdown-aware for Markdown sources) page by page, so every chunk
- * keeps the page it came from and no chunk straddles two pages.
+ * keeps the page it came from and no chunk straddles two pages. Located entries (a transcript's
+ * passages, each at its first cue's time) are split the same way and never merged, so a chunk's
+ * location is always where its text begins or earlier.
  */
 export class TextSplitter implements Splitter {
   private readonly plain: RecursiveCharacterTextSplitter;
@@ -49,7 +51,12 @@ export class TextSplitter implements Splitter {
       for (const piece of await splitter.splitText(text)) {
         const chunk = piece.trim();
         if (!chunk) continue;
-        drafts.push({ ordinal: drafts.length, ...(page.page !== undefined ? { page: page.page } : {}), text: chunk });
+        drafts.push({
+          ordinal: drafts.length,
+          ...(page.page !== undefined ? { page: page.page } : {}),
+          ...(page.location !== undefined ? { location: page.location } : {}),
+          text: chunk,
+        });
       }
     }
     return drafts;

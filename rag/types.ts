@@ -1,10 +1,22 @@
 /** Contracts between ingestion, storage and retrieval; each back end implements one of these. */
 
-/** Text extracted from a source, with page numbers where the format has pages. */
+/**
+ * Where in its source a passage sits, for citations: a page (PDF), a slide, or a time in seconds
+ * from the start of a video or recording (subtitles).
+ */
+export interface SourceLocation {
+  kind: 'page' | 'slide' | 'time';
+  value: number;
+}
+
+/** Text extracted from a source, with page numbers (or another location) where the format has them. */
 export interface LoadedDocument {
   title?: string | undefined;
-  /** One entry per page (PDF) or a single entry for formats without pages. */
-  pages: Array<{ page?: number; text: string }>;
+  /**
+   * One entry per page (PDF), per passage of a transcript (located by `location`, at its first cue),
+   * or a single entry for formats without locations. `page` is kept for pages; `location` names the others.
+   */
+  pages: Array<{ page?: number; location?: SourceLocation; text: string }>;
   /** Markdown-aware splitting applies when the extracted text is Markdown. */
   format: 'text' | 'markdown';
 }
@@ -26,6 +38,8 @@ export interface Loader {
 export interface ChunkDraft {
   ordinal: number;
   page?: number;
+  /** Set for locations other than pages (slides, times); a chunk never spans two of them. */
+  location?: SourceLocation;
   text: string;
 }
 
@@ -61,6 +75,8 @@ export interface ChunkPassage {
   title: string;
   text: string;
   page: number | null;
+  /** The page, slide or time the chunk sits at; null when its source has no locations. */
+  location: SourceLocation | null;
 }
 
 /** A live chunk found by its embedding. */
@@ -98,6 +114,8 @@ export interface RetrievedPassage {
   title: string;
   text: string;
   page?: number;
+  /** The page, slide or time the passage sits at, when its source has locations. */
+  location?: SourceLocation;
   /** Fused relevance score; higher is better. */
   score: number;
 }
@@ -161,7 +179,7 @@ export interface IngestTarget {
 export interface ChunkReplacement {
   botId: string;
   documentId: string;
-  chunks: Array<{ id: string; ordinal: number; page: number | null; text: string }>;
+  chunks: Array<{ id: string; ordinal: number; page: number | null; location: SourceLocation | null; text: string }>;
   tsConfig: string;
   contentHash: string;
   sizeBytes: number;

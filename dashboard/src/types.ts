@@ -30,13 +30,22 @@ export interface SearchResult {
   title: string;
   text: string;
   page?: number;
+  location?: SourceLocation;
   score: number;
+}
+
+/** Where a passage sits: a page, a slide or a time, with the label citations use ("at 04:31"). */
+export interface SourceLocation {
+  kind: 'page' | 'slide' | 'time';
+  value: number;
+  label: string;
 }
 
 export interface Source {
   documentId: string;
   title: string;
   page?: number;
+  location?: SourceLocation;
 }
 
 export interface ConversationSummary {

@@ -84,17 +84,22 @@ export function When({ at }: { at: string }) {
   return <time dateTime={at}>{date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>;
 }
 
-/** "Sources: Guide (pages 3, 5); Notes" — each document once, with the pages cited from it. */
-export function sourcesLine(sources: ReadonlyArray<{ documentId: string; title: string; page?: number | undefined }>): string {
-  const byDocument = new Map<string, { title: string; pages: number[] }>();
+/** "Sources: Guide (pages 3, 5); Video (at 04:31, at 07:10); Notes" — each document once, with the places cited from it. */
+export function sourcesLine(
+  sources: ReadonlyArray<{ documentId: string; title: string; page?: number | undefined; location?: { kind: string; label: string } | undefined }>,
+): string {
+  const byDocument = new Map<string, { title: string; pages: number[]; places: string[] }>();
   for (const source of sources) {
-    const entry = byDocument.get(source.documentId) ?? { title: source.title, pages: [] };
+    const entry = byDocument.get(source.documentId) ?? { title: source.title, pages: [], places: [] };
     if (source.page !== undefined && !entry.pages.includes(source.page)) entry.pages.push(source.page);
+    // Slides and times are shown by their label; pages keep the wording above.
+    else if (source.location && source.location.kind !== 'page' && !entry.places.includes(source.location.label)) entry.places.push(source.location.label);
     byDocument.set(source.documentId, entry);
   }
-  const parts = [...byDocument.values()].map(({ title, pages }) => {
+  const parts = [...byDocument.values()].map(({ title, pages, places }) => {
     const sorted = pages.sort((a, b) => a - b);
-    return sorted.length ? `${title} (${sorted.length > 1 ? 'pages' : 'page'} ${sorted.join(', ')})` : title;
+    const where = [...(sorted.length ? [`${sorted.length > 1 ? 'pages' : 'page'} ${sorted.join(', ')}`] : []), ...places];
+    return where.length ? `${title} (${where.join(', ')})` : title;
   });
   return `Sources: ${parts.join('; ')}`;
 }

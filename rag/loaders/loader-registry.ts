@@ -4,6 +4,7 @@ import { HtmlLoader } from './html.loader.js';
 import { assertTextWithin, DEFAULT_LOAD_LIMITS, type LoadLimits } from './load-limits.js';
 import { detectMediaType, SUPPORTED_TYPES_DESCRIPTION } from './media-type.js';
 import { PdfLoader } from './pdf.loader.js';
+import { SubtitlesLoader } from './subtitles.loader.js';
 import { TextLoader } from './text.loader.js';
 
 /** Picks the loader for a source by its sniffed content, then its declared type and file name. */
@@ -45,5 +46,5 @@ export class LoaderRegistry {
 
 /** The registry with every built-in file loader, each held to `limits`. */
 export function createLoaderRegistry(limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoaderRegistry {
-  return new LoaderRegistry([new PdfLoader(limits), new DocxLoader(limits), new HtmlLoader(), new TextLoader()], limits);
+  return new LoaderRegistry([new PdfLoader(limits), new DocxLoader(limits), new HtmlLoader(), new TextLoader(), new SubtitlesLoader()], limits);
 }

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { SplitOptions } from '../split.js';
 import { DocumentLoadError, type ChunkDraft, type LoadedDocument, type LoadInput, type Splitter } from '../types.js';
 import { assertTextWithin, type LoadLimits } from './load-limits.js';
-import { detectMediaType, MARKDOWN, PLAIN_TEXT } from './media-type.js';
+import { detectMediaType, MARKDOWN, PLAIN_TEXT, SRT, VTT } from './media-type.js';
+import { SubtitlesLoader } from './subtitles.loader.js';
 import { TextLoader } from './text.loader.js';
 import type { ReaderSettings, ReadReply, ReadRequest } from './loader.process.js';
 
@@ -36,7 +37,7 @@ export class ReaderProcessError extends Error {
 const extension = path.extname(fileURLToPath(import.meta.url));
 const entry = fileURLToPath(new URL(`./loader.process${extension}`, import.meta.url));
 
-// Plain text and Markdown up to this size are read and split in process: decoding and cutting a few
+// Plain text, Markdown and subtitles up to this size are read and split in process: decoding and cutting a few
 // hundred kilobytes of text is quick and bounded, and costs less than starting a reading process
 // (seconds on a busy machine, for a creator watching their first upload).
 const IN_PROCESS_TEXT_BYTES = 256 * 1024;
@@ -106,7 +107,7 @@ function startReader(settings: ReaderSettings, maxHeapMb: number): Promise<Reade
  * a heap limit and a time limit on top of the loaders' own page, paragraph, text and unpacked-size
  * limits; past either one the process is stopped, replaced by a fresh one for the next source, and
  * the source fails with a DocumentLoadError saying why. Processes that finished normally are kept a
- * while for the next source. Small plain text and Markdown need no process (IN_PROCESS_TEXT_BYTES).
+ * while for the next source. Small plain text, Markdown and subtitles need no process (IN_PROCESS_TEXT_BYTES).
  */
 export class LoaderSandbox implements Splitter {
   private readonly idle: Array<{ reader: Reader; timer: NodeJS.Timeout }> = [];
@@ -123,8 +124,9 @@ export class LoaderSandbox implements Splitter {
   /** Extracts text from `input` in a reading process; throws DocumentLoadError when it is unreadable or too large. */
   async load(input: LoadInput): Promise<LoadedDocument> {
     const type = detectMediaType(input.bytes, input.mediaType, input.filename);
-    if ((type === PLAIN_TEXT || type === MARKDOWN) && input.bytes.length <= IN_PROCESS_TEXT_BYTES) {
-      const loaded = await new TextLoader().load({ ...input, mediaType: type });
+    if ((type === PLAIN_TEXT || type === MARKDOWN || type === SRT || type === VTT) && input.bytes.length <= IN_PROCESS_TEXT_BYTES) {
+      const loader = type === SRT || type === VTT ? new SubtitlesLoader() : new TextLoader();
+      const loaded = await loader.load({ ...input, mediaType: type });
       assertTextWithin(loaded.pages.reduce((sum, p) => sum + p.text.length, 0), this.options.limits);
       return loaded;
     }

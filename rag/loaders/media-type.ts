@@ -5,13 +5,15 @@ export const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessin
 export const HTML = 'text/html';
 export const PLAIN_TEXT = 'text/plain';
 export const MARKDOWN = 'text/markdown';
+export const SRT = 'application/x-subrip';
+export const VTT = 'text/vtt';
 
 /** The canonical media types a loader exists for, in the order they are listed to creators. */
-export const SUPPORTED_MEDIA_TYPES = [PDF, DOCX, HTML, PLAIN_TEXT, MARKDOWN] as const;
+export const SUPPORTED_MEDIA_TYPES = [PDF, DOCX, HTML, PLAIN_TEXT, MARKDOWN, SRT, VTT] as const;
 export type SupportedMediaType = (typeof SUPPORTED_MEDIA_TYPES)[number];
 
-/** Human-readable list for error messages: "PDF, Word (.docx), HTML, plain text, Markdown". */
-export const SUPPORTED_TYPES_DESCRIPTION = 'PDF, Word (.docx), HTML, plain text (.txt) and Markdown (.md)';
+/** Human-readable list for error messages. */
+export const SUPPORTED_TYPES_DESCRIPTION = 'PDF, Word (.docx), HTML, plain text (.txt), Markdown (.md) and subtitles (.srt, .vtt)';
 
 const aliases: Record<string, SupportedMediaType> = {
   'application/pdf': PDF,
@@ -22,6 +24,11 @@ const aliases: Record<string, SupportedMediaType> = {
   'text/plain': PLAIN_TEXT,
   'text/markdown': MARKDOWN,
   'text/x-markdown': MARKDOWN,
+  [SRT]: SRT,
+  'application/srt': SRT,
+  'text/srt': SRT,
+  'text/x-srt': SRT,
+  [VTT]: VTT,
 };
 
 const extensions: Record<string, SupportedMediaType> = {
@@ -34,6 +41,8 @@ const extensions: Record<string, SupportedMediaType> = {
   text: PLAIN_TEXT,
   md: MARKDOWN,
   markdown: MARKDOWN,
+  srt: SRT,
+  vtt: VTT,
 };
 
 /** `text/HTML; charset=utf-8` → `text/html`; undefined for an empty or missing header. */
@@ -66,6 +75,15 @@ export function isOleCompound(bytes: Uint8Array): boolean {
   return startsWith(bytes, OLE_MAGIC);
 }
 
+const WEBVTT_MAGIC = Buffer.from('WEBVTT');
+
+// The WebVTT header is the file's first word (after an optional byte-order mark) and is followed by a space, tab or line end.
+function startsWithWebVtt(bytes: Uint8Array): boolean {
+  const skip = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const head = bytes.subarray(skip, skip + 7);
+  return startsWith(head, WEBVTT_MAGIC) && (head.length === 6 || [0x20, 0x09, 0x0a, 0x0d].includes(head[6] as number));
+}
+
 function looksLikeHtml(bytes: Uint8Array): boolean {
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 1024))
     .toString('utf8')
@@ -77,7 +95,8 @@ function looksLikeHtml(bytes: Uint8Array): boolean {
 
 /**
  * Decides which loader reads `bytes`: the content itself first (PDF magic, a ZIP holding
- * word/document.xml), then the declared media type, then the file name's extension.
+ * word/document.xml), then the declared media type, then the file name's extension (which wins
+ * over a declared text/plain for Markdown and subtitles, as does a WebVTT header).
  * Returns undefined when no loader fits.
  */
 export function detectMediaType(bytes: Uint8Array, declared?: string, filename?: string): SupportedMediaType | undefined {
@@ -92,7 +111,8 @@ export function detectMediaType(bytes: Uint8Array, declared?: string, filename?:
   const declaredType = aliases[essence(declared) ?? ''];
   const byExtension = extensions[extensionOf(filename) ?? ''];
   // Browsers send text/plain for .md files; the extension is the better witness there.
-  if (declaredType === PLAIN_TEXT && byExtension === MARKDOWN) return MARKDOWN;
+  if (declaredType === PLAIN_TEXT && (byExtension === MARKDOWN || byExtension === SRT || byExtension === VTT)) return byExtension;
+  if ((declaredType === PLAIN_TEXT || !declaredType) && startsWithWebVtt(bytes)) return VTT;
   if (declaredType) return declaredType;
   if (byExtension) return byExtension;
   if (looksLikeHtml(bytes)) return HTML;

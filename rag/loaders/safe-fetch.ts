@@ -31,6 +31,8 @@ const ACCEPT = [
   'application/pdf',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   'text/markdown',
+  'text/vtt',
+  'application/x-subrip',
   'text/plain;q=0.9',
   '*/*;q=0.5',
 ].join(', ');

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { toSql } from 'pgvector/pg';
 import type { VectorHit, VectorPassage, VectorRecord, VectorStore } from '../types.js';
-import { toPassage, type PassageRow } from './passage-row.js';
+import { PASSAGE_COLUMNS, toPassage, type PassageRow } from './passage-row.js';
 import { isUuid } from '../../src/postgres/ids.js';
 import { inTransaction } from '../../src/postgres/transaction.js';
 
@@ -143,7 +143,7 @@ export class PgVectorStore implements VectorStore {
         `WITH nearest AS MATERIALIZED (
            SELECT chunk_id, score, row_number() OVER () AS rank FROM (${nearest}) AS n
          )
-         SELECT c.id AS chunk_id, c.document_id, d.title, c.text, c.page, n.score, n.rank
+         SELECT ${PASSAGE_COLUMNS}, n.score, n.rank
          FROM nearest n
          JOIN chunks c ON c.id = n.chunk_id
          JOIN documents d ON d.id = c.document_id

@@ -1,5 +1,6 @@
 import { contentWords, overlap } from './lexical.js';
 import type { GroundingPassage } from './ports.js';
+import { labelled, mergedLocationLabel, type SourceLocation } from './source-location.js';
 import type { TurnSource } from './types.js';
 
 // A passage counts as used when it accounts for at least this many of the reply's words that the
@@ -32,15 +33,26 @@ export function attributeSources<P extends GroundingPassage>(reply: string, pass
   return passages.filter((_, i) => used.has(i));
 }
 
-/** One source per distinct document page, in first-use order. */
+/** A passage's location: the one it carries, else its page (passages from before locations existed). */
+function locationOf(p: { page?: number; location?: SourceLocation }): SourceLocation | undefined {
+  return p.location ?? (p.page !== undefined ? { kind: 'page', value: p.page } : undefined);
+}
+
+/** One source per distinct document location (page, slide, time), in first-use order. */
 export function distinctSources(passages: readonly GroundingPassage[]): TurnSource[] {
   const seen = new Set<string>();
   const sources: TurnSource[] = [];
   for (const p of passages) {
-    const key = `${p.documentId}\u0000${p.page ?? ''}`;
+    const location = locationOf(p);
+    const key = `${p.documentId}\u0000${location ? `${location.kind}:${location.value}` : ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    sources.push({ documentId: p.documentId, title: p.title, ...(p.page !== undefined ? { page: p.page } : {}) });
+    sources.push({
+      documentId: p.documentId,
+      title: p.title,
+      ...(p.page !== undefined ? { page: p.page } : {}),
+      ...(location ? { location: labelled(location) } : {}),
+    });
   }
   return sources;
 }
@@ -50,18 +62,21 @@ function displayTitle(title: string): string {
   return oneLine === '' ? 'Untitled document' : oneLine;
 }
 
-/** Phone-friendly citation lines, one per document with its pages merged: `— Sleep Guide, pp. 4, 7`. */
+/**
+ * Phone-friendly citation lines, one per document with its locations merged:
+ * `— Sleep Guide, pp. 4, 7`, `— Course video, at 04:31, 07:10`.
+ */
 export function citationLines(sources: readonly TurnSource[]): string[] {
-  const byDocument = new Map<string, { title: string; pages: Set<number> }>();
+  const byDocument = new Map<string, { title: string; locations: SourceLocation[] }>();
   for (const s of sources) {
-    const entry = byDocument.get(s.documentId) ?? { title: s.title, pages: new Set<number>() };
-    if (s.page !== undefined) entry.pages.add(s.page);
+    const entry = byDocument.get(s.documentId) ?? { title: s.title, locations: [] };
+    const location = locationOf(s);
+    if (location) entry.locations.push(location);
     byDocument.set(s.documentId, entry);
   }
-  return [...byDocument.values()].map(({ title, pages }) => {
-    const sorted = [...pages].sort((a, b) => a - b);
-    const where = sorted.length === 0 ? '' : sorted.length === 1 ? `, p. ${sorted[0]}` : `, pp. ${sorted.join(', ')}`;
-    return `— ${displayTitle(title)}${where}`;
+  return [...byDocument.values()].map(({ title, locations }) => {
+    const where = mergedLocationLabel(locations);
+    return `— ${displayTitle(title)}${where ? `, ${where}` : ''}`;
   });
 }
 

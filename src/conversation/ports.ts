@@ -3,6 +3,8 @@
  * Adapters (src/llm, rag/, src/db) implement them; src/main.ts wires them together.
  */
 
+import type { SourceLocation } from './source-location.js';
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
@@ -14,6 +16,8 @@ export interface Passage {
   title: string;
   text: string;
   page?: number;
+  /** The page, slide or time the passage sits at, when its source has locations. */
+  location?: SourceLocation;
   /** Relevance; higher is better. Its scale is the retriever's. */
   score: number;
 }
@@ -25,6 +29,7 @@ export interface GroundingPassage {
   title: string;
   text: string;
   page?: number;
+  location?: SourceLocation;
 }
 
 /**

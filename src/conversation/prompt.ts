@@ -1,5 +1,6 @@
 import { languageName } from './phrases.js';
 import type { ChatMessage, GroundingPassage, Passage } from './ports.js';
+import { locationLabel } from './source-location.js';
 import type { BotProfile, TurnAttachment, UserDocument } from './types.js';
 
 /** A deliberately low estimate of characters per token, so budgets err on the side of fitting. */
@@ -76,7 +77,9 @@ function systemMessage(bot: BotProfile, summary: string | undefined): string {
 
 function sourceBlock(p: GroundingPassage): string {
   const page = p.page !== undefined ? ` page="${p.page}"` : '';
-  return `<source id="${p.id}" title="${quoteAttribute(p.title)}"${page}>\n${quoteData(p.text)}\n</source>`;
+  // Pages keep their attribute; other kinds are named the way citations name them ("at 04:31").
+  const location = p.location && p.location.kind !== 'page' ? ` location="${locationLabel(p.location)}"` : '';
+  return `<source id="${p.id}" title="${quoteAttribute(p.title)}"${page}${location}>\n${quoteData(p.text)}\n</source>`;
 }
 
 function userBlock(text: string, contactName?: string): string {
@@ -157,6 +160,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
       title: p.title,
       text: p.text.trim(),
       ...(p.page !== undefined ? { page: p.page } : {}),
+      ...(p.location !== undefined ? { location: p.location } : {}),
     };
     const overhead = sourceBlock({ ...candidate, text: '' }).length + 1;
     const room = passageBudget - overhead;

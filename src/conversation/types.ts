@@ -1,5 +1,7 @@
 /** What the conversation engine takes and gives back. */
 
+import type { LabelledLocation } from './source-location.js';
+
 /** The bot as the engine needs it: who it is and how it answers. */
 export interface BotProfile {
   id: string;
@@ -50,6 +52,8 @@ export interface TurnSource {
   documentId: string;
   title: string;
   page?: number;
+  /** Where in the document: `{kind: 'time', value: 271, label: 'at 04:31'}`; absent for sources without locations. */
+  location?: LabelledLocation;
 }
 
 export interface TurnResult {

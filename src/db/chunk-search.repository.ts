@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { BotSearchProfile, ChunkPassage, ChunkSearch } from '../../rag/types.js';
-import { toPassage, type PassageRow } from '../../rag/stores/passage-row.js';
+import { PASSAGE_COLUMNS, toPassage, type PassageRow } from '../../rag/stores/passage-row.js';
 import { PreparedStatements } from './prepared-statement.js';
 
 
@@ -75,7 +75,7 @@ export class ChunkSearchRepository implements ChunkSearch {
          LIMIT $4
        ),
        ranked AS (SELECT id, rank, 0 AS pass FROM strict UNION ALL SELECT id, rank, 1 AS pass FROM loose)
-       SELECT c.id AS chunk_id, c.document_id, d.title, c.text, c.page
+       SELECT ${PASSAGE_COLUMNS}
        FROM ranked r
        JOIN chunks c ON c.id = r.id
        JOIN documents d ON d.id = c.document_id
@@ -91,7 +91,7 @@ export class ChunkSearchRepository implements ChunkSearch {
   async passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]> {
     if (!chunkIds.length) return [];
     const { rows } = await this.pool.query<PassageRow>(
-      `SELECT c.id AS chunk_id, c.document_id, d.title, c.text, c.page
+      `SELECT ${PASSAGE_COLUMNS}
        FROM chunks c
        JOIN documents d ON d.id = c.document_id
        WHERE c.bot_id = $1 AND c.id = ANY($2::uuid[]) AND d.bot_id = $1

@@ -217,10 +217,21 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
       for (let i = 0; i < r.chunks.length; i += CHUNK_INSERT_BATCH) {
         const batch = r.chunks.slice(i, i + CHUNK_INSERT_BATCH);
         await client.query(
-          `INSERT INTO public.chunks (id, bot_id, document_id, ordinal, page, text, ts_config)
-           SELECT u.id, $1, $2, u.ordinal, u.page, u.text, $7::regconfig
-           FROM unnest($3::uuid[], $4::int[], $5::int[], $6::text[]) AS u(id, ordinal, page, text)`,
-          [r.botId, r.documentId, batch.map((c) => c.id), batch.map((c) => c.ordinal), batch.map((c) => c.page), batch.map((c) => c.text), r.tsConfig],
+          `INSERT INTO public.chunks (id, bot_id, document_id, ordinal, page, text, ts_config, location_kind, location_value)
+           SELECT u.id, $1, $2, u.ordinal, u.page, u.text, $7::regconfig, u.location_kind, u.location_value
+           FROM unnest($3::uuid[], $4::int[], $5::int[], $6::text[], $8::text[], $9::float8[]) AS u(id, ordinal, page, text, location_kind, location_value)`,
+          [
+            r.botId,
+            r.documentId,
+            batch.map((c) => c.id),
+            batch.map((c) => c.ordinal),
+            batch.map((c) => c.page),
+            batch.map((c) => c.text),
+            r.tsConfig,
+            // Pages live in `page`; the location columns hold the other kinds only.
+            batch.map((c) => (c.location && c.location.kind !== 'page' ? c.location.kind : null)),
+            batch.map((c) => (c.location && c.location.kind !== 'page' ? c.location.value : null)),
+          ],
         );
       }
       await client.query(

@@ -21,7 +21,12 @@ export async function writeWebChatEvents(stream: SseStream, messageId: string, e
         case 'reply':
           stream.write('done', {
             reply: event.text,
-            sources: event.sources.map((s) => ({ documentId: s.documentId, title: s.title, ...(s.page === undefined ? {} : { page: s.page }) })),
+            sources: event.sources.map((s) => ({
+              documentId: s.documentId,
+              title: s.title,
+              ...(s.page === undefined ? {} : { page: s.page }),
+              ...(s.location === undefined ? {} : { location: s.location }),
+            })),
             ...(event.buttons ? { buttons: event.buttons } : {}),
           });
           break;

@@ -24,6 +24,8 @@ const extensions: Record<string, string> = {
   'text/plain': '.txt',
   'text/markdown': '.md',
   'text/html': '.html',
+  'application/x-subrip': '.srt',
+  'text/vtt': '.vtt',
   'image/jpeg': '.jpg',
   'image/png': '.png',
   'image/webp': '.webp',

@@ -59,9 +59,11 @@ describe('GET /v1/bots/:botId/search', () => {
   it('gives the page of passages from paged documents', async () => {
     const response = await search(alice, aliceBot, `q=${encodeURIComponent('trace trees type-specialized loops')}&k=3`);
     expect(response.statusCode).toBe(200);
-    const { results } = response.json() as { results: Array<{ title: string; page?: number }> };
+    const { results } = response.json() as { results: Array<{ title: string; page?: number; location?: { kind: string; value: number; label: string } }> };
     expect(results[0]?.title).toBe('Tracing JIT paper');
     expect(results.every((r) => r.title !== 'Tracing JIT paper' || (Number.isInteger(r.page) && r.page! >= 1))).toBe(true);
+    // The same page as a location, labelled the way citations name it.
+    expect(results[0]?.location).toEqual({ kind: 'page', value: results[0]?.page, label: `p. ${results[0]?.page}` });
   });
 
   it('returns k passages, 5 by default', async () => {

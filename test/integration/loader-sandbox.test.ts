@@ -72,4 +72,24 @@ describe('reading documents in child processes', () => {
     const binary = await failure(readers.load({ bytes: Buffer.from([0x00, 0x01, 0x02, 0x41]), mediaType: 'text/plain', filename: 'notes.txt' }));
     expect(binary.message).toMatch(/not readable text/);
   });
+
+  it('reads subtitles past the in-process size in a process, each passage keeping its time, and a corrupt one fails by line', async () => {
+    const readers = sandbox();
+    const stamp = (s: number) => `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')},000`;
+    const cues = Array.from({ length: 4000 }, (_, i) => `${i + 1}\n${stamp(i * 2)} --> ${stamp(i * 2 + 1)}\nCue ${i} of the long recorded workshop on sleep.\n`);
+    const srt = { bytes: Buffer.from(cues.join('\n')), mediaType: 'application/x-subrip', filename: 'workshop.srt' };
+    expect(srt.bytes.length).toBeGreaterThan(256 * 1024);
+    const loaded = await readers.load(srt);
+    expect(readers.processesStarted).toBe(1);
+    expect(loaded).toEqual(await createLoaderRegistry().load(srt));
+    // Three sentences (cues) a passage: the last passage is the last cue alone, said at 2:13:18.
+    expect(loaded.pages.at(-1)!.location).toEqual({ kind: 'time', value: 7998 });
+    const chunks = await readers.split(loaded);
+    expect(chunks).toEqual(await new TextSplitter(split).split(loaded));
+    expect(chunks.every((c) => c.location?.kind === 'time')).toBe(true);
+    const corrupt = { ...srt, bytes: Buffer.concat([srt.bytes, Buffer.from('\n4001\nnot a time\nBroken.\n')]) };
+    const err = await failure(readers.load(corrupt));
+    expect(err).toBeInstanceOf(DocumentLoadError);
+    expect(err.message).toBe('The SRT subtitles could not be read: line 16002: expected a timestamp like 00:01:02,500 --> 00:01:04,000');
+  });
 });

@@ -186,7 +186,7 @@ describe('createLlm auto provider', () => {
     const engine = new ConversationEngine({ llm, knowledge, memory });
     const result = await engine.runTurn(bot, { botId: 'bot-1', conversationId: 'c1', texts: ['How many hours of sleep do I need?'] });
     expect(result.reply).toMatch(/^I can't reach the coaching model right now, so here is what Coach Ana's material says:/);
-    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4 }]);
+    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4, location: { kind: 'page', value: 4, label: 'p. 4' } }]);
     expect(result.reply).toContain('Adults need seven to nine hours of sleep each night.');
     expect(result.reply).toMatch(/— Sleep Guide, p\. 4$/);
     expect(result.usedFallback).toBe(true);

@@ -258,9 +258,9 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
 
     const passages = await store.queryPassages!(seeded.botId, query, 10, 'embed-a');
     expect(passages).toEqual([
-      { chunkId: wake, documentId: a!.id, title: 'Sleep basics', text: 'Keep a fixed wake time.', page: 3, score: expect.closeTo(scoreOf(wake!), 5) },
-      { chunkId: dim, documentId: a!.id, title: 'Sleep basics', text: 'Dim the lights.', page: null, score: expect.closeTo(scoreOf(dim!), 5) },
-      { chunkId: coffee, documentId: a!.id, title: 'Sleep basics', text: 'Skip late coffee.', page: null, score: expect.closeTo(scoreOf(coffee!), 5) },
+      { chunkId: wake, documentId: a!.id, title: 'Sleep basics', text: 'Keep a fixed wake time.', page: 3, location: { kind: 'page', value: 3 }, score: expect.closeTo(scoreOf(wake!), 5) },
+      { chunkId: dim, documentId: a!.id, title: 'Sleep basics', text: 'Dim the lights.', page: null, location: null, score: expect.closeTo(scoreOf(dim!), 5) },
+      { chunkId: coffee, documentId: a!.id, title: 'Sleep basics', text: 'Skip late coffee.', page: null, location: null, score: expect.closeTo(scoreOf(coffee!), 5) },
     ]);
     // Without a model every live chunk counts; k bounds the vectors searched, before the live ones are kept.
     expect((await store.queryPassages!(seeded.botId, query, 10, undefined)).map((p) => p.chunkId)).toEqual([otherModel, wake, dim, coffee]);

@@ -121,7 +121,7 @@ describe('ConversationEngine', () => {
     expect(deltas.slice(0, SLEEP_ANSWER.length)).toEqual(SLEEP_ANSWER);
     expect(result.reply).toBe('Aim for seven to nine hours of sleep each night, and keep a regular bedtime.\n\n— Sleep Guide, p. 4');
     expect(deltas.join('')).toBe(result.reply);
-    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4 }]);
+    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4, location: { kind: 'page', value: 4, label: 'p. 4' } }]);
     expect(result.grounded).toBe(true);
     expect(result.usedFallback).toBe(false);
     expect(stages).toEqual(['context', 'memory', 'retrieve', 'gate', 'prompt', 'generate', 'reply']);
@@ -300,7 +300,7 @@ describe('ConversationEngine', () => {
     const result = await engine.runTurn(quiet, turn(['How much sleep do I need?']), { onToken: (d) => deltas.push(d) });
     expect(result.reply).toBe('Aim for seven to nine hours of sleep each night, and keep a regular bedtime.');
     expect(deltas.join('')).toBe(result.reply);
-    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4 }]);
+    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4, location: { kind: 'page', value: 4, label: 'p. 4' } }]);
   });
 
   it('quotes the material and says so when the responder is the extractive fallback', async () => {
@@ -349,7 +349,7 @@ describe('ConversationEngine', () => {
       memory: new InMemoryConversation(),
     });
     const result = await engine.runTurn(bot, turn(['How many hours of sleep do I need?']));
-    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4 }]);
+    expect(result.sources).toEqual([{ documentId: 'doc-sleep', title: 'Sleep Guide', page: 4, location: { kind: 'page', value: 4, label: 'p. 4' } }]);
     expect(result.reply).toMatch(/\n\n— Sleep Guide, p\. 4$/);
     expect(result.reply).not.toContain('Nutrition Basics');
 

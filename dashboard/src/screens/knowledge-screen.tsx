@@ -6,7 +6,7 @@ import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
 import { EmptyState, ErrorMessage, Loading, PageHeading } from '../ui';
 
-const ACCEPTED = '.pdf,.docx,.md,.markdown,.txt,.html,.htm,application/pdf,text/plain,text/markdown,text/html';
+const ACCEPTED = '.pdf,.docx,.md,.markdown,.txt,.html,.htm,.srt,.vtt,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt';
 const statusWords: Record<KnowledgeDocument['status'], string> = { queued: 'Waiting', processing: 'Reading', ready: 'Ready', failed: 'Failed' };
 
 interface Upload {
@@ -233,7 +233,7 @@ function Passage({ result }: { result: SearchResult }) {
     <li>
       <p className="result-source">
         {result.title}
-        {result.page ? `, page ${result.page}` : ''}
+        {result.location && result.location.kind !== 'page' ? `, ${result.location.label}` : result.page ? `, page ${result.page}` : ''}
       </p>
       <p className={`result-text${open ? '' : ' clamped'}`}>{text}</p>
       {text.length > 240 ? (

@@ -91,7 +91,7 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
               type: 'object',
               required: ['file'],
               properties: {
-                file: { type: 'string', format: 'binary', description: `The document: PDF, DOCX, HTML, text or Markdown, at most ${size(uploadMaxBytes)}` },
+                file: { type: 'string', format: 'binary', description: `The document: PDF, DOCX, HTML, text, Markdown or subtitles (.srt, .vtt), at most ${size(uploadMaxBytes)}` },
                 title: { type: 'string', maxLength: 500, description: 'Shown in answers and citations; the file name or the document’s own title otherwise' },
               },
             },
@@ -101,7 +101,7 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
       },
       schema: {
         ...common,
-        summary: 'Add a document: multipart field `file` (PDF, DOCX, HTML, text, Markdown), or JSON {url, title?}',
+        summary: 'Add a document: multipart field `file` (PDF, DOCX, HTML, text, Markdown, SRT or WebVTT subtitles), or JSON {url, title?}',
         consumes: ['multipart/form-data', 'application/json'],
         params: botDocumentsParams,
         response: { 202: acceptedDocumentResponse },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Retriever } from '../../../rag/types.js';
 import type { BotService } from '../../bots/bot.service.js';
+import { labelled } from '../../conversation/source-location.js';
 import { botParams } from '../schemas/bots.js';
 import { searchQuery, searchResponse } from '../schemas/search.js';
 
@@ -29,6 +30,7 @@ export const searchRoutes: FastifyPluginAsyncZod<{ bots: Pick<BotService, 'get'>
           title: p.title,
           text: p.text,
           ...(p.page === undefined ? {} : { page: p.page }),
+          ...(p.location === undefined ? {} : { location: labelled(p.location) }),
           score: p.score,
         })),
       };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sourceLocation } from './search.js';
 
 const channels = ['telegram', 'whatsapp', 'web'] as const;
 const deliveryStatuses = ['pending', 'sending', 'sent', 'failed'] as const;
@@ -49,7 +50,7 @@ export const messagesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('Items per page (1–200)'),
 });
 
-const source = z.object({ documentId: z.string(), title: z.string(), page: z.number().optional() });
+const source = z.object({ documentId: z.string(), title: z.string(), page: z.number().optional(), location: sourceLocation.optional() });
 
 export const messagesResponse = z.object({
   items: z

@@ -5,7 +5,7 @@ export const botDocumentsParams = z.object({ botId: z.string() });
 
 /** The JSON alternative to a multipart upload: a web page or file to fetch. */
 export const addUrlBody = z.object({
-  url: z.string().trim().min(1).max(2048).describe('http(s) address of a web page, PDF, Word or text file'),
+  url: z.string().trim().min(1).max(2048).describe('http(s) address of a web page, PDF, Word, text or subtitle (SRT, WebVTT) file'),
   title: z.string().trim().min(1).max(500).optional(),
 });
 
@@ -23,7 +23,7 @@ export const documentResponse = z.object({
   status,
   error: z.string().optional().describe('Why ingestion failed, in words for the creator'),
   chunks: z.number().int(),
-  pages: z.number().int().optional(),
+  pages: z.number().int().optional().describe('Pages read, for paged formats such as PDF'),
   progress: z.number().min(0).max(1),
   retrievalMode: z
     .enum(['hybrid', 'lexical'])

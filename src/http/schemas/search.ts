@@ -5,11 +5,21 @@ export const searchQuery = z.object({
   k: z.coerce.number().int().min(1).max(50).default(5).describe('How many passages to return (1–50)'),
 });
 
+/** Where a passage or source sits in its document; shared by search results and reply sources. */
+export const sourceLocation = z
+  .object({
+    kind: z.enum(['page', 'slide', 'time']).describe('page (PDF), slide (decks) or time (subtitles and transcripts)'),
+    value: z.number().describe('The page or slide number, or the time in seconds from the start'),
+    label: z.string().describe('The short form citations use: "p. 4", "slide 12", "at 04:31" ("1:02:07" past an hour)'),
+  })
+  .describe('Where in the document the passage sits; absent for sources without pages, slides or times');
+
 export const searchResult = z.object({
   documentId: z.uuid(),
   title: z.string(),
   text: z.string().describe('The passage as stored'),
   page: z.int().optional().describe('Page of the source, for paged formats such as PDF'),
+  location: sourceLocation.optional(),
   score: z.number().describe('Fused relevance (reciprocal rank fusion of vector and full-text rank); higher is better'),
 });
 

@@ -155,7 +155,7 @@ ${isPublic && mode.embedded ? '' : `<header><h1>${title}</h1>${isPublic ? '' : '
     if (!sources || !sources.length) return;
     const s = document.createElement('div');
     s.className = 'sources';
-    s.textContent = 'Sources: ' + sources.map((x) => x.title + (x.page ? ' (p. ' + x.page + ')' : '')).join('; ');
+    s.textContent = 'Sources: ' + sources.map((x) => x.title + (x.location ? ' (' + x.location.label + ')' : x.page ? ' (p. ' + x.page + ')' : '')).join('; ');
     answer.div.appendChild(s);
   }
 ${isPublic ? publicScript : previewScript}

@@ -1,0 +1,62 @@
+/** Where a cited passage sits in its source, and how citations name it in any language. */
+
+/** A page (PDF), a slide (decks) or a time in seconds from the start (subtitles, transcripts). */
+export interface SourceLocation {
+  kind: 'page' | 'slide' | 'time';
+  value: number;
+}
+
+/** A location with the short form citations show: `p. 4`, `slide 12`, `at 04:31`. */
+export interface LabelledLocation extends SourceLocation {
+  label: string;
+}
+
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `04:31` below an hour, `1:02:07` past one; fractions of a second are dropped. */
+export function clockTime(seconds: number): string {
+  const total = Math.max(0, Math.floor(seconds));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total % 60;
+  return hours > 0 ? `${hours}:${two(minutes)}:${two(rest)}` : `${two(minutes)}:${two(rest)}`;
+}
+
+/** The short, language-neutral form of one location: `p. 4`, `slide 12`, `at 04:31`. */
+export function locationLabel(location: SourceLocation): string {
+  switch (location.kind) {
+    case 'page':
+      return `p. ${location.value}`;
+    case 'slide':
+      return `slide ${location.value}`;
+    case 'time':
+      return `at ${clockTime(location.value)}`;
+  }
+}
+
+/** The location with its label, as the API and stored sources carry it. */
+export function labelled(location: SourceLocation): LabelledLocation {
+  return { kind: location.kind, value: location.value, label: locationLabel(location) };
+}
+
+/**
+ * Several locations of one document merged into one phrase, kinds in a fixed order, each sorted:
+ * `pp. 4, 7`, `slides 3, 12`, `at 04:31, 07:10`.
+ */
+export function mergedLocationLabel(locations: readonly SourceLocation[]): string {
+  const phrases: string[] = [];
+  for (const kind of ['page', 'slide', 'time'] as const) {
+    const values = [...new Set(locations.filter((l) => l.kind === kind).map((l) => (kind === 'time' ? Math.floor(l.value) : l.value)))].sort((a, b) => a - b);
+    if (values.length === 0) continue;
+    if (values.length === 1) {
+      phrases.push(locationLabel({ kind, value: values[0] as number }));
+      continue;
+    }
+    if (kind === 'page') phrases.push(`pp. ${values.join(', ')}`);
+    else if (kind === 'slide') phrases.push(`slides ${values.join(', ')}`);
+    else phrases.push(`at ${values.map(clockTime).join(', ')}`);
+  }
+  return phrases.join(', ');
+}
