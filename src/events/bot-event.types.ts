@@ -23,9 +23,17 @@ export type BotEventInput =
 /**
  * What changed about a conversation: `takeover`, `release` and `human_requested` as its transcript
  * records them; `creator_message_*` what became of a message the creator sent while taken over
- * (`pending`: the channel failed in passing and the worker retries; later changes come as `delivery`).
+ * (`pending`: the channel failed in passing and the worker retries; later changes come as `delivery`);
+ * `message_held`: the contact's message arrived while taken over and was settled without an answer.
  */
-export type ConversationChange = 'takeover' | 'release' | 'human_requested' | 'creator_message_sent' | 'creator_message_pending' | 'creator_message_failed';
+export type ConversationChange =
+  | 'takeover'
+  | 'release'
+  | 'human_requested'
+  | 'message_held'
+  | 'creator_message_sent'
+  | 'creator_message_pending'
+  | 'creator_message_failed';
 /** Who changed it: `idle` is the release of a takeover left without a creator message. */
 export type ConversationChangeBy = 'creator' | 'idle' | 'contact';
 

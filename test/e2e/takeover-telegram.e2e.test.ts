@@ -296,7 +296,7 @@ describe('the bot’s live events', () => {
   const changes = (conversationId: string) =>
     stream!.events.filter((e) => e.event === 'conversation' && e.data.conversationId === conversationId).map((e) => `${String(e.data.change)} by ${String(e.data.by)}`);
 
-  it('tell the dashboard of a request for a person, takeovers, the creator’s messages and releases, each once', async () => {
+  it('tell the dashboard of a request for a person, takeovers, held messages, the creator’s messages and releases, each once', async () => {
     stream = await openSse(`${base}/v1/bots/${bot.botId}/events`, { headers: bot.session.auth });
     await stream.waitFor((e) => e.event === 'ready', 'the ready event');
     const chatId = nextChatId++;
@@ -306,6 +306,9 @@ describe('the bot’s live events', () => {
 
     // Taken over twice, released twice: only the changes are told.
     for (let i = 0; i < 2; i++) expect((await api('POST', `/conversations/${conversationId}/takeover`)).statusCode).toBe(200);
+    // The contact's message while taken over is settled unanswered: the inbox hears that too.
+    await say(chatId, 'Anyone there?');
+    await stream.waitFor((e) => e.event === 'conversation' && e.data.conversationId === conversationId && e.data.change === 'message_held', 'the held message');
     const sent = await api('POST', `/conversations/${conversationId}/messages`, { text: 'Maya here, how can I help?', clientMessageId: 'live-1' });
     expect(sent.statusCode, sent.body).toBe(200);
     expect((await api('POST', `/conversations/${conversationId}/messages`, { text: 'Maya here, how can I help?', clientMessageId: 'live-1' })).statusCode).toBe(200);
@@ -317,6 +320,7 @@ describe('the bot’s live events', () => {
     expect(changes(conversationId)).toEqual([
       'human_requested by contact',
       'takeover by creator',
+      'message_held by contact',
       'creator_message_sent by creator',
       'release by creator',
       'takeover by creator',
