@@ -179,3 +179,13 @@ export function messageOf(err: unknown): string {
   if (err instanceof TypeError) return 'The server could not be reached; check your connection and try again.';
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * The address of a bot's live events for an EventSource (which cannot send headers): a short-lived
+ * ticket for that bot in the query, never the access token; `lastEventId` resumes after an event.
+ */
+export async function botEventsUrl(botId: string, lastEventId?: string): Promise<string> {
+  const { ticket } = await api<{ ticket: string }>(`/v1/bots/${encodeURIComponent(botId)}/events/ticket`, { method: 'POST' });
+  const query = new URLSearchParams({ ticket, ...(lastEventId ? { lastEventId } : {}) });
+  return `/v1/bots/${encodeURIComponent(botId)}/events?${query}`;
+}

@@ -52,16 +52,19 @@ export interface ConversationSummary {
   id: string;
   channel: 'telegram' | 'whatsapp' | 'web';
   contact: { id: string; displayName: string; username: string | null };
-  lastMessage: { type: 'user' | 'reply' | 'notice'; text: string | null; at: string } | null;
+  lastMessage: { type: 'user' | 'reply' | 'notice' | 'creator'; text: string | null; at: string } | null;
   lastMessageAt: string;
   unanswered: boolean;
   unknown: boolean;
+  takenOver: boolean;
+  wantsHuman: boolean;
 }
 
 export type TranscriptItem =
-  | { type: 'user'; id: string; kind: string; text: string | null; attachments: Array<{ type: string; fileName?: string }>; at: string }
+  | { type: 'user'; id: string; kind: string; text: string | null; attachments: Array<{ type: string; fileName?: string }>; held: boolean; at: string }
+  | { type: 'event'; id: string; event: 'takeover' | 'release' | 'human_requested'; by: 'creator' | 'idle' | 'contact'; at: string }
   | {
-      type: 'reply' | 'notice';
+      type: 'reply' | 'notice' | 'creator';
       id: string;
       text: string | null;
       sources: Source[];

@@ -154,13 +154,14 @@ export function createConversationsModule({
   const deliveries = new DeliveryService({ store: new DeliveryRepository(pool, publisher), bots: bots.service, optOuts: coaching?.proactive });
   const inbox = new InboxService({ store: new InboxRepository(pool), bots: bots.service });
   const now = clock ?? (() => new Date());
-  const takeoverStore = new TakeoverRepository(pool);
+  const takeoverStore = new TakeoverRepository(pool, publisher);
   const takeover = new TakeoverService({
     store: takeoverStore,
     bots: bots.service,
     messages: new ProactiveCreatorMessages({ proactive: coaching.proactive, clock: now, retryAfterMs: CREATOR_MESSAGE_RETRY_MS }),
     idleReleaseMs: config.TAKEOVER_IDLE_RELEASE_MINUTES * 60_000,
     clock: now,
+    ...publisher,
   });
   const handoff = new HandoffService({ store: takeoverStore, notifier: email.notifications });
 

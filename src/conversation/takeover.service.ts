@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BotService } from '../bots/bot.service.js';
 import { AppError, ConflictError, NotFoundError } from '../errors/app.errors.js';
+import type { BotEventPublisher } from '../events/bot-event.types.js';
 import type { ClaimedTurn, HumanHandoff } from './turn.ports.js';
 import type { CreatorMessage, CreatorMessageChannel, HumanRequestNotifier, TakeoverState, TakeoverStore } from './takeover.ports.js';
 
@@ -10,8 +11,12 @@ export interface TakeoverServiceDeps {
   messages: CreatorMessageChannel;
   /** Without a creator message for this long, a takeover is handed back to the bot. */
   idleReleaseMs: number;
+  /** Told what became of each creator message (the creators' live events). */
+  events?: BotEventPublisher;
   clock?: () => Date;
 }
+
+const CHANGE_OF = { sent: 'creator_message_sent', retrying: 'creator_message_pending', refused: 'creator_message_failed' } as const;
 
 /** A creator's message as the API answers it. */
 export interface SentCreatorMessage extends CreatorMessage {
@@ -82,6 +87,10 @@ export class TakeoverService {
       await this.deps.store.touch(target.conversationId, this.clock());
     }
     const outcome = await this.deps.messages.send({ botId: bot.id, contactId: target.contactId, conversationId: target.conversationId, effectKey, text: input.text });
+    // A repeated clientMessageId changes nothing, so it tells no one again.
+    if (!earlier) {
+      this.deps.events?.publish(bot.id, { type: 'conversation', conversationId: target.conversationId, change: CHANGE_OF[outcome.status], by: 'creator', at: this.clock().toISOString() });
+    }
     if (outcome.status === 'refused') throw new CreatorMessageRefusedError(outcome.reason, outcome.outsideWindow);
     const stored = await this.deps.store.creatorMessage(bot.id, target.conversationId, effectKey);
     if (!stored) throw new NotFoundError('Conversation');

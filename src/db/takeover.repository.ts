@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ChannelName } from '../conversation/channel.ports.js';
 import type { CreatorMessage, TakeoverState, TakeoverStore, TakeoverTarget } from '../conversation/takeover.ports.js';
+import type { BotEventPublisher, ConversationChange, ConversationChangeBy } from '../events/bot-event.types.js';
 import { isUuid } from '../postgres/ids.js';
 
 // The conversation row `c` as a TakeoverState.
@@ -15,13 +16,22 @@ const STATE_COLUMNS = `c.id AS "conversationId", c.taken_over_at IS NOT NULL AS 
  * A takeover is an UPDATE of the conversation row: a turn's reply is marked for sending only in a
  * statement that reads that row FOR SHARE (src/db/turn.repository.ts), so the two are ordered.
  * `updated_at` is left alone: it says which conversation a contact used last (where notices go).
+ * Each change that records a conversation event is also published to the bot's live events, once,
+ * when it happened (a repeated takeover or release changes nothing and publishes nothing).
  */
 export class TakeoverRepository implements TakeoverStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { events?: BotEventPublisher } = {},
+  ) {}
+
+  private changed(botId: string, conversationId: string, change: ConversationChange, by: ConversationChangeBy): void {
+    this.options.events?.publish(botId, { type: 'conversation', conversationId, change, by, at: new Date().toISOString() });
+  }
 
   async takeOver(botId: string, conversationId: string, creatorId: string, activeAt: Date): Promise<TakeoverState | null> {
     if (!isUuid(conversationId)) return null;
-    const { rows } = await this.pool.query<TakeoverState>(
+    const { rows } = await this.pool.query<TakeoverState & { changed: boolean }>(
       `WITH before AS (
          SELECT id, taken_over_at IS NULL AS fresh FROM public.conversations WHERE id = $1 AND bot_id = $2 FOR UPDATE
        ),
@@ -37,15 +47,15 @@ export class TakeoverRepository implements TakeoverStore {
          INSERT INTO public.conversation_events (bot_id, conversation_id, kind, actor)
          SELECT $2, b.id, 'takeover', 'creator' FROM before b WHERE b.fresh
        )
-       SELECT * FROM taken`,
+       SELECT t.*, b.fresh AS "changed" FROM taken t CROSS JOIN before b`,
       [conversationId, botId, creatorId, activeAt],
     );
-    return rows[0] ?? null;
+    return this.stateAfter(botId, rows[0], 'takeover');
   }
 
   async release(botId: string, conversationId: string): Promise<TakeoverState | null> {
     if (!isUuid(conversationId)) return null;
-    const { rows } = await this.pool.query<TakeoverState>(
+    const { rows } = await this.pool.query<TakeoverState & { changed: boolean }>(
       `WITH before AS (
          SELECT id, taken_over_at IS NOT NULL AS was FROM public.conversations WHERE id = $1 AND bot_id = $2 FOR UPDATE
        ),
@@ -59,10 +69,18 @@ export class TakeoverRepository implements TakeoverStore {
          INSERT INTO public.conversation_events (bot_id, conversation_id, kind, actor)
          SELECT $2, b.id, 'release', 'creator' FROM before b WHERE b.was
        )
-       SELECT * FROM released`,
+       SELECT r.*, b.was AS "changed" FROM released r CROSS JOIN before b`,
       [conversationId, botId],
     );
-    return rows[0] ?? null;
+    return this.stateAfter(botId, rows[0], 'release');
+  }
+
+  /** The state a takeover or release left, published when it changed something. */
+  private stateAfter(botId: string, row: (TakeoverState & { changed: boolean }) | undefined, change: 'takeover' | 'release'): TakeoverState | null {
+    if (!row) return null;
+    const { changed, ...state } = row;
+    if (changed) this.changed(botId, state.conversationId, change, 'creator');
+    return state;
   }
 
   async target(botId: string, conversationId: string): Promise<TakeoverTarget | null> {
@@ -93,7 +111,7 @@ export class TakeoverRepository implements TakeoverStore {
 
   async releaseIdle(idleSince: Date, limit: number): Promise<number> {
     // SKIP LOCKED: a creator taking over or writing right now is left for the next pass.
-    const { rows } = await this.pool.query<{ n: number }>(
+    const { rows } = await this.pool.query<{ id: string; bot_id: string }>(
       `WITH idle AS (
          SELECT id, bot_id FROM public.conversations
           WHERE taken_over_at IS NOT NULL AND takeover_active_at < $1
@@ -108,14 +126,15 @@ export class TakeoverRepository implements TakeoverStore {
        event AS (
          INSERT INTO public.conversation_events (bot_id, conversation_id, kind, actor) SELECT bot_id, id, 'release', 'idle' FROM released
        )
-       SELECT count(*)::int AS n FROM released`,
+       SELECT id, bot_id FROM released`,
       [idleSince, limit],
     );
-    return rows[0]?.n ?? 0;
+    for (const row of rows) this.changed(row.bot_id, row.id, 'release', 'idle');
+    return rows.length;
   }
 
   async requestHuman(conversationId: string, turnId: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ open: boolean }>(
+    const { rows } = await this.pool.query<{ open: boolean; flagged_bot_id: string | null }>(
       `WITH flagged AS (
          UPDATE public.conversations SET human_requested_at = clock_timestamp(), human_request_turn_id = $2
           WHERE id = $1 AND human_requested_at IS NULL AND taken_over_at IS NULL
@@ -127,9 +146,13 @@ export class TakeoverRepository implements TakeoverStore {
          ON CONFLICT (turn_id) DO NOTHING
        )
        SELECT EXISTS (SELECT 1 FROM flagged)
-           OR EXISTS (SELECT 1 FROM public.conversations WHERE id = $1 AND human_request_turn_id = $2) AS open`,
+           OR EXISTS (SELECT 1 FROM public.conversations WHERE id = $1 AND human_request_turn_id = $2) AS open,
+              (SELECT bot_id FROM flagged) AS flagged_bot_id`,
       [conversationId, turnId],
     );
+    // Only the statement that flagged it publishes: a retried turn finds it flagged already.
+    const flaggedBot = rows[0]?.flagged_bot_id;
+    if (flaggedBot) this.changed(flaggedBot, conversationId, 'human_requested', 'contact');
     return rows[0]?.open ?? false;
   }
 }

@@ -276,14 +276,18 @@ export class TurnRepository implements TurnStore {
   }
 
   async finish(turnId: string, status: 'answered' | 'failed' | 'held', error?: string): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<{ bot_id: string; conversation_id: string }>(
       this.statements.query(
         'turn_finish',
         `UPDATE public.turns SET status = $2, error = $3, updated_at = now(), answered_at = CASE WHEN $2 = 'answered' THEN now() END
-          WHERE id = $1`,
+          WHERE id = $1
+          RETURNING bot_id, conversation_id`,
         [turnId, status, error ?? null],
       ),
     );
+    // A held turn sends nothing, so no ledger event says the message is settled: the inbox is told here.
+    const held = status === 'held' ? rows[0] : undefined;
+    if (held) this.events?.publish(held.bot_id, { type: 'conversation', conversationId: held.conversation_id, change: 'message_held', by: 'contact', at: new Date().toISOString() });
   }
 
   async failFor(inboundId: string, error: string): Promise<void> {

@@ -17,8 +17,25 @@ export type BotEventInput =
   | { type: 'delivery'; id: string; conversationId: string; status: DeliveryEventStatus; error?: string; at: string }
   /** A document's ingestion moved on; `progress` 0..1 while processing, chunks and pages once ready. */
   | { type: 'document'; documentId: string; status: DocumentEventStatus; progress?: number; chunks?: number; pages?: number | null; error?: string; at: string }
-  /** Something about a conversation itself changed (taken over, released, a person asked for). */
-  | { type: 'conversation'; conversationId: string; change: string; at: string };
+  /** Something about a conversation itself changed (taken over, released, a person asked for, the creator wrote). */
+  | { type: 'conversation'; conversationId: string; change: ConversationChange; by: ConversationChangeBy; at: string };
+
+/**
+ * What changed about a conversation: `takeover`, `release` and `human_requested` as its transcript
+ * records them; `creator_message_*` what became of a message the creator sent while taken over
+ * (`pending`: the channel failed in passing and the worker retries; later changes come as `delivery`);
+ * `message_held`: the contact's message arrived while taken over and was settled without an answer.
+ */
+export type ConversationChange =
+  | 'takeover'
+  | 'release'
+  | 'human_requested'
+  | 'message_held'
+  | 'creator_message_sent'
+  | 'creator_message_pending'
+  | 'creator_message_failed';
+/** Who changed it: `idle` is the release of a takeover left without a creator message. */
+export type ConversationChangeBy = 'creator' | 'idle' | 'contact';
 
 /** An event as subscribers get it: `eventId` is unique, sent as the SSE `id:` to resume after. */
 export type BotEvent = BotEventInput & { eventId: string };

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { travellingClock, type TravellingClock } from '../support/coaching-e2e.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { openSse, type LiveSse } from '../support/sse-client.js';
 import { textUpdate } from '../support/telegram-updates.js';
 import { connectedBot, freePort, ledger, turnsOf, type ConnectedBot } from '../support/telegram-e2e.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -21,6 +22,7 @@ let bot: ConnectedBot;
 let time: TravellingClock;
 let nextUpdateId = 50_000;
 let nextChatId = 7_000;
+let base: string;
 
 interface Listed {
   id: string;
@@ -52,6 +54,7 @@ beforeAll(async () => {
     { clock: time.clock },
   );
   await platform.app.listen({ host: '127.0.0.1', port });
+  base = `http://127.0.0.1:${port}`;
   bot = await connectedBot(platform, telegram, { settings: { mergeWindowMs: 0, humanHandoffPhrases: [HANDOFF_PHRASE] } });
 });
 
@@ -282,5 +285,46 @@ describe('a user asks for a person', () => {
     await waitFor(async () => (await humanRequestEmails()).length === before + 1, { what: 'the email to the creator' });
     // No model call answered it.
     expect(ollama.chatRequests.some((r) => JSON.stringify(r.messages).includes('Talk to a HUMAN'))).toBe(false);
+  });
+});
+
+describe('the bot’s live events', () => {
+  let stream: LiveSse | undefined;
+  afterEach(() => stream?.drop());
+
+  /** The conversation's `conversation` events so far, as "change by who". */
+  const changes = (conversationId: string) =>
+    stream!.events.filter((e) => e.event === 'conversation' && e.data.conversationId === conversationId).map((e) => `${String(e.data.change)} by ${String(e.data.by)}`);
+
+  it('tell the dashboard of a request for a person, takeovers, held messages, the creator’s messages and releases, each once', async () => {
+    stream = await openSse(`${base}/v1/bots/${bot.botId}/events`, { headers: bot.session.auth });
+    await stream.waitFor((e) => e.event === 'ready', 'the ready event');
+    const chatId = nextChatId++;
+    await say(chatId, '/human');
+    const conversationId = await conversationOf(chatId);
+    await stream.waitFor((e) => e.event === 'conversation' && e.data.conversationId === conversationId && e.data.change === 'human_requested', 'the request for a person');
+
+    // Taken over twice, released twice: only the changes are told.
+    for (let i = 0; i < 2; i++) expect((await api('POST', `/conversations/${conversationId}/takeover`)).statusCode).toBe(200);
+    // The contact's message while taken over is settled unanswered: the inbox hears that too.
+    await say(chatId, 'Anyone there?');
+    await stream.waitFor((e) => e.event === 'conversation' && e.data.conversationId === conversationId && e.data.change === 'message_held', 'the held message');
+    const sent = await api('POST', `/conversations/${conversationId}/messages`, { text: 'Maya here, how can I help?', clientMessageId: 'live-1' });
+    expect(sent.statusCode, sent.body).toBe(200);
+    expect((await api('POST', `/conversations/${conversationId}/messages`, { text: 'Maya here, how can I help?', clientMessageId: 'live-1' })).statusCode).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await api('POST', `/conversations/${conversationId}/release`)).statusCode).toBe(200);
+    // Left idle, a takeover is released by the workers, and the dashboard hears of it too.
+    expect((await api('POST', `/conversations/${conversationId}/takeover`)).statusCode).toBe(200);
+    time.travel(31 * 60_000);
+    await stream.waitFor((e) => e.event === 'conversation' && e.data.conversationId === conversationId && e.data.by === 'idle', 'the idle release');
+    expect(changes(conversationId)).toEqual([
+      'human_requested by contact',
+      'takeover by creator',
+      'message_held by contact',
+      'creator_message_sent by creator',
+      'release by creator',
+      'takeover by creator',
+      'release by idle',
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A creator uses the dashboard in Debian's Chromium against the real platform: signs up, creates a
  * bot, uploads a PDF and sees it become ready, asks it in "try it", publishes the web chat and finds
- * the conversation in the inbox. Every screen is checked with axe and photographed at phone and
- * desktop sizes under test-results/dashboard/.
+ * the conversation in the inbox; connects Telegram, sees a Telegram user's conversation arrive in the
+ * open inbox, takes it over, answers from the composer and hands it back. Every screen is checked
+ * with axe and photographed at phone and desktop sizes under test-results/dashboard/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +13,11 @@ import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturesDir } from '../support/fixtures.js';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { startFakeTelegram, type FakeBot, type FakeTelegram } from '../support/fake-telegram.js';
+import { turnsOf } from '../support/telegram-e2e.js';
+import { textUpdate } from '../support/telegram-updates.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait-for.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shots = fileURLToPath(new URL('../../test-results/dashboard/', import.meta.url));
@@ -98,7 +102,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard in a br
     expect(violations).toEqual([]);
     expect(pageProblems).toEqual([]);
     await context.close();
-  }, 240_000);
+  }, 300_000);
 });
 
 /** Every step of the creator's way through the dashboard; serious accessibility violations are collected in `violations`. */
@@ -228,6 +232,7 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   violations.push(...(await checkScreen(page, '10b-telegram-connected')));
 
   // The inbox lists the conversation from "try it", and opens its transcript.
+  const eventStream = page.waitForResponse((r) => new URL(r.url()).pathname === `/v1/bots/${botId}/events` && r.status() === 200);
   await page.getByRole('link', { name: 'Inbox' }).click();
   await screenHeading(page, 'Inbox').waitFor();
   const conversation = page.locator('.conversation-list a').first();
@@ -235,11 +240,13 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   expect(await conversation.textContent()).toMatch(/Web chat/);
   violations.push(...(await checkScreen(page, '11-inbox')));
   await conversation.click();
-  await page.getByRole('heading', { level: 2, name: 'Transcript' }).waitFor();
+  await page.getByRole('heading', { level: 2, name: /^Conversation with Visitor/ }).waitFor();
   const transcript = page.locator('ol.transcript');
   await transcript.getByText('What is a trace tree?').waitFor();
   await transcript.getByText(/^Sources: pdfjs__tracemonkey\.pdf/).waitFor();
   violations.push(...(await checkScreen(page, '12-transcript')));
+
+  await takeOverFromTheInbox(page, violations, fakeBot, botId, eventStream);
 
   // Back on the bots list, the new bot is there.
   await page.getByRole('link', { name: 'Your bots' }).first().click();
@@ -261,4 +268,94 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByLabel('Password').fill('a long passphrase');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: 'Trace Tutor' }).waitFor();
+}
+
+/**
+ * The live inbox and human takeover: a Telegram user's conversation arrives in the open inbox without
+ * a reload; the creator takes it over and answers from the composer (the Bot API gets that text
+ * once), the bot stays silent while taken over, and answers again once it is handed back.
+ */
+async function takeOverFromTheInbox(page: Page, violations: string[], fakeBot: FakeBot, botId: string, eventStream: Promise<unknown>): Promise<void> {
+  const chatId = 4_242_001;
+  let updateId = 900_000;
+  /** A message from the Telegram user, delivered to the platform's webhook as the Bot API would. */
+  const userSays = async (text: string) => {
+    const webhook = fakeBot.webhook!;
+    const response = await fetch(`${base}/webhooks/telegram/${botId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': webhook.secretToken! },
+      body: JSON.stringify(textUpdate(text, { updateId: updateId++, chatId })),
+    });
+    expect(response.status).toBe(200);
+  };
+  /** What the Bot API was asked to send to the user. */
+  const sentToUser = () => telegram.callsOf('sendMessage').filter((c) => c.params.chat_id === chatId).map((c) => String(c.params.text));
+
+  // The inbox is open and listening to the bot's events: a mark on the page shows it is never reloaded from here on.
+  await eventStream;
+  await page.getByRole('link', { name: 'Inbox' }).click();
+  await page.getByText('Choose a conversation to read it.').waitFor();
+  await page.evaluate(() => Object.assign(window, { inboxNotReloaded: true }));
+
+  await userSays('How do I read a trace tree?');
+  const conversation = page.locator('.conversation-list a', { hasText: 'Telegram' });
+  await conversation.getByText('How do I read a trace tree?').waitFor();
+  // The bot's answer reaches the user, and the list follows it.
+  await waitFor(() => sentToUser().length === 1, { what: 'the bot’s answer on Telegram' });
+  const botAnswer = sentToUser()[0]!;
+  violations.push(...(await checkScreen(page, '15-inbox-live')));
+
+  await conversation.click();
+  await page.getByRole('heading', { level: 2, name: 'Conversation with Mario Bros' }).waitFor();
+  const transcript = page.locator('ol.transcript');
+  await transcript.getByText('How do I read a trace tree?').waitFor();
+  await page.getByText('The bot answers this conversation.').waitFor();
+
+  // On a phone: the list, the conversation, and back.
+  await page.setViewportSize(PHONE);
+  await page.getByRole('link', { name: 'Back to the conversations' }).click();
+  await conversation.waitFor({ state: 'visible' });
+  expect(await page.locator('ol.transcript').isVisible()).toBe(false);
+  await conversation.click();
+  await page.getByRole('button', { name: 'Take over' }).waitFor({ state: 'visible' });
+  expect(await conversation.isVisible()).toBe(false);
+  await page.setViewportSize(DESKTOP);
+
+  await page.getByRole('button', { name: 'Take over' }).click();
+  await page.getByRole('button', { name: 'Hand back to the bot' }).waitFor();
+  await transcript.getByText(/^You took the conversation over/).waitFor();
+  await conversation.getByText('Taken over').waitFor();
+
+  // The creator's answer, typed where the focus went, sent with Ctrl+Enter and then again at once: the user gets it once.
+  const answer = 'Maya here: read it from the loop header outwards, one guard at a time.';
+  const composer = page.getByRole('textbox', { name: 'Your message' });
+  await waitFor(() => composer.evaluate((el) => el === document.activeElement), { what: 'the composer focused after the takeover' });
+  await page.keyboard.type(answer);
+  await composer.press('Control+Enter');
+  await composer.press('Control+Enter');
+  const mine = transcript.locator('.bubble.creator', { hasText: answer });
+  await mine.getByText(/· sent$/).waitFor();
+  expect(await composer.inputValue()).toBe('');
+  expect(sentToUser().filter((t) => t === answer)).toHaveLength(1);
+  expect(sentToUser()).toEqual([botAnswer, answer]);
+  violations.push(...(await checkScreen(page, '16-taken-over')));
+
+  // The user writes again: shown at once, held, and not answered by the bot.
+  await userSays('Thanks! And what is a guard?');
+  await transcript.getByText('Thanks! And what is a guard?').waitFor();
+  await transcript.getByText(/not answered by the bot/).waitFor();
+  const turns = await turnsOf(platform, botId, chatId);
+  expect(turns.map((t) => t.status)).toEqual(['answered', 'held']);
+  expect(sentToUser()).toEqual([botAnswer, answer]);
+
+  // Handed back: the bot answers the next message, and the transcript shows it without a reload.
+  await page.getByRole('button', { name: 'Hand back to the bot' }).click();
+  await page.getByRole('button', { name: 'Take over' }).waitFor();
+  await transcript.getByText(/^You handed the conversation back to the bot/).waitFor();
+  expect(await conversation.getByText('Taken over').count()).toBe(0);
+  await userSays('What is a trace tree, once more?');
+  await waitFor(() => sentToUser().length === 3, { what: 'the bot answering after the release' });
+  await transcript.locator('.bubble.bot:not(.creator)').nth(1).getByText(/· sent$/).waitFor();
+  expect(await page.evaluate(() => (window as unknown as { inboxNotReloaded?: boolean }).inboxNotReloaded)).toBe(true);
+  violations.push(...(await checkScreen(page, '17-handed-back')));
 }
