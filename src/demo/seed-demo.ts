@@ -131,6 +131,16 @@ export async function seedDemo(deps: DemoSeedDeps, options: DemoSeedOptions): Pr
         `  Terminal:  ${terminalChatCommand(baseUrl, bot.id, apiKey.key)}`,
       ]
     : [`  Login:     ${DEMO_EMAIL} (password and API key are shown only with NODE_ENV=development)`];
-  deps.print(['', '──────────────── Demo coach ready ────────────────', `  Web chat:  ${chatUrl}  (open to anyone, no key needed)`, ...credentials, '──────────────────────────────────────────────────', ''].join('\n'));
+  deps.print(
+    [
+      '',
+      '──────────────── Demo coach ready ────────────────',
+      `  Web chat:  ${chatUrl}  (open to anyone, no key needed)`,
+      `  Dashboard: ${baseUrl}/app  (sign in with the login below)`,
+      ...credentials,
+      '──────────────────────────────────────────────────',
+      '',
+    ].join('\n'),
+  );
   return seed;
 }

@@ -26,6 +26,8 @@ describe('seedDemo', () => {
     // The printed link is the demo's public chat: anyone opens it, with no key.
     expect(seed!.chatUrl).toMatch(new RegExp(`^http://[^/]+/c/${botId}$`));
     expect(block).toContain(`  Web chat:  ${seed!.chatUrl}`);
+    // The dashboard, where the printed login signs in.
+    expect(block).toContain('  Dashboard: http://localhost:3000/app');
     expect(block).toContain(apiKey);
     expect(block).toContain(DEMO_EMAIL);
     expect(block).toContain(password);
