@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api, ApiError } from '../api';
 import { ErrorMessage } from '../ui';
 
@@ -17,6 +17,10 @@ interface Props {
 
 // The composer's textarea: a takeover made here moves the focus to it, where the creator writes next.
 const COMPOSER_ID = 'takeover-composer';
+// Set by a takeover made here. The composer appears once the refetched transcript says the
+// conversation is taken over, which may be after the takeover's own request settles: it takes the
+// focus when it appears, or at once if it is there already.
+let focusComposerWhenShown = false;
 
 /** A fresh id for one message: a double click or a retry sends the same id, and the server sends it once. */
 function newClientMessageId(): string {
@@ -41,8 +45,13 @@ export function TakeoverBar({ botId, conversationId, view }: Props) {
   const change = useMutation({
     mutationFn: (action: 'takeover' | 'release') => api(`/v1/bots/${botId}/conversations/${conversationId}/${action}`, { method: 'POST' }),
     onSuccess: async (_state, action) => {
+      if (action === 'takeover') focusComposerWhenShown = true;
       await refetch();
-      if (action === 'takeover') document.getElementById(COMPOSER_ID)?.focus();
+      const composer = document.getElementById(COMPOSER_ID);
+      if (action === 'takeover' && composer) {
+        focusComposerWhenShown = false;
+        composer.focus();
+      }
     },
   });
   return (
@@ -75,6 +84,13 @@ export function Composer({ botId, conversationId, view }: Props) {
   // One id per message being written: kept until the server has it, so sending twice sends once.
   const clientMessageId = useRef(newClientMessageId());
   const refetch = useRefetchConversation(botId, conversationId);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (view.takenOver && focusComposerWhenShown) {
+      focusComposerWhenShown = false;
+      textarea.current?.focus();
+    }
+  }, [view.takenOver]);
   const send = useMutation({
     mutationFn: (message: { text: string; clientMessageId: string }) =>
       api(`/v1/bots/${botId}/conversations/${conversationId}/messages`, { method: 'POST', body: message }),
@@ -107,6 +123,7 @@ export function Composer({ botId, conversationId, view }: Props) {
       </label>
       <textarea
         id={COMPOSER_ID}
+        ref={textarea}
         rows={3}
         maxLength={4000}
         value={text}
