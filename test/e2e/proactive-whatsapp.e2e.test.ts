@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
-import { freePort } from '../support/free-port.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import type { FakeWhatsApp } from '../support/fake-whatsapp.js';
+import type { TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
-import { deliverChanges, profile, userMessage, whatsappBot, whatsappLedger, type WhatsAppBot } from '../support/whatsapp-e2e.js';
+import { deliverChanges, profile, startWhatsAppPlatform, userMessage, whatsappBot, type WhatsAppBot, whatsappLedger } from '../support/whatsapp-e2e.js';
 
 // The platform's clock (and so WhatsApp's 24-hour window) runs ahead of the real one by this much.
 let clockOffsetMs = 0;
@@ -17,14 +16,7 @@ let nextMessage = 1;
 let nextUser = 33_612_000_001;
 
 beforeAll(async () => {
-  graph = await startFakeWhatsApp();
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  platform = await startTestPlatform(
-    { PUBLIC_URL: baseUrl, WHATSAPP_GRAPH_URL: graph.url, WHATSAPP_RECIPIENT_GAP_MS: '0', RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '300' },
-    { clock },
-  );
-  await platform.app.listen({ host: '127.0.0.1', port });
+  ({ graph, platform, baseUrl } = await startWhatsAppPlatform(clock));
 });
 
 afterAll(async () => {

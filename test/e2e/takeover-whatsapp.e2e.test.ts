@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
-import { freePort } from '../support/free-port.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import type { FakeWhatsApp } from '../support/fake-whatsapp.js';
+import type { TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
-import { deliverChanges, profile, userMessage, whatsappBot, type WhatsAppBot } from '../support/whatsapp-e2e.js';
+import { deliverChanges, profile, startWhatsAppPlatform, userMessage, whatsappBot, type WhatsAppBot } from '../support/whatsapp-e2e.js';
 
 // The creator's own messages on WhatsApp follow the 24-hour customer-service window: free-form
 // while it is open, the bot's approved template after it, and a 409 saying why when there is none.
@@ -19,23 +18,9 @@ let nextMessage = 1;
 let nextUser = 4_915_100_000_001;
 
 beforeAll(async () => {
-  graph = await startFakeWhatsApp();
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  platform = await startTestPlatform(
-    {
-      PUBLIC_URL: baseUrl,
-      WHATSAPP_GRAPH_URL: graph.url,
-      WHATSAPP_RECIPIENT_GAP_MS: '0',
-      RECONCILE_INTERVAL_MS: '200',
-      RECONCILE_GRACE_MS: '300',
-      // The tests move the clock a day or more past the 24-hour window while a person has the
-      // conversation: the idle release (tested on Telegram) must not hand it back meanwhile.
-      TAKEOVER_IDLE_RELEASE_MINUTES: String(7 * 24 * 60),
-    },
-    { clock },
-  );
-  await platform.app.listen({ host: '127.0.0.1', port });
+  // The tests move the clock a day or more past the 24-hour window while a person has the
+  // conversation: the idle release (tested on Telegram) must not hand it back meanwhile.
+  ({ graph, platform, baseUrl } = await startWhatsAppPlatform(clock, { TAKEOVER_IDLE_RELEASE_MINUTES: String(7 * 24 * 60) }));
 });
 
 afterAll(async () => {

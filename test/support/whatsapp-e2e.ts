@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { uploadDocument, waitUntilReady } from '../../scripts/eval-retrieval.js';
 import { createBot, signUpCreator, type CreatorSession } from './creator-session.js';
-import type { FakeWhatsApp } from './fake-whatsapp.js';
+import { startFakeWhatsApp, type FakeWhatsApp } from './fake-whatsapp.js';
+import { freePort } from './free-port.js';
 import { GUIDE_TITLE, guideMarkdown } from './telegram-e2e.js';
-import type { TestPlatform } from './test-platform.js';
+import { startTestPlatform, type TestPlatform } from './test-platform.js';
 import { payloadBytes, signWhatsAppBody, webhookPayload, type ChangeSpec } from './whatsapp-payloads.js';
 
 export interface WhatsAppBot {
@@ -86,4 +87,20 @@ export async function whatsappLedger(platform: TestPlatform, botId: string, waId
     [botId, waId],
   );
   return rows;
+}
+
+/**
+ * A listening platform on a fake Graph API, its clock given by the test (moved past the 24-hour
+ * window), sends paced only by the number's cap and the reconciler quick; `env` adds or overrides.
+ */
+export async function startWhatsAppPlatform(clock: () => Date, env: Record<string, string> = {}): Promise<{ graph: FakeWhatsApp; platform: TestPlatform; baseUrl: string }> {
+  const graph = await startFakeWhatsApp();
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const platform = await startTestPlatform(
+    { PUBLIC_URL: baseUrl, WHATSAPP_GRAPH_URL: graph.url, WHATSAPP_RECIPIENT_GAP_MS: '0', RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '300', ...env },
+    { clock },
+  );
+  await platform.app.listen({ host: '127.0.0.1', port });
+  return { graph, platform, baseUrl };
 }
