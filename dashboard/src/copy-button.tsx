@@ -15,7 +15,7 @@ export function CopyButton({ text, what, label }: { text: string; what: string; 
     <>
       <button type="button" className="button secondary small" onClick={() => void copy()}>
         {label ?? `Copy ${what.toLowerCase()}`}
-      </button>
+      </button>{' '}
       <span role="status" className="muted small copy-said">
         {said}
       </span>

@@ -82,7 +82,7 @@ export function ApiKeysScreen() {
         {keys.data && keys.data.apiKeys.length === 0 ? <EmptyState title="No keys yet">Create one above when a script or integration needs to use the API.</EmptyState> : null}
         {keys.data && keys.data.apiKeys.length > 0 ? (
           <div className="table-wrap">
-            <table>
+            <table className="stack-on-phone">
               <caption className="visually-hidden">Your API keys</caption>
               <thead>
                 <tr>
@@ -99,13 +99,13 @@ export function ApiKeysScreen() {
                 {keys.data.apiKeys.map((key) => (
                   <tr key={key.id}>
                     <td className="doc-title">{key.name}</td>
-                    <td>
+                    <td data-label="Starts with">
                       <code>{key.prefix}…</code>
                     </td>
-                    <td>
+                    <td data-label="Created">
                       <When at={key.createdAt} />
                     </td>
-                    <td>{key.lastUsedAt ? <When at={key.lastUsedAt} /> : 'Never'}</td>
+                    <td data-label="Last used">{key.lastUsedAt ? <When at={key.lastUsedAt} /> : 'Never'}</td>
                     <td className="row-actions">
                       <button
                         type="button"

@@ -75,7 +75,7 @@ export function DeliveriesScreen() {
       ) : null}
       {rows.length > 0 ? (
         <div className="table-wrap">
-          <table>
+          <table className="stack-on-phone">
             <caption className="visually-hidden">Messages the bot sent</caption>
             <thead>
               <tr>
@@ -88,16 +88,16 @@ export function DeliveriesScreen() {
             <tbody>
               {rows.map((d) => (
                 <tr key={d.id}>
-                  <td>
+                  <td data-label="When">
                     <When at={d.createdAt} />
                   </td>
-                  <td>
+                  <td data-label="To">
                     {d.contact.displayName ?? d.contact.externalId}
                     <br />
                     <span className="muted small">{channelWords[d.channel] ?? d.channel}</span>
                   </td>
                   <td className="message-cell">{d.text ?? <span className="muted">(not text)</span>}</td>
-                  <td>
+                  <td data-label="State">
                     <span className={`badge ${badgeClass[d.status]}`}>{statusWords[d.status]}</span>
                     {d.error ? (
                       <p className="field-error">

@@ -89,7 +89,7 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
       )}
       <div className="copy-box">
         <p>
-          <span className="copy-label">Callback URL</span> <code className="copy-value">{webhookUrl}</code> <CopyButton text={webhookUrl} what="Callback URL" />
+          <span className="copy-label">Callback URL</span> <code className="copy-value">{webhookUrl}</code> <CopyButton text={webhookUrl} what="Callback URL" label="Copy callback URL" />
         </p>
         <p>
           <span className="copy-label">Verify token{savedToken ? ' (saved)' : ''}</span> <code className="copy-value">{shownToken}</code>{' '}
