@@ -39,7 +39,8 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
     | { phoneNumberId?: string; displayPhoneNumber?: string; template?: { name: string } | null }
     | undefined;
   // The server says the URL when PUBLIC_URL is set; before that, this page's own origin is the best guess.
-  const [webhookUrl, setWebhookUrl] = useState(`${window.location.origin}/webhooks/whatsapp`);
+  const [announcedUrl, setAnnouncedUrl] = useState<string | null>(null);
+  const webhookUrl = announcedUrl ?? `${window.location.origin}/webhooks/whatsapp`;
   const [savedToken, setSavedToken] = useState<string | null>(null);
   const { register, handleSubmit, reset, watch, setValue, formState } = useForm<WhatsAppForm>({
     defaultValues: { phoneNumberId: '', wabaId: '', accessToken: '', appSecret: '', verifyToken: newVerifyToken(), templateName: '', templateLanguage: 'en_US' },
@@ -60,7 +61,7 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
         },
       }),
     onSuccess: async (connection, form) => {
-      if (connection.webhookUrl) setWebhookUrl(connection.webhookUrl);
+      if (connection.webhookUrl) setAnnouncedUrl(connection.webhookUrl);
       setSavedToken(form.verifyToken.trim());
       reset({ ...form, accessToken: '', appSecret: '', verifyToken: newVerifyToken() });
       await refresh();
@@ -92,13 +93,18 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
           <span className="copy-label">Callback URL</span> <code className="copy-value">{webhookUrl}</code> <CopyButton text={webhookUrl} what="Callback URL" label="Copy callback URL" />
         </p>
         <p>
-          <span className="copy-label">Verify token{savedToken ? ' (saved)' : ''}</span> <code className="copy-value">{shownToken}</code>{' '}
+          <span className="copy-label">{savedToken ? 'Verify token (saved)' : connected ? 'New verify token (takes effect when you replace the credentials)' : 'Verify token'}</span> <code className="copy-value">{shownToken}</code>{' '}
           <CopyButton text={shownToken} what="Verify token" />
         </p>
+        {announcedUrl ? null : (
+          <p className="hint">The callback URL is this page’s address; if the platform is reached from the internet at another address (its PUBLIC_URL), use that one.</p>
+        )}
         <p className="hint">
           {savedToken
             ? 'Paste both into the Meta app now: the verify token is stored only as a hash and is not shown again.'
-            : 'The verify token is filled in for you; change it below if you already chose one in the Meta app.'}
+            : connected
+              ? 'The saved verify token is stored only as a hash and cannot be shown; the one above replaces it when you save new credentials.'
+              : 'The verify token is filled in for you; change it below if you already chose one in the Meta app.'}
         </p>
       </div>
       <form onSubmit={handleSubmit((form) => connect.mutate(form))} noValidate>
