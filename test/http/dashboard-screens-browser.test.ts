@@ -166,10 +166,12 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
     { what: 'the reply to be recorded as sent' },
   );
 
-  // The verification email's link opens the dashboard, which confirms the address; a spent link is explained.
+  // The verification email's link (on the platform's address) opens the dashboard's screen, token and all,
+  // which confirms the address; a spent link is explained.
   const verifyToken = await emailedToken(token, 'verify-email');
-  await page.goto(`${base}/app/account/verify-email#token=${verifyToken}`);
+  await page.goto(`${base}/account/verify-email#token=${verifyToken}`);
   await screenHeading(page, 'Confirm your email').waitFor();
+  expect(new URL(page.url()).pathname).toBe('/app/account/verify-email');
   await page.getByText(`Thank you: ${email} is confirmed.`).waitFor();
   violations.push(...(await checkScreen(page, '20-verify-email')));
   expectedRefusals.add('400 auth/verify-email');
@@ -295,8 +297,9 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   // The reset email's link: a mismatch is caught, the new password works and the old one no longer does.
   await platform.app.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } });
   const resetToken = await emailedToken(token, 'password-reset');
-  await page.goto(`${base}/app/account/reset-password#token=${resetToken}`);
+  await page.goto(`${base}/account/reset-password#token=${resetToken}`);
   await screenHeading(page, 'Choose a new password').waitFor();
+  expect(new URL(page.url()).pathname).toBe('/app/account/reset-password');
   await page.getByLabel('New password', { exact: true }).fill('a newer passphrase');
   await page.getByLabel('Repeat the new password').fill('a newer passphrasf');
   await page.getByRole('button', { name: 'Save new password' }).click();
