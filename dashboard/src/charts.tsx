@@ -10,9 +10,10 @@ export interface Series {
   tone: 1 | 2 | 3;
 }
 
-const W = 640;
-const H = 200;
-const PAD = { left: 44, right: 8, top: 10, bottom: 24 };
+// Narrow enough that the axis labels stay legible when the chart is shrunk to a phone's width.
+const W = 440;
+const H = 170;
+const PAD = { left: 54, right: 8, top: 10, bottom: 24 };
 
 /** Rounds a maximum up to a tidy axis top (1, 2 or 5 times a power of ten). */
 function niceTop(max: number): number {

@@ -43,7 +43,7 @@ function localDate(at: Date, tz: string): string {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const percent = (rate: number | null) => (rate === null ? '–' : `${Math.round(rate * 100)} %`);
-const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
 /** The bot's activity per day in the creator's time zone, and the questions its material does not answer yet. */
 export function AnalyticsScreen() {
@@ -198,7 +198,7 @@ export function AnalyticsScreen() {
 function latencySummary(data: Analytics): string {
   const p50s = data.days.map((d) => d.replyLatencyMs.p50).filter((v): v is number => v !== null);
   if (!p50s.length) return 'no replies in the period';
-  return `typically ${seconds(p50s.sort((a, b) => a - b)[Math.floor(p50s.length / 2)]!)} on the middle day`;
+  return `a typical reply took ${seconds(p50s.sort((a, b) => a - b)[Math.floor(p50s.length / 2)]!)} (the middle of the days with replies)`;
 }
 
 function QuestionList({ label, groups }: { label: string; groups: QuestionGroup[] }) {

@@ -63,7 +63,8 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
     onSuccess: async (connection, form) => {
       if (connection.webhookUrl) setAnnouncedUrl(connection.webhookUrl);
       setSavedToken(form.verifyToken.trim());
-      reset({ ...form, accessToken: '', appSecret: '', verifyToken: newVerifyToken() });
+      // The secrets leave the page; the verify token stays, to be copied into the Meta app.
+      reset({ ...form, accessToken: '', appSecret: '' });
       await refresh();
     },
   });
