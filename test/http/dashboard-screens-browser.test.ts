@@ -324,5 +324,6 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByLabel('Type the bot’s name, Sleep Coach, to confirm').fill('Sleep Coach');
   await remove.click();
   await page.getByText('No bots yet').waitFor();
-  expect((await platform.app.inject({ url: `/v1/bots/${bot.id}`, headers: { authorization: `Bearer ${(await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'a newer passphrase' } })).json().accessToken}` } })).statusCode).toBe(404);
+  const relogin = await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'a newer passphrase' } });
+  expect((await asCreator((relogin.json() as { accessToken: string }).accessToken, 'GET', `/v1/bots/${bot.id}`)).statusCode).toBe(404);
 }
