@@ -102,7 +102,17 @@ export async function ensureDashboardBuilt(root) {
     if (isFresh()) return { state: 'fresh', seconds: (performance.now() - started) / 1000 };
     rmSync(stamp, { force: true });
     const { build } = await import('vite');
-    await build({ root: dir, configFile: path.join(dir, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+    // Always the production build of React and of its JSX runtime: Vite and its React plugin follow a
+    // NODE_ENV they find set (`test` under vitest, whose set-up builds for the browser tests), and
+    // that larger development build would afterwards be served as fresh by `npm start`.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ root: dir, configFile: path.join(dir, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+    } finally {
+      if (nodeEnv === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = nodeEnv;
+    }
     precompress(out);
     writeFileSync(stamp, `${wanted}\n`);
     return { state: 'built', seconds: (performance.now() - started) / 1000 };

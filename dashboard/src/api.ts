@@ -77,6 +77,13 @@ export async function requestPasswordReset(email: string): Promise<void> {
   if (!response.ok) throw await errorFrom(response);
 }
 
+/** A JSON request that needs no session (the emailed links' confirmations); resolves to the parsed body, undefined for 204. */
+export async function publicRequest<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw await errorFrom(response);
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
 /**
  * A new access token from the session cookie (at start, and when the token expired); null when
  * there is no session. Concurrent callers share one request: the cookie's token is single-use.

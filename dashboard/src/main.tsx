@@ -1,4 +1,4 @@
-import { StrictMode } from 'react';
+import { lazy, StrictMode, Suspense, type ComponentType } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createBrowserRouter, Navigate, Outlet } from 'react-router';
@@ -15,6 +15,24 @@ import { ChannelsScreen } from './screens/channels-screen';
 import { InboxScreen, TranscriptPane } from './screens/inbox-screen';
 import { NotFoundScreen } from './screens/not-found-screen';
 import './styles.css';
+import './screens.css';
+
+/** A screen loaded on first visit, so the first load carries only the screens every creator opens. */
+function later<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  const Screen = lazy(async () => ({ default: (await load())[name] as ComponentType }));
+  return (
+    <Suspense
+      fallback={
+        <p className="muted" role="status">
+          Loading…
+        </p>
+      }
+    >
+      <Screen />
+    </Suspense>
+  );
+}
+
 
 const queries = new QueryClient({
   defaultOptions: {
@@ -63,10 +81,15 @@ const router = createBrowserRouter(
         { path: '/forgot-password', element: <ForgotPasswordScreen /> },
       ],
     },
+    // The emailed links work signed in or not.
+    { path: '/account/verify-email', element: later(() => import('./screens/account-screens'), 'VerifyEmailScreen') },
+    { path: '/account/reset-password', element: later(() => import('./screens/account-screens'), 'ResetPasswordScreen') },
     {
       element: <RequireSession />,
       children: [
         { path: '/', element: <BotsScreen /> },
+        { path: '/api-keys', element: later(() => import('./screens/api-keys-screen'), 'ApiKeysScreen') },
+        { path: '/billing', element: later(() => import('./screens/billing-screen'), 'BillingScreen') },
         {
           path: '/bots/:botId',
           element: <BotLayout />,
@@ -76,6 +99,9 @@ const router = createBrowserRouter(
             { path: 'try', element: <TryItScreen /> },
             { path: 'channels', element: <ChannelsScreen /> },
             { path: 'inbox', element: <InboxScreen />, children: [{ path: ':conversationId', element: <TranscriptPane /> }] },
+            { path: 'deliveries', element: later(() => import('./screens/deliveries-screen'), 'DeliveriesScreen') },
+            { path: 'analytics', element: later(() => import('./screens/analytics-screen'), 'AnalyticsScreen') },
+            { path: 'settings', element: later(() => import('./screens/settings-screen'), 'SettingsScreen') },
           ],
         },
         { path: '*', element: <NotFoundScreen /> },

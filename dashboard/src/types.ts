@@ -5,6 +5,7 @@ export interface Bot {
   name: string;
   persona: string;
   language: string;
+  settings: BotSettings;
   channels: Array<{ channel: 'telegram' | 'whatsapp' | 'web' } & Record<string, unknown>>;
   createdAt: string;
 }
@@ -75,4 +76,19 @@ export type TranscriptItem =
 export interface WebLinks {
   chatUrl: string;
   embedSnippet: string;
+}
+
+/** What `PATCH /v1/bots/:botId` accepts under `settings` (src/bots/bot-settings.ts); unset keys use the platform's defaults. */
+export interface BotSettings {
+  model?: string;
+  temperature: number;
+  contextSize?: number;
+  maxAnswerTokens?: number;
+  welcomeMessage?: string;
+  unknownAnswer?: string;
+  citeSources: boolean;
+  mergeWindowMs: number;
+  quietHoursStart?: string;
+  quietHoursEnd?: string;
+  humanHandoffPhrases?: string[];
 }

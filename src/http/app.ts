@@ -51,7 +51,7 @@ import { chatPageRoutes } from './routes/chat-page.routes.js';
 import { publicChatRoutes } from './routes/public-chat.routes.js';
 import { landingRoutes, type LandingRoutesOptions } from './routes/landing.routes.js';
 import { docsRoutes } from './routes/docs.routes.js';
-import { dashboardRoutes } from './routes/dashboard.routes.js';
+import { dashboardBuilt, dashboardRoutes } from './routes/dashboard.routes.js';
 import type { BillingService } from '../billing/billing.service.js';
 import type { PremiumService } from '../billing/premium.service.js';
 import type { StripeEventService } from '../billing/stripe-events.service.js';
@@ -204,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(billingRoutes, { prefix: '/v1', billing: deps.billing.service, premium: deps.billing.premium });
   await app.register(billingPageRoutes);
   await app.register(devOutboxRoutes, { prefix: '/v1', outbox: deps.email.outbox });
-  await app.register(emailLinkRoutes, { feedback: deps.email.feedback });
+  await app.register(emailLinkRoutes, { feedback: deps.email.feedback, dashboardBuilt: () => dashboardBuilt() });
   await app.register(sendGridWebhookRoutes, { verifier: deps.email.webhookVerifier, feedback: deps.email.feedback });
   // Webhooks live outside /v1: they authenticate by the channel's own secret, not a JWT.
   await app.register(telegramWebhookRoutes, { channels: deps.telegramWebhookCredentials ?? deps.channels, inbound: deps.inbound });

@@ -68,7 +68,7 @@ describe('/docs', () => {
   });
 
   it('sends the same protective headers as the chat and account pages', async () => {
-    const pages = [await get('/docs'), await get(`/chat/${crypto.randomUUID()}`), await get('/account/reset-password')];
+    const pages = [await get('/docs'), await get(`/chat/${crypto.randomUUID()}`), await get('/email/unsubscribe?token=not-a-real-token')];
     for (const header of ['x-frame-options', 'x-content-type-options', 'referrer-policy']) {
       expect(new Set(pages.map((p) => p.headers[header])).size, header).toBe(1);
     }

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailLinkRoutes } from '../../src/http/routes/email-links.routes.js';
 import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
 import { uploadAndIngest } from '../support/documents.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -104,11 +107,28 @@ describe('email verification', () => {
     expect(rows).toEqual([{ category: 'verify-email', status: 'sent', text_body: null }]);
   });
 
-  it('serves the page the link opens, with the token kept out of the request', async () => {
-    const page = await platform.app.inject({ url: '/account/verify-email' });
-    expect(page.statusCode).toBe(200);
-    expect(page.headers['content-type']).toMatch(/^text\/html/);
-    expect(page.body).toContain('/v1/auth/verify-email');
+  it('sends the link to the dashboard’s screen, with the token kept out of the request', async () => {
+    for (const screen of ['verify-email', 'reset-password']) {
+      const link = await platform.app.inject({ url: `/account/${screen}` });
+      expect([link.statusCode, link.headers.location]).toEqual([302, `/app/account/${screen}`]);
+      const page = await platform.app.inject({ url: `/app/account/${screen}` });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<div id="root">');
+    }
+  });
+
+  it('serves a page of its own at the link when no dashboard is built', async () => {
+    const app = Fastify().setValidatorCompiler(validatorCompiler).setSerializerCompiler(serializerCompiler);
+    await app.register(emailLinkRoutes, { feedback: { unsubscribe: () => Promise.reject(new Error('not used')) }, dashboardBuilt: () => false });
+    try {
+      const page = await app.inject({ url: '/account/verify-email' });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain('/v1/auth/verify-email');
+      expect((await app.inject({ url: '/account/reset-password' })).body).toContain('/v1/auth/password-reset/confirm');
+    } finally {
+      await app.close();
+    }
   });
 });
 

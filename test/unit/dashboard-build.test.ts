@@ -52,6 +52,15 @@ describe('building the dashboard for npm install and npm start', () => {
     expect(states.map((s) => s.state).sort()).toEqual(['built', 'fresh']);
   });
 
+  it('builds for production whatever NODE_ENV the building process has (vitest sets test), and leaves it as it was', async () => {
+    write('dashboard/src/main.js', "document.body.append(process.env.NODE_ENV === 'production' ? 'production build' : 'development build');\n");
+    expect(process.env.NODE_ENV).toBe('test');
+    await ensureDashboardBuilt(root);
+    expect(builtScript()).toContain('production build');
+    expect(builtScript()).not.toContain('development build');
+    expect(process.env.NODE_ENV).toBe('test');
+  });
+
   it('builds nothing where there are no dashboard sources (the runtime image)', async () => {
     rmSync(path.join(root, 'dashboard'), { recursive: true });
     expect((await ensureDashboardBuilt(root)).state).toBe('absent');

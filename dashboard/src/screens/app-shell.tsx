@@ -1,4 +1,4 @@
-import { Link, Outlet } from 'react-router';
+import { Link, NavLink, Outlet } from 'react-router';
 import { useState } from 'react';
 import { useSession } from '../session';
 import { ErrorMessage } from '../ui';
@@ -17,6 +17,13 @@ export function AppShell() {
         <Link to="/" className="brand">
           Coaching dashboard
         </Link>
+        <nav aria-label="Account" className="topnav">
+          <NavLink to="/" end>
+            Bots
+          </NavLink>
+          <NavLink to="/billing">Billing</NavLink>
+          <NavLink to="/api-keys">API keys</NavLink>
+        </nav>
         <div className="topbar-end">
           {creator ? <span className="who" title={creator.email}>{creator.name}</span> : null}
           <button

@@ -5,6 +5,7 @@ import { useOutletContext } from 'react-router';
 import { api, ApiError } from '../api';
 import type { Bot, WebLinks } from '../types';
 import { ErrorMessage, Field, Loading, PageHeading } from '../ui';
+import { WhatsAppChannel } from './whatsapp-channel';
 
 /** Where users reach the bot: the public web chat and its embed snippet, and Telegram. */
 export function ChannelsScreen() {
@@ -15,6 +16,7 @@ export function ChannelsScreen() {
       <p className="lead">Choose where your users talk to the bot. Every channel answers from the same knowledge base.</p>
       <WebChat bot={bot} />
       <Telegram bot={bot} />
+      <WhatsAppChannel bot={bot} />
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,6 +15,11 @@ export const DASHBOARD_BUILD_DIR = fileURLToPath(new URL('../../../dashboard/dis
  */
 export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** Whether a dashboard build is there to serve (an image may run the platform without one). */
+export function dashboardBuilt(dir: string = DASHBOARD_BUILD_DIR): boolean {
+  return existsSync(path.join(dir, 'index.html'));
+}
 
 // Vite names every asset by its content's hash: a changed file has a new name, so browsers may keep one for good.
 const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -11,16 +11,27 @@ function sendPage(reply: FastifyReply, render: (nonce: string) => string) {
 }
 
 /**
- * Where emailed links lead: the email-verification and password-reset pages (which post to the
- * JSON API) and unsubscribing from the digest, by link or by the one-click List-Unsubscribe POST
- * (RFC 8058) mail clients send.
+ * Where emailed links lead: the email-verification and password-reset screens of the dashboard, or
+ * this platform's own small pages when no dashboard is built (both post to the JSON API), and
+ * unsubscribing from the digest, by link or by the one-click List-Unsubscribe POST (RFC 8058) mail
+ * clients send.
  */
-export const emailLinkRoutes: FastifyPluginAsyncZod<{ feedback: Pick<EmailFeedbackService, 'unsubscribe'> }> = async (app, { feedback }) => {
+export const emailLinkRoutes: FastifyPluginAsyncZod<{
+  feedback: Pick<EmailFeedbackService, 'unsubscribe'>;
+  /** Whether the dashboard is built, asked on every visit: a build may appear after start. */
+  dashboardBuilt?: () => boolean;
+}> = async (app, { feedback, dashboardBuilt = () => false }) => {
   // The one-click POST is form-encoded (`List-Unsubscribe=One-Click`); its body carries nothing we need.
   acceptRawBody(app, 16 * 1024);
 
-  app.get('/account/verify-email', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, renderVerifyEmailPage));
-  app.get('/account/reset-password', { schema: { hide: true } }, async (_request, reply) => sendPage(reply, renderResetPasswordPage));
+  // The links carry their token in the fragment, which browsers keep across a redirect (RFC 9110
+  // §10.2.2), so already-sent links open the dashboard's screen with the token and it never reaches a server.
+  app.get('/account/verify-email', { schema: { hide: true } }, async (_request, reply) =>
+    dashboardBuilt() ? reply.redirect('/app/account/verify-email', 302) : sendPage(reply, renderVerifyEmailPage),
+  );
+  app.get('/account/reset-password', { schema: { hide: true } }, async (_request, reply) =>
+    dashboardBuilt() ? reply.redirect('/app/account/reset-password', 302) : sendPage(reply, renderResetPasswordPage),
+  );
 
   app.get('/email/unsubscribe', { schema: { hide: true, querystring: unsubscribeQuery } }, async (request, reply) =>
     sendPage(reply, (nonce) => renderUnsubscribePage(nonce, request.query.token)),

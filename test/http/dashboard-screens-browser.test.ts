@@ -1,0 +1,329 @@
+/**
+ * The dashboard's account and management screens in Debian's Chromium against the real platform,
+ * with fake Stripe and WhatsApp Cloud API servers: the emailed verification and reset links, bot
+ * settings and paid access, WhatsApp credentials (the verify token shown is the one Meta's check
+ * must send), API keys, deliveries, analytics, billing and deleting a bot. Every screen is checked
+ * with axe and photographed at phone and desktop sizes under test-results/dashboard/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBot } from '../support/creator-session.js';
+import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
+import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
+import { parseSse } from '../support/sse.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait-for.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const PUBLIC_URL = 'https://coach.example.test';
+const shots = fileURLToPath(new URL('../../test-results/dashboard/', import.meta.url));
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE_NUMBER_ID = '106540352242922';
+const plans = [
+  { id: 'free', name: 'Free', limits: { bots: 3, documents: 10, storageBytes: 10_000_000, repliesPerMonth: 100, contacts: null } },
+  { id: 'pro', name: 'Pro', stripePriceId: 'price_000000000000000000000000', limits: { bots: 10, documents: 100, storageBytes: 100_000_000, repliesPerMonth: 5000, contacts: null } },
+];
+
+let platform: TestPlatform;
+let stripe: FakeStripe;
+let whatsapp: FakeWhatsApp;
+let browser: Browser | undefined;
+let base: string;
+/** Content-policy violations, script errors and unexpected refusals the pages reported. */
+const pageProblems: string[] = [];
+/** Refusals a step provokes on purpose, as "status path-suffix". */
+const expectedRefusals = new Set<string>();
+
+const screenHeading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name, exact: true });
+
+/** Runs axe on the screen as it is and photographs it at both sizes; returns the serious or critical violations. */
+async function checkScreen(page: Page, name: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const [size, viewport] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    for (const v of violations) {
+      if (v.impact === 'serious' || v.impact === 'critical') found.push(`${name} (${size}): ${v.id} — ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+    // Nothing wider than the phone's screen: a table or a code line that overflows scrolls inside its own box.
+    if (size === 'phone') {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      if (overflow > 0) found.push(`${name} (phone): the page is ${overflow}px wider than the screen`);
+    }
+    await page.screenshot({ path: path.join(shots, `${name}-${viewport.width}x${viewport.height}.png`), fullPage: true });
+  }
+  return found;
+}
+
+/** An API request as the creator, with a bearer token (the test's side door; the browser uses its cookie). */
+async function asCreator(token: string, method: 'GET' | 'POST', url: string, payload?: object) {
+  return platform.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+}
+
+/** The token in the newest emailed link of `category` in the creator's development outbox. */
+async function emailedToken(token: string, category: string): Promise<string> {
+  return waitFor(
+    async () => {
+      const response = await asCreator(token, 'GET', '/v1/dev/outbox?limit=100');
+      const entries = (response.json() as { entries: Array<{ category: string; text: string }> }).entries.filter((e) => e.category === category);
+      return entries[0] ? /#token=([A-Za-z0-9_-]+)/.exec(entries[0].text)?.[1] : undefined;
+    },
+    { what: `a ${category} email` },
+  );
+}
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard’s account and management screens in a browser', () => {
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    stripe = await startFakeStripe();
+    whatsapp = await startFakeWhatsApp();
+    whatsapp.addPhoneNumber(PHONE_NUMBER_ID, '+1 555-010-0100', 'Trace Coaching');
+    platform = await startTestPlatform({
+      PUBLIC_URL,
+      WHATSAPP_GRAPH_URL: whatsapp.url,
+      PLANS_JSON: JSON.stringify(plans),
+      STRIPE_SECRET_KEY: 'sk_test_51coachbotDASHBOARDkey00000000',
+      STRIPE_WEBHOOK_SECRET: 'whsec_test_coachbot_dashboard',
+      STRIPE_API_BASE: stripe.url,
+    });
+    await platform.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+    await whatsapp?.close();
+    await stripe?.close();
+  });
+
+  it('lets a creator confirm their email, set up, publish on WhatsApp, watch and bill a bot, reset their password and delete the bot', async () => {
+    const context = await browser!.newContext({ viewport: DESKTOP });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageProblems.push(message.text());
+    });
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (url.origin !== base) return;
+      const status = response.status();
+      // Signed out at start (401 to the refresh), and the refusals a step provokes on purpose.
+      const expected =
+        (status === 401 && url.pathname === '/v1/auth/refresh') ||
+        (status === 404 && url.pathname.endsWith('/channels/web')) ||
+        [...expectedRefusals].some((e) => e === `${status} ${url.pathname.split('/').slice(-2).join('/')}`);
+      if (status >= 400 && !expected) pageProblems.push(`${status} ${response.request().method()} ${response.url()}`);
+    });
+    page.on('pageerror', (err) => pageProblems.push(err.message));
+    const violations: string[] = [];
+    try {
+      await walkThrough(page, violations);
+    } catch (err) {
+      await page.screenshot({ path: path.join(shots, 'screens-failure.png'), fullPage: true }).catch(() => undefined);
+      throw err;
+    }
+    expect(violations).toEqual([]);
+    expect(pageProblems).toEqual([]);
+    await context.close();
+  }, 180_000);
+});
+
+async function walkThrough(page: Page, violations: string[]): Promise<void> {
+  // Sign up in the browser; the test reads the creator's mail and seeds a conversation through the API.
+  const email = `lee-${Date.now()}@example.test`;
+  const password = 'a long passphrase';
+  await page.goto(`${base}/app/signup`);
+  await page.getByLabel('Your name').fill('Lee Coach');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await screenHeading(page, 'Your bots').waitFor();
+  const login = await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+  const token = (login.json() as { accessToken: string }).accessToken;
+  const bot = await createBot(platform.app, { authorization: `Bearer ${token}` }, { name: 'Sleep Coach', language: 'en' });
+  // Nothing in its knowledge base yet: the answer is "I don't know", which analytics lists as what to write next.
+  const asked = await asCreator(token, 'POST', `/v1/bots/${bot.id}/chat`, { sessionId: 'visitor-1', text: 'How long should a nap be?' });
+  expect(parseSse(asked.body).at(-1)).toMatchObject({ event: 'done' });
+  await waitFor(
+    async () => {
+      const sent = await asCreator(token, 'GET', `/v1/bots/${bot.id}/deliveries?status=sent`);
+      return (sent.json() as { deliveries: unknown[] }).deliveries.length > 0;
+    },
+    { what: 'the reply to be recorded as sent' },
+  );
+
+  // The verification email's link (on the platform's address) opens the dashboard's screen, token and all,
+  // which confirms the address; a spent link is explained.
+  const verifyToken = await emailedToken(token, 'verify-email');
+  await page.goto(`${base}/account/verify-email#token=${verifyToken}`);
+  await screenHeading(page, 'Confirm your email').waitFor();
+  expect(new URL(page.url()).pathname).toBe('/app/account/verify-email');
+  await page.getByText(`Thank you: ${email} is confirmed.`).waitFor();
+  violations.push(...(await checkScreen(page, '20-verify-email')));
+  expectedRefusals.add('400 auth/verify-email');
+  await page.reload();
+  await page.getByRole('alert').waitFor();
+  expect(await page.getByRole('alert').textContent()).not.toMatch(/^[A-Z_]+$|HTTP 400/);
+
+  // Settings: a value out of range is explained before anything is sent; saved values come back after a reload.
+  await page.goto(`${base}/app/bots/${bot.id}/settings`);
+  await screenHeading(page, 'Settings').waitFor();
+  violations.push(...(await checkScreen(page, '21-settings')));
+  await page.getByLabel('Persona', { exact: true }).fill('A calm sleep coach who answers in two sentences.');
+  await page.getByLabel('Temperature').fill('5');
+  await page.getByLabel('Unknown answer').fill('I have not written about that yet.');
+  await page.getByLabel('Human handoff phrases').fill('talk to Lee\nreal person');
+  await page.getByLabel('Quiet from').fill('22:00');
+  await page.getByLabel('Quiet until').fill('07:30');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Between 0 and 2').waitFor();
+  await page.getByLabel('Temperature').fill('0.7');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+  const stored = (await asCreator(token, 'GET', `/v1/bots/${bot.id}`)).json() as { persona: string; settings: Record<string, unknown> };
+  expect(stored.persona).toBe('A calm sleep coach who answers in two sentences.');
+  expect(stored.settings).toMatchObject({
+    temperature: 0.7,
+    unknownAnswer: 'I have not written about that yet.',
+    humanHandoffPhrases: ['talk to Lee', 'real person'],
+    quietHoursStart: '22:00',
+    quietHoursEnd: '07:30',
+  });
+  await page.reload();
+  expect(await page.getByLabel('Quiet from').inputValue()).toBe('22:00');
+
+  // Paid access for the bot's users.
+  await page.getByLabel('Free replies a month').fill('5');
+  await page.getByLabel('Stripe price ID').fill('price_1QsleepCoach');
+  await page.getByLabel('Users pay').selectOption('payment');
+  await page.getByRole('button', { name: 'Turn on paid access' }).click();
+  await page.getByText('On: each user gets 5 free replies a month').waitFor();
+  expect((await asCreator(token, 'GET', `/v1/bots/${bot.id}/premium`)).json()).toEqual({
+    premium: { freeRepliesPerMonth: 5, stripePriceId: 'price_1QsleepCoach', mode: 'payment' },
+  });
+  violations.push(...(await checkScreen(page, '22-settings-saved')));
+
+  // WhatsApp: a wrong token is refused in words; the right one connects, and the verify token shown is the one Meta's check must send.
+  await page.getByRole('navigation', { name: 'Bot sections' }).getByRole('link', { name: 'Publish' }).click();
+  const section = page.getByRole('region', { name: 'WhatsApp' });
+  await section.waitFor();
+  violations.push(...(await checkScreen(page, '23-whatsapp')));
+  await section.getByLabel('Phone number ID').fill(PHONE_NUMBER_ID);
+  await section.getByLabel('WhatsApp Business Account ID').fill('102290129340398');
+  await section.getByLabel('Access token').fill('EAAGnot-the-token-meta-gave-you');
+  await section.getByLabel('App secret').fill('0123456789abcdef0123456789abcdef');
+  const shownToken = await section.getByLabel('Verify token').inputValue();
+  expect(shownToken.length).toBeGreaterThanOrEqual(8);
+  expectedRefusals.add('400 channels/whatsapp').add('401 channels/whatsapp').add('502 channels/whatsapp');
+  await section.getByRole('button', { name: 'Connect WhatsApp' }).click();
+  const refusal = section.getByRole('alert');
+  await refusal.waitFor();
+  expect(await refusal.textContent()).not.toMatch(/^[A-Z_]+$|HTTP \d{3}/);
+  await section.getByLabel('Access token').fill(whatsapp.accessToken);
+  await section.getByRole('button', { name: 'Connect WhatsApp' }).click();
+  await section.getByText('Connected to +1 555-010-0100').waitFor();
+  await section.getByText(`${PUBLIC_URL}/webhooks/whatsapp`).waitFor();
+  await section.getByText('Verify token (saved)').waitFor();
+  await section.getByRole('button', { name: 'Copy verify token' }).click();
+  await section.getByText('Verify token copied.').waitFor();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shownToken);
+  const challenge = await platform.app.inject({
+    url: `/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(shownToken)}&hub.challenge=1158201444`,
+  });
+  expect([challenge.statusCode, challenge.body]).toEqual([200, '1158201444']);
+  violations.push(...(await checkScreen(page, '24-whatsapp-connected')));
+  page.once('dialog', (dialog) => void dialog.accept());
+  await section.getByRole('button', { name: 'Disconnect WhatsApp' }).click();
+  await section.getByRole('button', { name: 'Connect WhatsApp' }).waitFor();
+  expect((await asCreator(token, 'GET', `/v1/bots/${bot.id}`)).json().channels).toEqual([]);
+
+  // Deliveries: the reply sent in the seeded conversation; the failed filter is empty and says so.
+  await page.getByRole('link', { name: 'Deliveries' }).click();
+  await screenHeading(page, 'Deliveries').waitFor();
+  const reply = page.getByRole('row').filter({ hasText: 'Sent' });
+  await reply.first().waitFor();
+  violations.push(...(await checkScreen(page, '25-deliveries')));
+  await page.getByLabel('Show').selectOption('failed');
+  await page.getByText('No failed messages').waitFor();
+
+  // Analytics: the unanswered question is what to write next; the charts have names.
+  await page.getByRole('link', { name: 'Analytics' }).click();
+  await screenHeading(page, 'Analytics').waitFor();
+  await page.getByRole('list', { name: 'Questions without an answer' }).getByText('How long should a nap be?').waitFor();
+  await page.getByRole('img', { name: /^Messages: 1 received and 1 sent/ }).waitFor();
+  violations.push(...(await checkScreen(page, '26-analytics')));
+
+  // API keys: created and shown once, usable, then revoked.
+  await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'API keys' }).click();
+  await screenHeading(page, 'API keys').waitFor();
+  await page.getByText('No keys yet').waitFor();
+  violations.push(...(await checkScreen(page, '27-api-keys-empty')));
+  // From the keyboard: Enter in the name field creates the key.
+  await page.getByLabel('Key name').fill('Zapier');
+  await page.keyboard.press('Enter');
+  const secret = (await page.locator('.new-secret code').textContent())!;
+  const listWith = (key: string) => platform.app.inject({ url: '/v1/bots', headers: { authorization: `Bearer ${key}` } });
+  expect((await listWith(secret)).statusCode).toBe(200);
+  await page.getByRole('row', { name: /Zapier/ }).waitFor();
+  violations.push(...(await checkScreen(page, '28-api-key-created')));
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Revoke Zapier' }).click();
+  await page.getByText('No keys yet').waitFor();
+  expect((await listWith(secret)).statusCode).toBe(401);
+
+  // Billing: the plan and its usage; choosing Pro goes to Stripe Checkout.
+  await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Billing' }).click();
+  await screenHeading(page, 'Billing').waitFor();
+  await page.getByRole('heading', { name: 'Your plan: Free' }).waitFor();
+  violations.push(...(await checkScreen(page, '29-billing')));
+  await page.route('https://checkout.stripe.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<title>Stripe Checkout</title><p>Pay</p>' }));
+  await page.getByRole('button', { name: 'Choose Pro' }).click();
+  await page.waitForURL(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_/);
+  expect([...stripe.checkoutSessions.values()]).toHaveLength(1);
+
+  // The reset email's link: a mismatch is caught, the new password works and the old one no longer does.
+  await platform.app.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email } });
+  const resetToken = await emailedToken(token, 'password-reset');
+  await page.goto(`${base}/account/reset-password#token=${resetToken}`);
+  await screenHeading(page, 'Choose a new password').waitFor();
+  expect(new URL(page.url()).pathname).toBe('/app/account/reset-password');
+  await page.getByLabel('New password', { exact: true }).fill('a newer passphrase');
+  await page.getByLabel('Repeat the new password').fill('a newer passphrasf');
+  await page.getByRole('button', { name: 'Save new password' }).click();
+  await page.getByText('The two passwords differ').waitFor();
+  violations.push(...(await checkScreen(page, '30-reset-password')));
+  await page.getByLabel('Repeat the new password').fill('a newer passphrase');
+  await page.getByRole('button', { name: 'Save new password' }).click();
+  await page.getByText('Your password is changed').waitFor();
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await screenHeading(page, 'Sign in').waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('a newer passphrase');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await screenHeading(page, 'Your bots').waitFor();
+
+  // Deleting the bot needs its name typed; then the bots list is empty again.
+  await page.getByRole('link', { name: 'Sleep Coach' }).click();
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const remove = page.getByRole('button', { name: 'Delete bot' });
+  expect(await remove.isDisabled()).toBe(true);
+  await page.getByLabel('Type the bot’s name, Sleep Coach, to confirm').fill('Sleep Coach');
+  await remove.click();
+  await page.getByText('No bots yet').waitFor();
+  const relogin = await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'a newer passphrase' } });
+  expect((await asCreator((relogin.json() as { accessToken: string }).accessToken, 'GET', `/v1/bots/${bot.id}`)).statusCode).toBe(404);
+}
