@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { HybridRetriever, questionWords } from '../../rag/retrieve.js';
+import { questionWords } from '../../rag/retrieve.js';
 import {
   compareLexicalRankings,
   evaluateOnPlatform,
