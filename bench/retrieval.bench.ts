@@ -143,6 +143,8 @@ interface SizeResult {
   hybridByPath: Record<string, ReturnType<typeof summarise>>;
   vectorOnly: ReturnType<typeof summarise>;
   lexicalOnly: ReturnType<typeof summarise>;
+  /** The full-text leg ranked by ts_rank (the ranking before BM25), same queries, same run. */
+  lexicalTsRank: ReturnType<typeof summarise>;
   baseline: ReturnType<typeof summarise>;
   ratioP95: number;
   vectorRecallAt10: number;
@@ -224,6 +226,7 @@ async function runSize(total: number): Promise<SizeResult> {
     const chunks = new ChunkSearchRepository(pool, { prepared: !args.unprepared });
     const retriever = new HybridRetriever(chunks, store, embedder);
     const lexicalOnly = new HybridRetriever(chunks, store, undefined);
+    const lexicalTsRankOnly = new HybridRetriever(new ChunkSearchRepository(pool, { prepared: !args.unprepared, ranking: 'ts_rank' }), store, undefined);
     const exactStore = new PgVectorStore(pool, { exactBelow: Number.MAX_SAFE_INTEGER });
 
     const queries = Array.from({ length: QUERIES }, () => {
@@ -237,12 +240,16 @@ async function runSize(total: number): Promise<SizeResult> {
     for (const bot of bots) if (await store.searchesByIndex(bot.id, DIMS)) largeBots.add(bot.id);
 
     // Warm-up: caches and plans, as in a running service.
-    for (const q of queries.slice(0, 30)) await retriever.retrieveWith(q.bot.id, q.text, { k: 10 }, q.vector);
+    for (const q of queries.slice(0, 30)) {
+      await retriever.retrieveWith(q.bot.id, q.text, { k: 10 }, q.vector);
+      await lexicalTsRankOnly.retrieveWith(q.bot.id, q.text, { k: 10 }, null);
+    }
 
     const hybrid: number[] = [];
     const byPath: Record<string, number[]> = { hnsw: [], exact: [] };
     const vector: number[] = [];
     const lexical: number[] = [];
+    const lexicalTsRank: number[] = [];
     const baseline: number[] = [];
     let recallHits = 0;
     let recallTotal = 0;
@@ -254,6 +261,8 @@ async function runSize(total: number): Promise<SizeResult> {
       vector.push(vectorMs);
       const [lexicalMs] = await time(() => lexicalOnly.retrieveWith(q.bot.id, q.text, { k: 10 }, null));
       lexical.push(lexicalMs);
+      const [tsRankMs] = await time(() => lexicalTsRankOnly.retrieveWith(q.bot.id, q.text, { k: 10 }, null));
+      lexicalTsRank.push(tsRankMs);
       const [baselineMs] = await time(() =>
         pool.query('SELECT chunk_id FROM chunk_embeddings ORDER BY embedding <=> $1 LIMIT 10', [toSql(q.vector)]),
       );
@@ -275,6 +284,7 @@ async function runSize(total: number): Promise<SizeResult> {
       hybridByPath: Object.fromEntries(Object.entries(byPath).filter(([, s]) => s.length).map(([k, s]) => [k, summarise(s)])),
       vectorOnly: summarise(vector),
       lexicalOnly: summarise(lexical),
+      lexicalTsRank: summarise(lexicalTsRank),
       baseline: baselineSummary,
       ratioP95: baselineSummary.p95 / hybridSummary.p95,
       vectorRecallAt10: recallTotal ? recallHits / recallTotal : NaN,
@@ -300,6 +310,9 @@ console.log('chunks   | hybrid p50 | hybrid p95 | vector p95 | lexical p95 | bas
 for (const r of results) {
   console.log(
     `${String(r.chunks).padEnd(8)} | ${ms(r.hybrid.p50)}   | ${ms(r.hybrid.p95)}   | ${ms(r.vectorOnly.p95)}   | ${ms(r.lexicalOnly.p95)}    | ${ms(r.baseline.p50)}     | ${ms(r.baseline.p95)}     | ${r.ratioP95.toFixed(1).padStart(8)}x           | ${Number.isNaN(r.vectorRecallAt10) ? '   n/a' : r.vectorRecallAt10.toFixed(3)}`,
+  );
+  console.log(
+    `         full text alone: BM25 p50 ${r.lexicalOnly.p50.toFixed(2)} p95 ${r.lexicalOnly.p95.toFixed(2)}; ts_rank (before) p50 ${r.lexicalTsRank.p50.toFixed(2)} p95 ${r.lexicalTsRank.p95.toFixed(2)}`,
   );
   for (const [route, s] of Object.entries(r.hybridByPath)) {
     const count = r.bots.filter((b) => b.path === route).length;

@@ -148,7 +148,7 @@ export interface ChunkSearch {
   profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null>;
   /**
    * Chunks matching any of `words` (stemmed and stop words dropped with text-search `config`),
-   * best first: chunks with two or more of the words ahead of those with one, each by full-text rank.
+   * best first by BM25 over the bot's own collection statistics.
    */
   lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]>;
   /**

@@ -106,6 +106,10 @@ export const configSchema = z.object({
   WEB_CHAT_BOT_DAILY_MESSAGES: z.coerce.number().int().min(1).default(2000),
   WEB_CHAT_MAX_CHARS: z.coerce.number().int().min(1).max(4000).default(1000),
   EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(512).default(32),
+  // BM25 for full-text retrieval: k1 is how fast repeats of a term stop adding, b how much a long
+  // chunk is discounted against the bot's average.
+  RETRIEVAL_BM25_K1: z.coerce.number().min(0).max(10).default(1.2),
+  RETRIEVAL_BM25_B: z.coerce.number().min(0).max(1).default(0.75),
   VECTOR_STORE: z.enum(['pgvector', 'chroma']).default('pgvector'),
   CHROMA_URL: z.string().url().default('http://127.0.0.1:8000'),
   TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),

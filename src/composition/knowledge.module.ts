@@ -62,7 +62,7 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
   // The vector store is outside PostgreSQL's cascades.
   bots.service.addBotDeletedListener((botId) => vectorStore.deleteBot(botId));
   const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE, fetch: infrastructure.makeFetch });
-  const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool, { prepared }), vectorStore, embedder, {
+  const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool, { prepared, k1: config.RETRIEVAL_BM25_K1, b: config.RETRIEVAL_BM25_B }), vectorStore, embedder, {
     onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
   });
 

@@ -4,6 +4,26 @@ import { PASSAGE_COLUMNS, toPassage, type PassageRow } from '../../rag/stores/pa
 import { PreparedStatements } from './prepared-statement.js';
 
 
+/** How full-text matches are ordered: BM25 (the default) or PostgreSQL's ts_rank (kept to compare against). */
+export type LexicalRanking = 'bm25' | 'ts_rank';
+
+export interface ChunkSearchOptions {
+  /**
+   * Prepare the full-text search once per connection (PostgreSQL; not the embedded database). Its
+   * plan does not depend on the question: the tsqueries are built inside the statement, where the
+   * planner cannot see them either way.
+   */
+  prepared?: boolean;
+  ranking?: LexicalRanking;
+  /** BM25 term-frequency saturation (RETRIEVAL_BM25_K1). */
+  k1?: number;
+  /** BM25 length normalisation, 0–1 (RETRIEVAL_BM25_B). */
+  b?: number;
+}
+
+// Longest lexemes first: with more terms than this, the short (usually common) ones go.
+const MAX_QUERY_TERMS = 16;
+
 /**
  * Full-text search and passage lookups over one bot's live chunks. Chunk rows only ever hold a
  * document's last successful ingestion (they are swapped in one transaction), so a document being
@@ -11,17 +31,18 @@ import { PreparedStatements } from './prepared-statement.js';
  */
 export class ChunkSearchRepository implements ChunkSearch {
   private readonly statements: PreparedStatements;
+  private readonly ranking: LexicalRanking;
+  private readonly k1: number;
+  private readonly b: number;
 
-  /**
-   * `prepared`: prepare the full-text search once per connection (PostgreSQL; not the embedded
-   * database). Its plan does not depend on the question: the tsqueries are built inside the
-   * statement, where the planner cannot see them either way.
-   */
   constructor(
     private readonly pool: pg.Pool,
-    options: { prepared?: boolean } = {},
+    options: ChunkSearchOptions = {},
   ) {
     this.statements = new PreparedStatements(options.prepared ?? false);
+    this.ranking = options.ranking ?? 'bm25';
+    this.k1 = options.k1 ?? 1.2;
+    this.b = options.b ?? 0.75;
   }
 
   async profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null> {
@@ -40,19 +61,75 @@ export class ChunkSearchRepository implements ChunkSearch {
   }
 
   async lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]> {
+    if (this.ranking === 'ts_rank') return this.lexicalByTsRank(botId, config, words, limit);
+    return (await this.scoreBm25(botId, config, words, limit)).map((scored) => scored.passage);
+  }
+
+  /**
+   * The bot's best chunks for `words` with their BM25 scores. Scores every chunk of the bot holding any of the question's terms (found through the GIN index)
+   * by BM25: Σ idf(t)·tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)), idf = ln(1 + (N − df + 0.5) /
+   * (df + 0.5)), with N, avglen and df from the bot's own statistics (migrations/0066_chunk_bm25.sql)
+   * and tf the number of positions of the term in the chunk's tsvector. Lexemes come from the bot's
+   * configuration (stemmed, stop words dropped) and contain only letters and digits (see
+   * questionWords), so quoting them makes a valid tsquery; terms the bot has never seen are dropped
+   * before the match. The query's terms are cut out of each chunk's tsvector by weight marking
+   * (setweight + ts_filter, in C) so only they are unnested, not the whole chunk.
+   */
+  async scoreBm25(botId: string, config: string, words: string, limit: number): Promise<Array<{ passage: ChunkPassage; score: number }>> {
+    const { rows } = await this.pool.query<PassageRow & { score: number }>(
+      this.statements.query(
+        'chunk_search_bm25',
+        `WITH terms AS (
+         SELECT lexeme FROM unnest(to_tsvector($2::regconfig, $3)) ORDER BY length(lexeme) DESC, lexeme LIMIT ${MAX_QUERY_TERMS}
+       ),
+       stats AS (
+         SELECT chunk_count::float8 AS n, GREATEST(token_count::float8 / chunk_count, 1) AS avglen
+         FROM bot_text_stats WHERE bot_id = $1 AND chunk_count > 0
+       ),
+       weights AS (
+         SELECT f.term, ln(1 + (s.n - f.df + 0.5) / (f.df + 0.5)) AS idf
+         FROM terms t
+         JOIN bot_term_frequencies f ON f.bot_id = $1 AND f.term = t.lexeme
+         CROSS JOIN stats s
+       ),
+       q AS (
+         SELECT string_agg(quote_literal(term), ' | ')::tsquery AS any_term, array_agg(term) AS terms FROM weights
+       ),
+       scored AS MATERIALIZED (
+         SELECT c.id,
+                (SELECT sum(w.idf * m.tf * ($5::float8 + 1) / (m.tf + $5::float8 * (1 - $6::float8 + $6::float8 * c.token_count / s.avglen)))
+                   FROM (SELECT lexeme, COALESCE(array_length(positions, 1), 1)::float8 AS tf
+                           FROM unnest(ts_filter(setweight(c.tsv, 'A', q.terms), '{a}'))) m
+                   JOIN weights w ON w.term = m.lexeme) AS score
+         FROM chunks c, q, stats s
+         WHERE c.bot_id = $1 AND c.tsv @@ q.any_term
+         ORDER BY score DESC, c.id
+         LIMIT $4
+       )
+       SELECT c.id AS chunk_id, c.document_id, d.title, c.text, c.page, r.score
+       FROM scored r
+       JOIN chunks c ON c.id = r.id
+       JOIN documents d ON d.id = c.document_id
+       WHERE c.bot_id = $1 AND d.bot_id = $1
+       ORDER BY r.score DESC, c.id
+       LIMIT $4`,
+        [botId, config, words, limit, this.k1, this.b],
+      ),
+    );
+    return rows.map((row) => ({ passage: toPassage(row), score: Number(row.score) }));
+  }
+
+  /** The ranking before BM25, kept so evaluation and benchmarks can compare the two in one run. */
+  private async lexicalByTsRank(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]> {
     // Ranking costs per matching row, and a question's common words can match half of a large bot.
     // So chunks holding two or more of its terms are ranked first (an OR of term pairs, selective
     // through the GIN index); only when they are fewer than `limit` are single-term matches ranked
-    // too. Lexemes come from the bot's configuration (stemmed, stop words dropped) and contain only
-    // letters and digits (see questionWords), so quoting them makes a valid tsquery.
-    // ts_rank rather than ts_rank_cd: with ORed terms cover density adds little, costs about three
-    // times as much per row (bench/retrieval.bench.ts) and ranked no better on test/data/eval.
-    // Normalisation 1 divides by 1 + log(length), so long chunks do not win by size alone.
+    // too. Normalisation 1 divides by 1 + log(length), so long chunks do not win by size alone.
     const { rows } = await this.pool.query<PassageRow>(
       this.statements.query(
         'chunk_search_lexical',
         `WITH terms AS (
-         SELECT lexeme FROM unnest(to_tsvector($2::regconfig, $3)) ORDER BY length(lexeme) DESC, lexeme LIMIT 16
+         SELECT lexeme FROM unnest(to_tsvector($2::regconfig, $3)) ORDER BY length(lexeme) DESC, lexeme LIMIT ${MAX_QUERY_TERMS}
        ),
        q AS (
          SELECT (SELECT string_agg(quote_literal(lexeme), ' | ') FROM terms)::tsquery AS any_term,
