@@ -106,7 +106,7 @@ export class ChunkSearchRepository implements ChunkSearch {
          ORDER BY score DESC, c.id
          LIMIT $4
        )
-       SELECT c.id AS chunk_id, c.document_id, d.title, c.text, c.page, r.score
+       SELECT ${PASSAGE_COLUMNS}, r.score
        FROM scored r
        JOIN chunks c ON c.id = r.id
        JOIN documents d ON d.id = c.document_id

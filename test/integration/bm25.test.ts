@@ -60,7 +60,7 @@ describe.each([['PostgreSQL'], ['embedded PGlite']] as const)('BM25 full-text ra
     await documents.replaceChunks({
       botId,
       documentId: id,
-      chunks: texts.map((text, ordinal) => ({ id: randomUUID(), ordinal, page: null, text })),
+      chunks: texts.map((text, ordinal) => ({ id: randomUUID(), ordinal, page: null, location: null, text })),
       tsConfig: 'simple',
       contentHash: randomUUID(),
       sizeBytes: 1,
