@@ -249,7 +249,7 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   page.once('dialog', (dialog) => void dialog.accept());
   await section.getByRole('button', { name: 'Disconnect WhatsApp' }).click();
   await section.getByRole('button', { name: 'Connect WhatsApp' }).waitFor();
-  expect((await asCreator(token, 'GET', `/v1/bots/${bot.id}`)).json().channels).toEqual([]);
+  await waitFor(async () => (await asCreator(token, 'GET', `/v1/bots/${bot.id}`)).json().channels.length === 0, { what: 'WhatsApp disconnected' });
 
   // Deliveries: the reply sent in the seeded conversation; the failed filter is empty and says so.
   await page.getByRole('link', { name: 'Deliveries' }).click();
