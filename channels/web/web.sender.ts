@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { ChannelSender, DeliveryContext, OutboundMessage, ReplyEventBus, SendResult, StreamOptions } from '../../src/conversation/channel.ports.js';
 
 /**
  * Sends a bot's web chat replies: the browser waits on an open request, possibly in another
  * process, so "sending" is publishing the turn's draft and reply on the bus its request listens to.
- * What was published is also in the database, where a request that missed it looks.
+ * Messages of no turn (notices, proactive and the creator's own) go on the same bus to the page's
+ * open stream. What was published is also in the database, where a page that missed it looks.
  */
 export class WebSender implements ChannelSender {
   readonly channel = 'web' as const;
@@ -16,8 +18,15 @@ export class WebSender implements ChannelSender {
   ) {}
 
   async sendText(conversationId: string, message: OutboundMessage, context?: DeliveryContext): Promise<SendResult> {
-    await this.bus.publish(this.botId, conversationId, { type: 'reply', ...(context ? { turn: context } : {}), message });
-    return { messageIds: [] };
+    if (context) {
+      await this.bus.publish(this.botId, conversationId, { type: 'reply', turn: context, message });
+      return { messageIds: [] };
+    }
+    // A message of no turn goes to the visitor's open page, if any: the ledger keeps its id, which the
+    // page's history shows it under, so a page that saw it live does not show it twice.
+    const id = randomUUID();
+    await this.bus.publish(this.botId, conversationId, { type: 'reply', message, id, at: new Date().toISOString() });
+    return { messageIds: [id] };
   }
 
   async streamText(conversationId: string, tokens: AsyncIterable<string>, options: StreamOptions = {}): Promise<SendResult> {

@@ -7,7 +7,7 @@ export const creatorMessageContent: ProactiveContent = {
   respectsQuietHours: false,
   reachesOptedOut: true,
   async message(send) {
-    return send.message ? { message: send.message } : { cancel: 'The message has no text' };
+    return send.message ? { message: { ...send.message, byPerson: true } } : { cancel: 'The message has no text' };
   },
 };
 

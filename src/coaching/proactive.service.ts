@@ -73,7 +73,6 @@ export const SKIP_REASONS = {
   stoppedOnChannel: (channel: string) => `The contact chose on ${channel} to stop receiving marketing messages from the bot`,
   forgotten: 'The contact asked to be forgotten after this message was scheduled',
   blocked: 'The recipient has blocked the bot',
-  web: 'Web chat cannot receive messages the visitor did not ask for',
   notConnected: (channel: string) => `The ${channel} channel is not connected`,
 } as const;
 
@@ -186,7 +185,6 @@ export class ProactiveService {
     }
     const resolved = await content.message(send);
     if ('cancel' in resolved) return this.settle(send, content, { status: 'cancelled', reason: resolved.cancel });
-    if (send.channel === 'web') return this.settle(send, content, { status: 'skipped', reason: SKIP_REASONS.web });
     let blockedNow = false;
     let optedOutNow = false;
     const result = await store.whileHeld(send.contactId, async (gate): Promise<(SettledOutcome & { ledgerId?: string }) | 'busy'> => {

@@ -89,6 +89,8 @@ export interface OutboundMessage {
   buttons?: Array<{ id: string; title: string }> | undefined;
   /** Source titles shown under the reply. */
   citations?: string[] | undefined;
+  /** Written by a person (the creator in a conversation they took over), not generated. */
+  byPerson?: boolean | undefined;
 }
 
 /** Which turn a reply answers: the web chat's waiting requests match replies to their messages by it. */
@@ -100,12 +102,17 @@ export interface DeliveryContext {
 
 /**
  * What a sender publishes on a channel whose user pulls replies (web chat) rather than being sent
- * them: the growing draft of a turn's reply, then the reply itself. Notices carry no turn.
+ * them: the growing draft of a turn's reply, then the reply itself. Notices and proactive messages carry no turn.
  */
 export type ReplyEvent =
   /** The draft grows by `text`, which follows its first `offset` characters (0 again: generation restarted). */
   | { type: 'draft'; turn: DeliveryContext; offset: number; text: string }
-  | { type: 'reply'; turn?: DeliveryContext; message: OutboundMessage };
+  /**
+   * A message that answers no turn (a notice, a proactive message, the creator's own) also carries
+   * the id it is stored under and when it was sent, so a page that saw it live and again in its
+   * history shows it once.
+   */
+  | { type: 'reply'; turn?: DeliveryContext; message: OutboundMessage; id?: string; at?: string };
 
 /** Carries reply events from the process answering a turn to the processes waiting for it. */
 export interface ReplyEventBus {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError } from '../errors/app.errors.js';
 import type { TurnSource } from './types.js';
-import type { WebChatEvent, WebChatInput, WebChatService } from './web-chat.service.js';
+import type { WebChatEvent, WebChatInput, WebChatService, WebCoachMessage } from './web-chat.service.js';
 import type { PublishedBot, WebPublicationService } from './web-publication.service.js';
 
 /** A visitor's anonymous session with one bot. */
@@ -10,8 +10,15 @@ export interface VisitorSession {
   botId: string;
 }
 
-/** One exchange of a visitor's conversation: what they wrote and the coach's reply, once there is one. */
+/**
+ * One exchange of a visitor's conversation: what they wrote and the coach's reply, once there is
+ * one; or a message that answered nothing of theirs (no texts, with its `id` and who it is `from`).
+ */
 export interface VisitorExchange {
+  /** A message of no turn: the id its live event carried. */
+  id?: string;
+  /** A message of no turn: 'person' when someone of the bot's team wrote it. */
+  from?: WebCoachMessage['from'];
   /** The page's ids of the messages answered together (to follow a reply still coming). */
   messageIds: string[];
   texts: string[];
@@ -79,7 +86,7 @@ export class VisitorChatService {
     private readonly deps: {
       publications: Pick<WebPublicationService, 'find'>;
       store: VisitorStore;
-      webChat: Pick<WebChatService, 'send' | 'resume' | 'messageIdOf' | 'isStored'>;
+      webChat: Pick<WebChatService, 'send' | 'resume' | 'messageIdOf' | 'isStored' | 'watch'>;
       limits: VisitorLimits;
       /** Told of every refusal (for the log). */
       onRefused?(reason: VisitorRefusal, botId: string): void;
@@ -161,6 +168,11 @@ export class VisitorChatService {
   /** Follows the reply to a message the visitor sent before (a dropped connection, a reload). */
   resume(bot: PublishedBot, session: VisitorSession, messageId: string, signal?: AbortSignal): AsyncIterable<VisitorEvent> {
     return this.deps.webChat.resume(bot.botId, conversationKey(session), messageId, signal);
+  }
+
+  /** Calls `listener` with the messages the visitor's page did not ask for, as they are sent; resolves to an unsubscribe. */
+  watch(bot: PublishedBot, session: VisitorSession, listener: (message: WebCoachMessage) => void): Promise<() => Promise<void>> {
+    return this.deps.webChat.watch(bot.botId, conversationKey(session), listener);
   }
 
   private refuse(reason: VisitorRefusal, bot: PublishedBot, text: string): VisitorEvent {

@@ -42,6 +42,16 @@ export type WebChatEvent =
   | { type: 'silent' }
   | { type: 'failed' };
 
+/** A message the page did not ask for (the creator's own while they have the conversation, a notice, a proactive message). */
+export interface WebCoachMessage {
+  /** The id its history shows it under too. */
+  id: string;
+  text: string;
+  at: string;
+  /** 'person': written by someone of the bot's team, not generated. */
+  from: 'coach' | 'person';
+}
+
 export interface WebChatServiceDeps {
   inbound: Pick<InboundService, 'receive'>;
   events: Pick<ReplyEventBus, 'subscribe'>;
@@ -113,6 +123,18 @@ export class WebChatService {
   async isStored(botId: string, conversationId: string, messageId: string): Promise<boolean> {
     const outcome = await this.deps.messages.outcome(botId, conversationId, this.deps.channel.externalId(conversationId, messageId));
     return outcome.state !== 'unknown';
+  }
+
+  /**
+   * Calls `listener` with each message of the conversation that answers none of the page's own,
+   * from the moment this resolves; resolves to an unsubscribe. What a page misses while it is not
+   * listening is in its history.
+   */
+  watch(botId: string, conversationId: string, listener: (message: WebCoachMessage) => void): Promise<() => Promise<void>> {
+    return this.deps.events.subscribe(botId, conversationId, (event) => {
+      if (event.type !== 'reply' || event.turn || !event.id) return;
+      listener({ id: event.id, text: event.message.text, at: event.at ?? new Date().toISOString(), from: event.message.byPerson ? 'person' : 'coach' });
+    });
   }
 
   /** The page's id of a message of the conversation as stored. */

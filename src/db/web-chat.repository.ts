@@ -15,6 +15,10 @@ interface ExchangeRow {
   reply_text: string | null;
   at: Date;
   external_ids: string[];
+  /** Messages of no turn: the id the page saw it under live, and whether a person wrote it. */
+  standalone: boolean;
+  message_id: string | null;
+  by_person: boolean;
 }
 
 /**
@@ -84,18 +88,26 @@ export class WebChatRepository implements WebPublicationStore, VisitorStore, Web
   }
 
   async history(botId: string, conversationKey: string, limit: number): Promise<StoredExchange[]> {
-    // Turns with their replies, and messages not yet claimed into a turn (queued a moment ago).
+    // Turns with their replies, messages not yet claimed into a turn (queued a moment ago), and the
+    // messages sent of no turn (the creator's own, notices, proactive ones) once delivered.
     const { rows } = await this.pool.query<ExchangeRow>(
       `SELECT * FROM (
          SELECT t.texts, t.status AS turn_status, t.sources, o.status AS reply_status, o.text AS reply_text, t.created_at AS at,
-                ARRAY(SELECT i.external_id FROM public.inbound_messages i WHERE i.turn_id = t.id ORDER BY i.seq) AS external_ids
+                ARRAY(SELECT i.external_id FROM public.inbound_messages i WHERE i.turn_id = t.id ORDER BY i.seq) AS external_ids,
+                false AS standalone, NULL::text AS message_id, false AS by_person
            FROM public.turns t JOIN public.conversations c ON c.id = t.conversation_id
            LEFT JOIN public.outbound_messages o ON o.turn_id = t.id
           WHERE c.bot_id = $1 AND c.channel = 'web' AND c.external_chat_id = $2 AND t.kind <> 'contact_status'
          UNION ALL
-         SELECT ARRAY[i.text], 'processing', '[]'::jsonb, NULL, NULL, i.received_at, ARRAY[i.external_id]
+         SELECT ARRAY[i.text], 'processing', '[]'::jsonb, NULL, NULL, i.received_at, ARRAY[i.external_id], false, NULL, false
            FROM public.inbound_messages i JOIN public.conversations c ON c.id = i.conversation_id
           WHERE c.bot_id = $1 AND c.channel = 'web' AND c.external_chat_id = $2 AND i.turn_id IS NULL AND i.text IS NOT NULL
+         UNION ALL
+         SELECT ARRAY[]::text[], 'answered', '[]'::jsonb, o.status, o.text, COALESCE(o.sent_at, o.created_at), ARRAY[]::text[],
+                true, o.external_message_ids[1],
+                EXISTS (SELECT 1 FROM public.proactive_sends p WHERE p.effect_key = o.dedupe_key AND p.kind = 'creator_message')
+           FROM public.outbound_messages o JOIN public.conversations c ON c.id = o.conversation_id
+          WHERE c.bot_id = $1 AND c.channel = 'web' AND c.external_chat_id = $2 AND o.turn_id IS NULL AND o.status = 'sent' AND o.text IS NOT NULL
        ) exchanges
        ORDER BY at DESC LIMIT $3`,
       [botId, conversationKey, limit],
@@ -105,6 +117,7 @@ export class WebChatRepository implements WebPublicationStore, VisitorStore, Web
       .map((r) => {
         const state = exchangeState(r);
         return {
+          ...(r.standalone ? { ...(r.message_id ? { id: r.message_id } : {}), from: r.by_person ? ('person' as const) : ('coach' as const) } : {}),
           externalIds: r.external_ids,
           texts: r.texts,
           state: state === 'silent' ? 'answered' : state,
@@ -119,7 +132,7 @@ export class WebChatRepository implements WebPublicationStore, VisitorStore, Web
 
   async outcome(botId: string, conversationId: string, externalId: string): Promise<WebMessageOutcome> {
     if (!isUuid(botId)) return { state: 'unknown' };
-    const { rows } = await this.pool.query<Omit<ExchangeRow, 'texts' | 'at' | 'external_ids'> & { inbound_id: string }>(
+    const { rows } = await this.pool.query<Omit<ExchangeRow, 'texts' | 'at' | 'external_ids' | 'standalone' | 'message_id' | 'by_person'> & { inbound_id: string }>(
       `SELECT i.id AS inbound_id, t.status AS turn_status, t.sources, o.status AS reply_status, o.text AS reply_text
          FROM public.inbound_messages i
          JOIN public.conversations c ON c.id = i.conversation_id

@@ -112,6 +112,32 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the public chat in a 
     expect(after.map((b) => b.text).join(' ')).not.toMatch(/How much sleep/);
   });
 
+  it("shows the creator's messages as they are written while they have the conversation, signed by the bot's team, and again after a reload", async () => {
+    const tab = await browser!.open(`${base}/c/${botId}`);
+    await waitFor(() => tab.evaluate<boolean>(`document.querySelectorAll('.msg').length >= 1`), { what: 'the page' });
+    await tab.evaluate(`(() => { document.getElementById('text').value = 'Could a person look at my sleep diary?'; document.getElementById('chat').requestSubmit(); return true; })()`);
+    await waitFor(async () => !(await tab.evaluate<boolean>(`document.getElementById('send').disabled`)) && (await tab.evaluate<Bubble[]>(bubbles)).at(-1)?.kind === 'bot', { what: 'the answer' });
+    const listed = await platform.app.inject({ method: 'GET', url: `/v1/bots/${botId}/conversations?channel=web&q=diary`, headers: alice.auth });
+    const conversationId = (listed.json() as { conversations: Array<{ id: string }> }).conversations[0]!.id;
+    const url = `/v1/bots/${botId}/conversations/${conversationId}`;
+    expect((await platform.app.inject({ method: 'POST', url: `${url}/takeover`, headers: alice.auth })).statusCode).toBe(200);
+    const sent = await platform.app.inject({ method: 'POST', url: `${url}/messages`, headers: alice.auth, payload: { text: 'Alice here: send it over and I will read it tonight.' } });
+    expect(sent.statusCode, sent.body).toBe(200);
+
+    const creatorBubble = `Array.from(document.querySelectorAll('.msg.bot'), (m) => m.textContent).filter((t) => t.includes('Alice here'))`;
+    // No reload: the page's open stream shows it, once.
+    expect(await waitFor(async () => {
+      const found = await tab.evaluate<string[]>(creatorBubble);
+      return found.length ? found : null;
+    }, { what: "the creator's message" })).toEqual(['Ask Alice teamAlice here: send it over and I will read it tonight.']);
+    await tab.reload();
+    await waitFor(async () => (await tab.evaluate<string[]>(creatorBubble)).length === 1, { what: "the creator's message after a reload" });
+    const all = await tab.evaluate<Bubble[]>(bubbles);
+    expect(all.slice(-2).map((b) => b.text)).toEqual([expect.any(String), 'Ask Alice teamAlice here: send it over and I will read it tonight.']);
+    expect(all.at(-3)).toEqual({ kind: 'user', text: 'Could a person look at my sleep diary?' });
+    expect(await tab.evaluate<string[]>(creatorBubble)).toHaveLength(1);
+  });
+
   it('shows the 404 page for a bot that is not published', async () => {
     const unpublished = (await createBot(platform.app, alice.auth, { name: 'Hidden' })).id;
     const tab = await browser!.open(`${base}/c/${unpublished}`);

@@ -166,7 +166,7 @@ describe('proactive delivery', () => {
     now = new Date('2026-06-01T12:00:00Z');
   });
 
-  it('skips with the reason for opted-out, forgotten and blocked contacts, web chat and a disconnected channel', async () => {
+  it('skips with the reason for opted-out, forgotten and blocked contacts and a disconnected channel, and sends to web chat', async () => {
     const optedOut = setUp();
     optedOut.store.gate.optedOut = true;
     const a = await optedOut.schedule();
@@ -181,7 +181,9 @@ describe('proactive delivery', () => {
     const web = setUp();
     web.store.channel = 'web';
     const c = await web.schedule();
-    expect(await web.service.deliver(c.id)).toMatchObject({ settled: { status: 'skipped', reason: SKIP_REASONS.web } });
+    // The visitor's open page gets it on its stream, and its history keeps it.
+    expect(await web.service.deliver(c.id)).toMatchObject({ settled: { status: 'sent' } });
+    expect(web.sender!.sent).toHaveLength(1);
 
     const disconnected = setUp({ sender: null });
     const d = await disconnected.schedule();

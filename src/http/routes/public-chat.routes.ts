@@ -64,9 +64,15 @@ function requestOrigin(request: FastifyRequest): string | undefined {
  */
 export const publicChatRoutes: FastifyPluginAsyncZod<{
   publications: Pick<WebPublicationService, 'find' | 'ownOrigin'>;
-  visitors: Pick<VisitorChatService, 'history' | 'open' | 'send' | 'session' | 'resume'>;
+  visitors: Pick<VisitorChatService, 'history' | 'open' | 'send' | 'session' | 'resume' | 'watch'>;
   maxChars: number;
 }> = async (app, { publications, visitors, maxChars }) => {
+  // Visitors' streams never end by themselves: shutdown ends them, or the server would wait for them forever.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...openStreams]) end();
+  });
+
   app.get('/c/:botId', { schema: { hide: true, params: pageParams, querystring: pageQuery } }, async (request, reply) => {
     const bot = await publications.find(request.params.botId);
     if (!bot) {
@@ -199,6 +205,38 @@ export const publicChatRoutes: FastifyPluginAsyncZod<{
       if (!session) throw new NotFoundError('Message');
       const stream = openSseStream(reply);
       await writeWebChatEvents(stream, request.params.messageId, visitors.resume(bot, session, request.params.messageId, stream.signal), request.log);
+    },
+  );
+
+  app.get(
+    '/public/bots/:botId/stream',
+    {
+      schema: {
+        tags: ['web chat'],
+        summary:
+          "Messages to the visitor that answer none of theirs, as they are sent (server-sent events: ready, then message {id, text, at, from: coach | person}); the creator's own while they have the conversation, notices and proactive messages. Needs the session cookie; what was sent while the stream was closed is in the history",
+        params: publicParams,
+      },
+    },
+    async (request, reply) => {
+      const bot = await checkOrigin(request.params.botId, request, reply);
+      const session = await visitors.session(bot.botId, visitorToken(request));
+      if (!session) throw new NotFoundError('Conversation');
+      reply.header('cache-control', 'no-store');
+      const stream = openSseStream(reply);
+      // Listening before `ready`: a page that fetches its history on `ready` misses nothing in between.
+      const unsubscribe = await visitors.watch(bot, session, (message) => stream.write('message', message, message.id));
+      await new Promise<void>((resolve) => {
+        const end = () => {
+          openStreams.delete(end);
+          stream.end();
+          resolve();
+        };
+        openStreams.add(end);
+        stream.signal.addEventListener('abort', end, { once: true });
+        if (stream.signal.aborted) return end();
+        stream.write('ready', {});
+      }).finally(() => unsubscribe().catch((err: unknown) => request.log.warn({ err }, 'web chat: a visitor stream did not unsubscribe')));
     },
   );
 };

@@ -50,6 +50,7 @@ const previewScript = `
   });
   const resume = (messageId) => fetch(botPath + '/chat/' + encodeURIComponent(sessionId) + '/messages/' + encodeURIComponent(messageId) + '/reply', { headers: auth() });
   const unauthorized = () => showAuth(true);
+  const listen = () => {};
 `;
 
 const previewAuthForm = `<form id="auth" hidden>
@@ -71,11 +72,45 @@ const publicScript = `
   });
   const resume = (messageId) => fetch(base + '/messages/' + encodeURIComponent(messageId) + '/reply', { credentials: 'same-origin' });
   const unauthorized = () => {};
+  const team = document.querySelector('meta[name="team"]').content;
+  const seen = new Set();
+  // A message that answered none of the visitor's: the creator's own is signed by the bot's team.
+  function coachMessage(m) {
+    if (m.id) {
+      if (seen.has(m.id)) return;
+      seen.add(m.id);
+    }
+    const answer = bubble('bot', m.text);
+    if (m.from === 'person') {
+      const by = document.createElement('div');
+      by.className = 'by';
+      by.textContent = team;
+      answer.div.prepend(by);
+    }
+  }
+  const history = async () => {
+    const res = await fetch(base + '/history', { credentials: 'same-origin' }).catch(() => null);
+    return res && res.ok ? (await res.json()).exchanges : [];
+  };
+  // Whatever was sent while no stream was open (before it opened, or while it reconnected).
+  async function catchUp() {
+    for (const x of await history()) if (x.from && x.id && !seen.has(x.id)) coachMessage({ id: x.id, text: x.reply, from: x.from });
+  }
+  // Messages the visitor did not ask for, once they have a session (the stream answers 404 before).
+  let source = null;
+  function listen() {
+    if (source) return;
+    source = new EventSource(base + '/stream', { withCredentials: true });
+    source.addEventListener('message', (e) => { try { coachMessage(JSON.parse(e.data)); } catch { /* not ours */ } });
+    source.addEventListener('ready', () => { catchUp(); });
+    source.addEventListener('error', () => { if (source && source.readyState === EventSource.CLOSED) source = null; });
+  }
   // After a reload: the conversation so far, and the reply to a message still being answered.
   window.addEventListener('load', async () => {
-    const res = await fetch(base + '/history', { credentials: 'same-origin' }).catch(() => null);
-    const body = res && res.ok ? await res.json() : { exchanges: [] };
-    for (const x of body.exchanges) {
+    const exchanges = await history();
+    if (exchanges.length) listen();
+    for (const x of exchanges) {
+      if (x.from) { coachMessage({ id: x.id, text: x.reply, from: x.from }); continue; }
       for (const t of x.texts) bubble('user', t);
       if (x.state === 'answered' && x.reply) showSources(bubble('bot', x.reply), x.sources);
       else if (x.state === 'failed') bubble('bot error', 'This message was not answered; please send it again.');
@@ -108,7 +143,7 @@ export function renderChatPage(botId: string, nonce: string, mode: ChatPageMode 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="bot-id" content="${id}">
-${isPublic && mode.welcome ? `<meta name="welcome" content="${escapeHtml(mode.welcome)}">\n` : ''}<title>${title}</title>
+${isPublic ? `<meta name="team" content="${title} team">\n` : ''}${isPublic && mode.welcome ? `<meta name="welcome" content="${escapeHtml(mode.welcome)}">\n` : ''}<title>${title}</title>
 <style nonce="${n}">
   :root { color-scheme: light dark; font-family: system-ui, sans-serif; --accent: ${accent}; }
   body { margin: 0; display: flex; flex-direction: column; height: 100vh; }
@@ -118,6 +153,7 @@ ${isPublic && mode.welcome ? `<meta name="welcome" content="${escapeHtml(mode.we
   .msg { max-width: 75ch; padding: .6rem .8rem; border-radius: .6rem; white-space: pre-wrap; line-height: 1.4; }
   .user { align-self: flex-end; background: var(--accent); color: #fff; }
   .bot { align-self: flex-start; background: #8882; }
+  .by { font-size: .75rem; font-weight: 600; opacity: .8; margin-bottom: .2rem; }
   .sources { font-size: .8rem; opacity: .75; margin-top: .4rem; }
   .error { color: #dc2626; }
   .buttons { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .5rem; }
@@ -268,7 +304,7 @@ ${isPublic ? publicScript : previewScript}
     bubble('user', label);
     busy(true);
     try { await follow(bubble('bot', '…'), newMessageId(), message); }
-    finally { busy(false); }
+    finally { busy(false); listen(); }
   }
 
   chatForm.addEventListener('submit', (e) => {
