@@ -99,6 +99,7 @@ const router = createBrowserRouter(
             { path: 'try', element: <TryItScreen /> },
             { path: 'channels', element: <ChannelsScreen /> },
             { path: 'inbox', element: <InboxScreen />, children: [{ path: ':conversationId', element: <TranscriptPane /> }] },
+            { path: 'coaching', element: later(() => import('./screens/coaching-screen'), 'CoachingScreen') },
             { path: 'deliveries', element: later(() => import('./screens/deliveries-screen'), 'DeliveriesScreen') },
             { path: 'analytics', element: later(() => import('./screens/analytics-screen'), 'AnalyticsScreen') },
             { path: 'settings', element: later(() => import('./screens/settings-screen'), 'SettingsScreen') },

@@ -28,6 +28,7 @@ export function BotLayout() {
         <NavLink to="try">Try it</NavLink>
         <NavLink to="channels">Publish</NavLink>
         <NavLink to="inbox">Inbox</NavLink>
+        <NavLink to="coaching">Coaching</NavLink>
         <NavLink to="deliveries">Deliveries</NavLink>
         <NavLink to="analytics">Analytics</NavLink>
         <NavLink to="settings">Settings</NavLink>
