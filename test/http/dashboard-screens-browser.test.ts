@@ -267,6 +267,52 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByRole('img', { name: /^Messages: 1 received and 1 sent/ }).waitFor();
   violations.push(...(await checkScreen(page, '26-analytics')));
 
+  // Coaching: a program of two steps (a second with the same slug is refused in words), a habit, and a broadcast to everyone
+  // whose totals the screen states (the web visitor is a contact web chat cannot reach unasked, so it is skipped).
+  await page.getByRole('navigation', { name: 'Bot sections' }).getByRole('link', { name: 'Coaching' }).click();
+  await screenHeading(page, 'Coaching').waitFor();
+  await page.getByText('No programs yet').waitFor();
+  await page.getByText('No broadcasts yet').waitFor();
+  violations.push(...(await checkScreen(page, '31-coaching-empty')));
+  const newProgram = page.getByRole('form', { name: 'New program' });
+  await newProgram.getByLabel('Program name').fill('Better sleep in a week');
+  await newProgram.getByLabel('Slug').fill('sleep-week');
+  await newProgram.getByLabel('Step 1 text').fill('Welcome: tonight, no screens after 22:00.');
+  await newProgram.getByRole('button', { name: 'Add step' }).click();
+  await newProgram.getByLabel('Step 2 text').fill('How did the first night go?');
+  await newProgram.getByLabel('Step 2: wait after the previous step').fill('1');
+  await newProgram.getByRole('button', { name: 'Create program' }).click();
+  await page.getByRole('row', { name: /Better sleep in a week/ }).getByRole('cell', { name: '2', exact: true }).waitFor();
+  await page.getByText('/start sleep-week').waitFor();
+  const programs = (await asCreator(token, 'GET', `/v1/bots/${bot.id}/programs`)).json() as { programs: Array<{ slug: string; steps: unknown[] }> };
+  expect(programs.programs).toMatchObject([{ slug: 'sleep-week', steps: [{ text: 'Welcome: tonight, no screens after 22:00.', afterDays: 0 }, { text: 'How did the first night go?', afterDays: 1 }] }]);
+  expectedRefusals.add(`409 ${bot.id}/programs`);
+  await newProgram.getByLabel('Program name').fill('Same slug');
+  await newProgram.getByLabel('Slug').fill('sleep-week');
+  await newProgram.getByLabel('Step 1 text').fill('Hello');
+  await newProgram.getByRole('button', { name: 'Create program' }).click();
+  await newProgram.getByRole('alert').filter({ hasText: 'Another program of this bot is called "sleep-week"' }).waitFor();
+  const newHabit = page.getByRole('form', { name: 'New habit' });
+  await newHabit.getByLabel('Habit name').fill('Lights out by 23:00');
+  await newHabit.getByLabel('Asked at (their local time)').fill('22:30');
+  for (const day of ['Monday', 'Wednesday', 'Friday']) await newHabit.getByLabel(day).check();
+  await newHabit.getByRole('button', { name: 'Create habit' }).click();
+  await page.getByText('22:30, Mon, Wed, Fri').waitFor();
+  expect(((await asCreator(token, 'GET', `/v1/bots/${bot.id}/habits`)).json() as { habits: unknown[] }).habits).toMatchObject([
+    { name: 'Lights out by 23:00', localTime: '22:30', daysOfWeek: [1, 3, 5], timesPerWeek: null },
+  ]);
+  const newBroadcast = page.getByRole('form', { name: 'New broadcast' });
+  await newBroadcast.getByLabel('Message').fill('New: a one-week sleep program. Send /start sleep-week to join.');
+  await newBroadcast.getByLabel('Send to').selectOption('all');
+  await newBroadcast.getByRole('button', { name: 'Send broadcast' }).click();
+  const sentRow = page.getByRole('row', { name: /one-week sleep program/ });
+  await sentRow.getByText('Done').waitFor();
+  const [sent] = ((await asCreator(token, 'GET', `/v1/bots/${bot.id}/broadcasts`)).json() as { broadcasts: Array<{ total: number; sent: number; failed: number; skipped: number }> }).broadcasts;
+  await sentRow
+    .getByText(sent!.total === 0 ? 'No contacts were in this group, so no one received it.' : `${sent!.sent} sent, ${sent!.failed} failed, ${sent!.skipped} skipped of ${sent!.total}`)
+    .waitFor();
+  violations.push(...(await checkScreen(page, '31-coaching-filled')));
+
   // API keys: created and shown once, usable, then revoked.
   await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'API keys' }).click();
   await screenHeading(page, 'API keys').waitFor();

@@ -137,7 +137,7 @@ function ProgramsSection({ bot, programs }: { bot: Bot; programs: ReturnType<typ
                       {p.name} <span className="muted small">({p.slug})</span>
                     </td>
                     <td data-label="Steps">{p.steps.length}</td>
-                    <td data-label="Join with">
+                    <td data-label="Join with" className="join-link">
                       <code className="copy-value">{link}</code> <CopyButton text={link} what="Link" label={`Copy the link to ${p.name}`} />
                     </td>
                     <td className="row-actions">
@@ -160,7 +160,7 @@ function ProgramsSection({ bot, programs }: { bot: Bot; programs: ReturnType<typ
           </table>
         </div>
       ) : null}
-      <h3>New program</h3>
+      <h3 className="sub-heading">New program</h3>
       <form onSubmit={submit} noValidate aria-label="New program">
         <div className="form-grid">
           <Field label="Program name">{(props) => <input {...props} value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />}</Field>
@@ -280,7 +280,7 @@ function HabitsSection({ botId, habits }: { botId: string; habits: ReturnType<ty
           ))}
         </ul>
       ) : null}
-      <h3>New habit</h3>
+      <h3 className="sub-heading">New habit</h3>
       <form onSubmit={submit} noValidate aria-label="New habit">
         <div className="form-grid">
           <Field label="Habit name">{(props) => <input {...props} value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />}</Field>
@@ -414,7 +414,7 @@ function BroadcastsSection({ bot, programs, habits }: { bot: Bot; programs: Prog
         {problem ? <p className="field-error" role="alert">{problem}</p> : null}
         <ErrorMessage error={create.error} />
       </form>
-      <h3>Sent and scheduled</h3>
+      <h3 className="sub-heading">Sent and scheduled</h3>
       {broadcasts.isPending ? <Loading what="the broadcasts" /> : null}
       <ErrorMessage error={broadcasts.error ?? cancel.error} />
       {broadcasts.data && broadcasts.data.broadcasts.length === 0 ? <EmptyState title="No broadcasts yet">Write a message above and choose who receives it.</EmptyState> : null}
