@@ -69,11 +69,6 @@ interface StepRow {
   unit: 'days' | 'minutes';
 }
 
-function waitWords(step: Step): string {
-  const parts = [step.afterDays ? `${step.afterDays} d` : '', step.afterMinutes ? `${step.afterMinutes} min` : ''].filter(Boolean);
-  return parts.length ? parts.join(' ') : 'at once';
-}
-
 function ProgramsSection({ bot, programs }: { bot: Bot; programs: ReturnType<typeof useQuery<{ programs: Program[] }>> }) {
   const queries = useQueryClient();
   const formId = useId();
