@@ -312,6 +312,23 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
     .getByText(sent!.total === 0 ? 'No contacts were in this group, so no one received it.' : `${sent!.sent} sent, ${sent!.failed} failed, ${sent!.skipped} skipped of ${sent!.total}`)
     .waitFor();
   violations.push(...(await checkScreen(page, '31-coaching-filled')));
+  // A broadcast scheduled for tomorrow to the program's contacts, then cancelled; the habit deleted.
+  const tomorrow = new Date(Date.now() + 24 * 3600_000);
+  const local = (n: number) => String(n).padStart(2, '0');
+  await newBroadcast.getByLabel('Message').fill('Day two starts tonight.');
+  await newBroadcast.getByLabel('Send to').selectOption('program');
+  await newBroadcast.getByLabel('Program', { exact: true }).selectOption({ label: 'Better sleep in a week' });
+  await newBroadcast.getByLabel('Send at (optional)').fill(`${tomorrow.getFullYear()}-${local(tomorrow.getMonth() + 1)}-${local(tomorrow.getDate())}T09:00`);
+  await newBroadcast.getByRole('button', { name: 'Schedule broadcast' }).click();
+  const scheduledRow = page.getByRole('row', { name: /Day two starts tonight/ });
+  await scheduledRow.getByText('Scheduled').waitFor();
+  await scheduledRow.getByText('Program: Better sleep in a week').waitFor();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await scheduledRow.getByRole('button', { name: /^Cancel the broadcast/ }).click();
+  await scheduledRow.getByText('Cancelled before it was sent.').waitFor();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Delete habit Lights out by 23:00' }).click();
+  await page.getByText('No habits yet').waitFor();
 
   // API keys: created and shown once, usable, then revoked.
   await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'API keys' }).click();

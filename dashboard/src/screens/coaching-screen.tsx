@@ -312,6 +312,7 @@ function HabitsSection({ botId, habits }: { botId: string; habits: ReturnType<ty
 
 function totalsWords(b: Broadcast): string {
   if (b.status === 'scheduled' && b.total === 0) return 'Recipients are chosen at the send time.';
+  if (b.status === 'cancelled' && b.total === 0) return 'Cancelled before it was sent.';
   if (b.total === 0) return 'No contacts were in this group, so no one received it.';
   const parts = [`${b.sent} sent`, `${b.failed} failed`, `${b.skipped} skipped`];
   if (b.cancelled) parts.push(`${b.cancelled} cancelled`);
