@@ -152,6 +152,15 @@ dropped AS (
   DELETE FROM public.outbound_messages WHERE id = $2 AND status = 'pending' AND (SELECT held FROM guard)
 )`;
 
+// The ledger row ($2) turns `sending` with its text ($3) unless the guard found the conversation
+// taken over; answers whether it did, and the row as changed for the live events.
+const SENDING_UNLESS_HELD = `sending AS (
+  UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now()
+   WHERE id = $2 AND NOT (SELECT held FROM guard)
+  RETURNING ${LEDGER_EVENT_COLUMNS}
+)
+SELECT NOT (SELECT held FROM guard) AS sending, (SELECT to_jsonb(s) FROM sending s) AS changed`;
+
 /** Turns: bursts of inbound messages claimed for one answer (`public.turns`). */
 export class TurnRepository implements TurnStore {
   private readonly statements: PreparedStatements;
@@ -224,12 +233,7 @@ export class TurnRepository implements TurnStore {
              FROM public.bots b
             WHERE t.id = $1 AND b.id = t.bot_id AND NOT (SELECT held FROM guard)
          ),
-         sending AS (
-           UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now()
-            WHERE id = $2 AND NOT (SELECT held FROM guard)
-           RETURNING ${LEDGER_EVENT_COLUMNS}
-         )
-         SELECT NOT (SELECT held FROM guard) AS sending, (SELECT to_jsonb(s) FROM sending s) AS changed`,
+         ${SENDING_UNLESS_HELD}`,
         [turn.turnId, turn.ledgerId, reply, JSON.stringify(sources), UNKNOWN_ANSWERS],
       ),
     );
@@ -242,12 +246,7 @@ export class TurnRepository implements TurnStore {
       this.statements.query(
         'turn_start_sending',
         `WITH ${TAKEOVER_GUARD_CTES},
-         sending AS (
-           UPDATE public.outbound_messages SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = now()
-            WHERE id = $2 AND NOT (SELECT held FROM guard)
-           RETURNING ${LEDGER_EVENT_COLUMNS}
-         )
-         SELECT NOT (SELECT held FROM guard) AS sending, (SELECT to_jsonb(s) FROM sending s) AS changed`,
+         ${SENDING_UNLESS_HELD}`,
         [turn.turnId, turn.ledgerId, text],
       ),
     );

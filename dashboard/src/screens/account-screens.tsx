@@ -3,22 +3,12 @@ import { useForm } from 'react-hook-form';
 import { Link } from 'react-router';
 import { publicRequest } from '../api';
 import { ErrorMessage, Field, PageHeading } from '../ui';
+import { AuthFrame } from './auth-screens';
 
 // The emailed links carry their token in the fragment (#token=…), which browsers never send to a
 // server, so it stays out of access logs and Referer headers.
 function tokenFromLink(): string {
   return new URLSearchParams(window.location.hash.slice(1)).get('token') ?? '';
-}
-
-function AccountFrame({ children }: { children: React.ReactNode }) {
-  return (
-    <main id="main" className="auth-page">
-      <div className="auth-card">
-        <p className="brand">Coaching dashboard</p>
-        {children}
-      </div>
-    </main>
-  );
 }
 
 /** Where the verification email leads: confirms the address as soon as it opens. */
@@ -40,7 +30,7 @@ export function VerifyEmailScreen() {
     );
   }, []);
   return (
-    <AccountFrame>
+    <AuthFrame>
       <PageHeading title="Confirm your email">Confirm your email</PageHeading>
       {state.status === 'working' ? <p role="status">Confirming your address…</p> : null}
       {state.status === 'done' ? (
@@ -52,7 +42,7 @@ export function VerifyEmailScreen() {
       <p className="auth-links">
         <Link to="/">Go to your bots</Link>
       </p>
-    </AccountFrame>
+    </AuthFrame>
   );
 }
 
@@ -77,7 +67,7 @@ export function ResetPasswordScreen() {
     }
   });
   return (
-    <AccountFrame>
+    <AuthFrame>
       <PageHeading title="Choose a new password">Choose a new password</PageHeading>
       {done ? (
         <>
@@ -128,6 +118,6 @@ export function ResetPasswordScreen() {
           </p>
         </form>
       )}
-    </AccountFrame>
+    </AuthFrame>
   );
 }

@@ -10,7 +10,8 @@ interface SignInForm {
   password: string;
 }
 
-function AuthFrame({ children }: { children: React.ReactNode }) {
+/** The centred card every signed-out screen sits in. */
+export function AuthFrame({ children }: { children: React.ReactNode }) {
   return (
     <main id="main" className="auth-page">
       <div className="auth-card">
