@@ -56,7 +56,21 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     async cutOff() {
       await asAdmin(async (client) => {
         await client.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+        // A connection that passed its start-up check just before the ALTER shows up a moment later:
+        // end connections until none is left twice in a row, so "down" really is down when this returns.
+        let quietRounds = 0;
+        for (let round = 0; round < 200; round++) {
+          const { rows } = await client.query<{ remaining: number }>(
+            `SELECT count(*)::int AS remaining FROM (
+               SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()
+             ) ended`,
+            [name],
+          );
+          quietRounds = rows[0]!.remaining === 0 ? quietRounds + 1 : 0;
+          if (quietRounds === 2) return;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        throw new Error(`connections to ${name} kept coming back after ALLOW_CONNECTIONS false`);
       });
     },
     async restore() {
