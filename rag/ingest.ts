@@ -74,6 +74,9 @@ async function timed<T>(metrics: IngestMetrics | undefined, stage: string, work:
 async function readSource(target: IngestTarget, ports: IngestPorts): Promise<LoadInput> {
   if (target.sourceKind === 'url') {
     if (!target.sourceUrl) throw new DocumentLoadError('The document has no web address to fetch');
+    // A site sync keeps the page it fetched; reading those bytes spares the site a second request.
+    const fetched = await ports.documents.readSource(target.botId, target.id);
+    if (fetched) return { bytes: fetched, mediaType: target.mediaType ?? '', sourceUrl: target.sourceUrl };
     return ports.sources.fetch(target.sourceUrl);
   }
   const bytes = await ports.documents.readSource(target.botId, target.id);

@@ -24,6 +24,20 @@ function isProxyAddress(entry: string): boolean {
   return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+/** Comma-separated CIDRs (`10.1.2.3/32,fd00::/8`) that URL fetching may reach although they are not public. */
+const cidrList = z
+  .string()
+  .trim()
+  .transform((value, ctx): string[] => {
+    const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const bad = entries.filter((e) => !e.includes('/') || !isProxyAddress(e));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be comma-separated CIDR ranges such as 10.1.2.3/32 (not ${bad.join(', ')})` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 /**
  * Which proxies may set the client address (X-Forwarded-For), in the forms Fastify's `trustProxy`
  * takes: `false` (none: the socket's peer is the client), `true` (every hop), a hop count, or a
@@ -74,6 +88,13 @@ export const configSchema = z.object({
   URL_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   URL_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   URL_FETCH_ALLOW_PRIVATE: booleanFlag.default(false),
+  URL_FETCH_ALLOWED_RANGES: cidrList.default([]),
+  // Websites: the server's cap on pages per site, the least time between two requests to one site
+  // (robots.txt's Crawl-delay may ask more, up to the maximum), and how often sites are synced.
+  CRAWL_MAX_PAGES: z.coerce.number().int().min(1).max(100_000).default(500),
+  CRAWL_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+  CRAWL_MAX_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
+  SITE_SYNC_INTERVAL_HOURS: z.coerce.number().int().min(0).max(24 * 365).default(24),
   // Unset: on, except in production, where a demo account is seeded only when asked for explicitly.
   SEED_DEMO: booleanFlag.optional(),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),

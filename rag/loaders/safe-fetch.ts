@@ -13,6 +13,8 @@ export interface SafeFetchOptions {
   /** CIDR ranges allowed even though they are not public, e.g. one intranet host (`10.1.2.3/32`). */
   allowedRanges?: string[];
   maxRedirects?: number;
+  /** Awaited before every request, redirect hops included (a crawler's politeness delay). */
+  beforeEachRequest?: () => Promise<void>;
   /** Resolves a host name to every address it has; DNS (`dns.lookup`) unless replaced. */
   resolve?: (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 }
@@ -20,6 +22,11 @@ export interface SafeFetchOptions {
 export interface FetchedResource {
   /** The URL after redirects. */
   url: string;
+  /** 200-range, or 304 when a conditional request found the page unchanged (no bytes then). */
+  status: number;
+  /** Validators for the next conditional request, when the server gave them. */
+  etag?: string | undefined;
+  lastModified?: string | undefined;
   /** The response's media type without parameters, when it declared one. */
   mediaType?: string | undefined;
   bytes: Uint8Array;
@@ -38,6 +45,26 @@ const ACCEPT = [
 ].join(', ');
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** How the platform names itself to web servers (and the name robots.txt rules are matched against). */
+export const FETCH_USER_AGENT = 'CoachingAssistant/0.1 (knowledge-base fetcher)';
+
+/** The server answered with a status that is neither success nor redirect; `status` tells gone (404/410) from broken. */
+export class HttpStatusError extends DocumentLoadError {
+  constructor(readonly status: number) {
+    super(`HTTP ${status} from the server`);
+  }
+}
+
+/** Validators from an earlier fetch: the server answers 304 without a body when the page is unchanged. */
+export interface ConditionalHeaders {
+  etag?: string | null | undefined;
+  lastModified?: string | null | undefined;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+}
 
 /** "15 s", "0.5 s". */
 function seconds(ms: number): string {
@@ -153,7 +180,7 @@ function parseUrl(raw: string, base?: string): URL {
  * `maxRedirects` hops each re-checked, one deadline for the whole exchange, and the body is counted
  * as it streams so an oversized response is cut off rather than buffered.
  */
-export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Promise<FetchedResource> {
+export async function safeFetch(rawUrl: string, options: SafeFetchOptions, conditional: ConditionalHeaders = {}): Promise<FetchedResource> {
   const maxRedirects = options.maxRedirects ?? 5;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -164,6 +191,7 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
       const { address, family } = await resolvePublicAddress(url, options, controller.signal).catch((err: unknown) => {
         throw controller.signal.aborted ? tooSlow() : err;
       });
+      await options.beforeEachRequest?.();
       const agent = pinnedAgent(address, family);
       try {
         let response: Awaited<ReturnType<typeof request>>;
@@ -173,7 +201,12 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
             dispatcher: agent,
             signal: controller.signal,
             maxRedirections: 0,
-            headers: { accept: ACCEPT, 'user-agent': 'CoachingAssistant/0.1 (knowledge-base fetcher)' },
+            headers: {
+              accept: ACCEPT,
+              'user-agent': FETCH_USER_AGENT,
+              ...(conditional.etag ? { 'if-none-match': conditional.etag } : {}),
+              ...(conditional.lastModified ? { 'if-modified-since': conditional.lastModified } : {}),
+            },
           });
         } catch (err) {
           if (controller.signal.aborted) throw tooSlow();
@@ -191,9 +224,14 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
           url = parseUrl(location, url.toString());
           continue;
         }
+        const validators = { etag: header(headers.etag), lastModified: header(headers['last-modified']) };
+        if (statusCode === 304 && (conditional.etag || conditional.lastModified)) {
+          await body.dump().catch(() => undefined);
+          return { url: url.toString(), status: 304, bytes: new Uint8Array(), ...validators };
+        }
         if (statusCode < 200 || statusCode >= 300) {
           await body.dump().catch(() => undefined);
-          throw new DocumentLoadError(`HTTP ${statusCode} from the server`);
+          throw new HttpStatusError(statusCode);
         }
         const tooLarge = () => new DocumentLoadError(`The page is larger than ${formatBytes(options.maxBytes)}`);
         const declaredLength = Number(headers['content-length']);
@@ -219,7 +257,7 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
         }
         const contentType = headers['content-type'];
         const mediaType = (Array.isArray(contentType) ? contentType[0] : contentType)?.split(';')[0]?.trim().toLowerCase();
-        return { url: url.toString(), mediaType: mediaType || undefined, bytes: new Uint8Array(Buffer.concat(chunks)) };
+        return { url: url.toString(), status: statusCode, mediaType: mediaType || undefined, bytes: new Uint8Array(Buffer.concat(chunks)), ...validators };
       } finally {
         await agent.destroy().catch(() => undefined);
       }

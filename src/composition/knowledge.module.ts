@@ -1,15 +1,19 @@
 import { OllamaEmbedder } from '../../rag/embedders/ollama.embedder.js';
 import { LoaderSandbox } from '../../rag/loaders/loader.sandbox.js';
+import { FETCH_USER_AGENT, safeFetch } from '../../rag/loaders/safe-fetch.js';
 import { UrlLoader } from '../../rag/loaders/url.loader.js';
 import { HybridRetriever } from '../../rag/retrieve.js';
 import { ChromaVectorStore } from '../../rag/stores/chroma.store.js';
 import { PgVectorStore } from '../../rag/stores/pgvector.store.js';
 import type { Embedder, Retriever, VectorStore } from '../../rag/types.js';
+import { createCrawlProcessor } from '../../workers/crawl.worker.js';
 import { createIngestFailureListener, createIngestProcessor, type IngestWorkerDeps } from '../../workers/ingest.worker.js';
 import type { Config } from '../config.js';
 import { ChunkSearchRepository } from '../db/chunk-search.repository.js';
 import { DocumentRepository } from '../db/document.repository.js';
+import { SiteRepository } from '../db/site.repository.js';
 import { DocumentService } from '../knowledge/document.service.js';
+import { SiteService } from '../knowledge/site.service.js';
 import type { Logger } from '../observability/logger.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
@@ -20,6 +24,11 @@ import type { ModuleLifecycle } from './module.types.js';
 
 // How often an idle ingest worker looks for uploads on the embedded database.
 const EMBEDDED_INGEST_POLL_MS = 500;
+// Sites crawled at once per worker process (each spaces its own requests), and how long a crawl run may
+// go without a sign of life before another run takes its site over.
+const CRAWL_CONCURRENCY = 2;
+const CRAWL_LOCK_DURATION_MS = 60_000;
+const HOUR_MS = 3_600_000;
 
 /** Creators' material: documents, their ingestion, the vector store and retrieval. */
 export interface KnowledgeModule extends ModuleLifecycle {
@@ -29,12 +38,14 @@ export interface KnowledgeModule extends ModuleLifecycle {
   retriever: Retriever;
   /** Knowledge-base documents (uploads, web addresses) and their ingestion. */
   documents: DocumentService;
+  /** Websites: one document per page, crawled and synced by the `crawl` worker. */
+  sites: SiteService;
   /**
    * Child processes, with their own limits, that read uploads and the files users send, away from
    * the event loop that answers webhooks. They start on the first read, so only workers spawn them.
    */
   readers: LoaderSandbox;
-  /** Starts the `ingest` worker in this process. */
+  /** Starts the `ingest` and `crawl` workers in this process. */
   startWorkers(): void;
 }
 
@@ -77,6 +88,23 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     quota: billing.service,
   });
 
+  const siteRepository = new SiteRepository(database.pool);
+  const sites = new SiteService({
+    sites: siteRepository,
+    bots: bots.service,
+    queue: {
+      syncNow: async (job) => void (await queues.ensure('crawl', job, { jobId: `crawl_${job.siteId}` })),
+      schedule: (job, hours) =>
+        hours > 0 ? queues.schedule('crawl', `sync_${job.siteId}`, hours * HOUR_MS, job) : queues.unschedule('crawl', `sync_${job.siteId}`),
+      unschedule: (siteId) => queues.unschedule('crawl', `sync_${siteId}`),
+    },
+    vectors: vectorStore,
+    maxPages: config.CRAWL_MAX_PAGES,
+    defaultSyncIntervalHours: config.SITE_SYNC_INTERVAL_HOURS,
+    onCleanupError: (err, context) => logger.warn({ err }, `sites: ${context} failed`),
+    quota: billing.service,
+  });
+
   const readers = new LoaderSandbox({
     limits: {
       maxPages: config.INGEST_MAX_PAGES,
@@ -95,13 +123,16 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     embedder,
     retriever,
     documents,
+    sites,
     readers,
     startWorkers() {
-      const urls = new UrlLoader(readers, {
+      const fetchOptions = {
         timeoutMs: config.URL_FETCH_TIMEOUT_MS,
         maxBytes: config.URL_FETCH_MAX_BYTES,
         allowPrivate: config.URL_FETCH_ALLOW_PRIVATE,
-      });
+        allowedRanges: config.URL_FETCH_ALLOWED_RANGES,
+      };
+      const urls = new UrlLoader(readers, fetchOptions);
       const ingestDeps: IngestWorkerDeps = {
         documents: documentRepository,
         sources: { load: (input) => readers.load(input), fetch: (url) => urls.fetch(url) },
@@ -129,6 +160,26 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
         // The creator watches the upload: on the embedded database no notification wakes the worker.
         ...(infrastructure.database.kind === 'pglite' ? { idlePollMs: EMBEDDED_INGEST_POLL_MS } : {}),
       });
+      queues.work(
+        'crawl',
+        createCrawlProcessor({
+          sites: siteRepository,
+          fetch: (url, { conditional, beforeEachRequest }) => safeFetch(url, { ...fetchOptions, beforeEachRequest }, conditional),
+          ingest: async (botId, documentId, hash) => void (await queues.ensure('ingest', { documentId, botId }, { jobId: `ingest_${documentId}_${hash.slice(0, 16)}` })),
+          removeVectors: async (botId, documentIds) => {
+            for (const documentId of documentIds) {
+              await vectorStore.deleteDocument(botId, documentId).catch((err: unknown) => logger.warn({ err, documentId }, 'crawl: removing vectors of a removed page failed'));
+            }
+          },
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          politenessMs: config.CRAWL_DELAY_MS,
+          maxDelayMs: config.CRAWL_MAX_DELAY_MS,
+          userAgent: FETCH_USER_AGENT,
+          staleMs: 2 * CRAWL_LOCK_DURATION_MS,
+          logger,
+        }),
+        { concurrency: CRAWL_CONCURRENCY, lockDurationMs: CRAWL_LOCK_DURATION_MS },
+      );
     },
     async stop() {
       // After the workers have drained: a read still under way fails with the sandbox closed.

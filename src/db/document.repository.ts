@@ -196,7 +196,17 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
     if (rowCount) this.changed(botId, documentId, { status: 'processing', progress });
   }
 
+  /** A fetched web page's bytes are kept only until ingestion has read them; uploads keep theirs. */
+  private async dropFetchedPage(botId: string, documentId: string, client: Pick<pg.Pool, 'query'> = this.pool): Promise<void> {
+    await client.query(
+      `DELETE FROM public.document_blobs x USING public.documents d
+       WHERE x.document_id = $1 AND d.id = x.document_id AND d.bot_id = $2 AND d.source_kind = 'url'`,
+      [documentId, botId],
+    );
+  }
+
   async markUnchanged(botId: string, documentId: string): Promise<void> {
+    await this.dropFetchedPage(botId, documentId);
     const { rows } = await this.pool.query<{ chunks: number; pages: number | null }>(
       `UPDATE public.documents SET status = 'ready', progress = 1, error = NULL, ingest_open_claims = 0, updated_at = now()
        WHERE id = $1 AND bot_id = $2
@@ -234,6 +244,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
           ],
         );
       }
+      await this.dropFetchedPage(r.botId, r.documentId, client);
       await client.query(
         `UPDATE public.documents SET
            status = 'ready', error = NULL, progress = 1, chunk_count = $3, page_count = $4, content_hash = $5,
@@ -251,6 +262,7 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
 
   /** Failed with a reason the creator can read; chunks from an earlier success stay searchable. */
   async markFailed(botId: string, documentId: string, reason: string): Promise<void> {
+    await this.dropFetchedPage(botId, documentId);
     const { rowCount } = await this.pool.query(
       `UPDATE public.documents SET status = 'failed', error = $3, progress = 0, ingest_open_claims = 0, updated_at = now()
        WHERE id = $1 AND bot_id = $2`,

@@ -18,6 +18,8 @@ import { authRoutes } from './routes/auth.routes.js';
 import { botRoutes } from './routes/bots.routes.js';
 import { documentRoutes } from './routes/documents.routes.js';
 import type { DocumentService } from '../knowledge/document.service.js';
+import type { SiteService } from '../knowledge/site.service.js';
+import { siteRoutes } from './routes/sites.routes.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { searchRoutes } from './routes/search.routes.js';
 import type { Retriever } from '../../rag/types.js';
@@ -86,6 +88,8 @@ export interface AppDeps {
   retriever: Retriever;
   /** The bots' knowledge bases: uploads, web addresses, ingestion status. */
   documents: DocumentService;
+  /** Websites in the knowledge bases, crawled and kept in sync. */
+  sites?: SiteService;
   /** Connecting bots to channels (Telegram token, webhook). */
   channels: ChannelSetupService;
   /** Telegram credentials for webhook verification, cached by the platform; read through `channels` when absent. */
@@ -185,7 +189,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { prefix: '/v1', auth: deps.auth, accountEmail: deps.accountEmail, rateLimitMax: deps.config.AUTH_RATE_LIMIT_MAX, ownOrigin: new URL(platformBaseUrl(deps.config)).origin });
   await app.register(apiKeyRoutes, { prefix: '/v1', apiKeys: deps.apiKeys });
   await app.register(botRoutes, { prefix: '/v1', bots: deps.bots });
-  await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES });
+  await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES, sites: deps.sites });
+  if (deps.sites) await app.register(siteRoutes, { prefix: '/v1', sites: deps.sites });
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });

@@ -19,12 +19,14 @@ export interface QueuePayloads {
    * broadcast: choose its recipients and queue theirs (job id `broadcast_<broadcastId>`).
    */
   proactive: { sendId: string; botId: string } | { broadcastId: string; botId: string };
+  /** Read a website into documents or sync it (job id `crawl_<siteId>` on demand; the site's scheduler `sync_<siteId>`). */
+  crawl: { siteId: string; botId: string };
 }
 
 export type QueueName = keyof QueuePayloads;
 
 /** Every queue, for start-up checks and metrics. */
-export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive'];
+export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive', 'crawl'];
 export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
 export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
 
@@ -66,6 +68,12 @@ export interface JobQueues {
    * has the id, so the caller can add one.
    */
   redelay(name: QueueName, jobId: string, delayMs: number): Promise<boolean>;
+  /**
+   * Adds a job every `everyMs` under `schedulerId` (BullMQ job scheduler), the first one `everyMs`
+   * from now; calling again replaces the schedule.
+   */
+  schedule<N extends QueueName>(name: N, schedulerId: string, everyMs: number, data: QueuePayloads[N]): Promise<void>;
+  unschedule(name: QueueName, schedulerId: string): Promise<void>;
   /**
    * Called once per reconcile pass: replaces this process's workers that started no job since the
    * last call although jobs were ready and they had room (a worker that stopped fetching). Resolves
@@ -255,6 +263,16 @@ abstract class BaseJobQueues implements JobQueues {
         return true;
       }
     });
+  }
+
+  async schedule<N extends QueueName>(name: N, schedulerId: string, everyMs: number, data: QueuePayloads[N]): Promise<void> {
+    // BullMQ runs an `every` scheduler at once unless it starts later; the caller queues the first run itself.
+    const startDate = Date.now() + everyMs;
+    await this.withQueue(name, (queue) => queue.upsertJobScheduler(schedulerId, { every: everyMs, startDate }, { name, data, opts: defaultJobOptions }));
+  }
+
+  async unschedule(name: QueueName, schedulerId: string): Promise<void> {
+    await this.withQueue(name, (queue) => queue.removeJobScheduler(schedulerId));
   }
 
   async ready() {

@@ -5,11 +5,16 @@ import { z } from 'zod';
 import { hasUnstorableText } from '../../text/storable-text.js';
 import { AppError, ValidationError } from '../../errors/app.errors.js';
 import type { DocumentService, DocumentSummary } from '../../knowledge/document.service.js';
+import type { SiteService } from '../../knowledge/site.service.js';
+import { siteResponse } from '../schemas/sites.js';
+import { toSiteResponse } from './sites.routes.js';
 import { acceptedDocumentResponse, addUrlBody, botDocumentsParams, documentListResponse, documentParams, documentResponse } from '../schemas/documents.js';
 
 export interface DocumentRoutesOptions {
   documents: DocumentService;
   uploadMaxBytes: number;
+  /** Websites (`{url, crawl}`); without it a crawl is refused. */
+  sites?: SiteService | undefined;
 }
 
 // Multipart boundaries and part headers around the file; generous for a single part.
@@ -64,7 +69,7 @@ export function toDocumentResponse(d: DocumentSummary) {
 }
 
 /** A bot's knowledge base: upload files or add web addresses, follow their ingestion, delete them. */
-export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = async (app, { documents, uploadMaxBytes }) => {
+export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = async (app, { documents, uploadMaxBytes, sites }) => {
   // Streams the file part; a part over the limit fails with FST_REQ_FILE_TOO_LARGE (413) as soon as it is exceeded.
   await app.register(multipart, { limits: { fileSize: uploadMaxBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12 } });
   app.addHook('onRequest', app.authenticate);
@@ -101,10 +106,11 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
       },
       schema: {
         ...common,
-        summary: 'Add a document: multipart field `file` (PDF, DOCX, HTML, text, Markdown, SRT or WebVTT subtitles), or JSON {url, title?}',
+        summary:
+          'Add a document: multipart field `file` (PDF, DOCX, HTML, text, Markdown, SRT or WebVTT subtitles), JSON {url, title?}, or a whole website with JSON {url, crawl: {sitemap?, maxPages?}} (answers with the site)',
         consumes: ['multipart/form-data', 'application/json'],
         params: botDocumentsParams,
-        response: { 202: acceptedDocumentResponse },
+        response: { 202: z.union([acceptedDocumentResponse, siteResponse]) },
       },
     },
     async (request, reply) => {
@@ -132,7 +138,12 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
           const issue = parsed.error.issues[0];
           throw new ValidationError(`${['body', ...(issue?.path ?? []).map(String)].join('.')}: ${issue?.message ?? 'invalid'}`);
         }
-        created = await documents.addUrl(request.creatorId, botId, parsed.data);
+        const { crawl, ...page } = parsed.data;
+        if (crawl) {
+          if (!sites) throw new ValidationError('body.crawl: reading whole websites is not available on this server');
+          return reply.status(202).send(toSiteResponse(await sites.create(request.creatorId, botId, { url: page.url, ...crawl })));
+        }
+        created = await documents.addUrl(request.creatorId, botId, page);
       }
       return reply.status(202).send({ id: created.id, status: created.status, title: created.title });
     },

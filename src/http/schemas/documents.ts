@@ -7,6 +7,16 @@ export const botDocumentsParams = z.object({ botId: z.string() });
 export const addUrlBody = z.object({
   url: z.string().trim().min(1).max(2048).describe('http(s) address of a web page, PDF, Word, text or subtitle (SRT, WebVTT) file'),
   title: z.string().trim().min(1).max(500).optional(),
+  crawl: z
+    .object({
+      sitemap: z.boolean().optional().describe('Find pages in sitemap.xml (default); links on the site are followed when it has none or this is false'),
+      maxPages: z.number().int().min(1).optional().describe('Pages to read at most (default 100; the server caps it)'),
+      sameOrigin: z.literal(true).optional().describe('Pages on the start address’s own scheme, host and port only'),
+      syncIntervalHours: z.number().int().min(0).max(8760).optional().describe('How often the site is read again (0: only on demand); the server’s default otherwise'),
+    })
+    .strict()
+    .optional()
+    .describe('Read the whole website from this address, one document per page, kept in sync'),
 });
 
 const status = z.enum(['queued', 'processing', 'ready', 'failed']);
