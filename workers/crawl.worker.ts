@@ -1,11 +1,12 @@
 import { UnrecoverableError } from 'bullmq';
 import { crawlSite } from '../rag/crawl/site.crawler.js';
 import { SiteCrawlError, type CrawlPorts, type CrawlSite, type SitePageStore } from '../rag/crawl/crawl.types.js';
+import { syncUrlPages, type UrlPageStore } from '../rag/crawl/url-sync.js';
 import type { QueueJob, QueueProcessor } from '../src/jobs/queues.js';
 import type { Logger } from '../src/observability/logger.js';
 
 /** Which run holds a site (src/db/site.repository.ts). */
-export interface CrawlRunStore extends SitePageStore {
+export interface CrawlRunStore extends SitePageStore, UrlPageStore {
   /** Takes the site for `run` unless another live run holds it; null then, or when the site is gone. */
   claim(botId: string, siteId: string, run: string, staleMs: number): Promise<CrawlSite | null>;
   release(site: CrawlSite, outcome: { pagesFound: number } | { error: string }): Promise<void>;
@@ -31,6 +32,15 @@ function isLastAttempt(job: QueueJob<'crawl'>): boolean {
  */
 export function createCrawlProcessor(deps: CrawlWorkerDeps): QueueProcessor<'crawl'> {
   return async (job) => {
+    if (!('siteId' in job.data)) {
+      const { botId } = job.data;
+      const report = await syncUrlPages(botId, deps.sites, {
+        ...deps,
+        onWarning: (message, url) => deps.logger.info({ botId, jobId: job.id, url }, `url sync: ${message}`),
+      });
+      deps.logger.info({ botId, jobId: job.id, ...report }, 'url sync: done');
+      return { outcome: 'synced', ...report };
+    }
     const { siteId, botId } = job.data;
     const run = job.id ?? `${siteId}_${job.timestamp}`;
     const log = { siteId, botId, jobId: job.id, attempt: job.attemptsMade + 1 };

@@ -86,6 +86,9 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     embedder,
     onCleanupError: (err, context) => logger.warn({ err }, `documents: ${context} failed`),
     quota: billing.service,
+    ...(config.SITE_SYNC_INTERVAL_HOURS > 0
+      ? { urlSync: { schedule: (botId: string) => queues.schedule('crawl', `urls_${botId}`, config.SITE_SYNC_INTERVAL_HOURS * HOUR_MS, { botId, singleUrls: true }) } }
+      : {}),
   });
 
   const siteRepository = new SiteRepository(database.pool);

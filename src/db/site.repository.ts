@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { CrawlSite, KnownPage, PageFetchState, SitePageStore } from '../../rag/crawl/crawl.types.js';
+import type { UrlPage, UrlPageStore } from '../../rag/crawl/url-sync.js';
 import type { NewSite, SitePage, SiteStore, StoredSite } from '../knowledge/site.types.js';
 import { inTransaction } from '../postgres/transaction.js';
 import { isUuid } from '../postgres/ids.js';
@@ -21,7 +22,7 @@ export interface ClaimedSite extends CrawlSite {
  * Sites and their pages. Creator-facing calls are scoped to the creator through the bot; the crawl
  * worker's to the bot and the run holding the site.
  */
-export class SiteRepository implements SiteStore, SitePageStore {
+export class SiteRepository implements SiteStore, SitePageStore, UrlPageStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(creatorId: string, botId: string, site: NewSite): Promise<StoredSite | null> {
@@ -192,5 +193,60 @@ export class SiteRepository implements SiteStore, SitePageStore {
 
   async remove(site: CrawlSite, pageIds: string[]): Promise<void> {
     await this.pool.query('DELETE FROM public.documents WHERE id = ANY($1::uuid[]) AND bot_id = $2 AND site_id = $3', [pageIds, site.botId, site.id]);
+  }
+
+  // --- documents added by a single web address ---
+
+  async urlPages(botId: string): Promise<UrlPage[]> {
+    if (!ids(botId)) return [];
+    const { rows } = await this.pool.query<UrlPage>(
+      `SELECT id, source_url AS "sourceUrl", etag, last_modified AS "lastModified", content_hash AS "contentHash"
+       FROM public.documents
+       WHERE bot_id = $1 AND site_id IS NULL AND source_kind = 'url' AND source_url IS NOT NULL AND status IN ('ready', 'failed')
+       ORDER BY created_at, id`,
+      [botId],
+    );
+    return rows;
+  }
+
+  async touchUrlPage(botId: string, pageId: string, validators: { etag: string | undefined; lastModified: string | undefined }): Promise<void> {
+    await this.pool.query(`UPDATE public.documents SET etag = $3, last_modified = $4, fetched_at = now() WHERE id = $1 AND bot_id = $2 AND site_id IS NULL`, [
+      pageId,
+      botId,
+      validators.etag ?? null,
+      validators.lastModified ?? null,
+    ]);
+  }
+
+  async storeUrlPage(
+    botId: string,
+    pageId: string,
+    page: { bytes: Uint8Array; mediaType: string; contentHash: string; etag: string | undefined; lastModified: string | undefined },
+  ): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE public.documents SET media_type = $3, size_bytes = $4, content_hash = $5, etag = $6, last_modified = $7, fetched_at = now(),
+           status = 'queued', error = NULL, progress = 0, updated_at = now()
+         WHERE id = $1 AND bot_id = $2 AND site_id IS NULL`,
+        [pageId, botId, page.mediaType, page.bytes.length, page.contentHash, page.etag ?? null, page.lastModified ?? null],
+      );
+      if (!rowCount) return;
+      await client.query(
+        `INSERT INTO public.document_blobs (document_id, content) VALUES ($1, $2)
+         ON CONFLICT (document_id) DO UPDATE SET content = EXCLUDED.content`,
+        [pageId, Buffer.from(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength)],
+      );
+    });
+  }
+
+  async markUrlPageGone(botId: string, pageId: string, reason: string): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE public.documents SET status = 'failed', error = $3, chunk_count = 0, ingested_hash = NULL, fetched_at = now(), updated_at = now()
+         WHERE id = $1 AND bot_id = $2 AND site_id IS NULL`,
+        [pageId, botId, reason],
+      );
+      if (rowCount) await client.query('DELETE FROM public.chunks WHERE document_id = $1 AND bot_id = $2', [pageId, botId]);
+    });
   }
 }

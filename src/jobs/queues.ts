@@ -19,8 +19,11 @@ export interface QueuePayloads {
    * broadcast: choose its recipients and queue theirs (job id `broadcast_<broadcastId>`).
    */
   proactive: { sendId: string; botId: string } | { broadcastId: string; botId: string };
-  /** Read a website into documents or sync it (job id `crawl_<siteId>` on demand; the site's scheduler `sync_<siteId>`). */
-  crawl: { siteId: string; botId: string };
+  /**
+   * Read a website into documents or sync it (job id `crawl_<siteId>` on demand; the site's scheduler
+   * `sync_<siteId>`), or sync the bot's documents added by a single web address (scheduler `urls_<botId>`).
+   */
+  crawl: { siteId: string; botId: string } | { botId: string; singleUrls: true };
 }
 
 export type QueueName = keyof QueuePayloads;
@@ -70,7 +73,7 @@ export interface JobQueues {
   redelay(name: QueueName, jobId: string, delayMs: number): Promise<boolean>;
   /**
    * Adds a job every `everyMs` under `schedulerId` (BullMQ job scheduler), the first one `everyMs`
-   * from now; calling again replaces the schedule.
+   * from now; calling again with another interval replaces the schedule, with the same one keeps it.
    */
   schedule<N extends QueueName>(name: N, schedulerId: string, everyMs: number, data: QueuePayloads[N]): Promise<void>;
   unschedule(name: QueueName, schedulerId: string): Promise<void>;
@@ -268,7 +271,11 @@ abstract class BaseJobQueues implements JobQueues {
   async schedule<N extends QueueName>(name: N, schedulerId: string, everyMs: number, data: QueuePayloads[N]): Promise<void> {
     // BullMQ runs an `every` scheduler at once unless it starts later; the caller queues the first run itself.
     const startDate = Date.now() + everyMs;
-    await this.withQueue(name, (queue) => queue.upsertJobScheduler(schedulerId, { every: everyMs, startDate }, { name, data, opts: defaultJobOptions }));
+    await this.withQueue(name, async (queue) => {
+      // Left as it is when unchanged, so repeating the call does not push the next run back.
+      if ((await queue.getJobScheduler(schedulerId))?.every === everyMs) return;
+      await queue.upsertJobScheduler(schedulerId, { every: everyMs, startDate }, { name, data, opts: defaultJobOptions });
+    });
   }
 
   async unschedule(name: QueueName, schedulerId: string): Promise<void> {

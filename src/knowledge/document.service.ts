@@ -18,6 +18,8 @@ export interface DocumentServiceOptions {
   vectors: Pick<VectorStore, 'deleteDocument'>;
   /** Decides whether re-ingesting unchanged content can still add vectors. */
   embedder: Pick<Embedder, 'available' | 'model'>;
+  /** Keeps the bot's documents added by web address in sync (a per-bot schedule); absent: they are fetched once. */
+  urlSync?: { schedule(botId: string): Promise<void> };
   /** Receives failures of best-effort clean-up that must not fail the request. */
   onCleanupError?: (err: unknown, context: string) => void;
   /** The creator's plan: throws (402) when another document of `incomingBytes` does not fit it. */
@@ -95,6 +97,8 @@ export class DocumentService {
     const document = await this.options.documents.createUrl(creatorId, botId, { title: cleanTitle(input.title) ?? sourceUrl, sourceUrl });
     if (!document) throw new NotFoundError('Bot');
     await this.enqueueNew(document);
+    // The document is in and its first fetch queued; a missing schedule only delays its next sync.
+    await this.options.urlSync?.schedule(botId).catch((err: unknown) => this.options.onCleanupError?.(err, 'scheduling the sync of web addresses'));
     return summary(document);
   }
 

@@ -204,6 +204,44 @@ describe('reading a site by its links', () => {
   });
 });
 
+describe('a page added by its address alone', () => {
+  /** Runs the bot's scheduled sync of single-address documents now (the job its schedule adds) and waits for it. */
+  async function runScheduledSync(name: string): Promise<void> {
+    const jobId = `urls_${name}`;
+    await platform.infrastructure.queues.ensure('crawl', { botId, singleUrls: true }, { jobId });
+    await waitFor(async () => (await platform.infrastructure.queues.jobState('crawl', jobId)) === 'completed', { what: `sync ${name}` });
+  }
+  async function documentView(id: string) {
+    return (await api('GET', `/documents/${id}`)).json() as { status: string; error?: string; chunks: number };
+  }
+
+  it('is synced on the schedule: changed text replaced, unchanged costs a conditional request, a removed page leaves the index', async () => {
+    site.resources.set('/single', { body: htmlPage('Stretching', 'Gentle hamstring stretching after walks eases tight legs.') });
+    const added = await api('POST', '/documents', alice, { url: `${site.origin}/single` });
+    expect(added.statusCode).toBe(202);
+    const id = (added.json() as { id: string }).id;
+    await waitFor(async () => (await documentView(id)).status === 'ready', { what: 'the page to be ingested' });
+
+    site.resources.set('/single', { body: htmlPage('Stretching', 'Calf stretching against a wall loosens the ankles.') });
+    await runScheduledSync('1');
+    await waitFor(async () => (await search('calf stretching wall')).some((r) => r.text.includes('Calf stretching')), { what: 'the new text' });
+    expect((await search('hamstring stretching walks')).some((r) => r.text.includes('hamstring'))).toBe(false);
+
+    const mark = site.requests.length;
+    const embeddedBefore = ollama.embeddedTexts.length;
+    await runScheduledSync('2');
+    const [request] = site.requestsSince(mark).filter((r) => r.path === '/single');
+    expect(request).toMatchObject({ status: 304, headers: expect.objectContaining({ 'if-none-match': expect.any(String) }) });
+    expect(ollama.embeddedTexts.length).toBe(embeddedBefore);
+    expect((await documentView(id)).status).toBe('ready');
+
+    site.resources.delete('/single');
+    await runScheduledSync('3');
+    expect(await documentView(id)).toMatchObject({ status: 'failed', error: 'The page is gone (HTTP 404); it was removed from the knowledge base', chunks: 0 });
+    expect((await search('calf stretching wall')).some((r) => r.text.includes('Calf stretching'))).toBe(false);
+  });
+});
+
 describe('sites that cannot be read', () => {
   it('says so on the site when robots.txt allows nothing, without fetching a page', async () => {
     const created = await api('POST', '/documents', alice, { url: `${closedSite.origin}/`, crawl: { maxPages: 5 } });
