@@ -10,12 +10,15 @@ export interface CrawlRunStore extends SitePageStore, UrlPageStore {
   /** Takes the site for `run` unless another live run holds it; null then, or when the site is gone. */
   claim(botId: string, siteId: string, run: string, staleMs: number): Promise<CrawlSite | null>;
   release(site: CrawlSite, outcome: { pagesFound: number } | { error: string }): Promise<void>;
+  exists(botId: string, siteId: string): Promise<boolean>;
 }
 
 export interface CrawlWorkerDeps extends Omit<CrawlPorts, 'pages'> {
   sites: CrawlRunStore;
   /** A run silent for this long is taken to have died; another may take the site over. */
   staleMs: number;
+  /** Drops the sync schedule of a site that no longer exists (its bot was deleted). */
+  unschedule(siteId: string): Promise<void>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -46,8 +49,13 @@ export function createCrawlProcessor(deps: CrawlWorkerDeps): QueueProcessor<'cra
     const log = { siteId, botId, jobId: job.id, attempt: job.attemptsMade + 1 };
     const site = await deps.sites.claim(botId, siteId, run, deps.staleMs);
     if (!site) {
-      deps.logger.info(log, 'crawl: site deleted or being synced by another run');
-      return { outcome: 'skipped' };
+      if (await deps.sites.exists(botId, siteId)) {
+        deps.logger.info(log, 'crawl: site being synced by another run');
+        return { outcome: 'skipped' };
+      }
+      await deps.unschedule(siteId);
+      deps.logger.info(log, 'crawl: site deleted; its schedule removed');
+      return { outcome: 'gone' };
     }
     try {
       const report = await crawlSite(site, {

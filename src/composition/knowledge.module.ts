@@ -92,6 +92,13 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
   });
 
   const siteRepository = new SiteRepository(database.pool);
+  // So are the queues' sync schedules; one left behind finds nothing to sync and removes itself.
+  bots.service.addBotDeletedListener(async (botId) => {
+    const schedules = [`urls_${botId}`, ...(await siteRepository.siteIds(botId)).map((siteId) => `sync_${siteId}`)];
+    for (const schedule of schedules) {
+      await queues.unschedule('crawl', schedule).catch((err: unknown) => logger.warn({ err, botId, schedule }, 'sites: removing a sync schedule failed'));
+    }
+  });
   const sites = new SiteService({
     sites: siteRepository,
     bots: bots.service,
@@ -179,6 +186,7 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
           maxDelayMs: config.CRAWL_MAX_DELAY_MS,
           userAgent: FETCH_USER_AGENT,
           staleMs: 2 * CRAWL_LOCK_DURATION_MS,
+          unschedule: (siteId) => queues.unschedule('crawl', `sync_${siteId}`),
           logger,
         }),
         { concurrency: CRAWL_CONCURRENCY, lockDurationMs: CRAWL_LOCK_DURATION_MS },

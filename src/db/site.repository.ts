@@ -88,6 +88,20 @@ export class SiteRepository implements SiteStore, SitePageStore, UrlPageStore {
     });
   }
 
+  /** The ids of the bot's sites, for clean-up outside the database. */
+  async siteIds(botId: string): Promise<string[]> {
+    if (!ids(botId)) return [];
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM public.sites WHERE bot_id = $1', [botId]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Whether the site still exists (a bot's deletion removes its sites by cascade). */
+  async exists(botId: string, siteId: string): Promise<boolean> {
+    if (!ids(botId, siteId)) return false;
+    const { rowCount } = await this.pool.query('SELECT 1 FROM public.sites WHERE id = $1 AND bot_id = $2', [siteId, botId]);
+    return (rowCount ?? 0) > 0;
+  }
+
   async markQueued(botId: string, siteId: string): Promise<void> {
     await this.pool.query(`UPDATE public.sites SET status = 'queued', error = NULL, updated_at = now() WHERE id = $1 AND bot_id = $2 AND crawl_run IS NULL`, [siteId, botId]);
   }
@@ -140,8 +154,11 @@ export class SiteRepository implements SiteStore, SitePageStore, UrlPageStore {
 
   async pages(site: CrawlSite): Promise<KnownPage[]> {
     const { rows } = await this.pool.query<KnownPage>(
-      `SELECT id, source_url AS "sourceUrl", fetch_url AS "fetchUrl", etag, last_modified AS "lastModified",
-              content_hash AS "contentHash", fetched_at AS "fetchedAt", out_links AS "outLinks"
+      // A failed page is fetched in full and ingested again: its last bytes never made it into the index.
+      `SELECT id, source_url AS "sourceUrl", fetch_url AS "fetchUrl", fetched_at AS "fetchedAt", out_links AS "outLinks",
+              CASE WHEN status = 'failed' THEN NULL ELSE etag END AS etag,
+              CASE WHEN status = 'failed' THEN NULL ELSE last_modified END AS "lastModified",
+              CASE WHEN status = 'failed' THEN NULL ELSE content_hash END AS "contentHash"
        FROM public.documents WHERE site_id = $1 AND bot_id = $2`,
       [site.id, site.botId],
     );
@@ -200,7 +217,10 @@ export class SiteRepository implements SiteStore, SitePageStore, UrlPageStore {
   async urlPages(botId: string): Promise<UrlPage[]> {
     if (!ids(botId)) return [];
     const { rows } = await this.pool.query<UrlPage>(
-      `SELECT id, source_url AS "sourceUrl", etag, last_modified AS "lastModified", content_hash AS "contentHash"
+      `SELECT id, source_url AS "sourceUrl",
+              CASE WHEN status = 'failed' THEN NULL ELSE etag END AS etag,
+              CASE WHEN status = 'failed' THEN NULL ELSE last_modified END AS "lastModified",
+              CASE WHEN status = 'failed' THEN NULL ELSE content_hash END AS "contentHash"
        FROM public.documents
        WHERE bot_id = $1 AND site_id IS NULL AND source_kind = 'url' AND source_url IS NOT NULL AND status IN ('ready', 'failed')
        ORDER BY created_at, id`,

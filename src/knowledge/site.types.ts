@@ -1,15 +1,17 @@
 /** Websites in a bot's knowledge base, as the service and its store see them. */
 
+import type { CrawlSite } from '../../rag/crawl/crawl.types.js';
+
 export type SiteStatus = 'queued' | 'crawling' | 'ready' | 'failed';
 
-export interface StoredSite {
+/** What the creator chose: where to start, how to find pages, how often to look again. */
+export interface NewSite extends Pick<CrawlSite, 'rootUrl' | 'useSitemap' | 'maxPages' | 'sameOrigin'> {
+  syncIntervalHours: number;
+}
+
+export interface StoredSite extends NewSite {
   id: string;
   botId: string;
-  rootUrl: string;
-  useSitemap: boolean;
-  maxPages: number;
-  sameOrigin: boolean;
-  syncIntervalHours: number;
   status: SiteStatus;
   error: string | null;
   pagesFound: number;
@@ -28,14 +30,6 @@ export interface SitePage {
   chunkCount: number;
   fetchedAt: Date | null;
   ingestedAt: Date | null;
-}
-
-export interface NewSite {
-  rootUrl: string;
-  useSitemap: boolean;
-  maxPages: number;
-  sameOrigin: boolean;
-  syncIntervalHours: number;
 }
 
 /** Persistence port of SiteService (src/db/site.repository.ts); every call is scoped to creator and bot. */
