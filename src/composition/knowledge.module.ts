@@ -189,7 +189,12 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
           unschedule: (siteId) => queues.unschedule('crawl', `sync_${siteId}`),
           logger,
         }),
-        { concurrency: CRAWL_CONCURRENCY, lockDurationMs: CRAWL_LOCK_DURATION_MS },
+        {
+          concurrency: CRAWL_CONCURRENCY,
+          lockDurationMs: CRAWL_LOCK_DURATION_MS,
+          // A sync asked for on the embedded database is picked up without a notification too.
+          ...(infrastructure.database.kind === 'pglite' ? { idlePollMs: EMBEDDED_INGEST_POLL_MS } : {}),
+        },
       );
     },
     async stop() {
