@@ -147,4 +147,21 @@ describe('proactive messages while a person has the conversation', () => {
     await texts(busy, 2, 'the bot answering again');
     expect(telegram.texts(busy)).not.toContain(text);
   });
+
+  it('an idle takeover handed back by the workers sends what was held', async () => {
+    const program = await api('POST', '/programs', { name: 'Idle hands', slug: 'idle-hands', steps: [{ text: 'Idle 1' }, { afterMinutes: 30, text: 'Idle 2' }] });
+    expect(program.statusCode, program.body).toBe(201);
+    const chatId = nextChatId++;
+    await say(chatId, '/start idle-hands');
+    await texts(chatId, 2, 'the enrollment reply and the first step');
+    const conversation = await conversationOf(chatId);
+    expect((await api('POST', `/conversations/${conversation.id}/takeover`)).statusCode).toBe(200);
+    travel(40 * 60_000);
+    await waitFor(async () => (await scheduled(conversation.contactId)).some((m) => m.reason === HELD_REASON) || null, { what: 'the step held' });
+    // Left alone past TAKEOVER_IDLE_RELEASE_MINUTES: handed back, and the held step goes out once.
+    travel(24 * 3600_000);
+    expect((await texts(chatId, 3, 'the held step after the idle release'))[2]).toBe('Idle 2');
+    await waitFor(async () => (await scheduled(conversation.contactId)).every((m) => m.status === 'sent') || null, { what: 'the step recorded sent' });
+    expect(sendsOf('Idle 2')).toBe(1);
+  });
 });
