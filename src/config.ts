@@ -178,10 +178,14 @@ export const configSchema = z.object({
   DIGEST_DAY: z.enum(['off', 'sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday']).default('monday'),
   DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(8),
   EMAIL_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
-  /** Live event streams (`GET /v1/bots/:botId/events`) one creator may hold open on one API process. */
+  /** Live event streams (`GET /v1/bots/:botId/events`) one creator may hold open across every API process. */
   EVENTS_MAX_STREAMS_PER_CREATOR: z.coerce.number().int().min(1).max(1000).default(10),
   /** How long a stream ticket (`POST /v1/bots/:botId/events/ticket`) may be used to open the stream. */
   EVENTS_TICKET_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** How long an open stream counts toward the cap without its process renewing it (a crashed process's streams stop counting after this). */
+  EVENTS_STREAM_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** How often open streams are checked against sign-outs and deleted API keys (and closed when theirs ended). */
+  EVENTS_CREDENTIAL_CHECK_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export type RawConfig = Omit<z.infer<typeof configSchema>, 'SEED_DEMO'> & {

@@ -64,7 +64,7 @@ export async function createPlatform(config: Config, logger: Logger, options: { 
   const accounts = createAccountsModule({ config, logger, infrastructure, email });
   const billing = createBillingModule({ config, logger, infrastructure, accounts, clock: options.clock });
   const bots = createBotsModule({ config, infrastructure, billing });
-  const events = createEventsModule({ config, logger, infrastructure, bots, clock: options.clock });
+  const events = createEventsModule({ config, logger, infrastructure, bots, accounts, clock: options.clock });
   const knowledge = createKnowledgeModule({ config, logger, infrastructure, billing, bots, email, events });
   const channels = createChannelsModule({ config, logger, infrastructure, bots, clock: options.clock });
   const media = createMediaModule({ config, infrastructure, bots, knowledge });

@@ -90,6 +90,8 @@ export function createProactiveProcessor(deps: {
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
+    // Held for a person's takeover: the release wakes it again, so this job ends here.
+    if (result.outcome === 'held') deps.logger.info(log, 'proactive: held while the conversation is taken over');
     if (result.outcome === 'settled' && result.settled.status !== 'sent') deps.logger.info({ ...log, ...result.settled }, 'proactive: not sent');
     return result.outcome === 'settled' ? result.settled : result;
   };

@@ -36,6 +36,9 @@ export interface TelegramSenderOptions {
   fileApiRoot?: string;
 }
 
+/** What a preview says when it could not be deleted and no reply will complete it. */
+export const WITHDRAWN_NOTICE = '(draft withdrawn)';
+
 // grammY's Node build types signals with the abort-controller polyfill; the native one works at run time.
 type GrammySignal = Parameters<Api['sendMessage']>[3];
 
@@ -135,21 +138,43 @@ export class TelegramSender implements ChannelSender {
       }
     };
 
-    for await (const token of tokens) {
-      text += token;
-      const grown = text.length - previewedLength;
-      const due = this.clock() - lastPreviewAt >= interval;
-      const enough = previewedLength === 0 ? text.trim().length > 0 : grown >= this.minPreviewChars;
-      if (!due || !enough) continue;
-      await preview();
-      lastPreviewAt = this.clock();
-      previewedLength = text.length;
+    let final: OutboundMessage;
+    try {
+      for await (const token of tokens) {
+        text += token;
+        const grown = text.length - previewedLength;
+        const due = this.clock() - lastPreviewAt >= interval;
+        const enough = previewedLength === 0 ? text.trim().length > 0 : grown >= this.minPreviewChars;
+        if (!due || !enough) continue;
+        await preview();
+        lastPreviewAt = this.clock();
+        previewedLength = text.length;
+      }
+      final = options.final ? await options.final(text) : { text };
+    } catch (err) {
+      // No final reply follows (a person took the conversation over meanwhile, or generation
+      // failed): a half-written preview must not stay in the chat looking like the answer.
+      if (!isFatal(err)) await this.withdraw(chatId, shown);
+      throw err;
     }
-
-    const final = options.final ? await options.final(text) : { text };
     const { chunks, keyboard } = this.render(final);
     await this.show(chatId, shown, chunks, keyboard, { removeExtra: true });
     return { messageIds: shown.map((m) => String(m.id)) };
+  }
+
+  /**
+   * Removes preview messages no reply will complete. Bots may delete their own messages for 48
+   * hours, so deleting normally works; where it is refused (an admin took the right away), the
+   * preview is edited to a short notice instead. Private chats' drafts vanish by themselves.
+   */
+  private async withdraw(chatId: number, shown: ShownMessage[]): Promise<void> {
+    for (const preview of shown.splice(0)) {
+      try {
+        await this.api.deleteMessage(chatId, preview.id);
+      } catch {
+        await this.api.editMessageText(chatId, preview.id, WITHDRAWN_NOTICE).catch(() => undefined);
+      }
+    }
   }
 
   /** Shows "typing…" in the chat for up to five seconds. */

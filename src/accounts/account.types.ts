@@ -49,6 +49,8 @@ export interface RefreshTokenStore {
   rotate(oldHash: string, next: { tokenHash: string; expiresAt: Date }): Promise<{ creatorId: string; familyId: string } | null>;
   findByHash(tokenHash: string): Promise<StoredRefreshToken | null>;
   revokeFamily(familyId: string): Promise<void>;
+  /** Whether the creator's login `familyId` still has a usable refresh token (not signed out, not expired). */
+  familyLive(creatorId: string, familyId: string): Promise<boolean>;
   /** Ends every session of the creator: all refresh tokens revoked and the token version raised. */
   revokeAllForCreator(creatorId: string): Promise<void>;
 }
@@ -68,8 +70,10 @@ export interface ApiKeyStore {
   listByCreator(creatorId: string): Promise<ApiKey[]>;
   /** Deletes the creator's key; false when no such key belongs to the creator. */
   delete(creatorId: string, id: string): Promise<boolean>;
-  /** Returns the owning creator and records the use; null for an unknown hash. */
-  touchByHash(keyHash: string): Promise<string | null>;
+  /** Returns the owning creator and the key's id, and records the use; null for an unknown hash. */
+  touchByHash(keyHash: string): Promise<{ creatorId: string; keyId: string } | null>;
+  /** Whether the creator still has the key. */
+  has(creatorId: string, keyId: string): Promise<boolean>;
 }
 
 export type AccountTokenPurpose = 'verify-email' | 'password-reset';

@@ -33,8 +33,8 @@ export class ApiKeyService {
     if (!(await this.store.delete(creatorId, id))) throw new NotFoundError('API key');
   }
 
-  /** The creator a key belongs to (recording its use), or null when it is not a live key. */
-  async authenticate(key: string): Promise<string | null> {
+  /** The creator a key belongs to and the key's id (recording its use), or null when it is not a live key. */
+  async authenticate(key: string): Promise<{ creatorId: string; keyId: string } | null> {
     if (!key.startsWith(API_KEY_PREFIX)) return null;
     return this.store.touchByHash(hashToken(key));
   }

@@ -11,6 +11,8 @@ export interface Session {
   refreshTokenExpiresAt: Date;
   /** The creator's token version, for the access token: raising it ends the session. */
   tokenVersion: number;
+  /** The login this session belongs to (its refresh token family), for the access token to name. */
+  sessionId: string;
 }
 
 export interface AuthServiceOptions {
@@ -70,7 +72,7 @@ export class AuthService {
     }
     const creator = await this.options.creators.findById(rotated.creatorId);
     if (!creator) throw new UnauthorizedError(INVALID_REFRESH);
-    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt, tokenVersion: await this.currentVersion(creator.id) };
+    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt, tokenVersion: await this.currentVersion(creator.id), sessionId: rotated.familyId };
   }
 
   /**
@@ -103,7 +105,7 @@ export class AuthService {
   private async openSession(creator: Creator, familyId: string): Promise<Session> {
     const next = this.newRefreshToken();
     await this.options.refreshTokens.insert({ creatorId: creator.id, familyId, tokenHash: next.hash, expiresAt: next.expiresAt });
-    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt, tokenVersion: await this.currentVersion(creator.id) };
+    return { creator, refreshToken: next.token, refreshTokenExpiresAt: next.expiresAt, tokenVersion: await this.currentVersion(creator.id), sessionId: familyId };
   }
 
   // Read fresh, not from the cache: a token issued right after a logout from everywhere must carry the new version.

@@ -61,6 +61,9 @@ export class BroadcastService {
   /** What the proactive service sends for a `broadcast` send: the text fixed at creation, quiet hours or not (the creator chose the time). */
   readonly content: ProactiveContent = {
     respectsQuietHours: false,
+    // Sent to many at one moment: arriving hours later, after a takeover, it would be out of place, so
+    // the recipient is skipped with the reason, which the creator sees among the recipients.
+    duringTakeover: 'skip',
     message: async (send) => (send.message ? { message: send.message } : { cancel: 'The broadcast has no message' }),
   };
 

@@ -6,6 +6,8 @@ import type { ProactiveContent, ProactiveService } from './proactive.service.js'
 export const creatorMessageContent: ProactiveContent = {
   respectsQuietHours: false,
   reachesOptedOut: true,
+  // The person who took the conversation over is the one writing.
+  duringTakeover: 'send',
   async message(send) {
     return send.message ? { message: { ...send.message, byPerson: true } } : { cancel: 'The message has no text' };
   },

@@ -188,6 +188,9 @@ export class HabitService implements HabitTurns {
    */
   readonly content: ProactiveContent = {
     respectsQuietHours: true,
+    // The next ask is scheduled once this one settles: held, the habit resumes after the release
+    // instead of losing its streak to a skipped day.
+    duringTakeover: 'hold',
     message: async (send) => {
       const key = ASK_KEY.exec(send.effectKey);
       const subscription = key ? await this.deps.store.subscription(send.botId, key[1]!) : null;

@@ -33,6 +33,8 @@ export interface ProactiveSend {
   status: ProactiveStatus;
   reason: string | null;
   createdAt: Date;
+  /** Since when it waits for a person to hand its conversation back (see `ProactiveContent.duringTakeover`). */
+  heldAt?: Date | null;
 }
 
 export interface ScheduleInput {
@@ -67,7 +69,10 @@ export interface ProactiveStore {
   settle(sendId: string, status: Exclude<ProactiveStatus, 'scheduled'>, reason: string | null, outboundId?: string): Promise<boolean>;
   /** Cancels the scheduled sends whose effect key starts with `prefix` (e.g. one enrollment's steps). */
   cancelByPrefix(botId: string, prefix: string, reason: string): Promise<number>;
-  /** Scheduled sends due at `now` (at least `graceMs` ago), earliest first. */
+  /**
+   * Scheduled sends due at `now` (at least `graceMs` ago), earliest first; those held while their
+   * conversation is still taken over are left out (the release wakes them).
+   */
   due(now: Date, graceMs: number, limit: number): Promise<Array<{ id: string; botId: string; dueAt: Date }>>;
   /**
    * Runs `work` while holding the contact's coaching row: an opt-out or /forget, which update it,
@@ -78,9 +83,19 @@ export interface ProactiveStore {
   openLedger(send: Pick<ProactiveSend, 'botId' | 'conversationId' | 'effectKey'>): Promise<OutboundRecord>;
   /**
    * Takes the ledger row for one delivery attempt: `pending` → `sending` with the text, or a
-   * `sending` row left over `staleMs` ago by a crashed attempt. False when another attempt holds it.
+   * `sending` row left over `staleMs` ago by a crashed attempt; 'busy' when another attempt holds it.
+   * With `unlessTakenOver`, the conversation is read in the same statement, ordered against a
+   * takeover: when a person has it, a pending row is dropped and the answer is 'taken_over'.
    */
-  claimLedger(id: string, text: string, staleMs: number): Promise<boolean>;
+  claimLedger(id: string, text: string, staleMs: number, options?: { unlessTakenOver?: boolean }): Promise<'claimed' | 'busy' | 'taken_over'>;
+  /** Whether a person has taken the conversation over (a plain read; `claimLedger` decides). */
+  takenOver(conversationId: string): Promise<boolean>;
+  /** Keeps a scheduled send waiting for the release, with `reason` for the creator to see. */
+  hold(sendId: string, reason: string): Promise<void>;
+  /** Whether a send held before `send` (due earlier) in its conversation is still to go: held sends go out in order. */
+  heldBefore(send: Pick<ProactiveSend, 'id' | 'conversationId' | 'dueAt'>): Promise<boolean>;
+  /** The conversation's held sends still scheduled, earliest due first. */
+  heldSends(conversationId: string): Promise<Array<{ id: string; botId: string }>>;
   /** Gives a claimed row back (`pending`) after an attempt that failed before the channel took the message. */
   releaseLedger(id: string): Promise<void>;
   markSent(id: string, messageIds: string[]): Promise<void>;

@@ -27,6 +27,12 @@ export interface ProactiveContent {
   respectsQuietHours: boolean;
   /** Also sent to contacts who opted out (/stop): a person answering them is no message of the bot's own accord. */
   reachesOptedOut?: boolean;
+  /**
+   * What happens when a person has taken the conversation over as it comes due: 'hold' keeps it
+   * until the release and then sends it (in order, quiet hours and the channel's rules applying as
+   * ever); 'skip' records it skipped with SKIP_REASONS.takenOver; 'send' sends it anyway.
+   */
+  duringTakeover: 'hold' | 'skip' | 'send';
   /** The message to send now, or why it is no longer wanted (the enrollment was left, the step removed). */
   message(send: ProactiveSend): Promise<{ message: OutboundMessage } | { cancel: string }>;
   /** Told after the send settled (also again when a retried job finds it settled): must be idempotent. */
@@ -42,8 +48,10 @@ export type DeliverOutcome =
   | { outcome: 'gone' }
   /** Not due yet (or moved past quiet hours): try again in `waitMs`. */
   | { outcome: 'not_due'; waitMs: number }
-  /** Another attempt holds the send right now. */
+  /** Another attempt holds the send right now, or a send held before it has still to go. */
   | { outcome: 'busy' }
+  /** A person has the conversation: the send waits for the release, which wakes it. */
+  | { outcome: 'held' }
   | { outcome: 'settled'; settled: SettledOutcome };
 
 export interface ProactiveServiceDeps {
@@ -74,7 +82,11 @@ export const SKIP_REASONS = {
   forgotten: 'The contact asked to be forgotten after this message was scheduled',
   blocked: 'The recipient has blocked the bot',
   notConnected: (channel: string) => `The ${channel} channel is not connected`,
+  takenOver: 'Conversation taken over: a person was answering the contact',
 } as const;
+
+/** Shown on a send held while a person has its conversation. */
+export const HELD_REASON = 'Held while the conversation is taken over; sent once it is handed back';
 
 /**
  * Proactive messages: scheduled in Postgres (the source of truth), woken by a delayed job, and
@@ -83,7 +95,9 @@ export const SKIP_REASONS = {
  * reconciler pass never sends twice; a crash between the channel accepting the message and the
  * ledger write can repeat it once, after STALE_SENDING_MS. Each attempt checks the contact while
  * holding their coaching row: opted out, forgotten or blocked contacts get nothing, and the send is
- * recorded skipped with the reason.
+ * recorded skipped with the reason. While a person has the conversation (a takeover), each kind
+ * says whether its sends wait for the release, are skipped, or go anyway; that is read again in the
+ * statement that claims the ledger row, so a job already queued when the takeover starts holds too.
  */
 export class ProactiveService {
   constructor(private readonly deps: ProactiveServiceDeps) {}
@@ -185,9 +199,13 @@ export class ProactiveService {
     }
     const resolved = await content.message(send);
     if ('cancel' in resolved) return this.settle(send, content, { status: 'cancelled', reason: resolved.cancel });
+    const guarded = content.duringTakeover !== 'send';
+    // The common case decided without a ledger row; the claim below decides a takeover racing this.
+    if (guarded && (await store.takenOver(send.conversationId))) return this.takenOver(send, content);
+    if (send.heldAt && (await store.heldBefore(send))) return { outcome: 'busy' };
     let blockedNow = false;
     let optedOutNow = false;
-    const result = await store.whileHeld(send.contactId, async (gate): Promise<(SettledOutcome & { ledgerId?: string }) | 'busy'> => {
+    const result = await store.whileHeld(send.contactId, async (gate): Promise<(SettledOutcome & { ledgerId?: string }) | 'busy' | 'taken_over'> => {
       if (gate.optedOut && !content.reachesOptedOut) {
         return { status: 'skipped', reason: gate.optedOutBy === 'channel' ? SKIP_REASONS.stoppedOnChannel(send.channel) : SKIP_REASONS.optedOut, contactUnreachable: true };
       }
@@ -200,7 +218,8 @@ export class ProactiveService {
       const record = await store.openLedger(send);
       if (record.status === 'sent') return { status: 'sent', ledgerId: record.id };
       if (record.status === 'failed') return { status: 'failed', reason: 'The message failed earlier' };
-      if (!(await store.claimLedger(record.id, resolved.message.text, STALE_SENDING_MS))) return 'busy';
+      const claim = await store.claimLedger(record.id, resolved.message.text, STALE_SENDING_MS, { unlessTakenOver: guarded });
+      if (claim !== 'claimed') return claim;
       try {
         const sent = await sender.sendText(send.externalChatId, resolved.message);
         await store.markSent(record.id, sent.messageIds);
@@ -235,14 +254,42 @@ export class ProactiveService {
     // Outside the hold too: storing the opt-out waits for the holds on the contact's coaching row.
     if (optedOutNow) await this.deps.contacts.setOptedOut(send.contactId, true, 'channel');
     if (result === 'busy') return { outcome: 'busy' };
+    if (result === 'taken_over') return this.takenOver(send, content);
     return this.settle(send, content, result);
+  }
+
+  private async takenOver(send: ProactiveSend, content: ProactiveContent): Promise<DeliverOutcome> {
+    if (content.duringTakeover === 'skip') return this.settle(send, content, { status: 'skipped', reason: SKIP_REASONS.takenOver });
+    await this.deps.store.hold(send.id, HELD_REASON);
+    return { outcome: 'held' };
+  }
+
+  /**
+   * The conversations were handed back to the bot: their held sends are woken, and go out earliest
+   * first (each waits for the ones held before it). A send that cannot be woken now is queued by the
+   * reconciler once it is due.
+   */
+  async resume(conversationIds: string[]): Promise<void> {
+    for (const conversationId of conversationIds) {
+      for (const send of await this.deps.store.heldSends(conversationId)) {
+        await this.deps.queue.ensureDue(send.id, send.botId).catch((err: unknown) => this.deps.onDegraded?.('proactive: waking a held message failed; the reconciler will queue it', err));
+      }
+    }
   }
 
   private async settle(send: ProactiveSend, content: ProactiveContent | undefined, outcome: SettledOutcome & { ledgerId?: string }): Promise<DeliverOutcome> {
     const { ledgerId, ...settled } = outcome;
     await this.deps.store.settle(send.id, settled.status, settled.status === 'sent' ? null : settled.reason, ledgerId);
+    // The next held send of the conversation was waiting for this one.
+    if (send.heldAt) await this.wakeNextHeld(send.conversationId);
     await content?.settled?.(send, settled);
     return { outcome: 'settled', settled };
+  }
+
+  private async wakeNextHeld(conversationId: string): Promise<void> {
+    const [next] = await this.deps.store.heldSends(conversationId);
+    if (!next) return;
+    await this.deps.queue.ensureDue(next.id, next.botId).catch((err: unknown) => this.deps.onDegraded?.('proactive: waking a held message failed; its job looks again', err));
   }
 
   /**

@@ -159,6 +159,9 @@ export class ProgramService implements ProgramTurns {
   /** How program steps are delivered by the proactive core. */
   readonly content: ProactiveContent = {
     respectsQuietHours: true,
+    // Steps build on each other and the next is scheduled once this one settles: held, the program
+    // carries on after the release where it stood.
+    duringTakeover: 'hold',
     message: async (send) => {
       const key = STEP_KEY.exec(send.effectKey);
       const enrollment = key ? await this.deps.store.enrollment(send.botId, key[1]!) : null;

@@ -1,6 +1,7 @@
 import { AccountEmailService } from '../accounts/account-email.service.js';
 import { ApiKeyService } from '../accounts/api-key.service.js';
 import { AuthService } from '../accounts/auth.service.js';
+import { CredentialService } from '../accounts/credential.service.js';
 import { PerBotCache } from '../cache/per-bot.cache.js';
 import type { Config } from '../config.js';
 import { AccountTokenRepository } from '../db/account-token.repository.js';
@@ -19,6 +20,8 @@ export interface AccountsModule extends ModuleLifecycle {
   /** Email verification and password reset. */
   accountEmail: AccountEmailService;
   apiKeys: ApiKeyService;
+  /** Whether a session or API key a creator presented still stands (live event streams end with theirs). */
+  credentials: CredentialService;
   /** Whether any creator has signed up (the first-run demo seeds only an empty platform). */
   hasCreators(): Promise<boolean>;
 }
@@ -50,9 +53,11 @@ export function createAccountsModule({
     onSessionsEnded: (creatorId) => tokenVersions.invalidate(creatorId),
     onResetSkipped: (reason) => logger.info({ reason }, 'password reset requested; no email sent'),
   });
+  const refreshTokens = new RefreshTokenRepository(pool);
+  const apiKeyStore = new ApiKeyRepository(pool);
   const auth = new AuthService({
     creators,
-    refreshTokens: new RefreshTokenRepository(pool),
+    refreshTokens,
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     tokenVersions,
     // The verification link is emailed; a failure is logged and never fails the signup.
@@ -63,7 +68,8 @@ export function createAccountsModule({
     creators,
     auth,
     accountEmail,
-    apiKeys: new ApiKeyService(new ApiKeyRepository(pool)),
+    apiKeys: new ApiKeyService(apiKeyStore),
+    credentials: new CredentialService({ creators, refreshTokens, apiKeys: apiKeyStore }),
     hasCreators: () => creators.any(),
   };
 }

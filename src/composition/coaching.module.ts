@@ -48,6 +48,8 @@ const PROACTIVE_CONCURRENCY = 4;
 /** Reminders go out when the contact asked, quiet hours or not: they chose the time. */
 const reminderContent: ProactiveContent = {
   respectsQuietHours: false,
+  // The contact asked for it: it waits for the person to hand the conversation back, then goes out late rather than never.
+  duringTakeover: 'hold',
   async message(send) {
     return send.message ? { message: send.message } : { cancel: 'The reminder has no message' };
   },

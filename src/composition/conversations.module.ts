@@ -161,6 +161,8 @@ export function createConversationsModule({
     messages: new ProactiveCreatorMessages({ proactive: coaching.proactive, clock: now, retryAfterMs: CREATOR_MESSAGE_RETRY_MS }),
     idleReleaseMs: config.TAKEOVER_IDLE_RELEASE_MINUTES * 60_000,
     clock: now,
+    held: coaching.proactive,
+    onDegraded: (what, err) => logger.warn({ err }, what),
     ...publisher,
   });
   const handoff = new HandoffService({ store: takeoverStore, notifier: email.notifications });

@@ -2,6 +2,9 @@ import type { Config } from '../config.js';
 import { BotEventBus } from '../events/bot-event.bus.js';
 import { BotEventHub } from '../events/bot-event.hub.js';
 import { StreamTickets } from '../events/stream-ticket.js';
+import { RedisStreamLeases } from '../events/stream-lease.redis.js';
+import { StreamLeaseRepository } from '../db/stream-lease.repository.js';
+import type { AccountsModule } from './accounts.module.js';
 import type { Logger } from '../observability/logger.js';
 import type { BotsModule } from './bots.module.js';
 import type { InfrastructureModule } from './infrastructure.module.js';
@@ -28,21 +31,32 @@ export function createEventsModule({
   logger,
   infrastructure,
   bots,
+  accounts,
   clock,
 }: {
   config: Config;
   logger: Logger;
   infrastructure: InfrastructureModule;
   bots: BotsModule;
+  /** Streams end when the session or API key they were opened with does. */
+  accounts: Pick<AccountsModule, 'credentials'>;
   /** The wall clock tickets expire by (tests move it). */
   clock?: (() => Date) | undefined;
 }): EventsModule {
   const publisher = new BotEventBus(infrastructure.topics, (err, what) => logger.warn({ err }, `live events: ${what}`));
+  // The cap holds across API processes: counted in Redis when there is one, else in PostgreSQL.
+  const leases = infrastructure.redis
+    ? new RedisStreamLeases(infrastructure.redis, config.QUEUE_PREFIX, config.EVENTS_STREAM_LEASE_MS)
+    : new StreamLeaseRepository(infrastructure.database.pool, config.EVENTS_STREAM_LEASE_MS);
   const hub = new BotEventHub(publisher, {
     authorize: (creatorId, botId) => bots.service.get(creatorId, botId),
     maxStreamsPerCreator: config.EVENTS_MAX_STREAMS_PER_CREATOR,
     keepEvents: KEEP_EVENTS,
     keepMs: KEEP_MS,
+    // Renewed three times per lease: a slow pass or two does not let a live stream's lease lapse.
+    leases: { store: leases, renewEveryMs: Math.floor(config.EVENTS_STREAM_LEASE_MS / 3) },
+    credentials: { isLive: (creatorId, credential) => accounts.credentials.isLive(creatorId, credential), everyMs: config.EVENTS_CREDENTIAL_CHECK_MS },
+    onError: (what, err) => logger.warn({ err }, `live events: ${what}`),
   });
   return {
     publisher,

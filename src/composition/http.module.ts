@@ -66,7 +66,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     deliveries: conversations.deliveries,
     coaching: { programs: coaching.programs, admin: coaching.admin, habits: coaching.habits, broadcasts: coaching.broadcasts, tags: coaching.tags },
     inbox: conversations.inbox,
-    events: { hub: events.hub, tickets: events.tickets },
+    events: { hub: events.hub, tickets: events.tickets, credentials: accounts.credentials },
     takeover: conversations.takeover,
     analytics: analytics.service,
     billing: { service: billing.service, premium: payments.premium, stripeEvents: payments.stripeEvents },

@@ -42,6 +42,14 @@ export interface WhatsAppConnection {
   template: WhatsAppTemplate | null;
 }
 
+/** A connected WhatsApp number as the creator may see it again: no secret, the verify token only hinted at. */
+export interface WhatsAppConnectionView extends WhatsAppConnection {
+  /** The verify token's last characters, to tell which one the Meta app should have. */
+  verifyTokenHint: string;
+  /** connected: webhooks can reach the platform; needs_public_url: set PUBLIC_URL first, Meta has nowhere to call. */
+  status: 'connected' | 'needs_public_url';
+}
+
 /** What is sealed for a connected Telegram bot. */
 export interface TelegramCredentials {
   token: string;
@@ -126,7 +134,7 @@ export class ChannelSetupService {
       phoneNumberId: input.phoneNumberId,
       wabaId: input.wabaId,
       displayPhoneNumber: phone.displayPhoneNumber,
-      webhookUrl: this.deps.publicUrl ? `${this.deps.publicUrl.replace(/\/+$/, '')}/webhooks/whatsapp` : null,
+      webhookUrl: this.webhookUrl(),
       template: input.template ?? null,
     };
     await this.deps.bots.setChannelCredentials(
@@ -139,6 +147,28 @@ export class ChannelSetupService {
     );
     this.forgetWhatsApp(bot.id, input.phoneNumberId);
     return connection;
+  }
+
+  /** The bot's WhatsApp connection without its secrets; NOT_FOUND when none is connected. */
+  async whatsApp(creatorId: string, botId: string): Promise<WhatsAppConnectionView> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const credentials = await this.deps.bots.getChannelCredentials<WhatsAppCredentials>(bot.id, 'whatsapp');
+    if (!credentials) throw new NotFoundError('WhatsApp channel');
+    const shown = bot.channels.find((c) => c.channel === 'whatsapp');
+    const webhookUrl = this.webhookUrl();
+    return {
+      phoneNumberId: credentials.phoneNumberId,
+      wabaId: credentials.wabaId,
+      displayPhoneNumber: typeof shown?.displayPhoneNumber === 'string' ? shown.displayPhoneNumber : '',
+      webhookUrl,
+      template: credentials.template ?? null,
+      verifyTokenHint: tokenHint(credentials.verifyToken),
+      status: webhookUrl ? 'connected' : 'needs_public_url',
+    };
+  }
+
+  private webhookUrl(): string | null {
+    return this.deps.publicUrl ? `${this.deps.publicUrl.replace(/\/+$/, '')}/webhooks/whatsapp` : null;
   }
 
   /** Forgets the bot's WhatsApp credentials; its number's webhooks are ignored from then on. */
@@ -180,4 +210,9 @@ export class ChannelSetupService {
   isWhatsAppVerifyToken(token: string): Promise<boolean> {
     return this.deps.bots.hasVerifyToken('whatsapp', token);
   }
+}
+
+// Short tokens show nothing of themselves: a hint must not give most of a secret away.
+function tokenHint(token: string): string {
+  return token.length >= 12 ? `••••${token.slice(-4)}` : '••••';
 }

@@ -92,6 +92,8 @@ export interface TranscriptPage {
 export interface InboxStore {
   /** The bot's conversations newest first; positions are rebuilt as of the first page's time. */
   list(botId: string, query: InboxQuery): Promise<InboxPage>;
+  /** One of the bot's conversations as the list shows it; null when the bot has no such conversation. */
+  find(botId: string, conversationId: string, unknownReplies: string[]): Promise<InboxConversation | null>;
   /** A page of the conversation's messages older than `before`; null when the bot has no such conversation. */
   transcript(botId: string, conversationId: string, page: { before?: TranscriptPosition; limit: number }): Promise<TranscriptPage | null>;
 }

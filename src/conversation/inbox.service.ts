@@ -14,6 +14,11 @@ export interface InboxListInput {
   limit: number;
 }
 
+// The same replies the weekly digest counts as unanswered questions.
+function unknownRepliesOf(bot: { language: string; settings: { unknownAnswer?: string | undefined } }): string[] {
+  return [...new Set([bot.settings.unknownAnswer?.trim(), defaultUnknownAnswer(bot.language)].filter((r): r is string => Boolean(r)))];
+}
+
 /** The creators' inbox: their bots' conversations and transcripts, read-only. */
 export class InboxService {
   constructor(private readonly deps: { store: InboxStore; bots: Pick<BotService, 'get'> }) {}
@@ -23,8 +28,7 @@ export class InboxService {
     const after = input.before === undefined ? undefined : decodeInboxCursor(input.before);
     const bot = await this.deps.bots.get(creatorId, botId);
     const search = input.q?.trim();
-    // The same replies the weekly digest counts as unanswered questions.
-    const unknownReplies = [...new Set([bot.settings.unknownAnswer?.trim(), defaultUnknownAnswer(bot.language)].filter((r): r is string => Boolean(r)))];
+    const unknownReplies = unknownRepliesOf(bot);
     const page = await this.deps.store.list(bot.id, {
       limit: input.limit,
       unknownReplies,
@@ -34,6 +38,14 @@ export class InboxService {
       ...(after ? { after } : {}),
     });
     return { conversations: page.conversations, nextCursor: page.next ? encodeInboxCursor(page.next) : null };
+  }
+
+  /** One conversation as the list shows it; NOT_FOUND when it is not the bot's. */
+  async get(creatorId: string, botId: string, conversationId: string): Promise<InboxConversation> {
+    const bot = await this.deps.bots.get(creatorId, botId);
+    const conversation = await this.deps.store.find(bot.id, conversationId, unknownRepliesOf(bot));
+    if (!conversation) throw new NotFoundError('Conversation');
+    return conversation;
   }
 
   /** One conversation's messages, replies and notices, a page at a time going back; NOT_FOUND when it is not the bot's. */

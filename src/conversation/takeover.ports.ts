@@ -48,8 +48,8 @@ export interface TakeoverStore {
   touch(conversationId: string, activeAt: Date): Promise<void>;
   /** The creator's message stored under `effectKey` in the bot's conversation, or null. */
   creatorMessage(botId: string, conversationId: string, effectKey: string): Promise<CreatorMessage | null>;
-  /** Releases (with an `idle` event) takeovers whose creator was last active before `idleSince`; how many. */
-  releaseIdle(idleSince: Date, limit: number): Promise<number>;
+  /** Releases (with an `idle` event) takeovers whose creator was last active before `idleSince`; the conversations released. */
+  releaseIdle(idleSince: Date, limit: number): Promise<string[]>;
   /**
    * Flags the conversation as wanting a person on behalf of turn `turnId`. True when this turn's
    * request is the open one (newly, or already by this same turn on a retry): the creator is to be
@@ -69,6 +69,11 @@ export type CreatorSendOutcome =
 /** Sends the creator's own messages through the conversation's channel, keyed by `effectKey` (exactly once). */
 export interface CreatorMessageChannel {
   send(message: { botId: string; contactId: string; conversationId: string; effectKey: string; text: string }): Promise<CreatorSendOutcome>;
+}
+
+/** The bot's own messages held while a person had a conversation (src/coaching): sent once it is handed back. */
+export interface HeldMessages {
+  resume(conversationIds: string[]): Promise<void>;
 }
 
 /** Tells the creator a contact asked for a person (once per request: `turnId` keys it). */

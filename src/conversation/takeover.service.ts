@@ -3,7 +3,7 @@ import type { BotService } from '../bots/bot.service.js';
 import { AppError, ConflictError, NotFoundError } from '../errors/app.errors.js';
 import type { BotEventPublisher } from '../events/bot-event.types.js';
 import type { ClaimedTurn, HumanHandoff } from './turn.ports.js';
-import type { CreatorMessage, CreatorMessageChannel, HumanRequestNotifier, TakeoverState, TakeoverStore } from './takeover.ports.js';
+import type { CreatorMessage, CreatorMessageChannel, HeldMessages, HumanRequestNotifier, TakeoverState, TakeoverStore } from './takeover.ports.js';
 
 export interface TakeoverServiceDeps {
   store: TakeoverStore;
@@ -13,6 +13,10 @@ export interface TakeoverServiceDeps {
   idleReleaseMs: number;
   /** Told what became of each creator message (the creators' live events). */
   events?: BotEventPublisher;
+  /** Woken on every release: the bot's own messages held meanwhile go out. */
+  held?: HeldMessages;
+  /** Told about problems worked around (waking held messages failed: the reconciler queues them). */
+  onDegraded?(what: string, error: unknown): void;
   clock?: () => Date;
 }
 
@@ -67,7 +71,14 @@ export class TakeoverService {
     const bot = await this.deps.bots.get(creatorId, botId);
     const state = await this.deps.store.release(bot.id, conversationId);
     if (!state) throw new NotFoundError('Conversation');
+    await this.resumeHeld([state.conversationId]);
     return state;
+  }
+
+  // Idempotent, so a repeated release wakes nothing twice; the reconciler catches up after a failure.
+  private async resumeHeld(conversationIds: string[]): Promise<void> {
+    if (!this.deps.held || conversationIds.length === 0) return;
+    await this.deps.held.resume(conversationIds).catch((err: unknown) => this.deps.onDegraded?.('takeover: waking the held messages failed; the reconciler queues them', err));
   }
 
   /**
@@ -98,8 +109,10 @@ export class TakeoverService {
   }
 
   /** Hands idle takeovers back to the bot (the workers' periodic pass); how many. */
-  releaseIdle(): Promise<number> {
-    return this.deps.store.releaseIdle(new Date(this.clock().getTime() - this.deps.idleReleaseMs), IDLE_BATCH);
+  async releaseIdle(): Promise<number> {
+    const released = await this.deps.store.releaseIdle(new Date(this.clock().getTime() - this.deps.idleReleaseMs), IDLE_BATCH);
+    await this.resumeHeld(released);
+    return released.length;
   }
 }
 

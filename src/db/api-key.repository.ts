@@ -30,11 +30,17 @@ export class ApiKeyRepository implements ApiKeyStore {
     return (rowCount ?? 0) > 0;
   }
 
-  async touchByHash(keyHash: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ creatorId: string }>(
-      `UPDATE public.api_keys SET last_used_at = now() WHERE key_hash = $1 RETURNING creator_id AS "creatorId"`,
+  async touchByHash(keyHash: string): Promise<{ creatorId: string; keyId: string } | null> {
+    const { rows } = await this.pool.query<{ creatorId: string; keyId: string }>(
+      `UPDATE public.api_keys SET last_used_at = now() WHERE key_hash = $1 RETURNING creator_id AS "creatorId", id AS "keyId"`,
       [keyHash],
     );
-    return rows[0]?.creatorId ?? null;
+    return rows[0] ?? null;
+  }
+
+  async has(creatorId: string, keyId: string): Promise<boolean> {
+    if (!isUuid(keyId)) return false;
+    const { rows } = await this.pool.query(`SELECT 1 FROM public.api_keys WHERE id = $1 AND creator_id = $2`, [keyId, creatorId]);
+    return rows.length > 0;
   }
 }

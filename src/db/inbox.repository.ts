@@ -208,26 +208,7 @@ export class InboxRepository implements InboxStore {
         ${moved}
       ),
       page AS (SELECT id, at FROM placed ORDER BY at DESC, id DESC LIMIT ${limit})
-      SELECT c.id, ${micros('p.at')} AS at_micros, ${micros('snap.as_of')} AS as_of_micros, c.channel, c.last_message_at,
-             ct.id AS contact_id, ct.display_name, ct.username, ct.external_id,
-             ARRAY(SELECT tg.tag FROM public.contact_tags tg WHERE tg.contact_id = ct.id ORDER BY tg.tag COLLATE "C") AS tags,
-             li.text AS user_text, li.received_at AS user_at,
-             lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply, ${CREATOR_KEY('lo')} AS bot_is_creator,
-             ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown,
-             c.taken_over_at IS NOT NULL AS taken_over, c.human_requested_at IS NOT NULL AS wants_human
-        FROM page p
-        CROSS JOIN snap
-        JOIN public.conversations c ON c.id = p.id AND c.bot_id = ${bot}
-        JOIN public.contacts ct ON ct.id = c.contact_id
-        LEFT JOIN LATERAL (
-          SELECT i.text, i.received_at FROM public.inbound_messages i
-           WHERE i.conversation_id = c.id ORDER BY i.received_at DESC, i.seq DESC LIMIT 1
-        ) li ON true
-        LEFT JOIN LATERAL (
-          SELECT o.text, o.created_at, o.turn_id, o.dedupe_key FROM public.outbound_messages o
-           WHERE o.conversation_id = c.id ORDER BY o.created_at DESC, o.id DESC LIMIT 1
-        ) lo ON true
-       ORDER BY p.at DESC, p.id DESC`;
+      ${conversationRows(bot, replies)}`;
     const { rows } = await this.pool.query<ConversationRow>(sql, p.values);
     const shown = rows.slice(0, query.limit);
     const last = shown.at(-1);
@@ -235,6 +216,17 @@ export class InboxRepository implements InboxStore {
       conversations: shown.map(toConversation),
       next: rows.length > query.limit && last ? { asOfMicros: last.as_of_micros, atMicros: last.at_micros, id: last.id } : null,
     };
+  }
+
+  async find(botId: string, conversationId: string, unknownReplies: string[]): Promise<InboxConversation | null> {
+    if (!isUuid(conversationId)) return null;
+    const { rows } = await this.pool.query<ConversationRow>(
+      `WITH snap AS (SELECT clock_timestamp() AS as_of),
+       page AS (SELECT id, last_message_at AS at FROM public.conversations WHERE id = $3 AND bot_id = $1)
+       ${conversationRows('$1', '$2')}`,
+      [botId, unknownReplies, conversationId],
+    );
+    return rows[0] ? toConversation(rows[0]) : null;
   }
 
   async transcript(botId: string, conversationId: string, page: { before?: TranscriptPosition; limit: number }): Promise<TranscriptPage | null> {
@@ -300,4 +292,28 @@ export class InboxRepository implements InboxStore {
         : null;
     return { items: shown.reverse().map(toItem), next };
   }
+}
+
+/** The inbox's view of the conversations in CTE `page` (id, at), in its order; `snap` gives the time of the listing. */
+function conversationRows(bot: string, replies: string): string {
+  return `SELECT c.id, ${micros('p.at')} AS at_micros, ${micros('snap.as_of')} AS as_of_micros, c.channel, c.last_message_at,
+             ct.id AS contact_id, ct.display_name, ct.username, ct.external_id,
+             ARRAY(SELECT tg.tag FROM public.contact_tags tg WHERE tg.contact_id = ct.id ORDER BY tg.tag COLLATE "C") AS tags,
+             li.text AS user_text, li.received_at AS user_at,
+             lo.text AS bot_text, lo.created_at AS bot_at, lo.turn_id IS NOT NULL AS bot_is_reply, ${CREATOR_KEY('lo')} AS bot_is_creator,
+             ${unanswered('c')} AS unanswered, ${unknown('c', replies)} AS unknown,
+             c.taken_over_at IS NOT NULL AS taken_over, c.human_requested_at IS NOT NULL AS wants_human
+        FROM page p
+        CROSS JOIN snap
+        JOIN public.conversations c ON c.id = p.id AND c.bot_id = ${bot}
+        JOIN public.contacts ct ON ct.id = c.contact_id
+        LEFT JOIN LATERAL (
+          SELECT i.text, i.received_at FROM public.inbound_messages i
+           WHERE i.conversation_id = c.id ORDER BY i.received_at DESC, i.seq DESC LIMIT 1
+        ) li ON true
+        LEFT JOIN LATERAL (
+          SELECT o.text, o.created_at, o.turn_id, o.dedupe_key FROM public.outbound_messages o
+           WHERE o.conversation_id = c.id ORDER BY o.created_at DESC, o.id DESC LIMIT 1
+        ) lo ON true
+       ORDER BY p.at DESC, p.id DESC`;
 }

@@ -20,7 +20,7 @@ import { openLedgerRow } from './outbound.repository.js';
 
 const SEND_COLUMNS = `s.id, s.bot_id AS "botId", s.contact_id AS "contactId", s.conversation_id AS "conversationId",
   c.channel, c.external_chat_id AS "externalChatId", s.effect_key AS "effectKey", s.kind, s.due_at AS "dueAt",
-  s.message, s.status, s.reason, s.created_at AS "createdAt"`;
+  s.message, s.status, s.reason, s.created_at AS "createdAt", s.held_at AS "heldAt"`;
 
 
 const CONTACT_COLUMNS = `k.id, k.bot_id AS "botId", k.channel, k.external_id AS "externalId",
@@ -121,9 +121,11 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
 
   async due(now: Date, graceMs: number, limit: number): Promise<Array<{ id: string; botId: string; dueAt: Date }>> {
     const { rows } = await this.pool.query<{ id: string; botId: string; dueAt: Date }>(
-      `SELECT id, bot_id AS "botId", due_at AS "dueAt" FROM public.proactive_sends
-        WHERE status = 'scheduled' AND due_at <= $1::timestamptz - $2 * interval '1 millisecond'
-        ORDER BY due_at LIMIT $3`,
+      `SELECT s.id, s.bot_id AS "botId", s.due_at AS "dueAt" FROM public.proactive_sends s
+        WHERE s.status = 'scheduled' AND s.due_at <= $1::timestamptz - $2 * interval '1 millisecond'
+          AND NOT (s.held_at IS NOT NULL AND EXISTS (
+            SELECT 1 FROM public.conversations c WHERE c.id = s.conversation_id AND c.taken_over_at IS NOT NULL))
+        ORDER BY s.due_at LIMIT $3`,
       [now, graceMs, limit],
     );
     return rows;
@@ -150,18 +152,66 @@ export class ProactiveRepository implements ProactiveStore, CoachingContacts, Co
     return openLedgerRow(this.pool, 'dedupe_key', { botId: send.botId, conversationId: send.conversationId, key: send.effectKey });
   }
 
-  async claimLedger(id: string, text: string, staleMs: number): Promise<boolean> {
-    const { rows } = await this.pool.query<LedgerEventRow>(
+  async claimLedger(id: string, text: string, staleMs: number, options: { unlessTakenOver?: boolean } = {}): Promise<'claimed' | 'busy' | 'taken_over'> {
+    const { rows } = await this.pool.query<{ held: boolean; changed: LedgerEventRow | null }>(
       // The send must still be scheduled, read FOR SHARE: a cancel (an UPDATE of that row) either ends
-      // before the claim, which then finds it cancelled, or waits for it and then sees the claim.
-      `UPDATE public.outbound_messages SET status = 'sending', text = $2, attempts = attempts + 1, updated_at = now()
-        WHERE id = $1 AND (status = 'pending' OR (status = 'sending' AND updated_at < now() - $3 * interval '1 millisecond'))
-          AND EXISTS (SELECT 1 FROM public.proactive_sends p WHERE p.effect_key = outbound_messages.dedupe_key AND p.status = 'scheduled' FOR SHARE)
-       RETURNING ${LEDGER_EVENT_COLUMNS}`,
-      [id, text, staleMs],
+      // before the claim, which then finds it cancelled, or waits for it and then sees the claim. The
+      // conversation is read FOR SHARE too (as a reply's guard does, src/db/turn.repository.ts): a
+      // takeover stored first is seen, one arriving meanwhile waits until the claim has decided.
+      `WITH guard AS (
+         SELECT $4::boolean AND COALESCE((SELECT c.taken_over_at IS NOT NULL FROM public.outbound_messages o
+                  JOIN public.conversations c ON c.id = o.conversation_id WHERE o.id = $1 FOR SHARE OF c), false) AS held
+       ),
+       dropped AS (
+         DELETE FROM public.outbound_messages WHERE id = $1 AND status = 'pending' AND (SELECT held FROM guard) RETURNING id
+       ),
+       claimed AS (
+         UPDATE public.outbound_messages SET status = 'sending', text = $2, attempts = attempts + 1, updated_at = now()
+          WHERE id = $1 AND NOT (SELECT held FROM guard)
+            AND (status = 'pending' OR (status = 'sending' AND updated_at < now() - $3 * interval '1 millisecond'))
+            AND EXISTS (SELECT 1 FROM public.proactive_sends p WHERE p.effect_key = outbound_messages.dedupe_key AND p.status = 'scheduled' FOR SHARE)
+         RETURNING ${LEDGER_EVENT_COLUMNS}
+       )
+       SELECT EXISTS (SELECT 1 FROM dropped) AS held, (SELECT to_jsonb(c) FROM claimed c) AS changed`,
+      [id, text, staleMs, options.unlessTakenOver ?? false],
     );
-    publishLedgerChanges(this.options.events, rows);
-    return rows.length > 0;
+    const changed = rows[0]?.changed;
+    if (changed) {
+      publishLedgerChanges(this.options.events, [changed]);
+      return 'claimed';
+    }
+    // A row another attempt is sending is left to it, taken over or not.
+    return rows[0]?.held ? 'taken_over' : 'busy';
+  }
+
+  async takenOver(conversationId: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ held: boolean }>(`SELECT taken_over_at IS NOT NULL AS held FROM public.conversations WHERE id = $1`, [conversationId]);
+    return rows[0]?.held ?? false;
+  }
+
+  async hold(sendId: string, reason: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE public.proactive_sends SET held_at = COALESCE(held_at, now()), reason = $2, updated_at = now() WHERE id = $1 AND status = 'scheduled'`,
+      [sendId, reason],
+    );
+  }
+
+  async heldBefore(send: Pick<ProactiveSend, 'id' | 'conversationId' | 'dueAt'>): Promise<boolean> {
+    const { rows } = await this.pool.query<{ waiting: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM public.proactive_sends
+                       WHERE conversation_id = $1 AND status = 'scheduled' AND held_at IS NOT NULL AND (due_at, id) < ($2::timestamptz, $3::uuid)) AS waiting`,
+      [send.conversationId, send.dueAt, send.id],
+    );
+    return rows[0]?.waiting ?? false;
+  }
+
+  async heldSends(conversationId: string): Promise<Array<{ id: string; botId: string }>> {
+    const { rows } = await this.pool.query<{ id: string; botId: string }>(
+      `SELECT id, bot_id AS "botId" FROM public.proactive_sends
+        WHERE conversation_id = $1 AND status = 'scheduled' AND held_at IS NOT NULL ORDER BY due_at, id`,
+      [conversationId],
+    );
+    return rows;
   }
 
   async releaseLedger(id: string): Promise<void> {

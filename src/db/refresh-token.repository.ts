@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { RefreshTokenStore, StoredRefreshToken } from '../accounts/account.types.js';
+import { isUuid } from '../postgres/ids.js';
 
 /** Refresh tokens in `public.refresh_tokens`, by SHA-256 hash, grouped into families per login. */
 export class RefreshTokenRepository implements RefreshTokenStore {
@@ -41,6 +42,15 @@ export class RefreshTokenRepository implements RefreshTokenStore {
 
   async revokeFamily(familyId: string): Promise<void> {
     await this.pool.query(`UPDATE public.refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId]);
+  }
+
+  async familyLive(creatorId: string, familyId: string): Promise<boolean> {
+    if (!isUuid(familyId)) return false;
+    const { rows } = await this.pool.query(
+      `SELECT 1 FROM public.refresh_tokens WHERE family_id = $1 AND creator_id = $2 AND revoked_at IS NULL AND expires_at > now() LIMIT 1`,
+      [familyId, creatorId],
+    );
+    return rows.length > 0;
   }
 
   async revokeAllForCreator(creatorId: string): Promise<void> {

@@ -109,7 +109,7 @@ export class TakeoverRepository implements TakeoverStore {
     return rows[0] ?? null;
   }
 
-  async releaseIdle(idleSince: Date, limit: number): Promise<number> {
+  async releaseIdle(idleSince: Date, limit: number): Promise<string[]> {
     // SKIP LOCKED: a creator taking over or writing right now is left for the next pass.
     const { rows } = await this.pool.query<{ id: string; bot_id: string }>(
       `WITH idle AS (
@@ -130,7 +130,7 @@ export class TakeoverRepository implements TakeoverStore {
       [idleSince, limit],
     );
     for (const row of rows) this.changed(row.bot_id, row.id, 'release', 'idle');
-    return rows.length;
+    return rows.map((row) => row.id);
   }
 
   async requestHuman(conversationId: string, turnId: string): Promise<boolean> {

@@ -4,6 +4,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export interface StreamTicketClaims {
   creatorId: string;
   botId: string;
+  /** The credential the ticket was asked for with (opaque here): the ticket and its streams end with it. */
+  credential: string;
 }
 
 /**
@@ -26,25 +28,25 @@ export class StreamTickets {
   /** A ticket for the creator's bot, good for `ttlMs`. */
   issue(claims: StreamTicketClaims): { ticket: string; expiresAt: Date } {
     const expiresAt = this.now() + this.ttlMs;
-    const body = Buffer.from(JSON.stringify({ c: claims.creatorId, b: claims.botId, e: expiresAt })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ c: claims.creatorId, b: claims.botId, k: claims.credential, e: expiresAt })).toString('base64url');
     return { ticket: `${body}.${this.sign(body)}`, expiresAt: new Date(expiresAt) };
   }
 
-  /** The creator a ticket stands for when it is genuine, unexpired and for `botId`; null otherwise. */
-  verify(ticket: string, botId: string): string | null {
+  /** The creator and credential a ticket stands for when it is genuine, unexpired and for `botId`; null otherwise. */
+  verify(ticket: string, botId: string): { creatorId: string; credential: string } | null {
     const [body, signature, extra] = ticket.split('.');
     if (!body || !signature || extra !== undefined) return null;
     const expected = Buffer.from(this.sign(body));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    let claims: { c?: unknown; b?: unknown; e?: unknown };
+    let claims: { c?: unknown; b?: unknown; k?: unknown; e?: unknown };
     try {
       claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
     } catch {
       return null;
     }
-    if (typeof claims.c !== 'string' || claims.b !== botId || typeof claims.e !== 'number' || claims.e <= this.now()) return null;
-    return claims.c;
+    if (typeof claims.c !== 'string' || claims.b !== botId || typeof claims.k !== 'string' || typeof claims.e !== 'number' || claims.e <= this.now()) return null;
+    return { creatorId: claims.c, credential: claims.k };
   }
 
   private sign(body: string): string {

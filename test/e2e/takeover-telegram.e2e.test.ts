@@ -207,6 +207,25 @@ describe('a creator takes a Telegram conversation over', () => {
     expect((await transcript(conversationId)).map((i) => i.type)).toEqual(['user', 'event']);
   });
 
+  it('in a group, the preview being edited when the takeover is stored is deleted, not left as an answer', async () => {
+    const groupId = -(nextChatId++);
+    ollama.holdChatsAfter(2);
+    const held = ollama.waitForHeldChat();
+    const update = textUpdate('How long should a nap be?', { updateId: nextUpdateId++, chatId: groupId, fromId: 4_242 });
+    expect((await telegram.deliverUpdate(bot.fakeBot.token, update)).status).toBe(200);
+    await held;
+    // Groups have no drafts: the reply grows in a real message, edited as it is written.
+    await waitFor(() => telegram.texts(groupId).length === 1, { what: 'the growing preview in the group' });
+    const conversationId = await conversationOf(groupId);
+    expect((await api('POST', `/conversations/${conversationId}/takeover`)).statusCode).toBe(200);
+    ollama.releaseChats();
+    const [turn] = await settled(groupId, 1);
+    expect(turn!.status).toBe('held');
+    await waitFor(() => telegram.texts(groupId).length === 0, { what: 'the preview deleted' });
+    expect(telegram.callsOf('deleteMessage').filter((c) => c.params.chat_id === groupId)).toHaveLength(1);
+    expect(await ledger(platform, bot.botId, groupId)).toEqual([]);
+  });
+
   it('a /stop sent while taken over still opts the contact out, without a reply from the bot', async () => {
     const chatId = nextChatId++;
     await say(chatId, 'Hi there');

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { fixture } from '../support/fixtures.js';
+import { createBot, signUpCreator } from '../support/creator-session.js';
 import { openSse } from '../support/sse-client.js';
 import { freePort, GUIDE_TITLE } from '../support/telegram-e2e.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -92,6 +94,31 @@ describe('connecting WhatsApp', () => {
     });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ phoneNumberId: main.phoneNumberId, webhookUrl: `${baseUrl}/webhooks/whatsapp`, template: null });
+  });
+
+  it('shows the connection again without its secrets, to its own creator only', async () => {
+    const url = `/v1/bots/${main.botId}/channels/whatsapp`;
+    const shown = await platform.app.inject({ method: 'GET', url, headers: main.session.auth });
+    expect(shown.statusCode, shown.body).toBe(200);
+    expect(shown.json()).toEqual({
+      phoneNumberId: main.phoneNumberId,
+      wabaId: '102030405060708',
+      displayPhoneNumber: '+1 555-010-0100',
+      webhookUrl: `${baseUrl}/webhooks/whatsapp`,
+      template: null,
+      verifyTokenHint: `••••${main.verifyToken.slice(-4)}`,
+      status: 'connected',
+    });
+    for (const secret of [main.appSecret, main.verifyToken, graph.accessToken]) expect(shown.body).not.toContain(secret);
+
+    // Another creator's bot, an unknown bot, and a bot without WhatsApp: 404 alike.
+    const other = await signUpCreator(platform.app);
+    const unconnected = await createBot(platform.app, other.auth, { name: 'No WhatsApp', language: 'en' });
+    for (const [auth, target] of [[other.auth, url], [main.session.auth, `/v1/bots/${randomUUID()}/channels/whatsapp`], [other.auth, `/v1/bots/${unconnected.id}/channels/whatsapp`]] as const) {
+      const refused = await platform.app.inject({ method: 'GET', url: target, headers: auth });
+      expect(refused.statusCode, target).toBe(404);
+      expect(refused.json().error.code).toBe('NOT_FOUND');
+    }
   });
 
   it('refuses a token WhatsApp rejects, and a number already connected to another bot', async () => {

@@ -263,6 +263,24 @@ describe('GET /v1/bots/:botId/conversations', () => {
     expect(fresh.map((c) => c.lastMessage?.text)).toEqual(['a reply', 'another unseen one writes', 'a newcomer', 'unseen one writes']);
   });
 
+  it('gives one conversation as the list shows it, and 404 for another creator’s or an unknown one', async () => {
+    const listed = (await list(alice, botId)).conversations.find((c) => c.id === ids.ben);
+    const one = await get(alice, `/v1/bots/${botId}/conversations/${ids.ben}`);
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.json()).toEqual(listed);
+    expect(one.json()).toMatchObject({ channel: 'whatsapp', contact: { displayName: 'Ben' }, unanswered: true, takenOver: false });
+    for (const [session, url] of [
+      [bob, `/v1/bots/${botId}/conversations/${ids.ben}`],
+      [bob, `/v1/bots/${bobBot}/conversations/${ids.ben}`],
+      [alice, `/v1/bots/${botId}/conversations/${randomUUID()}`],
+      [alice, `/v1/bots/${botId}/conversations/not-a-uuid`],
+    ] as const) {
+      const response = await get(session, url);
+      expect(response.statusCode, url).toBe(404);
+      expect(response.json().error.code).toBe('NOT_FOUND');
+    }
+  });
+
   it('answers 404 for another creator’s bot and for unknown bots', async () => {
     for (const url of [`/v1/bots/${botId}/conversations`, `/v1/bots/${randomUUID()}/conversations`, `/v1/bots/not-a-uuid/conversations`]) {
       const response = await get(bob, url);

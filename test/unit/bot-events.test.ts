@@ -18,12 +18,12 @@ describe('stream tickets', () => {
   it('stand for their creator on their bot until they expire', () => {
     let now = 1_000_000;
     const tickets = new StreamTickets(SECRET, 60_000, () => now);
-    const { ticket, expiresAt } = tickets.issue({ creatorId: 'creator-1', botId: 'bot-1' });
+    const { ticket, expiresAt } = tickets.issue({ creatorId: 'creator-1', botId: 'bot-1', credential: 'session:s1:0' });
     expect(expiresAt.getTime()).toBe(1_060_000);
-    expect(tickets.verify(ticket, 'bot-1')).toBe('creator-1');
+    expect(tickets.verify(ticket, 'bot-1')).toEqual({ creatorId: 'creator-1', credential: 'session:s1:0' });
     expect(tickets.verify(ticket, 'bot-2')).toBeNull();
     now += 59_999;
-    expect(tickets.verify(ticket, 'bot-1')).toBe('creator-1');
+    expect(tickets.verify(ticket, 'bot-1')).toEqual({ creatorId: 'creator-1', credential: 'session:s1:0' });
     now += 1;
     expect(tickets.verify(ticket, 'bot-1')).toBeNull();
   });
@@ -31,7 +31,7 @@ describe('stream tickets', () => {
   it('are refused when signed with another secret, or malformed', () => {
     const mine = new StreamTickets(SECRET, 60_000);
     const theirs = new StreamTickets(`${SECRET}-other`, 60_000);
-    const { ticket } = theirs.issue({ creatorId: 'creator-1', botId: 'bot-1' });
+    const { ticket } = theirs.issue({ creatorId: 'creator-1', botId: 'bot-1', credential: 'key:k1' });
     expect(mine.verify(ticket, 'bot-1')).toBeNull();
     for (const bad of ['', '.', 'abc', 'a.b.c', `${ticket}.x`]) expect(mine.verify(bad, 'bot-1')).toBeNull();
   });

@@ -11,6 +11,8 @@ class MemoryStore implements ProactiveStore {
   ledger = new Map<string, OutboundRecord & { key: string; updatedAt: number; messageIds: string[] }>();
   gate: ContactGate = { blocked: false, optedOut: false, forgottenAt: null };
   channel: ChannelName = 'telegram';
+  /** Conversations a person has taken over. */
+  takenOverConversations = new Set<string>();
   private next = 1;
 
   async schedule(input: ScheduleInput): Promise<ProactiveSend> {
@@ -68,11 +70,34 @@ class MemoryStore implements ProactiveStore {
   private row(id: string) {
     return [...this.ledger.values()].find((r) => r.id === id)!;
   }
-  async claimLedger(id: string, text: string) {
+  async claimLedger(id: string, text: string, _staleMs: number, options: { unlessTakenOver?: boolean } = {}) {
     const row = this.row(id);
-    if (row.status !== 'pending') return false;
+    const send = [...this.sends.values()].find((s) => s.effectKey === row.key)!;
+    if (options.unlessTakenOver && this.takenOverConversations.has(send.conversationId) && row.status === 'pending') {
+      this.ledger.delete(row.key);
+      return 'taken_over' as const;
+    }
+    if (row.status !== 'pending') return 'busy' as const;
     Object.assign(row, { status: 'sending', text });
-    return true;
+    return 'claimed' as const;
+  }
+  async takenOver(conversationId: string) {
+    return this.takenOverConversations.has(conversationId);
+  }
+  async hold(id: string, reason: string) {
+    const s = this.sends.get(id)!;
+    Object.assign(s, { heldAt: s.heldAt ?? now, reason });
+  }
+  private held(conversationId: string) {
+    return [...this.sends.values()]
+      .filter((s) => s.conversationId === conversationId && s.status === 'scheduled' && s.heldAt)
+      .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id.localeCompare(b.id));
+  }
+  async heldBefore(send: Pick<ProactiveSend, 'id' | 'conversationId' | 'dueAt'>) {
+    return this.held(send.conversationId).some((s) => s.id !== send.id && (s.dueAt.getTime() < send.dueAt.getTime() || (s.dueAt.getTime() === send.dueAt.getTime() && s.id < send.id)));
+  }
+  async heldSends(conversationId: string) {
+    return this.held(conversationId).map((s) => ({ id: s.id, botId: s.botId }));
   }
   async releaseLedger(id: string) {
     this.row(id).status = 'pending';
@@ -114,10 +139,11 @@ function setUp(options: { contact?: Partial<CoachingContact>; sender?: Recording
   const sender = options.sender === undefined ? new RecordingSender() : options.sender;
   const blocked: string[] = [];
   const contact: CoachingContact = { id: 'c1', botId: 'b1', channel: 'telegram', externalId: '42', timeZone: 'Europe/Paris', timeZoneSource: 'user', optedOut: false, ...options.contact };
-  const stepContent: ProactiveContent = { respectsQuietHours: true, message: async () => ({ message: { text: 'step' } }) };
+  const stepContent: ProactiveContent = { respectsQuietHours: true, duringTakeover: 'hold', message: async () => ({ message: { text: 'step' } }) };
+  const woken: string[] = [];
   const service = new ProactiveService({
     store,
-    queue: { schedule: async () => undefined, ensureDue: async () => true },
+    queue: { schedule: async () => undefined, ensureDue: async (id) => (woken.push(id), true) },
     contacts: {
       ofConversation: async () => contact,
       findContact: async () => contact,
@@ -129,11 +155,16 @@ function setUp(options: { contact?: Partial<CoachingContact>; sender?: Recording
     senders: { sender: async () => sender },
     blocked: { setBlocked: async (conversationId) => void blocked.push(conversationId) },
     clock: () => now,
-    contents: { reminder: { respectsQuietHours: false, message: async (s) => ({ message: s.message! }) }, program_step: stepContent },
+    contents: {
+      reminder: { respectsQuietHours: false, duringTakeover: 'hold', message: async (s) => ({ message: s.message! }) },
+      broadcast: { respectsQuietHours: false, duringTakeover: 'skip', message: async (s) => ({ message: s.message! }) },
+      creator_message: { respectsQuietHours: false, duringTakeover: 'send', message: async (s) => ({ message: s.message! }) },
+      program_step: stepContent,
+    },
   });
-  const schedule = (kind: 'reminder' | 'program_step' = 'reminder', key = 'reminder:1', dueAt = now) =>
-    service.schedule({ botId: 'b1', contactId: 'c1', conversationId: 'conv1', effectKey: key, kind, dueAt, message: { text: 'stretch' } });
-  return { store, sender, service, schedule, blocked, contact };
+  const schedule = (kind: 'reminder' | 'program_step' | 'broadcast' | 'creator_message' = 'reminder', key = 'reminder:1', dueAt = now, text = 'stretch') =>
+    service.schedule({ botId: 'b1', contactId: 'c1', conversationId: 'conv1', effectKey: key, kind, dueAt, message: { text } });
+  return { store, sender, service, schedule, blocked, contact, woken };
 }
 
 describe('proactive delivery', () => {
@@ -209,5 +240,45 @@ describe('proactive delivery', () => {
     const wa = setUp({ contact: { channel: 'whatsapp', externalId: '4915112345678', timeZone: null, timeZoneSource: null } });
     expect(await wa.service.zoneOf(wa.contact)).toBe('Europe/Berlin');
     expect(wa.contact.timeZone).toBe('Europe/Berlin');
+  });
+
+  it('while a person has the conversation, holds reminders, skips broadcasts and sends the person\'s own words; after the release the held ones go in order', async () => {
+    const { service, schedule, sender, store, woken } = setUp();
+    store.takenOverConversations.add('conv1');
+    const first = await schedule('reminder', 'reminder:a', new Date(now.getTime() - 2000), 'first');
+    const second = await schedule('reminder', 'reminder:b', new Date(now.getTime() - 1000), 'second');
+    const broadcast = await schedule('broadcast', 'broadcast:x:1', now, 'news');
+    const creator = await schedule('creator_message', 'creator:conv1:1', now, 'Maya here');
+    expect(await service.deliver(second.id)).toEqual({ outcome: 'held' });
+    expect(await service.deliver(first.id)).toEqual({ outcome: 'held' });
+    expect(await service.deliver(broadcast.id)).toMatchObject({ settled: { status: 'skipped', reason: SKIP_REASONS.takenOver } });
+    expect(await service.deliver(creator.id)).toMatchObject({ settled: { status: 'sent' } });
+    expect(sender!.sent.map((m) => m.text)).toEqual(['Maya here']);
+    expect(store.ledger.has('reminder:a')).toBe(false);
+    expect((await store.find(first.id))?.status).toBe('scheduled');
+
+    store.takenOverConversations.delete('conv1');
+    await service.resume(['conv1']);
+    expect(woken).toEqual([first.id, second.id]);
+    // The later one waits for the earlier, which wakes it once sent.
+    expect(await service.deliver(second.id)).toEqual({ outcome: 'busy' });
+    expect(await service.deliver(first.id)).toMatchObject({ settled: { status: 'sent' } });
+    expect(woken.at(-1)).toBe(second.id);
+    expect(await service.deliver(second.id)).toMatchObject({ settled: { status: 'sent' } });
+    expect(await service.deliver(second.id)).toMatchObject({ settled: { status: 'sent' } });
+    expect(sender!.sent.map((m) => m.text)).toEqual(['Maya here', 'first', 'second']);
+  });
+
+  it('a takeover stored between the plain read and the claim still holds the send', async () => {
+    const { service, schedule, sender, store } = setUp();
+    const send = await schedule();
+    const claim = store.claimLedger.bind(store);
+    store.claimLedger = async (...args) => {
+      store.takenOverConversations.add('conv1');
+      return claim(...args);
+    };
+    expect(await service.deliver(send.id)).toEqual({ outcome: 'held' });
+    expect(sender!.sent).toEqual([]);
+    expect(store.ledger.size).toBe(0);
   });
 });

@@ -2,11 +2,12 @@ import jwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { API_KEY_PREFIX } from '../../accounts/api-key.service.js';
+import type { Credential } from '../../accounts/credential.service.js';
 import { UnauthorizedError } from '../../errors/app.errors.js';
 
-/** What the plugin needs to recognise an API key: the creator it belongs to, or null. */
+/** What the plugin needs to recognise an API key: the creator it belongs to and its id, or null. */
 export interface ApiKeyAuthenticator {
-  authenticate(key: string): Promise<string | null>;
+  authenticate(key: string): Promise<{ creatorId: string; keyId: string } | null>;
 }
 
 /** Whether a creator's access token of a given token version is still good (false for unknown creators). */
@@ -25,19 +26,21 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: rejects with 401 unless a valid access token or API key is presented. */
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-    /** Issues a short-lived access token (HS256 JWT) for a creator, carrying the creator's token version. */
-    signAccessToken(creatorId: string, tokenVersion: number): string;
+    /** Issues a short-lived access token (HS256 JWT) for a creator, carrying the creator's token version and the login it belongs to. */
+    signAccessToken(creatorId: string, tokenVersion: number, sessionId?: string): string;
   }
   interface FastifyRequest {
     /** The authenticated creator; set by `authenticate`. */
     creatorId: string;
+    /** What the creator authenticated with; set by `authenticate` (null before). */
+    credential: Credential | null;
   }
 }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { sub: string; ver: number };
-    user: { sub: string; ver: number };
+    payload: { sub: string; ver: number; sid?: string };
+    user: { sub: string; ver: number; sid?: string };
   }
 }
 
@@ -57,8 +60,11 @@ export const authPlugin = fp<AuthPluginOptions>(
     });
 
     app.decorateRequest('creatorId', '');
+    app.decorateRequest('credential', null);
 
-    app.decorate('signAccessToken', (creatorId: string, tokenVersion: number) => app.jwt.sign({ sub: creatorId, ver: tokenVersion }));
+    app.decorate('signAccessToken', (creatorId: string, tokenVersion: number, sessionId?: string) =>
+      app.jwt.sign({ sub: creatorId, ver: tokenVersion, ...(sessionId ? { sid: sessionId } : {}) }),
+    );
 
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = bearerToken(request.headers.authorization);
@@ -66,13 +72,14 @@ export const authPlugin = fp<AuthPluginOptions>(
 
       // Anything without the API key prefix is treated as a JWT.
       if (token.startsWith(API_KEY_PREFIX)) {
-        const creatorId = await options.apiKeys.authenticate(token);
-        if (!creatorId) throw new UnauthorizedError('Invalid API key');
-        request.creatorId = creatorId;
+        const key = await options.apiKeys.authenticate(token);
+        if (!key) throw new UnauthorizedError('Invalid API key');
+        request.creatorId = key.creatorId;
+        request.credential = { kind: 'api_key', keyId: key.keyId };
         return;
       }
 
-      let payload: { sub?: unknown; ver?: unknown; exp?: unknown };
+      let payload: { sub?: unknown; ver?: unknown; exp?: unknown; sid?: unknown };
       try {
         payload = app.jwt.verify<typeof payload>(token);
       } catch {
@@ -88,6 +95,7 @@ export const authPlugin = fp<AuthPluginOptions>(
         throw new UnauthorizedError('This session has ended; log in again');
       }
       request.creatorId = payload.sub;
+      request.credential = { kind: 'session', sessionId: typeof payload.sid === 'string' ? payload.sid : null, tokenVersion: payload.ver as number };
     });
   },
   { name: 'auth', fastify: '5.x' },

@@ -30,7 +30,7 @@ interface AuthRoutesOptions {
 }
 
 function toResponse(app: FastifyInstance, session: Session) {
-  return { accessToken: app.signAccessToken(session.creator.id, session.tokenVersion), refreshToken: session.refreshToken, creator: session.creator };
+  return { accessToken: app.signAccessToken(session.creator.id, session.tokenVersion, session.sessionId), refreshToken: session.refreshToken, creator: session.creator };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   telegramChannelResponse,
   whatsappChannelBody,
   whatsappChannelResponse,
+  whatsappConnectionResponse,
   whatsappDisconnectResponse,
   webChannelBody,
   webChannelResponse,
@@ -16,7 +17,7 @@ import {
 
 /** Connecting a bot to messaging channels. */
 export const channelRoutes: FastifyPluginAsyncZod<{
-  channels: Pick<ChannelSetupService, 'connectTelegram' | 'disconnectTelegram' | 'connectWhatsApp' | 'disconnectWhatsApp'>;
+  channels: Pick<ChannelSetupService, 'connectTelegram' | 'disconnectTelegram' | 'connectWhatsApp' | 'whatsApp' | 'disconnectWhatsApp'>;
   webPublications: Pick<WebPublicationService, 'publish' | 'unpublish' | 'settings'>;
 }> = async (app, { channels, webPublications }) => {
   app.addHook('onRequest', app.authenticate);
@@ -61,6 +62,19 @@ export const channelRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => channels.connectWhatsApp(request.creatorId, request.params.botId, request.body),
+  );
+
+  app.get(
+    '/bots/:botId/channels/whatsapp',
+    {
+      schema: {
+        ...common,
+        summary: 'The connected WhatsApp number without its secrets: the webhook URL to enter in the Meta app and a hint of the verify token',
+        params: botParams,
+        response: { 200: whatsappConnectionResponse },
+      },
+    },
+    async (request) => channels.whatsApp(request.creatorId, request.params.botId),
   );
 
   app.delete(

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { InboxConversation } from '../../conversation/inbox.ports.js';
 import type { InboxService } from '../../conversation/inbox.service.js';
 import type { TakeoverState } from '../../conversation/takeover.ports.js';
 import type { TakeoverService } from '../../conversation/takeover.service.js';
 import { botParams } from '../schemas/bots.js';
 import {
   conversationParams,
+  conversationResponse,
   conversationsQuery,
   conversationsResponse,
   creatorMessageBody,
@@ -16,11 +18,17 @@ import {
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
+const conversationJson = (c: InboxConversation) => ({
+  ...c,
+  lastMessage: c.lastMessage ? { ...c.lastMessage, at: c.lastMessage.at.toISOString() } : null,
+  lastMessageAt: c.lastMessageAt.toISOString(),
+});
+
 const takeoverJson = (state: TakeoverState) => ({ ...state, takenOverAt: iso(state.takenOverAt) });
 
 /** The creators' inbox: their bots' conversations and each one's transcript, and human takeover. */
 export const conversationRoutes: FastifyPluginAsyncZod<{
-  inbox: Pick<InboxService, 'list' | 'transcript'>;
+  inbox: Pick<InboxService, 'list' | 'get' | 'transcript'>;
   takeover: Pick<TakeoverService, 'takeOver' | 'release' | 'send'>;
 }> = async (app, { inbox, takeover }) => {
   app.get(
@@ -45,15 +53,23 @@ export const conversationRoutes: FastifyPluginAsyncZod<{
         ...(q ? { q } : {}),
         ...(before ? { before } : {}),
       });
-      return {
-        conversations: page.conversations.map((c) => ({
-          ...c,
-          lastMessage: c.lastMessage ? { ...c.lastMessage, at: c.lastMessage.at.toISOString() } : null,
-          lastMessageAt: c.lastMessageAt.toISOString(),
-        })),
-        nextCursor: page.nextCursor,
-      };
+      return { conversations: page.conversations.map(conversationJson), nextCursor: page.nextCursor };
     },
+  );
+
+  app.get(
+    '/bots/:botId/conversations/:conversationId',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        tags: ['conversations'],
+        security: [{ bearer: [] }],
+        summary: 'One conversation, as the list shows it (who, where, the last message, whether it needs attention or a person has it)',
+        params: conversationParams,
+        response: { 200: conversationResponse },
+      },
+    },
+    async (request) => conversationJson(await inbox.get(request.creatorId, request.params.botId, request.params.conversationId)),
   );
 
   app.get(

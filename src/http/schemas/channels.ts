@@ -35,6 +35,11 @@ export const whatsappChannelResponse = z.object({
   template: whatsappTemplate.nullable(),
 });
 
+export const whatsappConnectionResponse = whatsappChannelResponse.extend({
+  verifyTokenHint: z.string().describe('The verify token’s last four characters (none for tokens under 12 characters), to compare with the Meta app'),
+  status: z.enum(['connected', 'needs_public_url']).describe('needs_public_url: PUBLIC_URL is not set, so Meta has no webhook URL to call'),
+});
+
 export const whatsappDisconnectResponse = z.object({ phoneNumberId: z.string() });
 
 const httpOrigin = z

@@ -20,28 +20,29 @@ export const conversationsQuery = z.object({
 
 export const conversationParams = z.object({ botId: z.string(), conversationId: z.string() });
 
+/** A conversation as the inbox lists it. */
+export const conversationResponse = z.object({
+  id: z.uuid(),
+  channel: z.enum(channels),
+  contact: z.object({
+    id: z.uuid(),
+    displayName: z.string().describe('The name the channel gave (WhatsApp profile, Telegram name), else @username, the phone number or "Visitor …"'),
+    username: z.string().nullable(),
+    tags: z.array(z.string()).describe('The contact’s tags, alphabetical; change them with PUT/POST/DELETE /v1/bots/{botId}/contacts/{contactId}/tags'),
+  }),
+  lastMessage: z
+    .object({ type: z.enum(['user', 'reply', 'notice', 'creator']), text: z.string().nullable(), at: z.string() })
+    .nullable()
+    .describe('The newest message, whoever sent it (creator: the creator wrote it during a takeover)'),
+  lastMessageAt: z.string(),
+  unanswered: z.boolean().describe('The last user message has no reply yet, or answering it failed'),
+  unknown: z.boolean().describe('The last reply was the bot’s "I don’t know" (no passage answered)'),
+  takenOver: z.boolean().describe('A person has taken the conversation over: the bot answers nothing until it is released'),
+  wantsHuman: z.boolean().describe('The contact asked for a person (/human or a handoff phrase) and no one has taken over since'),
+});
+
 export const conversationsResponse = z.object({
-  conversations: z.array(
-    z.object({
-      id: z.uuid(),
-      channel: z.enum(channels),
-      contact: z.object({
-        id: z.uuid(),
-        displayName: z.string().describe('The name the channel gave (WhatsApp profile, Telegram name), else @username, the phone number or "Visitor …"'),
-        username: z.string().nullable(),
-        tags: z.array(z.string()).describe('The contact’s tags, alphabetical; change them with PUT/POST/DELETE /v1/bots/{botId}/contacts/{contactId}/tags'),
-      }),
-      lastMessage: z
-        .object({ type: z.enum(['user', 'reply', 'notice', 'creator']), text: z.string().nullable(), at: z.string() })
-        .nullable()
-        .describe('The newest message, whoever sent it (creator: the creator wrote it during a takeover)'),
-      lastMessageAt: z.string(),
-      unanswered: z.boolean().describe('The last user message has no reply yet, or answering it failed'),
-      unknown: z.boolean().describe('The last reply was the bot’s "I don’t know" (no passage answered)'),
-      takenOver: z.boolean().describe('A person has taken the conversation over: the bot answers nothing until it is released'),
-      wantsHuman: z.boolean().describe('The contact asked for a person (/human or a handoff phrase) and no one has taken over since'),
-    }),
-  ),
+  conversations: z.array(conversationResponse),
   nextCursor: z.string().nullable().describe('Pass as `before` for the next, older page; null on the last page. Positions are those of the first page’s time, so messages arriving meanwhile neither repeat nor skip a conversation'),
 });
 
