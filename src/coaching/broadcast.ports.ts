@@ -41,6 +41,8 @@ export interface Broadcast {
 export interface BroadcastRecipient {
   sendId: string;
   contactId: string;
+  /** The contact's name on the channel, or a stand-in that tells them apart. */
+  displayName: string;
   channel: ChannelName;
   status: ProactiveStatus;
   reason: string | null;

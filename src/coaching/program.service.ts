@@ -1,11 +1,11 @@
 import type { OutboundMessage } from '../conversation/channel.ports.js';
 import type { ClaimedTurn } from '../conversation/turn.ports.js';
-import { ConflictError, NotFoundError } from '../errors/app.errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/app.errors.js';
 import type { ProgramTurns } from './coaching-turns.service.js';
 import { addLocalDays, describeLocalTime, instantAt, localDateTime } from './local-time.js';
 import type { Clock, CoachingContact, CoachingContacts, ProactiveSend } from './proactive.ports.js';
 import type { ProactiveContent, ProactiveService, SettledOutcome } from './proactive.service.js';
-import type { Enrollment, EnrollmentStatus, Program, ProgramAnswer, ProgramInput, ProgramPatch, ProgramStep, ProgramStore } from './program.types.js';
+import type { EnrolledContact, Enrollment, EnrollmentStatus, Program, ProgramAnswer, ProgramInput, ProgramPatch, ProgramStep, ProgramStore } from './program.types.js';
 
 export interface ProgramServiceDeps {
   store: ProgramStore;
@@ -32,6 +32,7 @@ function stoppedReason(status: Exclude<EnrollmentStatus, 'active'>): string {
       return 'The program is complete';
   }
 }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ANSWER_DATA = /^q:([0-9a-f-]{36}):(\d+):(\d+)$/;
 
 /** A step as the contact receives it: its text, the passage quoted, the question with one button per option. */
@@ -95,9 +96,16 @@ export class ProgramService implements ProgramTurns {
     return this.enroll(program, contact, conversationId);
   }
 
-  async enrollments(creatorId: string, botId: string, programId: string): Promise<Array<Enrollment & { answers: ProgramAnswer[] }>> {
+  /** One page of the program's enrollments, newest first, with each contact's name and answers. */
+  async enrollments(
+    creatorId: string,
+    botId: string,
+    programId: string,
+    page: { limit: number; before?: string | undefined },
+  ): Promise<Array<EnrolledContact & { answers: ProgramAnswer[] }>> {
     const program = await this.get(creatorId, botId, programId);
-    const enrollments = await this.deps.store.enrollments(program.botId, program.id);
+    if (page.before !== undefined && !UUID.test(page.before)) throw new ValidationError('before must be an enrollment id', { before: page.before });
+    const enrollments = await this.deps.store.enrollmentPage(program.botId, program.id, page);
     return Promise.all(enrollments.map(async (e) => ({ ...e, answers: await this.deps.store.answers(e.id) })));
   }
 

@@ -1,3 +1,5 @@
+import type { ChannelName } from '../conversation/channel.ports.js';
+
 /** Programs as creators write them and contacts go through them. */
 
 export interface ProgramQuestion {
@@ -40,6 +42,11 @@ export interface Enrollment {
   updatedAt: Date;
 }
 
+/** An enrollment as the creator lists it, with who the contact is. */
+export interface EnrolledContact extends Enrollment {
+  contact: { displayName: string; channel: ChannelName };
+}
+
 export interface ProgramAnswer {
   stepIndex: number;
   optionIndex: number;
@@ -70,6 +77,8 @@ export interface ProgramStore {
   enroll(input: { programId: string; botId: string; contactId: string; conversationId: string }): Promise<{ enrollment: Enrollment; created: boolean }>;
   enrollment(botId: string, enrollmentId: string): Promise<Enrollment | null>;
   enrollments(botId: string, programId: string): Promise<Enrollment[]>;
+  /** One page of the program's enrollments, newest first; `before` is the last id of the previous page. */
+  enrollmentPage(botId: string, programId: string, page: { limit: number; before?: string | undefined }): Promise<EnrolledContact[]>;
   /** The contact's most recently changed enrollment that is active (or paused, for `resume`). */
   currentEnrollment(contactId: string, statuses: EnrollmentStatus[]): Promise<Enrollment | null>;
   setStatus(enrollmentId: string, status: EnrollmentStatus): Promise<void>;

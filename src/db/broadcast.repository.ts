@@ -3,6 +3,14 @@ import type { Broadcast, BroadcastRecipient, BroadcastSegment, BroadcastStore, B
 import type { ProactiveStatus } from '../coaching/proactive.ports.js';
 import { isUuid } from '../postgres/ids.js';
 import { inTransaction } from '../postgres/transaction.js';
+import { contactName } from './inbox.repository.js';
+
+/** The contact columns a recipient's name is made from. */
+interface ContactNameColumns {
+  display_name: string | null;
+  username: string | null;
+  external_id: string;
+}
 
 interface BroadcastRow {
   id: string;
@@ -156,14 +164,17 @@ export class BroadcastRepository implements BroadcastStore {
   }
 
   async recipients(broadcastId: string, filter: { status?: ProactiveStatus; limit: number; before?: string }): Promise<BroadcastRecipient[]> {
-    const { rows } = await this.pool.query<BroadcastRecipient>(
-      `SELECT s.id AS "sendId", s.contact_id AS "contactId", k.channel, s.status, s.reason, s.settled_at AS "settledAt"
+    const { rows } = await this.pool.query<Omit<BroadcastRecipient, 'displayName'> & ContactNameColumns>(
+      `SELECT s.id AS "sendId", s.contact_id AS "contactId", k.channel, s.status, s.reason, s.settled_at AS "settledAt", k.display_name, k.username, k.external_id
          FROM public.proactive_sends s JOIN public.contacts k ON k.id = s.contact_id
         WHERE s.broadcast_id = $1 AND ($2::text IS NULL OR s.status = $2) AND ($3::uuid IS NULL OR s.id < $3)
         ORDER BY s.id DESC LIMIT $4`,
       [broadcastId, filter.status ?? null, filter.before ?? null, filter.limit],
     );
-    return rows;
+    return rows.map(({ display_name, username, external_id, ...r }) => ({
+      ...r,
+      displayName: contactName({ display_name, username, external_id, channel: r.channel, contact_id: r.contactId }),
+    }));
   }
 
   async cancel(botId: string, broadcastId: string, reason: string): Promise<number | null> {

@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import type { Enrollment, EnrollmentStatus, Program, ProgramAnswer, ProgramInput, ProgramPatch, ProgramStore } from '../coaching/program.types.js';
+import type { EnrolledContact, Enrollment, EnrollmentStatus, Program, ProgramAnswer, ProgramInput, ProgramPatch, ProgramStore } from '../coaching/program.types.js';
 import { isUuid } from '../postgres/ids.js';
 import { inTransaction } from '../postgres/transaction.js';
+import { contactName } from './inbox.repository.js';
 
 const PROGRAM_COLUMNS = `id, bot_id AS "botId", name, slug, steps, created_at AS "createdAt", updated_at AS "updatedAt"`;
 const ENROLLMENT_COLUMNS = `id, program_id AS "programId", bot_id AS "botId", contact_id AS "contactId", conversation_id AS "conversationId",
@@ -102,6 +103,24 @@ export class ProgramRepository implements ProgramStore {
       [botId, programId],
     );
     return rows;
+  }
+
+  async enrollmentPage(botId: string, programId: string, page: { limit: number; before?: string | undefined }): Promise<EnrolledContact[]> {
+    if (!isUuid(programId)) return [];
+    const { rows } = await this.pool.query<Enrollment & { channel: EnrolledContact['contact']['channel']; display_name: string | null; username: string | null; external_id: string }>(
+      `SELECT e.*, k.channel, k.display_name, k.username, k.external_id
+         FROM (SELECT ${ENROLLMENT_COLUMNS} FROM public.program_enrollments
+                WHERE bot_id = $1 AND program_id = $2
+                  AND ($3::uuid IS NULL OR (enrolled_at, id) < (SELECT enrolled_at, id FROM public.program_enrollments WHERE id = $3 AND bot_id = $1))
+                ORDER BY enrolled_at DESC, id DESC LIMIT $4) e
+         JOIN public.contacts k ON k.id = e."contactId"
+        ORDER BY e."enrolledAt" DESC, e.id DESC`,
+      [botId, programId, page.before ?? null, page.limit],
+    );
+    return rows.map(({ channel, display_name, username, external_id, ...e }) => ({
+      ...e,
+      contact: { channel, displayName: contactName({ channel, display_name, username, external_id, contact_id: e.contactId }) },
+    }));
   }
 
   async currentEnrollment(contactId: string, statuses: EnrollmentStatus[]): Promise<Enrollment | null> {

@@ -98,7 +98,7 @@ describe('broadcasts API', () => {
     const whatsapp = await request('POST', `/v1/bots/${aliceBot.id}/broadcasts`, alice.auth, { text: 'WhatsApp only', segment: { type: 'channel', value: 'whatsapp' } });
     expect(whatsapp.statusCode).toBe(202);
     const recipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${whatsapp.json().id}/recipients`, alice.auth)).json().recipients;
-    expect(recipients).toEqual([expect.objectContaining({ contactId: contactIds['33612345678'], channel: 'whatsapp' })]);
+    expect(recipients).toEqual([expect.objectContaining({ contactId: contactIds['33612345678'], channel: 'whatsapp', displayName: '+33612345678' })]);
 
     const program = (
       await request('POST', `/v1/bots/${aliceBot.id}/programs`, alice.auth, { name: 'Sleep', slug: 'sleep', steps: [{ text: 'Day 1', afterDays: 30 }] })
@@ -108,6 +108,19 @@ describe('broadcasts API', () => {
     expect(toProgram.statusCode).toBe(202);
     const programRecipients = (await request('GET', `/v1/bots/${aliceBot.id}/broadcasts/${toProgram.json().id}/recipients`, alice.auth)).json().recipients;
     expect(programRecipients.map((r: { contactId: string }) => r.contactId)).toEqual([contactIds['1002']]);
+    // The program's enrollments name their contacts and come in pages, newest first.
+    expect((await request('POST', `/v1/bots/${aliceBot.id}/programs/${program.id}/enrollments`, alice.auth, { contactId: contactIds['1001'] })).statusCode).toBe(201);
+    const enrollmentsUrl = `/v1/bots/${aliceBot.id}/programs/${program.id}/enrollments`;
+    const firstEnrollments = (await request('GET', `${enrollmentsUrl}?limit=1`, alice.auth)).json();
+    expect(firstEnrollments.enrollments).toEqual([
+      expect.objectContaining({ contactId: contactIds['1001'], status: 'active', nextStep: 0, contact: { displayName: 'Telegram user 1001', channel: 'telegram' } }),
+    ]);
+    const lastEnrollments = (await request('GET', `${enrollmentsUrl}?limit=1&before=${firstEnrollments.nextCursor}`, alice.auth)).json();
+    expect(lastEnrollments.enrollments.map((e: { contactId: string }) => e.contactId)).toEqual([contactIds['1002']]);
+    expect((await request('GET', `${enrollmentsUrl}?limit=1&before=${lastEnrollments.nextCursor}`, alice.auth)).json()).toEqual({ enrollments: [], nextCursor: null });
+    expect((await request('GET', `${enrollmentsUrl}?before=not-an-id`, alice.auth)).json().error.code).toBe('VALIDATION_FAILED');
+    expect((await request('GET', enrollmentsUrl, bob.auth)).statusCode).toBe(404);
+    await request('POST', `${enrollmentsUrl}/${firstEnrollments.enrollments[0].id}/leave`, alice.auth);
 
     const habit = (await request('POST', `/v1/bots/${aliceBot.id}/habits`, alice.auth, { name: 'Walk', localTime: '08:00' })).json();
     expect((await request('POST', `/v1/bots/${aliceBot.id}/habits/${habit.id}/subscriptions`, alice.auth, { contactId: contactIds['33612345678'] })).statusCode).toBe(201);

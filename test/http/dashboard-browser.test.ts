@@ -5,13 +5,11 @@
  * open inbox, takes it over, answers from the composer and hands it back. Every screen is checked
  * with axe and photographed at phone and desktop sizes under test-results/dashboard/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkScreen, chromiumMissing, DESKTOP, launchChromium, PHONE, screenHeading, serve, walkOrPhotograph, watchPage } from '../support/dashboard-browser.js';
 import { fixturesDir } from '../support/fixtures.js';
 import { startFakeTelegram, type FakeBot, type FakeTelegram } from '../support/fake-telegram.js';
 import { turnsOf } from '../support/telegram-e2e.js';
@@ -19,51 +17,17 @@ import { textUpdate } from '../support/telegram-updates.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const shots = fileURLToPath(new URL('../../test-results/dashboard/', import.meta.url));
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
-
 let platform: TestPlatform;
 let telegram: FakeTelegram;
 let browser: Browser | undefined;
 let base: string;
-/** Content-policy violations and script errors the pages reported. */
-const pageProblems: string[] = [];
 
-/** The screen's own heading (each screen has one h1). */
-const screenHeading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name, exact: true });
-
-/** Runs axe on the screen as it is and photographs it at both sizes; returns the serious or critical violations. */
-async function checkScreen(page: Page, name: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const [size, viewport] of [
-    ['phone', PHONE],
-    ['desktop', DESKTOP],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    const { violations } = await new AxeBuilder({ page }).analyze();
-    for (const v of violations) {
-      if (v.impact === 'serious' || v.impact === 'critical') found.push(`${name} (${size}): ${v.id} — ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    }
-    await page.screenshot({ path: path.join(shots, `${name}-${viewport.width}x${viewport.height}.png`), fullPage: true });
-  }
-  return found;
-}
-
-// CI installs Chromium (.ci/run); elsewhere the check needs `apt-get install chromium`.
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard in a browser', () => {
+describe.skipIf(chromiumMissing)('the dashboard in a browser', () => {
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     telegram = await startFakeTelegram();
     platform = await startTestPlatform({ TELEGRAM_API_ROOT: telegram.apiRoot, PUBLIC_URL: 'https://coach.example.test' });
-    await platform.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    base = await serve(platform);
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -74,31 +38,20 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard in a br
   it('takes a creator from sign-up to a published bot whose conversation shows in the inbox, every screen accessible', async () => {
     const context = await browser!.newContext({ viewport: DESKTOP });
     const page = await context.newPage();
-    page.on('console', (message) => {
-      // Failed requests are reported with their address below.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageProblems.push(message.text());
-    });
-    page.on('response', (response) => {
-      // How the app learns it is signed out (401 to the start-up refresh), that the web chat is unpublished (404), and the
-      // refusals this test provokes on purpose (a wrong password, a wrong Telegram token).
-      const { pathname } = new URL(response.url());
-      const expected =
-        (response.status() === 401 && (pathname === '/v1/auth/refresh' || pathname === '/v1/auth/login')) ||
-        (response.status() === 404 && pathname.endsWith('/channels/web')) ||
-        (response.status() === 400 && pathname.endsWith('/channels/telegram'));
-      if (response.status() >= 400 && !expected) pageProblems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
-    });
-    page.on('pageerror', (err) => pageProblems.push(err.message));
+    // How the app learns it is signed out (401 to the start-up refresh), that the web chat is unpublished (404), and the
+    // refusals this test provokes on purpose (a wrong password, a wrong Telegram token).
+    const pageProblems = watchPage(
+      page,
+      base,
+      (status, pathname) =>
+        (status === 401 && (pathname === '/v1/auth/refresh' || pathname === '/v1/auth/login')) ||
+        (status === 404 && pathname.endsWith('/channels/web')) ||
+        (status === 400 && pathname.endsWith('/channels/telegram')),
+    );
     // File pickers are answered by the test: asked for now, so the interception is on before the page opens one.
     page.on('filechooser', () => undefined);
     const violations: string[] = [];
-    try {
-      await walkThrough(page, violations);
-    } catch (err) {
-      // What the page showed when a step failed, for whoever reads the failure.
-      await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => undefined);
-      throw err;
-    }
+    await walkOrPhotograph(page, 'failure', () => walkThrough(page, violations));
     expect(violations).toEqual([]);
     expect(pageProblems).toEqual([]);
     await context.close();

@@ -5,25 +5,17 @@
  * must send), API keys, deliveries, analytics, billing and deleting a bot. Every screen is checked
  * with axe and photographed at phone and desktop sizes under test-results/dashboard/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../support/creator-session.js';
+import { checkScreen, chromiumMissing, DESKTOP, launchChromium, screenHeading, serve, walkOrPhotograph, watchPage } from '../support/dashboard-browser.js';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { parseSse } from '../support/sse.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PUBLIC_URL = 'https://coach.example.test';
-const shots = fileURLToPath(new URL('../../test-results/dashboard/', import.meta.url));
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
 const PHONE_NUMBER_ID = '106540352242922';
 const plans = [
   { id: 'free', name: 'Free', limits: { bots: 3, documents: 10, storageBytes: 10_000_000, repliesPerMonth: 100, contacts: null } },
@@ -35,34 +27,8 @@ let stripe: FakeStripe;
 let whatsapp: FakeWhatsApp;
 let browser: Browser | undefined;
 let base: string;
-/** Content-policy violations, script errors and unexpected refusals the pages reported. */
-const pageProblems: string[] = [];
 /** Refusals a step provokes on purpose, as "status path-suffix". */
 const expectedRefusals = new Set<string>();
-
-const screenHeading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name, exact: true });
-
-/** Runs axe on the screen as it is and photographs it at both sizes; returns the serious or critical violations. */
-async function checkScreen(page: Page, name: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const [size, viewport] of [
-    ['phone', PHONE],
-    ['desktop', DESKTOP],
-  ] as const) {
-    await page.setViewportSize(viewport);
-    const { violations } = await new AxeBuilder({ page }).analyze();
-    for (const v of violations) {
-      if (v.impact === 'serious' || v.impact === 'critical') found.push(`${name} (${size}): ${v.id} — ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    }
-    // Nothing wider than the phone's screen: a table or a code line that overflows scrolls inside its own box.
-    if (size === 'phone') {
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      if (overflow > 0) found.push(`${name} (phone): the page is ${overflow}px wider than the screen`);
-    }
-    await page.screenshot({ path: path.join(shots, `${name}-${viewport.width}x${viewport.height}.png`), fullPage: true });
-  }
-  return found;
-}
 
 /** An API request as the creator, with a bearer token (the test's side door; the browser uses its cookie). */
 async function asCreator(token: string, method: 'GET' | 'POST', url: string, payload?: object) {
@@ -81,9 +47,8 @@ async function emailedToken(token: string, category: string): Promise<string> {
   );
 }
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard’s account and management screens in a browser', () => {
+describe.skipIf(chromiumMissing)('the dashboard’s account and management screens in a browser', () => {
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     stripe = await startFakeStripe();
     whatsapp = await startFakeWhatsApp();
     whatsapp.addPhoneNumber(PHONE_NUMBER_ID, '+1 555-010-0100', 'Trace Coaching');
@@ -95,13 +60,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard’s acc
       STRIPE_WEBHOOK_SECRET: 'whsec_test_coachbot_dashboard',
       STRIPE_API_BASE: stripe.url,
     });
-    await platform.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(platform.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    base = await serve(platform);
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -114,32 +74,21 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the dashboard’s acc
     const context = await browser!.newContext({ viewport: DESKTOP });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageProblems.push(message.text());
-    });
-    page.on('response', (response) => {
-      const url = new URL(response.url());
-      if (url.origin !== base) return;
-      const status = response.status();
-      // Signed out at start (401 to the refresh), and the refusals a step provokes on purpose.
-      const expected =
-        (status === 401 && url.pathname === '/v1/auth/refresh') ||
-        (status === 404 && url.pathname.endsWith('/channels/web')) ||
-        [...expectedRefusals].some((e) => e === `${status} ${url.pathname.split('/').slice(-2).join('/')}`);
-      if (status >= 400 && !expected) pageProblems.push(`${status} ${response.request().method()} ${response.url()}`);
-    });
-    page.on('pageerror', (err) => pageProblems.push(err.message));
+    // Signed out at start (401 to the refresh), and the refusals a step provokes on purpose.
+    const pageProblems = watchPage(
+      page,
+      base,
+      (status, pathname) =>
+        (status === 401 && pathname === '/v1/auth/refresh') ||
+        (status === 404 && pathname.endsWith('/channels/web')) ||
+        [...expectedRefusals].some((e) => e === `${status} ${pathname.split('/').slice(-2).join('/')}`),
+    );
     const violations: string[] = [];
-    try {
-      await walkThrough(page, violations);
-    } catch (err) {
-      await page.screenshot({ path: path.join(shots, 'screens-failure.png'), fullPage: true }).catch(() => undefined);
-      throw err;
-    }
+    await walkOrPhotograph(page, 'screens-failure', () => walkThrough(page, violations));
     expect(violations).toEqual([]);
     expect(pageProblems).toEqual([]);
     await context.close();
-  }, 180_000);
+  }, 300_000);
 });
 
 async function walkThrough(page: Page, violations: string[]): Promise<void> {
@@ -326,6 +275,7 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   page.once('dialog', (dialog) => void dialog.accept());
   await scheduledRow.getByRole('button', { name: /^Cancel the broadcast/ }).click();
   await scheduledRow.getByText('Cancelled before it was sent.').waitFor();
+  await editCoaching(page, violations, token, bot.id);
   page.once('dialog', (dialog) => void dialog.accept());
   await page.getByRole('button', { name: 'Delete habit Lights out by 23:00' }).click();
   await page.getByText('No habits yet').waitFor();
@@ -389,4 +339,127 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByText('No bots yet').waitFor();
   const relogin = await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'a newer passphrase' } });
   expect((await asCreator((relogin.json() as { accessToken: string }).accessToken, 'GET', `/v1/bots/${bot.id}`)).statusCode).toBe(404);
+}
+
+/** Two Telegram contacts of the bot, each with a conversation, as its webhook stores them. */
+async function seedContacts(botId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [externalId, name] of [
+    ['7001', 'Ana Sleeper'],
+    ['7002', 'Ben Nightowl'],
+  ]) {
+    const { rows } = await platform.infrastructure.database.pool.query<{ id: string }>(
+      `INSERT INTO contacts (bot_id, channel, external_id, display_name) VALUES ($1, 'telegram', $2, $3) RETURNING id`,
+      [botId, externalId, name],
+    );
+    await platform.infrastructure.database.pool.query(`INSERT INTO conversations (bot_id, contact_id, channel, external_chat_id) VALUES ($1, $2, 'telegram', $3)`, [
+      botId,
+      rows[0]!.id,
+      externalId,
+    ]);
+    ids.push(rows[0]!.id);
+  }
+  return ids;
+}
+
+/** Edits the program (a question step moved up from the keyboard) and the habit, pauses a contact's enrollment, pages the broadcasts and opens one's recipients. */
+async function editCoaching(page: Page, violations: string[], token: string, botId: string): Promise<void> {
+  // The program: its first step waits a day now, and a new question step with three quick replies moves up to second place.
+  await page.getByRole('button', { name: 'Edit program Better sleep in a week' }).click();
+  const editor = page.getByRole('form', { name: 'Edit program Better sleep in a week' });
+  expect(await editor.getByLabel('Step 2 text').inputValue()).toBe('How did the first night go?');
+  await editor.getByLabel('Step 1: wait after joining').fill('1');
+  await editor.getByRole('button', { name: 'Add step' }).click();
+  await editor.getByLabel('Step 3: wait after the previous step').fill('2');
+  await editor.getByLabel('Step 3 asks a question').check();
+  await editor.getByLabel('Step 3 question').fill('How many hours did you sleep?');
+  await editor.getByLabel('Step 3 quick replies').fill('Under 6\n6 to 8\n\nOver 8');
+  // A question without its replies is explained before anything is sent.
+  await editor.getByLabel('Step 3 quick replies').fill('');
+  await editor.getByRole('button', { name: 'Save program' }).click();
+  await editor.getByRole('alert').filter({ hasText: 'Step 3: give the question 1 to 10 quick replies, one a line.' }).waitFor();
+  await editor.getByLabel('Step 3 quick replies').fill('Under 6\n6 to 8\n\nOver 8');
+  await editor.getByRole('button', { name: 'Move step 3 up' }).focus();
+  await page.keyboard.press('Enter');
+  // The moved step keeps the focus, on its own button, now step 2's.
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Move step 2 up');
+  expect(await editor.getByLabel('Step 2 question').inputValue()).toBe('How many hours did you sleep?');
+  violations.push(...(await checkScreen(page, '32-coaching-program-edit')));
+  await editor.getByRole('button', { name: 'Save program' }).click();
+  await editor.waitFor({ state: 'detached' });
+  await page.getByRole('row', { name: /Better sleep in a week/ }).getByRole('cell', { name: '3', exact: true }).waitFor();
+  const [program] = ((await asCreator(token, 'GET', `/v1/bots/${botId}/programs`)).json() as { programs: Array<{ id: string; steps: unknown[] }> }).programs;
+  expect(program!.steps).toEqual([
+    { text: 'Welcome: tonight, no screens after 22:00.', afterDays: 1 },
+    { question: { text: 'How many hours did you sleep?', options: ['Under 6', '6 to 8', 'Over 8'] }, afterDays: 2 },
+    { text: 'How did the first night go?', afterDays: 1 },
+  ]);
+
+  // Its contacts, newest first: pausing one says so, and resuming is offered.
+  const [ana, ben] = await seedContacts(botId);
+  for (const contactId of [ana, ben]) expect((await asCreator(token, 'POST', `/v1/bots/${botId}/programs/${program!.id}/enrollments`, { contactId })).statusCode).toBe(201);
+  await page.getByRole('button', { name: 'Contacts in program Better sleep in a week' }).click();
+  const contacts = page.getByRole('region', { name: 'Contacts in “Better sleep in a week”' });
+  const benRow = contacts.getByRole('row', { name: /Ben Nightowl/ });
+  await benRow.getByText('Step 1 of 3 next').waitFor();
+  expect(await contacts.getByRole('row').nth(1).textContent()).toContain('Ben Nightowl');
+  await benRow.getByRole('button', { name: 'Pause Ben Nightowl' }).click();
+  await benRow.getByText('Paused').waitFor();
+  await benRow.getByRole('button', { name: 'Resume Ben Nightowl' }).waitFor();
+  violations.push(...(await checkScreen(page, '33-coaching-program-contacts')));
+  await contacts.getByRole('button', { name: /^Close/ }).click();
+  // Closed, the panel hands the focus back to the button that opened it.
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Contacts in program Better sleep in a week');
+
+  // The habit: a subscriber shows in its line; its time, days and weekly target change.
+  const [habit] = ((await asCreator(token, 'GET', `/v1/bots/${botId}/habits`)).json() as { habits: Array<{ id: string }> }).habits;
+  expect((await asCreator(token, 'POST', `/v1/bots/${botId}/habits/${habit!.id}/subscriptions`, { contactId: ana })).statusCode).toBe(201);
+  await page.reload();
+  await screenHeading(page, 'Coaching').waitFor();
+  await page.getByText(/^1 subscribed · (no check-in due yet|done 0 of \d+ due days in the last 30 days \(0%\))$/).waitFor();
+  await page.getByRole('button', { name: 'Edit habit Lights out by 23:00' }).click();
+  const habitEditor = page.getByRole('form', { name: 'Edit habit Lights out by 23:00' });
+  expect(await habitEditor.getByLabel('Wednesday').isChecked()).toBe(true);
+  await habitEditor.getByLabel('Asked at (their local time)').fill('21:45');
+  await habitEditor.getByLabel('Friday').uncheck();
+  await habitEditor.getByLabel('Times a week (optional)').fill('3');
+  await habitEditor.getByRole('button', { name: 'Save habit' }).click();
+  await habitEditor.getByRole('alert').filter({ hasText: 'Times a week cannot be more than the days ticked.' }).waitFor();
+  await habitEditor.getByLabel('Times a week (optional)').fill('2');
+  violations.push(...(await checkScreen(page, '34-coaching-habit-edit')));
+  await habitEditor.getByRole('button', { name: 'Save habit' }).click();
+  await page.getByText('21:45, Mon, Wed; target 2 a week').waitFor();
+  expect(((await asCreator(token, 'GET', `/v1/bots/${botId}/habits`)).json() as { habits: unknown[] }).habits).toMatchObject([
+    { name: 'Lights out by 23:00', localTime: '21:45', daysOfWeek: [1, 3], timesPerWeek: 2 },
+  ]);
+
+  // Broadcasts come ten at a time: with ten newer ones, the first sent one is on the second page, with its recipients.
+  for (let i = 1; i <= 10; i++) {
+    const created = await asCreator(token, 'POST', `/v1/bots/${botId}/broadcasts`, { text: `Tip ${i}: keep the room cool.`, segment: { type: 'tag', value: 'nobody' } });
+    expect(created.statusCode).toBe(202);
+  }
+  await page.reload();
+  await screenHeading(page, 'Coaching').waitFor();
+  await page.getByRole('row', { name: /Tip 10: keep the room cool/ }).waitFor();
+  expect(await page.getByRole('row', { name: /one-week sleep program/ }).count()).toBe(0);
+  await page.getByRole('button', { name: 'Show older broadcasts' }).click();
+  const firstSent = page.getByRole('row', { name: /one-week sleep program/ });
+  await firstSent.waitFor();
+  await page.getByRole('button', { name: 'Show older broadcasts' }).waitFor({ state: 'detached' });
+  await firstSent.getByRole('button', { name: /^Recipients of the broadcast “New: a one-week/ }).click();
+  const recipients = page.getByRole('region', { name: /^Recipients of “New: a one-week/ });
+  const [sent] = (
+    (await asCreator(token, 'GET', `/v1/bots/${botId}/broadcasts/${(await firstSentId(token, botId))}/recipients`)).json() as { recipients: Array<{ displayName: string; status: string; reason: string | null }> }
+  ).recipients;
+  await recipients.getByRole('row', { name: new RegExp(sent!.displayName) }).getByText(sent!.reason ?? 'Sent').waitFor();
+  violations.push(...(await checkScreen(page, '35-coaching-broadcasts-paged')));
+  await recipients.getByLabel('Show').selectOption('failed');
+  await recipients.getByText('No recipients failed').waitFor();
+  await recipients.getByRole('button', { name: /^Close/ }).click();
+}
+
+/** The id of the bot's oldest broadcast. */
+async function firstSentId(token: string, botId: string): Promise<string> {
+  const { broadcasts } = (await asCreator(token, 'GET', `/v1/bots/${botId}/broadcasts?limit=100`)).json() as { broadcasts: Array<{ id: string }> };
+  return broadcasts.at(-1)!.id;
 }

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { api } from '../api';
 import { CopyButton } from '../copy-button';
-import { EmptyState, ErrorMessage, Loading, PageHeading, When } from '../ui';
+import { ConfirmButton, ErrorMessage, ListStates, PageHeading, RecordTable, RowActions, When } from '../ui';
 
 interface ApiKey {
   id: string;
@@ -77,53 +77,29 @@ export function ApiKeysScreen() {
       </section>
       <section aria-labelledby="keys-list">
         <h2 id="keys-list">Your keys</h2>
-        {keys.isPending ? <Loading what="your keys" /> : null}
-        <ErrorMessage error={keys.error ?? revoke.error} />
-        {keys.data && keys.data.apiKeys.length === 0 ? <EmptyState title="No keys yet">Create one above when a script or integration needs to use the API.</EmptyState> : null}
+        <ListStates what="your keys" pending={keys.isPending} error={keys.error ?? revoke.error} empty={keys.data?.apiKeys.length === 0} emptyTitle="No keys yet">
+          Create one above when a script or integration needs to use the API.
+        </ListStates>
         {keys.data && keys.data.apiKeys.length > 0 ? (
-          <div className="table-wrap">
-            <table className="stack-on-phone">
-              <caption className="visually-hidden">Your API keys</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Starts with</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data.apiKeys.map((key) => (
-                  <tr key={key.id}>
-                    <td className="doc-title">{key.name}</td>
-                    <td data-label="Starts with">
-                      <code>{key.prefix}…</code>
-                    </td>
-                    <td data-label="Created">
-                      <When at={key.createdAt} />
-                    </td>
-                    <td data-label="Last used">{key.lastUsedAt ? <When at={key.lastUsedAt} /> : 'Never'}</td>
-                    <td className="row-actions">
-                      <button
-                        type="button"
-                        className="button danger small"
-                        aria-label={`Revoke ${key.name}`}
-                        disabled={revoke.isPending}
-                        onClick={() => {
-                          if (window.confirm(`Revoke “${key.name}”? Anything using it stops working at once.`)) revoke.mutate(key.id);
-                        }}
-                      >
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RecordTable caption="Your API keys" columns={['Name', 'Starts with', 'Created', 'Last used']} actions>
+            {keys.data.apiKeys.map((key) => (
+              <tr key={key.id}>
+                <td className="doc-title">{key.name}</td>
+                <td data-label="Starts with">
+                  <code>{key.prefix}…</code>
+                </td>
+                <td data-label="Created">
+                  <When at={key.createdAt} />
+                </td>
+                <td data-label="Last used">{key.lastUsedAt ? <When at={key.lastUsedAt} /> : 'Never'}</td>
+                <RowActions>
+                  <ConfirmButton name={`Revoke ${key.name}`} question={`Revoke “${key.name}”? Anything using it stops working at once.`} disabled={revoke.isPending} onConfirm={() => revoke.mutate(key.id)}>
+                    Revoke
+                  </ConfirmButton>
+                </RowActions>
+              </tr>
+            ))}
+          </RecordTable>
         ) : null}
       </section>
     </>

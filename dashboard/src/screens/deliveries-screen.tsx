@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { useOutletContext } from 'react-router';
 import { api } from '../api';
 import type { Bot } from '../types';
-import { EmptyState, ErrorMessage, Loading, PageHeading, When } from '../ui';
+import { EmptyState, ErrorMessage, LoadMore, Loading, PageHeading, RecordTable, When } from '../ui';
 
 const STATUSES = ['pending', 'sending', 'sent', 'delivered', 'read', 'failed'] as const;
 type Status = (typeof STATUSES)[number];
@@ -74,51 +74,32 @@ export function DeliveriesScreen() {
         )
       ) : null}
       {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table className="stack-on-phone">
-            <caption className="visually-hidden">Messages the bot sent</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">To</th>
-                <th scope="col">Message</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => (
-                <tr key={d.id}>
-                  <td data-label="When">
-                    <When at={d.createdAt} />
-                  </td>
-                  <td data-label="To">
-                    {d.contact.displayName ?? d.contact.externalId}
-                    <br />
-                    <span className="muted small">{channelWords[d.channel] ?? d.channel}</span>
-                  </td>
-                  <td className="message-cell">{d.text ?? <span className="muted">(not text)</span>}</td>
-                  <td data-label="State">
-                    <span className={`badge ${badgeClass[d.status]}`}>{statusWords[d.status]}</span>
-                    {d.error ? (
-                      <p className="field-error">
-                        {d.error.title}
-                        {d.error.details ? `: ${d.error.details}` : ''}
-                      </p>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordTable caption="Messages the bot sent" columns={['When', 'To', 'Message', 'State']}>
+          {rows.map((d) => (
+            <tr key={d.id}>
+              <td data-label="When">
+                <When at={d.createdAt} />
+              </td>
+              <td data-label="To">
+                {d.contact.displayName ?? d.contact.externalId}
+                <br />
+                <span className="muted small">{channelWords[d.channel] ?? d.channel}</span>
+              </td>
+              <td className="message-cell">{d.text ?? <span className="muted">(not text)</span>}</td>
+              <td data-label="State">
+                <span className={`badge ${badgeClass[d.status]}`}>{statusWords[d.status]}</span>
+                {d.error ? (
+                  <p className="field-error">
+                    {d.error.title}
+                    {d.error.details ? `: ${d.error.details}` : ''}
+                  </p>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </RecordTable>
       ) : null}
-      {deliveries.hasNextPage ? (
-        <p>
-          <button type="button" className="button secondary" disabled={deliveries.isFetchingNextPage} onClick={() => void deliveries.fetchNextPage()}>
-            {deliveries.isFetchingNextPage ? 'Loading…' : 'Show older messages'}
-          </button>
-        </p>
-      ) : null}
+      <LoadMore pages={deliveries}>Show older messages</LoadMore>
     </>
   );
 }

@@ -4,7 +4,7 @@ import { useForm } from 'react-hook-form';
 import { useOutletContext } from 'react-router';
 import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
-import { EmptyState, ErrorMessage, Loading, PageHeading } from '../ui';
+import { ConfirmButton, EmptyState, ErrorMessage, ListStates, Loading, PageHeading, RecordTable, RowActions } from '../ui';
 
 const ACCEPTED = '.pdf,.docx,.md,.markdown,.txt,.html,.htm,.srt,.vtt,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt';
 const statusWords: Record<KnowledgeDocument['status'], string> = { queued: 'Waiting', processing: 'Reading', ready: 'Ready', failed: 'Failed' };
@@ -116,68 +116,48 @@ export function KnowledgeScreen() {
 
       <section aria-labelledby="documents">
         <h2 id="documents">Documents</h2>
-        {documents.isPending ? <Loading what="the documents" /> : null}
-        <ErrorMessage error={documents.error ?? reingest.error ?? remove.error} />
-        {documents.data && list.length === 0 ? (
-          <EmptyState title="No documents yet">Add your course notes, guides or FAQs above; the bot answers from them once they are ready.</EmptyState>
-        ) : null}
+        <ListStates
+          what="the documents"
+          pending={documents.isPending}
+          error={documents.error ?? reingest.error ?? remove.error}
+          empty={!!documents.data && list.length === 0}
+          emptyTitle="No documents yet"
+        >
+          Add your course notes, guides or FAQs above; the bot answers from them once they are ready.
+        </ListStates>
         {list.length ? (
-          <div className="table-wrap">
-            <table className="documents">
-              <caption className="visually-hidden">Documents and their status</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Title</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Passages</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((doc) => (
-                  <tr key={doc.id}>
-                    <td>
-                      <span className="doc-title">{doc.title}</span>
-                      {doc.pages ? <span className="muted"> · {doc.pages} pages</span> : null}
-                      {doc.error ? <p className="field-error">{doc.error}</p> : null}
-                    </td>
-                    <td>
-                      <span className={`badge ${doc.status}`} data-status={doc.status}>
-                        {statusWords[doc.status]}
-                        {doc.status === 'processing' && doc.progress > 0 ? ` ${Math.round(doc.progress * 100)}%` : ''}
-                      </span>
-                    </td>
-                    <td className="passages">{doc.status === 'ready' ? doc.chunks : '—'}</td>
-                    <td className="actions">
-                      <div className="row-actions">
-                      <button
-                        type="button"
-                        className="button secondary small"
-                        aria-label={`Re-ingest ${doc.title}`}
-                        disabled={doc.status === 'queued' || doc.status === 'processing'}
-                        onClick={() => reingest.mutate(doc.id)}
-                      >
-                        Re-ingest
-                      </button>
-                      <button
-                        type="button"
-                        className="button danger small"
-                        aria-label={`Delete ${doc.title}`}
-                        onClick={() => {
-                          if (window.confirm(`Delete “${doc.title}”? The bot will no longer answer from it.`)) remove.mutate(doc.id);
-                        }}
-                      >
-                        Delete
-                      </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RecordTable caption="Documents and their status" columns={['Title', 'Status', 'Passages']} actions className="documents">
+            {list.map((doc) => (
+              <tr key={doc.id}>
+                <td>
+                  <span className="doc-title">{doc.title}</span>
+                  {doc.pages ? <span className="muted"> · {doc.pages} pages</span> : null}
+                  {doc.error ? <p className="field-error">{doc.error}</p> : null}
+                </td>
+                <td>
+                  <span className={`badge ${doc.status}`} data-status={doc.status}>
+                    {statusWords[doc.status]}
+                    {doc.status === 'processing' && doc.progress > 0 ? ` ${Math.round(doc.progress * 100)}%` : ''}
+                  </span>
+                </td>
+                <td className="passages">{doc.status === 'ready' ? doc.chunks : '—'}</td>
+                <RowActions>
+                  <button
+                    type="button"
+                    className="button secondary small"
+                    aria-label={`Re-ingest ${doc.title}`}
+                    disabled={doc.status === 'queued' || doc.status === 'processing'}
+                    onClick={() => reingest.mutate(doc.id)}
+                  >
+                    Re-ingest
+                  </button>
+                  <ConfirmButton name={`Delete ${doc.title}`} question={`Delete “${doc.title}”? The bot will no longer answer from it.`} onConfirm={() => remove.mutate(doc.id)}>
+                    Delete
+                  </ConfirmButton>
+                </RowActions>
+              </tr>
+            ))}
+          </RecordTable>
         ) : null}
       </section>
 

@@ -8,6 +8,7 @@ import {
   contactParams,
   createProgramBody,
   enrollBody,
+  enrollmentListQuery,
   enrollmentListResponse,
   enrollmentParams,
   enrollmentResponse,
@@ -90,8 +91,23 @@ export const programRoutes: FastifyPluginAsyncZod<{ programs: ProgramService; co
 
   app.get(
     '/bots/:botId/programs/:programId/enrollments',
-    { schema: { ...common, summary: "The program's enrollments with the answers given", params: programParams, response: { 200: enrollmentListResponse } } },
-    async (request) => ({ enrollments: (await programs.enrollments(request.creatorId, request.params.botId, request.params.programId)).map(toEnrollment) }),
+    {
+      schema: {
+        ...common,
+        summary: "The program's enrollments, newest first, with the contact and the answers given",
+        params: programParams,
+        querystring: enrollmentListQuery,
+        response: { 200: enrollmentListResponse },
+      },
+    },
+    async (request) => {
+      const { limit, before } = request.query;
+      const enrollments = await programs.enrollments(request.creatorId, request.params.botId, request.params.programId, { limit, before });
+      return {
+        enrollments: enrollments.map((e) => ({ ...toEnrollment(e), contact: e.contact })),
+        nextCursor: enrollments.length === limit ? enrollments.at(-1)!.id : null,
+      };
+    },
   );
 
   app.post(

@@ -54,6 +54,7 @@ export const recipientsResponse = z.object({
     z.object({
       sendId: z.uuid(),
       contactId: z.uuid(),
+      displayName: z.string().describe('The name the channel gave, else @username, the phone number or "Visitor …"'),
       channel: z.string(),
       status: recipientStatus,
       reason: z.string().nullable().describe('Why it was skipped, failed or cancelled'),

@@ -67,7 +67,21 @@ export const enrollmentResponse = z.object({
   enrolledAt: z.iso.datetime(),
   answers: z.array(z.object({ stepIndex: z.number(), optionIndex: z.number(), answer: z.string(), answeredAt: z.iso.datetime() })).optional(),
 });
-export const enrollmentListResponse = z.object({ enrollments: z.array(enrollmentResponse) });
+export const enrollmentListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().optional().describe('The id of the last enrollment of the previous page (nextCursor)'),
+});
+export const enrollmentListResponse = z.object({
+  enrollments: z.array(
+    enrollmentResponse.extend({
+      contact: z.object({
+        displayName: z.string().describe('The name the channel gave, else @username, the phone number or "Visitor …"'),
+        channel: z.enum(['telegram', 'whatsapp', 'web']),
+      }),
+    }),
+  ),
+  nextCursor: z.string().nullable().describe('Pass as `before` for the next, older page; null on the last page'),
+});
 
 export const timeZoneBody = z.strictObject({ timeZone: z.string().min(1).max(64).describe('IANA zone, e.g. Europe/Paris') });
 export const timeZoneResponse = z.object({ contactId: z.uuid(), timeZone: z.string() });
