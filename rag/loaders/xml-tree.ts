@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { DocumentLoadError } from '../types.js';
+import { NESTED_TOO_DEEPLY } from './load-limits.js';
 
 /** An XML element with its attributes (names as written, prefixes kept) and children in document order. */
 export interface XmlElement {
@@ -18,6 +19,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   htmlEntities: true,
+  // Office parts and e-book package files nest a few dozen levels at most; deeper is hostile.
+  maxNestedTags: 100,
 });
 
 type Parsed = Record<string, unknown> & { ':@'?: Record<string, string> };
@@ -40,7 +43,8 @@ export function parseXml(xml: Buffer | string, what: string): XmlElement[] {
   try {
     return convert(parser.parse(text) as Parsed[]).filter((n): n is XmlElement => typeof n !== 'string');
   } catch (err) {
-    if (err instanceof RangeError) throw err; // nesting too deep: the reading process names it
+    if (err instanceof RangeError) throw err; // the stack ran out: the reading process names it
+    if (/nested tags/i.test((err as Error).message)) throw new DocumentLoadError(NESTED_TOO_DEEPLY);
     throw new DocumentLoadError(`${what} could not be read (it may be damaged)`);
   }
 }

@@ -3,6 +3,7 @@ import { createLoaderRegistry } from '../../rag/loaders/loader-registry.js';
 import { DEFAULT_LOAD_LIMITS } from '../../rag/loaders/load-limits.js';
 import { detectMediaType, EPUB, PPTX, ZIP_ARCHIVE } from '../../rag/loaders/media-type.js';
 import { TextSplitter } from '../../rag/split.js';
+import { unzipSync, zipSync } from 'fflate';
 import { zip } from '../support/hostile-documents.js';
 import { epubBook, slideDeck, zipOf } from '../support/knowledge-files.js';
 import { loadFailureReason } from '../support/load-failure.js';
@@ -109,6 +110,10 @@ describe('PowerPoint decks', () => {
     const deck = await slideDeck([{ title: 'One' }, { title: 'Two' }, { title: 'Three' }, { title: 'Four' }]);
     expect(await reason(deck, PPTX, 'long.pptx', small)).toBe('The presentation has more than 3 slides (4); split it into smaller files');
     expect(await reason(deck.subarray(0, deck.length - 40), PPTX, 'cut.pptx')).toBe('The presentation could not be read (it may be damaged)');
+    const parts = unzipSync(new Uint8Array(deck));
+    const slide = new TextDecoder().decode(parts['ppt/slides/slide1.xml']);
+    parts['ppt/slides/slide1.xml'] = new TextEncoder().encode(slide.replace('<p:sp>', `${'<p:grpSp>'.repeat(100_000)}${'</p:grpSp>'.repeat(100_000)}<p:sp>`));
+    expect(await reason(Buffer.from(zipSync(parts)), PPTX, 'nested.pptx')).toBe('The document is nested too deeply to be read');
   });
 });
 
