@@ -1,4 +1,5 @@
 /** Which document types the knowledge base accepts, and how an upload's real type is recognised. */
+import { entryNames } from './zip-inflate.js';
 
 export const PDF = 'application/pdf';
 export const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
@@ -72,12 +73,12 @@ function extensionOf(filename: string | undefined): string | undefined {
 const PDF_MAGIC = Buffer.from('%PDF-');
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
-const DOCX_MAIN_PART = Buffer.from('word/document.xml');
-const PPTX_MAIN_PART = Buffer.from('ppt/presentation.xml');
-const EPUB_CONTAINER = Buffer.from('META-INF/container.xml');
+const DOCX_MAIN_PART = 'word/document.xml';
+const PPTX_MAIN_PART = 'ppt/presentation.xml';
+const EPUB_CONTAINER = 'META-INF/container.xml';
 // An EPUB's first entry is an uncompressed `mimetype` file holding this, so it sits near the start.
 const EPUB_MIMETYPE = Buffer.from('mimetypeapplication/epub+zip');
-const OOXML_CONTENT_TYPES = Buffer.from('[Content_Types].xml');
+const OOXML_CONTENT_TYPES = '[Content_Types].xml';
 
 function startsWith(bytes: Uint8Array, magic: Buffer): boolean {
   return bytes.length >= magic.length && Buffer.from(bytes.buffer, bytes.byteOffset, magic.length).equals(magic);
@@ -114,25 +115,29 @@ function looksLikeHtml(bytes: Uint8Array): boolean {
 const ZIP_KINDS = new Set<SupportedMediaType>([DOCX, PPTX, EPUB, ZIP_ARCHIVE]);
 
 /**
- * Which archive `bytes` is: Word, PowerPoint and EPUB by their parts (names in a ZIP's headers are
- * stored uncompressed, so they are visible); else what its name says, or without a name its
- * declared type, when that is one of ours (a damaged e-book still reaches the e-book loader, which
- * says so); else, with neither, an export of Markdown/HTML files unless it is another Office format.
+ * Which archive `bytes` is: Word, PowerPoint and EPUB by their parts; else what its name says, or
+ * without a name its declared type, when that is one of ours (a damaged e-book still reaches the
+ * e-book loader, which says so); else, with neither, an export of Markdown/HTML files unless it is
+ * another Office format. Parts are looked up in the central directory, so a deck stored inside an
+ * export does not make the export a deck; a directory that cannot be read falls back to finding
+ * the names in the bytes (names in a ZIP's headers are stored uncompressed).
  */
 function zipKind(bytes: Uint8Array, extension: string | undefined, declaredType: SupportedMediaType | undefined): SupportedMediaType | undefined {
   const zip = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (zip.indexOf(DOCX_MAIN_PART) !== -1) return DOCX;
-  if (zip.indexOf(PPTX_MAIN_PART) !== -1) return PPTX;
-  if (zip.subarray(0, 128).indexOf(EPUB_MIMETYPE) !== -1 || zip.indexOf(EPUB_CONTAINER) !== -1) return EPUB;
+  const names = entryNames(bytes);
+  const has = (part: string) => (names ? names.includes(part) : zip.indexOf(part) !== -1);
+  if (has(DOCX_MAIN_PART)) return DOCX;
+  if (has(PPTX_MAIN_PART)) return PPTX;
+  if (zip.subarray(0, 128).indexOf(EPUB_MIMETYPE) !== -1 || has(EPUB_CONTAINER)) return EPUB;
   const claimed = extension ? extensions[extension] : declaredType;
   if (claimed && ZIP_KINDS.has(claimed)) return claimed;
-  return !extension && !declaredType && zip.indexOf(OOXML_CONTENT_TYPES) === -1 ? ZIP_ARCHIVE : undefined;
+  return !extension && !declaredType && !has(OOXML_CONTENT_TYPES) ? ZIP_ARCHIVE : undefined;
 }
 
 /**
  * Decides which loader reads `bytes`: the content itself first (PDF magic, a ZIP holding
- * word/document.xml or ppt/presentation.xml or an EPUB container; see zipKind), then the declared media type, then the file name's extension (which wins
- * over a declared text/plain for Markdown and subtitles, as does a WebVTT header).
+ * word/document.xml, ppt/presentation.xml or an EPUB container: see zipKind), then the declared
+ * media type, then the file name's extension (which wins over a declared text/plain for Markdown and subtitles, as does a WebVTT header).
  * Returns undefined when no loader fits.
  */
 export function detectMediaType(bytes: Uint8Array, declared?: string, filename?: string): SupportedMediaType | undefined {

@@ -111,6 +111,15 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** The entry names of a ZIP's central directory (nothing inflated), or undefined when it cannot be read. */
+export function entryNames(bytes: Uint8Array): string[] | undefined {
+  try {
+    return entries(asBuffer(bytes)).map((e) => e.name);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Inflates every entry of a ZIP archive against a budget of `maxBytes` in all, refusing at the
  * declared sizes first and then at the bytes really produced (declared sizes can lie), so a zip

@@ -167,6 +167,10 @@ describe('recognising the new kinds', () => {
     expect(detectMediaType(archive, undefined, undefined)).toBe(ZIP_ARCHIVE);
     expect(detectMediaType(zipOf({ '[Content_Types].xml': '<Types/>', 'xl/workbook.xml': '<workbook/>' }), undefined, undefined)).toBeUndefined();
     expect(detectMediaType(archive, 'application/zip', 'sheet.xlsx')).toBeUndefined();
+    // A deck and a book stored uncompressed inside an export leave their part names in its bytes; the export is still an export.
+    const withAttachments = Buffer.from(zipSync({ 'Notes/Plan.md': new TextEncoder().encode('# Plan'), 'Notes/deck.pptx': [new Uint8Array(deck), { level: 0 }], 'Notes/book.epub': [new Uint8Array(book), { level: 0 }] }));
+    expect(detectMediaType(withAttachments, 'application/zip', 'Export.zip')).toBe(ZIP_ARCHIVE);
+    expect((await loaders.load({ bytes: withAttachments, mediaType: 'application/zip', filename: 'Export.zip' })).pages).toEqual([{ section: 'Notes/Plan', text: '# Plan' }]);
     expect(await reason(Buffer.from('plain words'), 'application/octet-stream', 'photo.heic')).toMatch(/supported are .*PowerPoint \(\.pptx\), e-books \(\.epub\).*ZIP exports/);
   });
 });
