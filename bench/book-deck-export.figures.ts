@@ -26,7 +26,7 @@ import type { startTestPlatform } from '../test/support/test-platform.js';
 import { waitFor } from '../test/support/wait-for.js';
 
 const COMMUNITY_PREFIX = '/root/.cache/coachbot-langchain-community';
-const ROUNDS = 10;
+const ROUNDS = 20;
 const API_COPIES = 3;
 
 const words = ['sleep', 'habit', 'morning', 'light', 'water', 'walk', 'breathe', 'protein', 'rest', 'focus', 'evening', 'routine', 'energy', 'calm'];
