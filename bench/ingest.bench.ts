@@ -6,6 +6,8 @@
  * Subtitles: a generated one-hour SRT (a cue every 3 s) read and split by the pipeline's loader and
  * through the API, next to a bare parse of its cues in the same run.
  *
+ * Slide decks, e-books and workspace exports: see book-deck-export.figures.ts.
+ *
  *   npm run bench:ingest -- [--copies 15]
  */
 import os from 'node:os';
@@ -20,6 +22,7 @@ import { multipart } from '../test/support/multipart.js';
 import { startTestPlatform } from '../test/support/test-platform.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { saveResults } from './bench-report.js';
+import { bookDeckExportFigures, describeBookDeckExport } from './book-deck-export.figures.js';
 
 const copies = Number(process.argv[process.argv.indexOf('--copies') + 1]) || 15;
 const pdfs = ['docs/pdfjs__tracemonkey.pdf', 'docs/pdfjs__copy_paste_ligatures.pdf'].map((name) => ({ name, bytes: fixture(name) }));
@@ -173,7 +176,9 @@ async function main() {
     console.log(
       `subtitles (1-hour SRT, ${subtitles.file.cues} cues → ${subtitles.file.passages} passages → ${subtitles.file.chunks} chunks): load + split ${subtitles.cuesPerSecondLoadAndSplit.toFixed(0)} cues/s, bare parse ${subtitles.baseline.cuesPerSecond.toFixed(0)} cues/s, ratio ${subtitleRatio.toFixed(2)}; end to end through the API ${subtitles.cuesPerSecondEndToEnd.toFixed(0)} cues/s`,
     );
-    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio } })}`);
+    const bookDeckExport = await bookDeckExportFigures(platform, session);
+    for (const line of describeBookDeckExport(bookDeckExport)) console.log(line);
+    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio }, bookDeckExport })}`);
     console.log(`ingest_pages_per_s=${figures.pagesPerSecondExcludingEmbedding.toFixed(1)} baseline_pages_per_s=${figures.baseline.pagesPerSecond.toFixed(1)} ratio=${ratio.toFixed(2)}`);
   } finally {
     await platform.stop();

@@ -24,11 +24,16 @@ export function normaliseWhitespace(text: string, keepIndent: boolean): string {
     .trim();
 }
 
+function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end === -1 ? text : text.slice(0, end);
+}
+
 /**
  * Recursive character splitting (Markdown-aware for Markdown sources) page by page, so every chunk
  * keeps the page it came from and no chunk straddles two pages. Located entries (a transcript's
  * passages, each at its first cue's time) are split the same way and never merged, so a chunk's
- * location is always where its text begins or earlier.
+ * location is always where its text begins or earlier. An entry's section heads each of its chunks.
  */
 export class TextSplitter implements Splitter {
   private readonly plain: RecursiveCharacterTextSplitter;
@@ -48,9 +53,11 @@ export class TextSplitter implements Splitter {
     for (const page of document.pages) {
       const text = normaliseWhitespace(page.text, markdown);
       if (!text) continue;
+      const section = page.section ? normaliseWhitespace(page.section, false).replace(/\n/g, ' ') : '';
       for (const piece of await splitter.splitText(text)) {
-        const chunk = piece.trim();
-        if (!chunk) continue;
+        const trimmed = piece.trim();
+        if (!trimmed) continue;
+        const chunk = section && !firstLine(trimmed).includes(section) ? `${section}\n\n${trimmed}` : trimmed;
         drafts.push({
           ordinal: drafts.length,
           ...(page.page !== undefined ? { page: page.page } : {}),

@@ -16,7 +16,16 @@ export interface LoadedDocument {
    * One entry per page (PDF), per passage of a transcript (located by `location`, at its first cue),
    * or a single entry for formats without locations. `page` is kept for pages; `location` names the others.
    */
-  pages: Array<{ page?: number; location?: SourceLocation; text: string }>;
+  pages: Array<{
+    page?: number;
+    location?: SourceLocation;
+    /**
+     * The part of the source the entry is (an e-book's chapter, a file's folder path in an export),
+     * written above every chunk cut from it, so a passage found alone still says where it comes from.
+     */
+    section?: string;
+    text: string;
+  }>;
   /** Markdown-aware splitting applies when the extracted text is Markdown. */
   format: 'text' | 'markdown';
 }

@@ -7,7 +7,7 @@ import { HTML } from './media-type.js';
 
 // Real pages nest a few dozen elements deep. Parsing and Readability slow down steeply with depth
 // (400 levels: half a minute), so deeper markup is refused before either runs.
-const MAX_NESTING = 128;
+export const MAX_NESTING = 128;
 // Elements that never hold others, or whose end tag may be left out (the next sibling closes them).
 const NOT_NESTING = new Set([
   'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr', 'param',
@@ -17,7 +17,7 @@ const NOT_NESTING = new Set([
 const TAG = /<!--[\s\S]*?-->|<(script|style|textarea|title)\b[\s\S]*?<\/\1\s*>|<(\/?)([a-zA-Z][\w:-]*)(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
 
 /** Upper bound of how deep the markup nests, from its tags alone, without building a tree. */
-function nestingExceeds(html: string, limit: number): boolean {
+export function nestingExceeds(html: string, limit: number): boolean {
   let depth = 0;
   for (const match of html.matchAll(TAG)) {
     const [, raw, closing, name, selfClosing] = match;

@@ -2,13 +2,13 @@ import { DocumentLoadError } from '../types.js';
 
 /** How much one source may make a loader do; past any of them it fails with a reason the creator can act on. */
 export interface LoadLimits {
-  /** PDF pages read. */
+  /** PDF pages read; also the most slides, e-book chapters or exported files one source may hold. */
   maxPages: number;
   /** Paragraphs of a Word document (each one costs mammoth several objects). */
   maxParagraphs: number;
   /** Characters of extracted text: what splitting, embedding and storage then work through. */
   maxTextChars: number;
-  /** Bytes an archive (a .docx) may inflate to. */
+  /** Bytes an archive (.docx, .pptx, .epub, .zip) may inflate to. */
   maxDecompressedBytes: number;
 }
 

@@ -1,11 +1,14 @@
 import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
 import { DocxLoader } from './docx.loader.js';
+import { EpubLoader } from './epub.loader.js';
 import { HtmlLoader } from './html.loader.js';
 import { assertTextWithin, DEFAULT_LOAD_LIMITS, type LoadLimits } from './load-limits.js';
 import { detectMediaType, SUPPORTED_TYPES_DESCRIPTION } from './media-type.js';
 import { PdfLoader } from './pdf.loader.js';
+import { PptxLoader } from './pptx.loader.js';
 import { SubtitlesLoader } from './subtitles.loader.js';
 import { TextLoader } from './text.loader.js';
+import { ZipExportLoader } from './zip-export.loader.js';
 
 /** Picks the loader for a source by its sniffed content, then its declared type and file name. */
 export class LoaderRegistry {
@@ -46,5 +49,17 @@ export class LoaderRegistry {
 
 /** The registry with every built-in file loader, each held to `limits`. */
 export function createLoaderRegistry(limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoaderRegistry {
-  return new LoaderRegistry([new PdfLoader(limits), new DocxLoader(limits), new HtmlLoader(), new TextLoader(), new SubtitlesLoader()], limits);
+  return new LoaderRegistry(
+    [
+      new PdfLoader(limits),
+      new DocxLoader(limits),
+      new HtmlLoader(),
+      new TextLoader(),
+      new SubtitlesLoader(),
+      new EpubLoader(limits),
+      new PptxLoader(limits),
+      new ZipExportLoader(limits),
+    ],
+    limits,
+  );
 }

@@ -26,6 +26,8 @@ const extensions: Record<string, string> = {
   'text/html': '.html',
   'application/x-subrip': '.srt',
   'text/vtt': '.vtt',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': '.pptx',
+  'application/epub+zip': '.epub',
   'image/jpeg': '.jpg',
   'image/png': '.png',
   'image/webp': '.webp',

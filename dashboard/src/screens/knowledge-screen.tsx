@@ -6,7 +6,9 @@ import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
 import { ConfirmButton, EmptyState, ErrorMessage, ListStates, Loading, PageHeading, RecordTable, RowActions } from '../ui';
 
-const ACCEPTED = '.pdf,.docx,.md,.markdown,.txt,.html,.htm,.srt,.vtt,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt';
+const ACCEPTED =
+  '.pdf,.docx,.pptx,.epub,.zip,.md,.markdown,.txt,.html,.htm,.srt,.vtt,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt,' +
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation,application/epub+zip,application/zip';
 const statusWords: Record<KnowledgeDocument['status'], string> = { queued: 'Waiting', processing: 'Reading', ready: 'Ready', failed: 'Failed' };
 
 interface Upload {

@@ -96,7 +96,7 @@ export const documentRoutes: FastifyPluginAsyncZod<DocumentRoutesOptions> = asyn
               type: 'object',
               required: ['file'],
               properties: {
-                file: { type: 'string', format: 'binary', description: `The document: PDF, DOCX, HTML, text, Markdown or subtitles (.srt, .vtt), at most ${size(uploadMaxBytes)}` },
+                file: { type: 'string', format: 'binary', description: `The document: PDF, DOCX, PPTX, EPUB, HTML, text, Markdown, subtitles (.srt, .vtt) or a ZIP export of Markdown/HTML files, at most ${size(uploadMaxBytes)}` },
                 title: { type: 'string', maxLength: 500, description: 'Shown in answers and citations; the file name or the document’s own title otherwise' },
               },
             },
