@@ -35,10 +35,11 @@ export interface SearchResult {
   score: number;
 }
 
-/** Where a passage sits: a page, a slide or a time, with the label citations use ("at 04:31"). */
+/** Where a passage sits: a page, a slide, a time or a spreadsheet row, with the label citations use ("at 04:31"). */
 export interface SourceLocation {
-  kind: 'page' | 'slide' | 'time';
+  kind: 'page' | 'slide' | 'time' | 'row';
   value: number;
+  section?: string;
   label: string;
 }
 

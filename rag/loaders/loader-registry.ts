@@ -1,4 +1,5 @@
 import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
+import { CsvLoader } from './csv.loader.js';
 import { DocxLoader } from './docx.loader.js';
 import { HtmlLoader } from './html.loader.js';
 import { assertTextWithin, DEFAULT_LOAD_LIMITS, type LoadLimits } from './load-limits.js';
@@ -6,6 +7,7 @@ import { detectMediaType, SUPPORTED_TYPES_DESCRIPTION } from './media-type.js';
 import { PdfLoader } from './pdf.loader.js';
 import { SubtitlesLoader } from './subtitles.loader.js';
 import { TextLoader } from './text.loader.js';
+import { XlsxLoader } from './xlsx.loader.js';
 
 /** Picks the loader for a source by its sniffed content, then its declared type and file name. */
 export class LoaderRegistry {
@@ -46,5 +48,8 @@ export class LoaderRegistry {
 
 /** The registry with every built-in file loader, each held to `limits`. */
 export function createLoaderRegistry(limits: LoadLimits = DEFAULT_LOAD_LIMITS): LoaderRegistry {
-  return new LoaderRegistry([new PdfLoader(limits), new DocxLoader(limits), new HtmlLoader(), new TextLoader(), new SubtitlesLoader()], limits);
+  return new LoaderRegistry(
+    [new PdfLoader(limits), new DocxLoader(limits), new HtmlLoader(), new TextLoader(), new SubtitlesLoader(), new CsvLoader(), new XlsxLoader(limits)],
+    limits,
+  );
 }

@@ -7,13 +7,16 @@ export const PLAIN_TEXT = 'text/plain';
 export const MARKDOWN = 'text/markdown';
 export const SRT = 'application/x-subrip';
 export const VTT = 'text/vtt';
+export const CSV = 'text/csv';
+export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** The canonical media types a loader exists for, in the order they are listed to creators. */
-export const SUPPORTED_MEDIA_TYPES = [PDF, DOCX, HTML, PLAIN_TEXT, MARKDOWN, SRT, VTT] as const;
+export const SUPPORTED_MEDIA_TYPES = [PDF, DOCX, HTML, PLAIN_TEXT, MARKDOWN, SRT, VTT, CSV, XLSX] as const;
 export type SupportedMediaType = (typeof SUPPORTED_MEDIA_TYPES)[number];
 
 /** Human-readable list for error messages. */
-export const SUPPORTED_TYPES_DESCRIPTION = 'PDF, Word (.docx), HTML, plain text (.txt), Markdown (.md) and subtitles (.srt, .vtt)';
+export const SUPPORTED_TYPES_DESCRIPTION =
+  'PDF, Word (.docx), HTML, plain text (.txt), Markdown (.md), subtitles (.srt, .vtt) and spreadsheets (.csv, .xlsx)';
 
 const aliases: Record<string, SupportedMediaType> = {
   'application/pdf': PDF,
@@ -29,6 +32,13 @@ const aliases: Record<string, SupportedMediaType> = {
   'text/srt': SRT,
   'text/x-srt': SRT,
   [VTT]: VTT,
+  'text/csv': CSV,
+  'application/csv': CSV,
+  'text/comma-separated-values': CSV,
+  'text/tab-separated-values': CSV,
+  // What Windows browsers declare for .csv files when Excel is installed.
+  'application/vnd.ms-excel': CSV,
+  [XLSX]: XLSX,
 };
 
 const extensions: Record<string, SupportedMediaType> = {
@@ -43,6 +53,9 @@ const extensions: Record<string, SupportedMediaType> = {
   markdown: MARKDOWN,
   srt: SRT,
   vtt: VTT,
+  csv: CSV,
+  tsv: CSV,
+  xlsx: XLSX,
 };
 
 /** `text/HTML; charset=utf-8` → `text/html`; undefined for an empty or missing header. */
@@ -60,6 +73,7 @@ const PDF_MAGIC = Buffer.from('%PDF-');
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 const DOCX_MAIN_PART = Buffer.from('word/document.xml');
+const XLSX_MAIN_PART = Buffer.from('xl/workbook.xml');
 
 function startsWith(bytes: Uint8Array, magic: Buffer): boolean {
   return bytes.length >= magic.length && Buffer.from(bytes.buffer, bytes.byteOffset, magic.length).equals(magic);
@@ -95,7 +109,7 @@ function looksLikeHtml(bytes: Uint8Array): boolean {
 
 /**
  * Decides which loader reads `bytes`: the content itself first (PDF magic, a ZIP holding
- * word/document.xml), then the declared media type, then the file name's extension (which wins
+ * word/document.xml or xl/workbook.xml), then the declared media type, then the file name's extension (which wins
  * over a declared text/plain for Markdown and subtitles, as does a WebVTT header).
  * Returns undefined when no loader fits.
  */
@@ -105,13 +119,16 @@ export function detectMediaType(bytes: Uint8Array, declared?: string, filename?:
   if (head.indexOf(PDF_MAGIC) !== -1) return PDF;
   if (isZip(bytes)) {
     // File names in a ZIP's headers are stored uncompressed, so the main part's name is visible.
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(DOCX_MAIN_PART) !== -1 ? DOCX : undefined;
+    const zip = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (zip.indexOf(DOCX_MAIN_PART) !== -1) return DOCX;
+    return zip.indexOf(XLSX_MAIN_PART) !== -1 ? XLSX : undefined;
   }
-  if (isOleCompound(bytes)) return undefined;
   const declaredType = aliases[essence(declared) ?? ''];
   const byExtension = extensions[extensionOf(filename) ?? ''];
-  // Browsers send text/plain for .md files; the extension is the better witness there.
-  if (declaredType === PLAIN_TEXT && (byExtension === MARKDOWN || byExtension === SRT || byExtension === VTT)) return byExtension;
+  // A password-protected .xlsx is an OLE file: the spreadsheet loader says why it cannot be read.
+  if (isOleCompound(bytes)) return declaredType === XLSX || byExtension === XLSX ? XLSX : undefined;
+  // Browsers send text/plain for .md files (and some for .csv); the extension is the better witness there.
+  if (declaredType === PLAIN_TEXT && (byExtension === MARKDOWN || byExtension === SRT || byExtension === VTT || byExtension === CSV)) return byExtension;
   if ((declaredType === PLAIN_TEXT || !declaredType) && startsWithWebVtt(bytes)) return VTT;
   if (declaredType) return declaredType;
   if (byExtension) return byExtension;

@@ -65,14 +65,21 @@ function compressedData(zip: Buffer, entry: Entry): Buffer {
  * Inflates every entry of a ZIP archive against a budget of `maxBytes` in all, refusing at the
  * declared sizes first and then at the bytes really produced (declared sizes can lie), so a zip
  * bomb costs at most `maxBytes` of memory and the time to inflate them. Returns the entries named
- * in `keep`, inflated; throws `tooLarge()` past the budget and DamagedArchiveError for a broken archive.
+ * in `keep` (or accepted by it), inflated; throws `tooLarge()` past the budget and DamagedArchiveError
+ * for a broken archive.
  */
-export function inflateWithin(bytes: Uint8Array, maxBytes: number, tooLarge: () => Error, keep: readonly string[] = []): Map<string, Buffer> {
+export function inflateWithin(
+  bytes: Uint8Array,
+  maxBytes: number,
+  tooLarge: () => Error,
+  keep: readonly string[] | ((name: string) => boolean) = [],
+): Map<string, Buffer> {
+  const kept = new Map<string, Buffer>();
+  const wanted = typeof keep === 'function' ? keep : (name: string) => keep.includes(name);
   const zip = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const list = entries(zip);
   // ZIP64 entries say 0xFFFFFFFF here: far past any budget this runs with.
   if (list.reduce((sum, e) => sum + e.declaredSize, 0) > maxBytes) throw tooLarge();
-  const kept = new Map<string, Buffer>();
   let remaining = maxBytes;
   for (const entry of list) {
     let data: Buffer;
@@ -92,7 +99,7 @@ export function inflateWithin(bytes: Uint8Array, maxBytes: number, tooLarge: () 
     }
     if (data.length > remaining) throw tooLarge();
     remaining -= data.length;
-    if (keep.includes(entry.name)) kept.set(entry.name, data);
+    if (wanted(entry.name)) kept.set(entry.name, data);
   }
   return kept;
 }

@@ -56,6 +56,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     bots: bots.service,
     retriever: knowledge.retriever,
     documents: knowledge.documents,
+    faqs: knowledge.faqs,
     channels: channels.setup,
     webPublications: channels.webPublications,
     visitorChat: conversations.visitorChat,

@@ -1,4 +1,5 @@
 import { OllamaEmbedder } from '../../rag/embedders/ollama.embedder.js';
+import { FaqMatcher } from '../../rag/faq-match.js';
 import { LoaderSandbox } from '../../rag/loaders/loader.sandbox.js';
 import { UrlLoader } from '../../rag/loaders/url.loader.js';
 import { HybridRetriever } from '../../rag/retrieve.js';
@@ -9,7 +10,9 @@ import { createIngestFailureListener, createIngestProcessor, type IngestWorkerDe
 import type { Config } from '../config.js';
 import { ChunkSearchRepository } from '../db/chunk-search.repository.js';
 import { DocumentRepository } from '../db/document.repository.js';
+import { FaqRepository } from '../db/faq.repository.js';
 import { DocumentService } from '../knowledge/document.service.js';
+import { FaqService } from '../knowledge/faq.service.js';
 import type { Logger } from '../observability/logger.js';
 import type { BillingModule } from './billing.module.js';
 import type { BotsModule } from './bots.module.js';
@@ -29,6 +32,10 @@ export interface KnowledgeModule extends ModuleLifecycle {
   retriever: Retriever;
   /** Knowledge-base documents (uploads, web addresses) and their ingestion. */
   documents: DocumentService;
+  /** The bots' FAQ pairs, written by hand or read from FAQ sheets. */
+  faqs: FaqService;
+  /** Finds the FAQ pair a user's question asks (the engine's FaqPort). */
+  faqMatcher: FaqMatcher;
   /**
    * Child processes, with their own limits, that read uploads and the files users send, away from
    * the event loop that answers webhooks. They start on the first read, so only workers spawn them.
@@ -77,6 +84,10 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     quota: billing.service,
   });
 
+  const faqRepository = new FaqRepository(database.pool);
+  const faqs = new FaqService({ store: faqRepository, bots: bots.service });
+  const faqMatcher = new FaqMatcher(faqRepository);
+
   const readers = new LoaderSandbox({
     limits: {
       maxPages: config.INGEST_MAX_PAGES,
@@ -95,6 +106,8 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     embedder,
     retriever,
     documents,
+    faqs,
+    faqMatcher,
     readers,
     startWorkers() {
       const urls = new UrlLoader(readers, {
