@@ -4,7 +4,7 @@
  * once). Per-stage time comes from the platform's own Prometheus histogram. The baseline, measured
  * in the same run, is bare text extraction of the same PDFs with unpdf: the floor any pipeline pays.
  * Subtitles: a generated one-hour SRT (a cue every 3 s) read and split by the pipeline's loader and
- * through the API, next to a bare parse of its cues in the same run.
+ * through the API, next to a bare parse of its cues in the same run. Spreadsheets: see spreadsheet-ingest.ts.
  *
  *   npm run bench:ingest -- [--copies 15]
  */
@@ -20,6 +20,7 @@ import { multipart } from '../test/support/multipart.js';
 import { startTestPlatform } from '../test/support/test-platform.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { saveResults } from './bench-report.js';
+import { spreadsheetFigures, spreadsheetSummary } from './spreadsheet-ingest.js';
 
 const copies = Number(process.argv[process.argv.indexOf('--copies') + 1]) || 15;
 const pdfs = ['docs/pdfjs__tracemonkey.pdf', 'docs/pdfjs__copy_paste_ligatures.pdf'].map((name) => ({ name, bytes: fixture(name) }));
@@ -173,7 +174,9 @@ async function main() {
     console.log(
       `subtitles (1-hour SRT, ${subtitles.file.cues} cues → ${subtitles.file.passages} passages → ${subtitles.file.chunks} chunks): load + split ${subtitles.cuesPerSecondLoadAndSplit.toFixed(0)} cues/s, bare parse ${subtitles.baseline.cuesPerSecond.toFixed(0)} cues/s, ratio ${subtitleRatio.toFixed(2)}; end to end through the API ${subtitles.cuesPerSecondEndToEnd.toFixed(0)} cues/s`,
     );
-    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio } })}`);
+    const spreadsheets = await spreadsheetFigures(platform, session);
+    console.log(spreadsheetSummary(spreadsheets));
+    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio }, spreadsheets })}`);
     console.log(`ingest_pages_per_s=${figures.pagesPerSecondExcludingEmbedding.toFixed(1)} baseline_pages_per_s=${figures.baseline.pagesPerSecond.toFixed(1)} ratio=${ratio.toFixed(2)}`);
   } finally {
     await platform.stop();

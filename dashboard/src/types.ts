@@ -93,3 +93,15 @@ export interface BotSettings {
   quietHoursEnd?: string;
   humanHandoffPhrases?: string[];
 }
+
+/** A question and the creator's answer: written in the dashboard, or read from an uploaded FAQ sheet. */
+export interface FaqPair {
+  id: string;
+  question: string;
+  answer: string;
+  source: 'manual' | 'document';
+  documentId: string | null;
+  location: { sheet: string | null; row: number; label: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -5,8 +5,10 @@ import { useOutletContext } from 'react-router';
 import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
 import { EmptyState, ErrorMessage, Loading, PageHeading } from '../ui';
+import { FaqSection } from './faq-section';
 
-const ACCEPTED = '.pdf,.docx,.md,.markdown,.txt,.html,.htm,.srt,.vtt,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt';
+const ACCEPTED =
+  '.pdf,.docx,.md,.markdown,.txt,.html,.htm,.srt,.vtt,.csv,.tsv,.xlsx,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const statusWords: Record<KnowledgeDocument['status'], string> = { queued: 'Waiting', processing: 'Reading', ready: 'Ready', failed: 'Failed' };
 
 interface Upload {
@@ -70,7 +72,7 @@ export function KnowledgeScreen() {
   return (
     <>
       <PageHeading title={`Knowledge · ${bot.name}`}>Knowledge base</PageHeading>
-      <p className="lead">The bot answers from these documents. Add PDFs, Word files, Markdown, text or web pages you saved.</p>
+      <p className="lead">The bot answers from these documents. Add PDFs, Word files, Markdown, text, subtitles, spreadsheets or web pages you saved.</p>
 
       <section aria-labelledby="add-files">
         <h2 id="add-files">Add files</h2>
@@ -101,7 +103,7 @@ export function KnowledgeScreen() {
               if (files.length) void upload(files);
             }}
           />
-          <p className="hint">Several at once is fine: PDF, DOCX, Markdown, text or HTML.</p>
+          <p className="hint">Several at once is fine: PDF, DOCX, Markdown, text, HTML, SRT/VTT, CSV or XLSX. A sheet with Question and Answer columns fills the FAQ below.</p>
         </div>
         {uploads.length ? (
           <ul className="uploads" aria-live="polite">
@@ -180,6 +182,8 @@ export function KnowledgeScreen() {
           </div>
         ) : null}
       </section>
+
+      <FaqSection botId={bot.id} />
 
       <SearchBox botId={bot.id} />
     </>
