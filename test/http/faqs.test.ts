@@ -4,6 +4,8 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
 import { uploadAndIngest } from '../support/documents.js';
+import { zip } from '../support/hostile-documents.js';
+import { multipart } from '../support/multipart.js';
 import { parseSse } from '../support/sse.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait-for.js';
@@ -56,7 +58,7 @@ beforeAll(async () => {
     response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end(siteCsv);
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  platform = await startTestPlatform({ URL_FETCH_ALLOW_PRIVATE: 'true' });
+  platform = await startTestPlatform({ URL_FETCH_ALLOW_PRIVATE: 'true', INGEST_MAX_DECOMPRESSED_BYTES: String(16 * 1024 * 1024) });
   alice = await signUpCreator(platform.app, { name: 'Alice' });
   bob = await signUpCreator(platform.app, { name: 'Bob' });
   botId = (await createBot(platform.app, alice.auth, { name: 'Move Coach', language: 'en' })).id;
@@ -125,6 +127,35 @@ describe('FAQ sheets', () => {
       ['Do you offer group calls?', 'Yes: Thursdays and Sundays at 18:00.'],
       ['Is there a replay?', 'Every call is recorded.'],
     ]);
+  });
+});
+
+describe('unreadable spreadsheets', () => {
+  it('fail with their reason, and the next sheet is read', async () => {
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const bot = (await createBot(platform.app, alice.auth, { name: 'Hostile', language: 'en' })).id;
+    // A sheet that claims 4 KB and unpacks to 32 MB of blanks; an encrypted workbook (an OLE file).
+    const bomb = zip([
+      { name: 'xl/workbook.xml', data: Buffer.from('<workbook><sheets><sheet name="A" r:id="rId1"/></sheets></workbook>') },
+      { name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(32 * 1024 * 1024, 0x20), declaredSize: 4096 },
+    ]);
+    const encrypted = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(4096)]);
+    const ids: Record<string, string> = {};
+    for (const [name, bytes] of [['bomb.xlsx', bomb], ['locked.xlsx', encrypted]] as const) {
+      const body = multipart({ name, type: XLSX, bytes });
+      const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${bot}/documents`, headers: { ...alice.auth, ...body.headers }, payload: body.payload });
+      expect(response.statusCode).toBe(202);
+      ids[name] = response.json().id;
+    }
+    const settled = async (id: string) =>
+      waitFor(async () => {
+        const doc = (await platform.app.inject({ url: `/v1/bots/${bot}/documents/${id}`, headers: alice.auth })).json();
+        return doc.status === 'failed' || doc.status === 'ready' ? doc : undefined;
+      }, { timeoutMs: 60_000, what: `document ${id} to settle` });
+    expect(await settled(ids['bomb.xlsx']!)).toMatchObject({ status: 'failed', error: 'The document expands to more than 16 MB when unpacked' });
+    expect(await settled(ids['locked.xlsx']!)).toMatchObject({ status: 'failed', error: expect.stringMatching(/password-protected or an old Excel file \(\.xls\)/) });
+    const next = await uploadAndIngest(platform.app, alice.auth, bot, { name: 'ok.csv', type: 'text/csv', bytes: Buffer.from('Plan,Price\nStarter,40 €\n') });
+    expect(next).toMatchObject({ status: 'ready', chunks: 1 });
   });
 });
 
