@@ -23,13 +23,17 @@ import { migrate } from '../src/db/migrate.js';
 export interface FaqEvaluationData {
   language: string;
   faqs: Array<{ question: string; answer: string }>;
-  /** `faq`: the index of the pair the question asks, or null for a near-miss. */
-  queries: Array<{ text: string; faq: number | null }>;
+  /**
+   * `faq`: the index of the pair the question asks, or null for a near-miss. `heldOut`: written after
+   * the threshold was chosen and never used to choose it, so its figures say how the choice carries over.
+   */
+  queries: Array<{ text: string; faq: number | null; heldOut?: boolean }>;
 }
 
 /** Per question: the best pair's index and score (null when no pair shares a word). */
 export interface ScoredQuery {
   text: string;
+  heldOut: boolean;
   expected: number | null;
   best: number | null;
   score: number;
@@ -60,7 +64,7 @@ export async function scoreFaqQueries(pool: pg.Pool, data: FaqEvaluationData): P
   const scored: ScoredQuery[] = [];
   for (const query of data.queries) {
     const [best] = await matcher.rank(bot, data.language, query.text);
-    scored.push({ text: query.text, expected: query.faq, best: best ? ids.indexOf(best.id) : null, score: best?.score ?? 0 });
+    scored.push({ text: query.text, heldOut: query.heldOut === true, expected: query.faq, best: best ? ids.indexOf(best.id) : null, score: best?.score ?? 0 });
   }
   return scored;
 }
@@ -100,14 +104,19 @@ async function main(): Promise<void> {
     if (values.verbose) {
       for (const q of scored) console.log(`${q.score.toFixed(3)}  best=${q.best ?? '-'} expected=${q.expected ?? 'none'}  ${q.text}`);
     }
-    const paraphrases = scored.filter((q) => q.expected !== null).length;
-    console.log(`FAQ matching: ${data.faqs.length} pairs, ${paraphrases} paraphrases, ${scored.length - paraphrases} near-misses`);
-    console.log('threshold  precision  recall  near-misses matched');
     const thresholds = [...new Set([0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, FAQ_MATCH_THRESHOLD])].sort((a, b) => a - b);
-    for (const t of thresholds) {
-      const f = figuresAt(scored, t);
-      const mark = t === FAQ_MATCH_THRESHOLD ? '  ← in use' : '';
-      console.log(`${t.toFixed(2).padStart(9)}  ${f.precision.toFixed(3).padStart(9)}  ${f.recall.toFixed(3).padStart(6)}  ${String(f.nearMissesMatched).padStart(19)}${mark}`);
+    for (const [name, set] of [
+      ['tuning list', scored.filter((q) => !q.heldOut)],
+      ['held-out list', scored.filter((q) => q.heldOut)],
+    ] as const) {
+      const paraphrases = set.filter((q) => q.expected !== null).length;
+      console.log(`FAQ matching, ${name}: ${data.faqs.length} pairs, ${paraphrases} paraphrases, ${set.length - paraphrases} near-misses`);
+      console.log('threshold  precision  recall  near-misses matched');
+      for (const t of thresholds) {
+        const f = figuresAt(set, t);
+        const mark = t === FAQ_MATCH_THRESHOLD ? '  ← in use' : '';
+        console.log(`${t.toFixed(2).padStart(9)}  ${f.precision.toFixed(3).padStart(9)}  ${f.recall.toFixed(3).padStart(6)}  ${String(f.nearMissesMatched).padStart(19)}${mark}`);
+      }
     }
   } finally {
     await pool.end();

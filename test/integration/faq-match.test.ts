@@ -10,13 +10,14 @@ let scored: ScoredQuery[];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  scored = await scoreFaqQueries(database.pool, data);
+  // The threshold was chosen on these; the held-out questions are figures for `npm run eval:faq`.
+  scored = (await scoreFaqQueries(database.pool, data)).filter((q) => !q.heldOut);
 });
 afterAll(async () => {
   await database?.drop();
 });
 
-describe('FAQ matching on the evaluation list', () => {
+describe('FAQ matching on the evaluation list the threshold was chosen on', () => {
   it('gives no near-miss a pair’s answer at the threshold in use', () => {
     const matched = scored.filter((q) => q.expected === null && q.score >= FAQ_MATCH_THRESHOLD).map((q) => q.text);
     expect(matched).toEqual([]);
