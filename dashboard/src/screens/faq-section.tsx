@@ -12,16 +12,16 @@ const rules = {
   answer: { required: 'Write your answer', validate: (v: string) => v.trim() !== '' || 'Write your answer', maxLength: { value: 4000, message: 'At most 4,000 characters' } },
 };
 
-/** A question and answer form: adding a pair, or changing one in place. */
-function FaqForm({ initial, submitLabel, onSubmit, onCancel }: { initial?: Draft; submitLabel: string; onSubmit: (draft: Draft) => Promise<unknown>; onCancel?: () => void }) {
+/** A question and answer form: adding a pair, or changing one in place. `onSubmit` resolves whether it was saved. */
+function FaqForm({ initial, submitLabel, onSubmit, onCancel }: { initial?: Draft; submitLabel: string; onSubmit: (draft: Draft) => Promise<boolean>; onCancel?: () => void }) {
   const { register, handleSubmit, reset, formState } = useForm<Draft>({ defaultValues: initial ?? { question: '', answer: '' } });
   const { errors, isSubmitting } = formState;
   return (
     <form
       className="faq-form"
       onSubmit={handleSubmit(async (draft) => {
-        await onSubmit({ question: draft.question.trim(), answer: draft.answer.trim() });
-        if (!initial) reset();
+        // A refused pair stays in the form, to be corrected; the reason shows above the list.
+        if ((await onSubmit({ question: draft.question.trim(), answer: draft.answer.trim() })) && !initial) reset();
       })}
     >
       <Field label="Question" hint="As your users would ask it." error={errors.question?.message}>
@@ -69,7 +69,7 @@ export function FaqSection({ botId }: { botId: string }) {
     <section aria-labelledby="faqs">
       <h2 id="faqs">FAQ</h2>
       <p className="hint">When a user asks one of these questions, in their own words, the bot answers with your answer and cites it as FAQ.</p>
-      <FaqForm submitLabel="Add question" onSubmit={(draft) => add.mutateAsync(draft).catch(() => undefined)} />
+      <FaqForm submitLabel="Add question" onSubmit={(draft) => add.mutateAsync(draft).then(() => true, () => false)} />
       {faqs.isPending ? <Loading what="the FAQ" /> : null}
       <ErrorMessage error={faqs.error ?? add.error ?? save.error ?? remove.error} />
       {faqs.data && list.length === 0 ? (
@@ -83,7 +83,7 @@ export function FaqSection({ botId }: { botId: string }) {
                 <FaqForm
                   initial={{ question: pair.question, answer: pair.answer }}
                   submitLabel="Save"
-                  onSubmit={(draft) => save.mutateAsync({ id: pair.id, draft }).catch(() => undefined)}
+                  onSubmit={(draft) => save.mutateAsync({ id: pair.id, draft }).then(() => true, () => false)}
                   onCancel={() => setEditing(null)}
                 />
               ) : (
