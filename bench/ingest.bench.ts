@@ -4,7 +4,7 @@
  * once). Per-stage time comes from the platform's own Prometheus histogram. The baseline, measured
  * in the same run, is bare text extraction of the same PDFs with unpdf: the floor any pipeline pays.
  * Subtitles: a generated one-hour SRT (a cue every 3 s) read and split by the pipeline's loader and
- * through the API, next to a bare parse of its cues in the same run.
+ * through the API, next to a bare parse of its cues in the same run. Spreadsheets: see spreadsheet-ingest.ts.
  *
  * Slide decks, e-books and workspace exports: see book-deck-export.figures.ts.
  *
@@ -23,6 +23,7 @@ import { startTestPlatform } from '../test/support/test-platform.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { saveResults } from './bench-report.js';
 import { bookDeckExportFigures, describeBookDeckExport } from './book-deck-export.figures.js';
+import { spreadsheetFigures, spreadsheetSummary } from './spreadsheet-ingest.js';
 
 const copies = Number(process.argv[process.argv.indexOf('--copies') + 1]) || 15;
 const pdfs = ['docs/pdfjs__tracemonkey.pdf', 'docs/pdfjs__copy_paste_ligatures.pdf'].map((name) => ({ name, bytes: fixture(name) }));
@@ -178,7 +179,9 @@ async function main() {
     );
     const bookDeckExport = await bookDeckExportFigures(platform, session);
     for (const line of describeBookDeckExport(bookDeckExport)) console.log(line);
-    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio }, bookDeckExport })}`);
+    const spreadsheets = await spreadsheetFigures(platform, session);
+    console.log(spreadsheetSummary(spreadsheets));
+    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio }, bookDeckExport, spreadsheets })}`);
     console.log(`ingest_pages_per_s=${figures.pagesPerSecondExcludingEmbedding.toFixed(1)} baseline_pages_per_s=${figures.baseline.pagesPerSecond.toFixed(1)} ratio=${ratio.toFixed(2)}`);
   } finally {
     await platform.stop();

@@ -156,6 +156,7 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
         pageCount: pageNumbers || null,
         retrievalMode,
         embeddingModel: embedderAvailable ? ports.embedder.model : null,
+        faqs: loaded.faqs ?? [],
         ...(loaded.title && isDefaultTitle(target) ? { title: loaded.title.slice(0, 500) } : {}),
       }),
     );

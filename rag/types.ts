@@ -1,12 +1,21 @@
 /** Contracts between ingestion, storage and retrieval; each back end implements one of these. */
 
 /**
- * Where in its source a passage sits, for citations: a page (PDF), a slide, or a time in seconds
- * from the start of a video or recording (subtitles).
+ * Where in its source a passage sits, for citations: a page (PDF), a slide, a time in seconds
+ * from the start of a video or recording (subtitles), or a spreadsheet row (`section` naming its sheet).
  */
 export interface SourceLocation {
-  kind: 'page' | 'slide' | 'time';
+  kind: 'page' | 'slide' | 'time' | 'row';
   value: number;
+  /** The sheet of a workbook row; absent for a CSV's rows and for other kinds. */
+  section?: string;
+}
+
+/** A question and the creator's answer to it, found in a document (an FAQ sheet). */
+export interface FaqDraft {
+  question: string;
+  answer: string;
+  location?: SourceLocation;
 }
 
 /** Text extracted from a source, with page numbers (or another location) where the format has them. */
@@ -28,6 +37,8 @@ export interface LoadedDocument {
   }>;
   /** Markdown-aware splitting applies when the extracted text is Markdown. */
   format: 'text' | 'markdown';
+  /** Question/answer pairs, for a document that is an FAQ sheet. */
+  faqs?: FaqDraft[];
 }
 
 export interface LoadInput {
@@ -167,6 +178,32 @@ export interface ChunkSearch {
   passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]>;
 }
 
+/** A bot's FAQ pair sharing words with a question, with its question's terms (stemmed, stop words dropped). */
+export interface FaqCandidate {
+  id: string;
+  documentId: string | null;
+  question: string;
+  answer: string;
+  terms: string[];
+}
+
+/** What scoring a question against a bot's FAQ questions needs: the candidates and how rare each term is. */
+export interface FaqCandidates {
+  /** The question's terms in the same configuration as the pairs'. */
+  queryTerms: string[];
+  /** The bot's pairs in all. */
+  pairCount: number;
+  /** Per term of the question and the candidates: how many of the bot's FAQ questions hold it. */
+  documentFrequency: Map<string, number>;
+  candidates: FaqCandidate[];
+}
+
+/** Full-text lookups over one bot's FAQ pairs (src/db/faq.repository.ts). */
+export interface FaqSearch {
+  /** The pairs whose question shares the most terms with `question` (at most `limit`), in text-search `config`. */
+  candidates(botId: string, config: string, question: string, limit: number): Promise<FaqCandidates>;
+}
+
 /** The document as ingestion needs it: where its bytes come from and what its chunks were built from. */
 export interface IngestTarget {
   id: string;
@@ -198,6 +235,8 @@ export interface ChunkReplacement {
   embeddingModel: string | null;
   /** Set when the source named itself and the creator gave no title of their own. */
   title?: string;
+  /** The document's FAQ pairs, replacing those it had (absent or empty: it has none any more). */
+  faqs?: FaqDraft[];
 }
 
 /** Persistence port of the pipeline (src/db/document.repository.ts implements it). */

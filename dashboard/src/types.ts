@@ -35,10 +35,11 @@ export interface SearchResult {
   score: number;
 }
 
-/** Where a passage sits: a page, a slide or a time, with the label citations use ("at 04:31"). */
+/** Where a passage sits: a page, a slide, a time or a spreadsheet row, with the label citations use ("at 04:31"). */
 export interface SourceLocation {
-  kind: 'page' | 'slide' | 'time';
+  kind: 'page' | 'slide' | 'time' | 'row';
   value: number;
+  section?: string;
   label: string;
 }
 
@@ -91,4 +92,16 @@ export interface BotSettings {
   quietHoursStart?: string;
   quietHoursEnd?: string;
   humanHandoffPhrases?: string[];
+}
+
+/** A question and the creator's answer: written in the dashboard, or read from an uploaded FAQ sheet. */
+export interface FaqPair {
+  id: string;
+  question: string;
+  answer: string;
+  source: 'manual' | 'document';
+  documentId: string | null;
+  location: { sheet: string | null; row: number; label: string } | null;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -1,4 +1,5 @@
 import { DocumentLoadError, type LoadedDocument, type LoadInput, type Loader } from '../types.js';
+import { CsvLoader } from './csv.loader.js';
 import { DocxLoader } from './docx.loader.js';
 import { EpubLoader } from './epub.loader.js';
 import { HtmlLoader } from './html.loader.js';
@@ -8,6 +9,7 @@ import { PdfLoader } from './pdf.loader.js';
 import { PptxLoader } from './pptx.loader.js';
 import { SubtitlesLoader } from './subtitles.loader.js';
 import { TextLoader } from './text.loader.js';
+import { XlsxLoader } from './xlsx.loader.js';
 import { ZipExportLoader } from './zip-export.loader.js';
 
 /** Picks the loader for a source by its sniffed content, then its declared type and file name. */
@@ -59,6 +61,8 @@ export function createLoaderRegistry(limits: LoadLimits = DEFAULT_LOAD_LIMITS): 
       new EpubLoader(limits),
       new PptxLoader(limits),
       new ZipExportLoader(limits),
+      new CsvLoader(),
+      new XlsxLoader(limits),
     ],
     limits,
   );

@@ -12,14 +12,16 @@ export const EPUB = 'application/epub+zip';
 export const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
 /** A ZIP of Markdown and HTML files, as Notion and Obsidian export a workspace. */
 export const ZIP_ARCHIVE = 'application/zip';
+export const CSV = 'text/csv';
+export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** The canonical media types a loader exists for, in the order they are listed to creators. */
-export const SUPPORTED_MEDIA_TYPES = [PDF, DOCX, HTML, PLAIN_TEXT, MARKDOWN, SRT, VTT, EPUB, PPTX, ZIP_ARCHIVE] as const;
+export const SUPPORTED_MEDIA_TYPES = [PDF, DOCX, HTML, PLAIN_TEXT, MARKDOWN, SRT, VTT, EPUB, PPTX, ZIP_ARCHIVE, CSV, XLSX] as const;
 export type SupportedMediaType = (typeof SUPPORTED_MEDIA_TYPES)[number];
 
 /** Human-readable list for error messages. */
 export const SUPPORTED_TYPES_DESCRIPTION =
-  'PDF, Word (.docx), PowerPoint (.pptx), e-books (.epub), HTML, plain text (.txt), Markdown (.md), subtitles (.srt, .vtt) and ZIP exports of Markdown or HTML files (Notion, Obsidian)';
+  'PDF, Word (.docx), PowerPoint (.pptx), e-books (.epub), HTML, plain text (.txt), Markdown (.md), subtitles (.srt, .vtt), spreadsheets (.csv, .xlsx) and ZIP exports of Markdown or HTML files (Notion, Obsidian)';
 
 const aliases: Record<string, SupportedMediaType> = {
   'application/pdf': PDF,
@@ -40,6 +42,13 @@ const aliases: Record<string, SupportedMediaType> = {
   [ZIP_ARCHIVE]: ZIP_ARCHIVE,
   'application/x-zip-compressed': ZIP_ARCHIVE,
   'application/x-zip': ZIP_ARCHIVE,
+  'text/csv': CSV,
+  'application/csv': CSV,
+  'text/comma-separated-values': CSV,
+  'text/tab-separated-values': CSV,
+  // What Windows browsers declare for .csv files when Excel is installed.
+  'application/vnd.ms-excel': CSV,
+  [XLSX]: XLSX,
 };
 
 const extensions: Record<string, SupportedMediaType> = {
@@ -57,6 +66,9 @@ const extensions: Record<string, SupportedMediaType> = {
   epub: EPUB,
   pptx: PPTX,
   zip: ZIP_ARCHIVE,
+  csv: CSV,
+  tsv: CSV,
+  xlsx: XLSX,
 };
 
 /** `text/HTML; charset=utf-8` → `text/html`; undefined for an empty or missing header. */
@@ -79,6 +91,7 @@ const EPUB_CONTAINER = 'META-INF/container.xml';
 // An EPUB's first entry is an uncompressed `mimetype` file holding this, so it sits near the start.
 const EPUB_MIMETYPE = Buffer.from('mimetypeapplication/epub+zip');
 const OOXML_CONTENT_TYPES = '[Content_Types].xml';
+const XLSX_MAIN_PART = 'xl/workbook.xml';
 
 function startsWith(bytes: Uint8Array, magic: Buffer): boolean {
   return bytes.length >= magic.length && Buffer.from(bytes.buffer, bytes.byteOffset, magic.length).equals(magic);
@@ -112,10 +125,10 @@ function looksLikeHtml(bytes: Uint8Array): boolean {
   return head.startsWith('<!doctype html') || head.startsWith('<html') || (head.startsWith('<?xml') && head.includes('<html'));
 }
 
-const ZIP_KINDS = new Set<SupportedMediaType>([DOCX, PPTX, EPUB, ZIP_ARCHIVE]);
+const ZIP_KINDS = new Set<SupportedMediaType>([DOCX, PPTX, XLSX, EPUB, ZIP_ARCHIVE]);
 
 /**
- * Which archive `bytes` is: Word, PowerPoint and EPUB by their parts; else what its name says, or
+ * Which archive `bytes` is: Word, PowerPoint, Excel and EPUB by their parts; else what its name says, or
  * without a name its declared type, when that is one of ours (a damaged e-book still reaches the
  * e-book loader, which says so); else, with neither, an export of Markdown/HTML files unless it is
  * another Office format. Parts are looked up in the central directory, so a deck stored inside an
@@ -128,6 +141,7 @@ function zipKind(bytes: Uint8Array, extension: string | undefined, declaredType:
   const has = (part: string) => (names ? names.includes(part) : zip.indexOf(part) !== -1);
   if (has(DOCX_MAIN_PART)) return DOCX;
   if (has(PPTX_MAIN_PART)) return PPTX;
+  if (has(XLSX_MAIN_PART)) return XLSX;
   if (zip.subarray(0, 128).indexOf(EPUB_MIMETYPE) !== -1 || has(EPUB_CONTAINER)) return EPUB;
   const claimed = extension ? extensions[extension] : declaredType;
   if (claimed && ZIP_KINDS.has(claimed)) return claimed;
@@ -136,8 +150,8 @@ function zipKind(bytes: Uint8Array, extension: string | undefined, declaredType:
 
 /**
  * Decides which loader reads `bytes`: the content itself first (PDF magic, a ZIP holding
- * word/document.xml, ppt/presentation.xml or an EPUB container: see zipKind), then the declared
- * media type, then the file name's extension (which wins over a declared text/plain for Markdown and subtitles, as does a WebVTT header).
+ * word/document.xml, ppt/presentation.xml, xl/workbook.xml or an EPUB container: see zipKind), then the declared
+ * media type, then the file name's extension (which wins over a declared text/plain for Markdown, CSV and subtitles, as does a WebVTT header).
  * Returns undefined when no loader fits.
  */
 export function detectMediaType(bytes: Uint8Array, declared?: string, filename?: string): SupportedMediaType | undefined {
@@ -149,9 +163,12 @@ export function detectMediaType(bytes: Uint8Array, declared?: string, filename?:
   const byExtension = extensions[extension ?? ''];
   if (isZip(bytes)) return zipKind(bytes, extension, declaredType);
   // Password-protected Office files are not ZIPs but compound files; the loader says why it cannot read them.
-  if (isOleCompound(bytes)) return byExtension === PPTX || (!extension && declaredType === PPTX) ? PPTX : undefined;
-  // Browsers send text/plain for .md files; the extension is the better witness there.
-  if (declaredType === PLAIN_TEXT && (byExtension === MARKDOWN || byExtension === SRT || byExtension === VTT)) return byExtension;
+  if (isOleCompound(bytes)) {
+    const claimed = byExtension ?? (!extension ? declaredType : undefined);
+    return claimed === PPTX || claimed === XLSX ? claimed : undefined;
+  }
+  // Browsers send text/plain for .md files (and some for .csv); the extension is the better witness there.
+  if (declaredType === PLAIN_TEXT && (byExtension === MARKDOWN || byExtension === SRT || byExtension === VTT || byExtension === CSV)) return byExtension;
   if ((declaredType === PLAIN_TEXT || !declaredType) && startsWithWebVtt(bytes)) return VTT;
   if (declaredType) return declaredType;
   if (byExtension) return byExtension;

@@ -124,12 +124,17 @@ export function entryNames(bytes: Uint8Array): string[] | undefined {
  * Inflates every entry of a ZIP archive against a budget of `maxBytes` in all, refusing at the
  * declared sizes first and then at the bytes really produced (declared sizes can lie), so a zip
  * bomb costs at most `maxBytes` of memory and the time to inflate them. Returns the entries named
- * in `keep`, inflated; throws `tooLarge()` past the budget, DamagedArchiveError for a broken
+ * in `keep` (or accepted by it), inflated; throws `tooLarge()` past the budget, DamagedArchiveError for a broken
  * archive and EncryptedArchiveError when an entry in `keep` is encrypted.
  */
-export function inflateWithin(bytes: Uint8Array, maxBytes: number, tooLarge: () => Error, keep: readonly string[] = []): Map<string, Buffer> {
+export function inflateWithin(
+  bytes: Uint8Array,
+  maxBytes: number,
+  tooLarge: () => Error,
+  keep: readonly string[] | ((name: string) => boolean) = [],
+): Map<string, Buffer> {
   const zip = asBuffer(bytes);
-  return inflateList(zip, entries(zip), maxBytes, tooLarge, (name) => keep.includes(name));
+  return inflateList(zip, entries(zip), maxBytes, tooLarge, typeof keep === 'function' ? keep : (name) => keep.includes(name));
 }
 
 /**

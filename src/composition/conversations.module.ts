@@ -64,7 +64,7 @@ export interface ConversationsModuleDeps {
   logger: Logger;
   infrastructure: InfrastructureModule;
   bots: BotsModule;
-  knowledge: Pick<KnowledgeModule, 'retriever'>;
+  knowledge: Pick<KnowledgeModule, 'retriever' | 'faqMatcher'>;
   /** The plans' gate, asked once a turn is within the usage limits. */
   billing: Pick<BillingModule, 'replyGate'>;
   channels: Pick<ChannelsModule, 'senders' | 'webPublications' | 'webChatStore' | 'replyBus'>;
@@ -121,7 +121,7 @@ export function createConversationsModule({
   });
   // Usage limits first, then the plans' gate.
   const limits = createUsageLimits({ config, pool, prepared, redis: infrastructure.redis, metrics: infrastructure.metrics, next: billing.replyGate });
-  const engine = new ConversationEngine({ llm, knowledge: knowledge.retriever, memory }, {
+  const engine = new ConversationEngine({ llm, knowledge: knowledge.retriever, memory, faqs: knowledge.faqMatcher }, {
     ...limits.engine,
     onDegraded: (what, err) => logger.warn({ err }, `conversation: ${what}`),
   });

@@ -57,6 +57,7 @@ export async function createHttpModule(deps: HttpModuleDeps): Promise<HttpModule
     retriever: knowledge.retriever,
     documents: knowledge.documents,
     sites: knowledge.sites,
+    faqs: knowledge.faqs,
     channels: channels.setup,
     webPublications: channels.webPublications,
     visitorChat: conversations.visitorChat,

@@ -1,4 +1,5 @@
 import { OllamaEmbedder } from '../../rag/embedders/ollama.embedder.js';
+import { FaqMatcher } from '../../rag/faq-match.js';
 import { LoaderSandbox } from '../../rag/loaders/loader.sandbox.js';
 import { FETCH_USER_AGENT, safeFetch } from '../../rag/loaders/safe-fetch.js';
 import { UrlLoader } from '../../rag/loaders/url.loader.js';
@@ -11,8 +12,10 @@ import { createIngestFailureListener, createIngestProcessor, type IngestWorkerDe
 import type { Config } from '../config.js';
 import { ChunkSearchRepository } from '../db/chunk-search.repository.js';
 import { DocumentRepository } from '../db/document.repository.js';
+import { FaqRepository } from '../db/faq.repository.js';
 import { SiteRepository } from '../db/site.repository.js';
 import { DocumentService } from '../knowledge/document.service.js';
+import { FaqService } from '../knowledge/faq.service.js';
 import { SiteService } from '../knowledge/site.service.js';
 import type { Logger } from '../observability/logger.js';
 import type { BillingModule } from './billing.module.js';
@@ -40,6 +43,10 @@ export interface KnowledgeModule extends ModuleLifecycle {
   documents: DocumentService;
   /** Websites: one document per page, crawled and synced by the `crawl` worker. */
   sites: SiteService;
+  /** The bots' FAQ pairs, written by hand or read from FAQ sheets. */
+  faqs: FaqService;
+  /** Finds the FAQ pair a user's question asks (the engine's FaqPort). */
+  faqMatcher: FaqMatcher;
   /**
    * Child processes, with their own limits, that read uploads and the files users send, away from
    * the event loop that answers webhooks. They start on the first read, so only workers spawn them.
@@ -115,6 +122,10 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     quota: billing.service,
   });
 
+  const faqRepository = new FaqRepository(database.pool);
+  const faqs = new FaqService({ store: faqRepository, bots: bots.service });
+  const faqMatcher = new FaqMatcher(faqRepository);
+
   const readers = new LoaderSandbox({
     limits: {
       maxPages: config.INGEST_MAX_PAGES,
@@ -134,6 +145,8 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     retriever,
     documents,
     sites,
+    faqs,
+    faqMatcher,
     readers,
     startWorkers() {
       const fetchOptions = {

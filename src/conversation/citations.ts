@@ -44,7 +44,7 @@ export function distinctSources(passages: readonly GroundingPassage[]): TurnSour
   const sources: TurnSource[] = [];
   for (const p of passages) {
     const location = locationOf(p);
-    const key = `${p.documentId}\u0000${location ? `${location.kind}:${location.value}` : ''}`;
+    const key = `${p.documentId}\u0000${location ? `${location.kind}:${location.value}:${location.section ?? ''}` : ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     sources.push({

@@ -20,6 +20,8 @@ export interface Passage {
   location?: SourceLocation;
   /** Relevance; higher is better. Its scale is the retriever's. */
   score: number;
+  /** Set when the passage is the creator's own answer to the question asked (an FAQ pair). */
+  faq?: FaqAnswer;
 }
 
 /** A passage as the prompt quotes it: numbered, so `<source id="n">` and this record agree. */
@@ -30,6 +32,8 @@ export interface GroundingPassage {
   text: string;
   page?: number;
   location?: SourceLocation;
+  /** The creator's FAQ pair this passage is; a responder that cannot generate sends its answer as it is. */
+  faq?: FaqAnswer;
 }
 
 /**
@@ -83,6 +87,21 @@ export interface LlmPort {
   readonly kind: 'model' | 'extractive';
   /** Streams the reply as text deltas; the joined deltas are the whole reply. */
   chat(request: LlmChatRequest): AsyncIterable<string>;
+}
+
+/** The creator's own answer to a question their users ask. */
+export interface FaqAnswer {
+  id: string;
+  /** The FAQ sheet it was read from; null for a pair the creator wrote. */
+  documentId: string | null;
+  question: string;
+  answer: string;
+}
+
+/** Finds the creator's FAQ pair that a question asks, when one matches it closely enough. */
+export interface FaqPort {
+  /** `language` is the bot's (it decides how words are compared). */
+  match(botId: string, language: string, question: string): Promise<FaqAnswer | null>;
 }
 
 /** Retrieval over one bot's knowledge base. */

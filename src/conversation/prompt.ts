@@ -161,6 +161,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
       text: p.text.trim(),
       ...(p.page !== undefined ? { page: p.page } : {}),
       ...(p.location !== undefined ? { location: p.location } : {}),
+      ...(p.faq !== undefined ? { faq: p.faq } : {}),
     };
     const overhead = sourceBlock({ ...candidate, text: '' }).length + 1;
     const room = passageBudget - overhead;

@@ -1,5 +1,5 @@
 import type { BuiltPrompt } from './prompt.js';
-import type { ConversationMemoryPort, KnowledgePort, LlmPort, MemoryTurn, Passage, ResponderInfo } from './ports.js';
+import type { ConversationMemoryPort, FaqPort, KnowledgePort, LlmPort, MemoryTurn, Passage, ResponderInfo } from './ports.js';
 import type { BotProfile, TurnHooks, TurnInput, TurnResult, TurnSource, TurnStage } from './types.js';
 
 /** Tunables of the engine; every one has a default. */
@@ -52,6 +52,8 @@ export interface EnginePorts {
   llm: LlmPort;
   knowledge: KnowledgePort;
   memory: ConversationMemoryPort;
+  /** The creator's FAQ pairs; a question matching one is answered from it. */
+  faqs?: FaqPort;
 }
 
 export interface StepDeps extends EnginePorts {

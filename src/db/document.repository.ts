@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ChunkReplacement, IngestDocumentStore, IngestTarget } from '../../rag/types.js';
 import type { DocumentStore, StoredDocument } from '../knowledge/document.types.js';
 import { inTransaction } from '../postgres/transaction.js';
+import { replaceDocumentFaqs } from './faq.repository.js';
 import { isUuid } from '../postgres/ids.js';
 import type { BotEventInput, BotEventPublisher } from '../events/bot-event.types.js';
 
@@ -227,9 +228,10 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
       for (let i = 0; i < r.chunks.length; i += CHUNK_INSERT_BATCH) {
         const batch = r.chunks.slice(i, i + CHUNK_INSERT_BATCH);
         await client.query(
-          `INSERT INTO public.chunks (id, bot_id, document_id, ordinal, page, text, ts_config, location_kind, location_value)
-           SELECT u.id, $1, $2, u.ordinal, u.page, u.text, $7::regconfig, u.location_kind, u.location_value
-           FROM unnest($3::uuid[], $4::int[], $5::int[], $6::text[], $8::text[], $9::float8[]) AS u(id, ordinal, page, text, location_kind, location_value)`,
+          `INSERT INTO public.chunks (id, bot_id, document_id, ordinal, page, text, ts_config, location_kind, location_value, location_section)
+           SELECT u.id, $1, $2, u.ordinal, u.page, u.text, $7::regconfig, u.location_kind, u.location_value, u.location_section
+           FROM unnest($3::uuid[], $4::int[], $5::int[], $6::text[], $8::text[], $9::float8[], $10::text[])
+             AS u(id, ordinal, page, text, location_kind, location_value, location_section)`,
           [
             r.botId,
             r.documentId,
@@ -241,10 +243,12 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
             // Pages live in `page`; the location columns hold the other kinds only.
             batch.map((c) => (c.location && c.location.kind !== 'page' ? c.location.kind : null)),
             batch.map((c) => (c.location && c.location.kind !== 'page' ? c.location.value : null)),
+            batch.map((c) => c.location?.section ?? null),
           ],
         );
       }
       await this.dropFetchedPage(r.botId, r.documentId, client);
+      await replaceDocumentFaqs(client, r);
       await client.query(
         `UPDATE public.documents SET
            status = 'ready', error = NULL, progress = 1, chunk_count = $3, page_count = $4, content_hash = $5,

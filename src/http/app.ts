@@ -32,8 +32,10 @@ import { conversationRoutes } from './routes/conversations.routes.js';
 import { eventRoutes, type EventRoutesOptions } from './routes/events.routes.js';
 import { deliveryRoutes } from './routes/deliveries.routes.js';
 import { habitRoutes } from './routes/habits.routes.js';
+import { faqRoutes } from './routes/faqs.routes.js';
 import { programRoutes } from './routes/programs.routes.js';
 import type { HabitService } from '../coaching/habit.service.js';
+import type { FaqService } from '../knowledge/faq.service.js';
 import { broadcastRoutes } from './routes/broadcasts.routes.js';
 import { contactRoutes } from './routes/contacts.routes.js';
 import type { ContactTagService } from '../coaching/contact-tag.service.js';
@@ -90,6 +92,8 @@ export interface AppDeps {
   documents: DocumentService;
   /** Websites in the knowledge bases, crawled and kept in sync. */
   sites?: SiteService;
+  /** The bots' FAQ pairs; without it their routes are absent. */
+  faqs?: FaqService;
   /** Connecting bots to channels (Telegram token, webhook). */
   channels: ChannelSetupService;
   /** Telegram credentials for webhook verification, cached by the platform; read through `channels` when absent. */
@@ -191,6 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(botRoutes, { prefix: '/v1', bots: deps.bots });
   await app.register(documentRoutes, { prefix: '/v1', documents: deps.documents, uploadMaxBytes: deps.config.UPLOAD_MAX_BYTES, sites: deps.sites });
   if (deps.sites) await app.register(siteRoutes, { prefix: '/v1', sites: deps.sites });
+  if (deps.faqs) await app.register(faqRoutes, { prefix: '/v1', faqs: deps.faqs });
   await app.register(searchRoutes, { prefix: '/v1', bots: deps.bots, retriever: deps.retriever });
   await app.register(channelRoutes, { prefix: '/v1', channels: deps.channels, webPublications: deps.webPublications });
   await app.register(deliveryRoutes, { prefix: '/v1', deliveries: deps.deliveries });

@@ -154,7 +154,7 @@ export class ExtractiveResponder implements LlmPort {
 
   constructor(private readonly options: ExtractiveOptions = {}) {}
 
-  /** Streams the intro line, then one quote per passage used. */
+  /** Streams the intro line, then one quote per passage used; a creator's FAQ answer goes out as it is. */
   async *chat(request: LlmChatRequest): AsyncGenerator<string> {
     if (request.purpose === 'summary') {
       throw new LlmUnavailableError('Summaries need a model; the extractive responder can only quote material');
@@ -162,6 +162,13 @@ export class ExtractiveResponder implements LlmPort {
     request.onResponder?.({ name: this.name, kind: this.kind });
     const grounding = request.grounding;
     const language = primary(grounding?.language ?? 'en');
+    // The creator answered this very question: their answer is sent as they wrote it.
+    const faq = grounding?.passages[0]?.faq;
+    if (faq && grounding) {
+      request.onQuoted?.([(grounding.passages[0] as GroundingPassage).id]);
+      yield faq.answer;
+      return;
+    }
     const reason = this.options.reason ?? 'no-model';
     const quotes = grounding
       ? selectQuotes(grounding.question, grounding.passages, { ...this.options, language: grounding.language })

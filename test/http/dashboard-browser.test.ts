@@ -143,6 +143,25 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await passages.getByRole('button', { name: 'Show less' }).waitFor();
   violations.push(...(await checkScreen(page, '06-knowledge-ready')));
 
+  // The FAQ: empty, a question refused without words, added, changed, then deleted after confirming.
+  const faq = page.getByRole('region', { name: 'FAQ' });
+  await faq.getByText('No questions yet').waitFor();
+  await faq.getByRole('button', { name: 'Add question' }).click();
+  await faq.getByText('Write the question').waitFor();
+  await faq.getByLabel('Question', { exact: true }).fill('How long is a session?');
+  await faq.getByLabel('Answer', { exact: true }).fill('About 20 minutes.');
+  await faq.getByRole('button', { name: 'Add question' }).click();
+  const pairs = faq.getByRole('list', { name: 'Questions and answers' });
+  await pairs.getByText('About 20 minutes.').waitFor();
+  await pairs.getByRole('button', { name: 'Edit “How long is a session?”' }).click();
+  await pairs.getByLabel('Answer', { exact: true }).fill('About 25 minutes.');
+  await pairs.getByRole('button', { name: 'Save' }).click();
+  await pairs.getByText('About 25 minutes.').waitFor();
+  violations.push(...(await checkScreen(page, '06b-knowledge-faq')));
+  page.once('dialog', (dialog) => void dialog.accept());
+  await pairs.getByRole('button', { name: 'Delete “How long is a session?”' }).click();
+  await faq.getByText('No questions yet').waitFor();
+
   // Try it: the answer comes with its sources.
   // The sections are reachable from the keyboard.
   await page.getByRole('link', { name: 'Try it' }).focus();

@@ -114,7 +114,7 @@ describe('documents API', () => {
     expect(unsupported.statusCode).toBe(415);
     expect(unsupported.json().error).toMatchObject({
       code: 'UNSUPPORTED_MEDIA_TYPE',
-      details: { supported: ['application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'text/html', 'text/plain', 'text/markdown', 'application/x-subrip', 'text/vtt', 'application/epub+zip', 'application/vnd.openxmlformats-officedocument.presentationml.presentation', 'application/zip'] },
+      details: { supported: ['application/pdf', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'text/html', 'text/plain', 'text/markdown', 'application/x-subrip', 'text/vtt', 'application/epub+zip', 'application/vnd.openxmlformats-officedocument.presentationml.presentation', 'application/zip', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] },
     });
     const empty = await upload(alice, botId, { name: 'empty.txt', type: 'text/plain', bytes: Buffer.alloc(0) });
     expect(empty.statusCode).toBe(400);

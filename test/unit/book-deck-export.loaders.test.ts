@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLoaderRegistry } from '../../rag/loaders/loader-registry.js';
 import { DEFAULT_LOAD_LIMITS } from '../../rag/loaders/load-limits.js';
-import { detectMediaType, EPUB, PPTX, ZIP_ARCHIVE } from '../../rag/loaders/media-type.js';
+import { detectMediaType, EPUB, PPTX, XLSX, ZIP_ARCHIVE } from '../../rag/loaders/media-type.js';
 import { TextSplitter } from '../../rag/split.js';
 import { unzipSync, zipSync } from 'fflate';
 import { zip } from '../support/hostile-documents.js';
@@ -165,8 +165,9 @@ describe('recognising the new kinds', () => {
     expect(detectMediaType(archive, 'application/x-zip-compressed', 'Export.zip')).toBe(ZIP_ARCHIVE);
     expect(detectMediaType(archive, 'application/octet-stream', 'Export.ZIP')).toBe(ZIP_ARCHIVE);
     expect(detectMediaType(archive, undefined, undefined)).toBe(ZIP_ARCHIVE);
-    expect(detectMediaType(zipOf({ '[Content_Types].xml': '<Types/>', 'xl/workbook.xml': '<workbook/>' }), undefined, undefined)).toBeUndefined();
-    expect(detectMediaType(archive, 'application/zip', 'sheet.xlsx')).toBeUndefined();
+    expect(detectMediaType(zipOf({ '[Content_Types].xml': '<Types/>', 'xl/workbook.xml': '<workbook/>' }), undefined, undefined)).toBe(XLSX);
+    expect(detectMediaType(zipOf({ '[Content_Types].xml': '<Types/>', 'visio/document.xml': '<VisioDocument/>' }), undefined, undefined)).toBeUndefined();
+    expect(detectMediaType(archive, 'application/zip', 'drawing.vsdx')).toBeUndefined();
     // A deck and a book stored uncompressed inside an export leave their part names in its bytes; the export is still an export.
     const withAttachments = Buffer.from(zipSync({ 'Notes/Plan.md': new TextEncoder().encode('# Plan'), 'Notes/deck.pptx': [new Uint8Array(deck), { level: 0 }], 'Notes/book.epub': [new Uint8Array(book), { level: 0 }] }));
     expect(detectMediaType(withAttachments, 'application/zip', 'Export.zip')).toBe(ZIP_ARCHIVE);

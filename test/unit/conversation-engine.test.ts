@@ -380,3 +380,35 @@ describe('ConversationEngine', () => {
     expect((failure as TurnError).message).toContain('connection to the vector store lost');
   });
 });
+
+describe('ConversationEngine with the creator’s FAQ pairs', () => {
+  const pair = { id: 'faq-1', documentId: null, question: 'How much does coaching cost?', answer: 'Coaching costs 40 € a month; cancel any time.' };
+  const faqs = { asked: [] as string[], async match(botId: string, language: string, question: string) {
+    this.asked.push(`${botId}/${language}: ${question}`);
+    return /cost|price/i.test(question) ? pair : null;
+  } };
+
+  it('grounds a model’s answer in the matching pair alone and cites it as FAQ', async () => {
+    const llm = new ScriptedLlm(() => ['It is 40 € a month, ', 'and you can cancel any time.']);
+    const knowledge = new FixedKnowledge([sleepGuide, nutrition]);
+    const engine = new ConversationEngine({ llm, knowledge, memory: new InMemoryConversation(), faqs });
+    const result = await engine.runTurn(bot, turn(['What is the price of coaching?']));
+    expect(faqs.asked.at(-1)).toBe('bot-1/en: What is the price of coaching?');
+    expect(knowledge.queries).toEqual([]);
+    expect(llm.replyRequests[0]?.grounding?.passages).toEqual([
+      { id: 1, documentId: 'faq-1', title: 'FAQ', text: 'How much does coaching cost?\nCoaching costs 40 € a month; cancel any time.', faq: pair },
+    ]);
+    expect(result.reply).toBe('It is 40 € a month, and you can cancel any time.\n\n— FAQ');
+    expect(result.sources).toEqual([{ documentId: 'faq-1', title: 'FAQ' }]);
+  });
+
+  it('sends the creator’s answer as it is when no model answers, and searches the material for other questions', async () => {
+    const knowledge = new FixedKnowledge([sleepGuide]);
+    const engine = new ConversationEngine({ llm: new ExtractiveResponder(), knowledge, memory: new InMemoryConversation(), faqs });
+    const priced = await engine.runTurn(bot, turn(['how much is the coaching? what does it cost']));
+    expect(priced).toMatchObject({ reply: 'Coaching costs 40 € a month; cancel any time.\n\n— FAQ', grounded: true, usedFallback: true });
+    const sleep = await engine.runTurn(bot, turn(['How many hours of sleep do adults need?']));
+    expect(sleep.reply).toMatch(/seven to nine hours/);
+    expect(sleep.sources.map((s) => s.title)).toEqual(['Sleep Guide']);
+  });
+});

@@ -186,8 +186,9 @@ describe('choosing a loader', () => {
   });
 
   it('refuses what no loader reads, naming what is supported', async () => {
-    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('xl/workbook.xml'), randomBytes(100)]);
-    expect(detectMediaType(zip, 'application/zip', 'sheet.xlsx')).toBeUndefined();
+    // An OpenDocument spreadsheet: a ZIP, but neither Word's nor Excel's.
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('content.xml'), randomBytes(100)]);
+    expect(detectMediaType(zip, 'application/vnd.oasis.opendocument.spreadsheet', 'sheet.ods')).toBeUndefined();
     expect(detectMediaType(randomBytes(100), 'image/png', 'photo.png')).toBeUndefined();
     expect(await loadFailureReason(loaders.load({ bytes: randomBytes(100), mediaType: 'image/png' }))).toMatch(/image\/png cannot be read; supported are PDF/);
   });

@@ -5,10 +5,11 @@ import { useOutletContext } from 'react-router';
 import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
 import { ConfirmButton, EmptyState, ErrorMessage, ListStates, Loading, PageHeading, RecordTable, RowActions } from '../ui';
+import { FaqSection } from './faq-section';
 
 const ACCEPTED =
-  '.pdf,.docx,.pptx,.epub,.zip,.md,.markdown,.txt,.html,.htm,.srt,.vtt,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt,' +
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation,application/epub+zip,application/zip';
+  '.pdf,.docx,.pptx,.epub,.zip,.md,.markdown,.txt,.html,.htm,.srt,.vtt,.csv,.tsv,.xlsx,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt,text/csv,' +
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation,application/epub+zip,application/zip,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const statusWords: Record<KnowledgeDocument['status'], string> = { queued: 'Waiting', processing: 'Reading', ready: 'Ready', failed: 'Failed' };
 
 interface Upload {
@@ -72,7 +73,7 @@ export function KnowledgeScreen() {
   return (
     <>
       <PageHeading title={`Knowledge · ${bot.name}`}>Knowledge base</PageHeading>
-      <p className="lead">The bot answers from these documents. Add PDFs, Word files, Markdown, text or web pages you saved.</p>
+      <p className="lead">The bot answers from these documents. Add PDFs, Word files, Markdown, text, subtitles, spreadsheets or web pages you saved.</p>
 
       <section aria-labelledby="add-files">
         <h2 id="add-files">Add files</h2>
@@ -103,7 +104,7 @@ export function KnowledgeScreen() {
               if (files.length) void upload(files);
             }}
           />
-          <p className="hint">Several at once is fine: PDF, DOCX, Markdown, text or HTML.</p>
+          <p className="hint">Several at once is fine: PDF, DOCX, Markdown, text, HTML, SRT/VTT, CSV or XLSX. A sheet with Question and Answer columns fills the FAQ below.</p>
         </div>
         {uploads.length ? (
           <ul className="uploads" aria-live="polite">
@@ -162,6 +163,8 @@ export function KnowledgeScreen() {
           </RecordTable>
         ) : null}
       </section>
+
+      <FaqSection botId={bot.id} />
 
       <SearchBox botId={bot.id} />
     </>

@@ -8,9 +8,10 @@ export const searchQuery = z.object({
 /** Where a passage or source sits in its document; shared by search results and reply sources. */
 export const sourceLocation = z
   .object({
-    kind: z.enum(['page', 'slide', 'time']).describe('page (PDF), slide (decks) or time (subtitles and transcripts)'),
-    value: z.number().describe('The page or slide number, or the time in seconds from the start'),
-    label: z.string().describe('The short form citations use: "p. 4", "slide 12", "at 04:31" ("1:02:07" past an hour)'),
+    kind: z.enum(['page', 'slide', 'time', 'row']).describe('page (PDF), slide (decks), time (subtitles and transcripts) or row (spreadsheets)'),
+    value: z.number().describe('The page, slide or row number, or the time in seconds from the start'),
+    section: z.string().optional().describe('The sheet of a workbook row'),
+    label: z.string().describe('The short form citations use: "p. 4", "slide 12", "at 04:31" ("1:02:07" past an hour), "sheet Plans, row 12"'),
   })
   .describe('Where in the document the passage sits; absent for sources without pages, slides or times');
 
