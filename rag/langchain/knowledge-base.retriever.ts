@@ -36,16 +36,6 @@ export class KnowledgeBaseRetriever extends BaseRetriever<PassageMetadata> {
 
   override async _getRelevantDocuments(query: string, _runManager?: CallbackManagerForRetrieverRun): Promise<Document<PassageMetadata>[]> {
     const passages = await this.retriever.retrieve(this.botId, query, { k: this.k });
-    return passages.map((p) =>
-      passageDocument(this.botId, {
-        text: p.text,
-        documentId: p.documentId,
-        title: p.title,
-        chunkId: p.chunkId,
-        ...(p.page === undefined ? {} : { page: p.page }),
-        ...(p.location === undefined ? {} : { location: p.location }),
-        score: p.score,
-      }),
-    );
+    return passages.map((p) => passageDocument(this.botId, p));
   }
 }

@@ -122,18 +122,7 @@ export class KnowledgeBaseVectorStore extends VectorStore {
         return passage ? [{ ...passage, score: h.score }] : [];
       });
     }
-    return found.map((p) => [
-      passageDocument(this.botId, {
-        text: p.text,
-        documentId: p.documentId,
-        title: p.title,
-        chunkId: p.chunkId,
-        ...(p.page === null ? {} : { page: p.page }),
-        ...(p.location === null ? {} : { location: p.location }),
-        score: p.score,
-      }),
-      p.score,
-    ]);
+    return found.map((p) => [passageDocument(this.botId, p), p.score]);
   }
 
   /** Removes the bot's passages of the given ids and their vectors; ids of other bots are ignored. */

@@ -20,16 +20,31 @@ export interface PassageMetadata {
   score: number;
 }
 
+/** A passage as retrieval, a vector store or the search endpoint gives it; absent page and location may be null. */
+export interface PassageInput {
+  text: string;
+  documentId: string;
+  title: string;
+  chunkId?: string;
+  page?: number | null;
+  location?: SourceLocation | null;
+  score: number;
+}
+
 /** A passage as a LangChain document: its text as the page content, where it came from as metadata. */
-export function passageDocument(
-  botId: string,
-  passage: Omit<PassageMetadata, 'botId' | 'location'> & { text: string; location?: SourceLocation | undefined },
-): Document<PassageMetadata> {
-  const { text, location, ...rest } = passage;
-  const metadata: PassageMetadata = { botId, ...rest, ...(location ? { location: { kind: location.kind, value: location.value, label: locationLabel(location) } } : {}) };
-  // Absent fields stay absent, so `metadata` holds only what the passage has.
-  for (const key of ['chunkId', 'page', 'location'] as const) if (metadata[key] === undefined) delete metadata[key];
-  return new Document({ pageContent: text, metadata, ...(passage.chunkId ? { id: passage.chunkId } : {}) });
+export function passageDocument(botId: string, passage: PassageInput): Document<PassageMetadata> {
+  const { text, chunkId, page, location, documentId, title, score } = passage;
+  // Only what the passage has: no undefined or null fields in `metadata`.
+  const metadata: PassageMetadata = {
+    botId,
+    documentId,
+    title,
+    ...(chunkId ? { chunkId } : {}),
+    ...(page == null ? {} : { page }),
+    ...(location == null ? {} : { location: { kind: location.kind, value: location.value, label: locationLabel(location) } }),
+    score,
+  };
+  return new Document({ pageContent: text, metadata, ...(chunkId ? { id: chunkId } : {}) });
 }
 
 /**

@@ -4,7 +4,7 @@ import { KnowledgeBaseRetriever } from '../../rag/langchain/knowledge-base.retri
 import { createBot, signUpCreator, type CreatorSession } from '../support/creator-session.js';
 import { uploadAndIngest } from '../support/documents.js';
 import { startFakeOllama, type FakeOllama } from '../support/fake-ollama.js';
-import { groundedAnswerChain } from '../support/langchain-chain.js';
+import { groundedAnswerChain, ollamaAnswerer } from '../../examples/langchain-retriever.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 // A video transcript: its cues become passages located at their first cue's time.
@@ -113,6 +113,15 @@ describe('the knowledge base as a LangChain retriever, over HTTP with an API key
     });
     expect(result.documents.map((d) => d.metadata.documentId)).not.toContain(rivalDocument);
     expect(result.answer).toContain('[1: Habit stacking (video) (at 01:05)]');
+  });
+
+  it('lets a local model write the answer from the prompt the passages filled', async () => {
+    ollama.models = [...ollama.models, 'llama3.2:3b'];
+    ollama.chatReply = (request) => (request.messages.at(-1)?.content.includes('floss right after you brush') ? 'Floss after brushing [1].' : 'No passages.');
+    const overHttp = new KnowledgeBaseHttpRetriever({ url: baseUrl, apiKey: aliceKey, botId: aliceBot, k: 3 });
+    const result = await groundedAnswerChain(overHttp, ollamaAnswerer(ollama.url, 'llama3.2:3b')).invoke(question);
+    expect(result.answer).toBe('Floss after brushing [1].');
+    expect(ollama.chatRequests.at(-1)?.model).toBe('llama3.2:3b');
   });
 
   it('cannot search another creator’s bot with the key (404, as an unknown bot) nor without a valid key (401)', async () => {
