@@ -34,7 +34,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-use-before-define': 'error' },
   },
   {
-    files: ['src/config.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
+    files: ['src/config.ts', 'test/**', 'bench/**', 'scripts/**', 'examples/**', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -204,6 +204,31 @@ export interface FaqSearch {
   candidates(botId: string, config: string, question: string, limit: number): Promise<FaqCandidates>;
 }
 
+/** A passage added as it is, without a source to read (e.g. from a LangChain vector store). */
+export interface PassageDraft {
+  /** Given ids (UUIDs) replace the bot's chunks of the same ids; otherwise new ones are made. */
+  id?: string;
+  /** Passages of one title make one document of the bot. */
+  title: string;
+  text: string;
+  page?: number;
+  location?: SourceLocation;
+}
+
+/**
+ * Adds and removes single passages of one bot (src/db/passage.repository.ts). Added passages become
+ * ready documents at once, searchable by full text like any ingested chunk.
+ */
+export interface PassageWriter {
+  /**
+   * Stores the passages in one transaction; `embeddingModel` is the model their vectors come from
+   * (null: full text only). Resolves to their ids in order, or null when the bot does not exist.
+   */
+  addPassages(botId: string, passages: PassageDraft[], embeddingModel: string | null): Promise<Array<{ chunkId: string; documentId: string }> | null>;
+  /** Removes those of the chunks that are the bot's (and documents left empty); resolves to the ids removed. */
+  removePassages(botId: string, chunkIds: string[]): Promise<string[]>;
+}
+
 /** The document as ingestion needs it: where its bytes come from and what its chunks were built from. */
 export interface IngestTarget {
   id: string;

@@ -4,18 +4,20 @@
  * the ingest worker, then each question asked through the same HybridRetriever the bot uses.
  *
  *   npm run eval:retrieval -- --corpus test/data/eval/coaching-corpus.jsonl \
- *     --queries test/data/eval/coaching-queries.jsonl [--store pgvector|chroma] [--verbose]
+ *     --queries test/data/eval/coaching-queries.jsonl [--store pgvector|chroma] [--embeddings ollama|hashed] [--verbose]
  *
  * Corpus lines: {"id","title","text"}. Query lines: {"id","question","gold_ids":[...]}. A query is a
  * hit at k when a gold document is among the first k distinct documents of the ranked passages.
  * Database: DATABASE_URL if set, else a temporary `t_eval_<random>` on the local server (dropped at
  * the end), else embedded PGlite. Vectors need an embedding model at OLLAMA_HOST; without one the
- * evaluation is of full-text search alone (it says which).
+ * evaluation is of full-text search alone (it says which). `--embeddings hashed` embeds with a local
+ * stand-in for Ollama instead (test/support/fake-ollama.ts: word-hashed bags of words, a far weaker
+ * signal than a real model), so the hybrid rows can be measured on a machine without one.
  *
- * Full text alone is also measured three ways in the same run, over the same chunks: ranked by
- * ts_rank (the ranking before BM25), by the platform's BM25 in SQL, and by a plain BM25 written
- * here (the reference: same tokenisation, statistics counted from the chunks in memory). The
- * target is the platform's recall@5 at least the reference's.
+ * Full text is ranked three ways in the same run, over the same chunks: by ts_rank (the ranking
+ * before BM25), by the platform's BM25 in SQL, and by a plain BM25 written here (the reference: same
+ * tokenisation, statistics counted from the chunks in memory); each alone and, with vectors, fused
+ * with them as the bot retrieves. The target is the platform's recall@5 at least the reference's.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,11 +27,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
-import { HybridRetriever, questionWords } from '../rag/retrieve.js';
-import { textSearchConfig } from '../rag/text-search-config.js';
-import type { RetrievedPassage, Retriever, VectorStore } from '../rag/types.js';
+import { HybridRetriever } from '../rag/retrieve.js';
+import type { ChunkPassage, ChunkSearch, Embedder, Retriever, VectorStore } from '../rag/types.js';
 import { loadConfig } from '../src/config.js';
-import { ChunkSearchRepository, type LexicalRanking } from '../src/db/chunk-search.repository.js';
+import { ChunkSearchRepository } from '../src/db/chunk-search.repository.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createPlatform, type Platform } from '../src/platform.js';
 
@@ -184,17 +185,15 @@ export async function evaluateOnPlatform(platform: Platform, corpus: CorpusDocum
   return { ...(await evaluate(platform.knowledge, botId, queries, corpusIdByDocumentId, retrievalMode)), botId };
 }
 
-// The most passages the API hands out, as `evaluate` asks for.
-const REFERENCE_DEPTH = 50;
-
 /**
  * A plain BM25 over one bot's chunks, in memory: the reference the SQL ranking is held to. It shares
  * only the tokenisation with the platform (each chunk's tsvector, the question through to_tsvector in
  * the bot's configuration); N, average length, document frequencies and scores are computed here.
+ * It stands in for the full-text side of retrieval (profile and passage lookups are the platform's),
+ * so the same HybridRetriever can rank by it alone or fuse it with vectors.
  */
-export async function plainBm25Retriever(pool: pg.Pool, botId: string, { k1, b }: { k1: number; b: number }): Promise<Pick<Retriever, 'retrieve'>> {
-  const { rows: bot } = await pool.query<{ language: string }>('SELECT language FROM bots WHERE id = $1', [botId]);
-  const config = textSearchConfig(bot[0]?.language);
+export async function plainBm25ChunkSearch(pool: pg.Pool, botId: string, { k1, b }: { k1: number; b: number }): Promise<ChunkSearch> {
+  const platform = new ChunkSearchRepository(pool);
   const { rows } = await pool.query<{ id: string; document_id: string; title: string; text: string; terms: Array<{ lexeme: string; tf: number }> }>(
     `SELECT c.id, c.document_id, d.title, c.text,
             COALESCE((SELECT json_agg(json_build_object('lexeme', lexeme, 'tf', COALESCE(array_length(positions, 1), 1))) FROM unnest(c.tsv)), '[]') AS terms
@@ -208,9 +207,10 @@ export async function plainBm25Retriever(pool: pg.Pool, botId: string, { k1, b }
   const n = chunks.length;
   const avgLength = Math.max(1, chunks.reduce((sum, c) => sum + c.length, 0) / Math.max(1, n));
   return {
-    async retrieve(_botId: string, question: string): Promise<RetrievedPassage[]> {
-      const words = questionWords(question);
-      if (!words) return [];
+    profile: (id, model) => platform.profile(id, model),
+    passages: (id, chunkIds, model) => platform.passages(id, chunkIds, model),
+    async lexical(id: string, config: string, words: string, limit: number): Promise<ChunkPassage[]> {
+      if (id !== botId) return [];
       const { rows: terms } = await pool.query<{ lexeme: string }>('SELECT lexeme FROM unnest(to_tsvector($1::regconfig, $2))', [config, words]);
       const scored = chunks.map((chunk) => {
         let score = 0;
@@ -226,13 +226,14 @@ export async function plainBm25Retriever(pool: pg.Pool, botId: string, { k1, b }
       return scored
         .filter((s) => s.score > 0)
         .sort((x, y) => y.score - x.score || (x.chunk.id < y.chunk.id ? -1 : 1))
-        .slice(0, REFERENCE_DEPTH)
-        .map(({ chunk, score }) => ({ chunkId: chunk.id, documentId: chunk.document_id, title: chunk.title, text: chunk.text, score }));
+        .slice(0, limit)
+        .map(({ chunk }) => ({ chunkId: chunk.id, documentId: chunk.document_id, title: chunk.title, text: chunk.text, page: null, location: null }));
     },
   };
 }
 
-export interface LexicalComparison {
+/** Recall and MRR of one full-text ranking, alone and (with an embedder) fused with vectors. */
+export interface RankingComparison {
   tsRank: EvalReport;
   bm25: EvalReport;
   reference: EvalReport;
@@ -240,8 +241,33 @@ export interface LexicalComparison {
   targetMet: boolean;
 }
 
+export type LexicalComparison = RankingComparison;
+
+/**
+ * One bot's queries ranked three ways over the same chunks — ts_rank, the platform's BM25 in SQL and
+ * the plain BM25 above — by full text alone or, given an embedder, fused with vectors by RRF as the
+ * bot retrieves.
+ */
+export async function compareRankings(
+  pool: pg.Pool,
+  vectors: VectorStore,
+  embedder: Embedder | undefined,
+  botId: string,
+  queries: EvalQuery[],
+  corpusIdByDocumentId: Map<string, string>,
+  bm25: { k1: number; b: number },
+): Promise<RankingComparison> {
+  const mode = embedder ? 'hybrid' : 'lexical';
+  const run = async (search: ChunkSearch) =>
+    evaluate({ retriever: new HybridRetriever(search, vectors, embedder) }, botId, queries, corpusIdByDocumentId, mode);
+  const tsRank = await run(new ChunkSearchRepository(pool, { ranking: 'ts_rank', ...bm25 }));
+  const ours = await run(new ChunkSearchRepository(pool, { ranking: 'bm25', ...bm25 }));
+  const reference = await run(await plainBm25ChunkSearch(pool, botId, bm25));
+  return { tsRank, bm25: ours, reference, targetMet: ours.recallAt5 >= reference.recallAt5 };
+}
+
 /** Full text alone on one bot, ranked by ts_rank, by the platform's BM25 and by the plain reference, over the same chunks. */
-export async function compareLexicalRankings(
+export function compareLexicalRankings(
   pool: pg.Pool,
   vectors: VectorStore,
   botId: string,
@@ -249,11 +275,7 @@ export async function compareLexicalRankings(
   corpusIdByDocumentId: Map<string, string>,
   bm25: { k1: number; b: number },
 ): Promise<LexicalComparison> {
-  const lexicalOnly = (ranking: LexicalRanking) => new HybridRetriever(new ChunkSearchRepository(pool, { ranking, ...bm25 }), vectors, undefined);
-  const tsRank = await evaluate({ retriever: lexicalOnly('ts_rank') }, botId, queries, corpusIdByDocumentId, 'lexical');
-  const ours = await evaluate({ retriever: lexicalOnly('bm25') }, botId, queries, corpusIdByDocumentId, 'lexical');
-  const reference = await evaluate({ retriever: await plainBm25Retriever(pool, botId, bm25) }, botId, queries, corpusIdByDocumentId, 'lexical');
-  return { tsRank, bm25: ours, reference, targetMet: ours.recallAt5 >= reference.recallAt5 };
+  return compareRankings(pool, vectors, undefined, botId, queries, corpusIdByDocumentId, bm25);
 }
 
 const adminDatabaseUrl = process.env.EVAL_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -295,11 +317,12 @@ async function main() {
       corpus: { type: 'string' },
       queries: { type: 'string' },
       store: { type: 'string', default: 'pgvector' },
+      embeddings: { type: 'string', default: 'ollama' },
       verbose: { type: 'boolean', default: false },
     },
   });
-  if (!values.corpus || !values.queries || !['pgvector', 'chroma'].includes(values.store)) {
-    console.error('usage: npm run eval:retrieval -- --corpus FILE --queries FILE [--store pgvector|chroma] [--verbose]');
+  if (!values.corpus || !values.queries || !['pgvector', 'chroma'].includes(values.store) || !['ollama', 'hashed'].includes(values.embeddings)) {
+    console.error('usage: npm run eval:retrieval -- --corpus FILE --queries FILE [--store pgvector|chroma] [--embeddings ollama|hashed] [--verbose]');
     process.exit(64);
   }
   const corpus = readJsonLines<CorpusDocument>(values.corpus);
@@ -310,6 +333,7 @@ async function main() {
   // A local Chroma server for this run when none is configured.
   const chroma =
     values.store === 'chroma' && !process.env.CHROMA_URL ? await (await import('../test/support/chroma-server.js')).startChromaServer() : undefined;
+  const hashed = values.embeddings === 'hashed' ? await (await import('../test/support/fake-ollama.js')).startFakeOllama({ models: ['nomic-embed-text:latest'] }) : undefined;
   let platform: Platform | undefined;
   try {
     const config = loadConfig({
@@ -321,6 +345,7 @@ async function main() {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       VECTOR_STORE: values.store,
       CHROMA_URL: process.env.CHROMA_URL ?? chroma?.url,
+      ...(hashed ? { OLLAMA_HOST: hashed.url, OLLAMA_EMBED_MODEL: 'nomic-embed-text:latest' } : {}),
       RATE_LIMIT_MAX: '1000000',
       AUTH_RATE_LIMIT_MAX: '1000000',
       // The corpus is larger than the default Free plan allows; this measures retrieval, not plans.
@@ -331,28 +356,39 @@ async function main() {
     const { botId, corpusIdByDocumentId, retrievalMode } = await ingestCorpus(platform.app, corpus);
     const report = await evaluate(platform.knowledge, botId, queries, corpusIdByDocumentId, retrievalMode);
     const bm25 = { k1: config.RETRIEVAL_BM25_K1, b: config.RETRIEVAL_BM25_B };
-    const lexical = await compareLexicalRankings(platform.infrastructure.database.pool, platform.knowledge.vectorStore, botId, queries, corpusIdByDocumentId, bm25);
+    const { pool } = platform.infrastructure.database;
+    const { vectorStore, embedder } = platform.knowledge;
+    const lexical = await compareRankings(pool, vectorStore, undefined, botId, queries, corpusIdByDocumentId, bm25);
+    const hybrid = retrievalMode === 'hybrid' ? await compareRankings(pool, vectorStore, embedder, botId, queries, corpusIdByDocumentId, bm25) : undefined;
     if (values.verbose) {
       for (const d of report.details) {
         if (d.goldRank !== 1) console.log(`${d.id}: gold at ${d.goldRank ?? '>10'}; ranked ${d.ranked.slice(0, 5).join(', ')}`);
       }
     }
+    const vectorsFrom = hashed ? 'word-hashed stand-in embeddings' : `${config.OLLAMA_EMBED_MODEL} at ${config.OLLAMA_HOST}`;
     console.log(
-      `${report.queries} queries over ${corpus.length} documents; store ${values.store} on ${platform.infrastructure.database.kind}; retrieval ${report.retrievalMode}`,
+      `${report.queries} queries over ${corpus.length} documents; store ${values.store} on ${platform.infrastructure.database.kind}; retrieval ${report.retrievalMode}` +
+        (report.retrievalMode === 'hybrid' ? ` (vectors: ${vectorsFrom})` : ' (no embedding model answered: full text alone)'),
     );
     const row = (name: string, r: EvalReport) =>
-      console.log(`${name.padEnd(48)} ${[r.recallAt1, r.recallAt5, r.recallAt10, r.mrr].map((x) => x.toFixed(4).padStart(9)).join(' ')}`);
-    console.log(`${'ranking'.padEnd(48)} ${['recall@1', 'recall@5', 'recall@10', 'MRR'].map((h) => h.padStart(9)).join(' ')}`);
-    row('full text, ts_rank (before)', lexical.tsRank);
-    row(`full text, BM25 in SQL (k1=${bm25.k1}, b=${bm25.b})`, lexical.bm25);
-    row('full text, plain BM25 (reference, this script)', lexical.reference);
+      console.log(`${name.padEnd(64)} ${[r.recallAt1, r.recallAt5, r.recallAt10, r.mrr].map((x) => x.toFixed(4).padStart(9)).join(' ')}`);
+    console.log(`${'ranking'.padEnd(64)} ${['recall@1', 'recall@5', 'recall@10', 'MRR'].map((h) => h.padStart(9)).join(' ')}`);
+    const rows = (label: string, c: RankingComparison) => {
+      row(`${label}: ts_rank (before)`, c.tsRank);
+      row(`${label}: BM25 in SQL (k1=${bm25.k1}, b=${bm25.b})`, c.bm25);
+      row(`${label}: plain BM25 (reference, this script)`, c.reference);
+    };
+    rows('full text alone', lexical);
+    if (hybrid) rows('hybrid (RRF with vectors)', hybrid);
     row(`as the bot retrieves (${report.retrievalMode})`, report);
     console.log(
-      `target (BM25 recall@5 >= plain BM25 recall@5): ${lexical.bm25.recallAt5.toFixed(4)} vs ${lexical.reference.recallAt5.toFixed(4)}: ${lexical.targetMet ? 'met' : 'NOT met'}`,
+      `target (BM25 recall@5 >= plain BM25 recall@5), full text alone: ${lexical.bm25.recallAt5.toFixed(4)} vs ${lexical.reference.recallAt5.toFixed(4)}: ${lexical.targetMet ? 'met' : 'NOT met'}` +
+        (hybrid ? `; hybrid: ${hybrid.bm25.recallAt5.toFixed(4)} vs ${hybrid.reference.recallAt5.toFixed(4)}: ${hybrid.targetMet ? 'met' : 'NOT met'}` : ''),
     );
   } finally {
     await platform?.close();
     await chroma?.stop();
+    await hashed?.close();
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }

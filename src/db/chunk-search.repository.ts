@@ -66,16 +66,26 @@ export class ChunkSearchRepository implements ChunkSearch {
   }
 
   /**
-   * The bot's best chunks for `words` with their BM25 scores. Scores every chunk of the bot holding any of the question's terms (found through the GIN index)
-   * by BM25: Σ idf(t)·tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)), idf = ln(1 + (N − df + 0.5) /
-   * (df + 0.5)), with N, avglen and df from the bot's own statistics (migrations/0066_chunk_bm25.sql)
-   * and tf the number of positions of the term in the chunk's tsvector. Lexemes come from the bot's
-   * configuration (stemmed, stop words dropped) and contain only letters and digits (see
-   * questionWords), so quoting them makes a valid tsquery; terms the bot has never seen are dropped
-   * before the match. The query's terms are cut out of each chunk's tsvector by weight marking
-   * (setweight + ts_filter, in C) so only they are unnested, not the whole chunk.
+   * The bot's best chunks for `words` with their BM25 scores: Σ idf(t)·tf·(k1+1) / (tf + k1·(1 − b +
+   * b·len/avglen)), idf = ln(1 + (N − df + 0.5) / (df + 0.5)), with N, avglen and df from the bot's own
+   * statistics (migrations/0066_chunk_bm25.sql) and tf the number of positions of the term in the
+   * chunk's tsvector. Lexemes come from the bot's configuration (stemmed, stop words dropped) and
+   * contain only letters and digits (see questionWords), so quoting them makes a valid tsquery; terms
+   * the bot has never seen are dropped before the match. The query's terms are cut out of each chunk's
+   * tsvector by weight marking (setweight + ts_filter, in C) so only they are unnested.
+   *
+   * Only chunks that can reach the top `limit` are scored (MaxScore pruning, exact): a term adds at
+   * most idf·(k1+1) to any chunk. The chunks holding the rarest term found in at least `limit` chunks
+   * are scored first; the score of the `limit`-th of them is a floor the answer's last one will meet. The most common terms whose
+   * bounds add up to no more than that floor cannot lift a chunk holding only them into the answer,
+   * so the chunks scored are those holding one of the other terms: on a large bot, far fewer than
+   * all the chunks a common word matches.
    */
   async scoreBm25(botId: string, config: string, words: string, limit: number): Promise<Array<{ passage: ChunkPassage; score: number }>> {
+    const score = `(SELECT sum(w.idf * m.tf * ($5::float8 + 1) / (m.tf + $5::float8 * (1 - $6::float8 + $6::float8 * c.token_count / s.avglen)))
+                   FROM (SELECT lexeme, COALESCE(array_length(positions, 1), 1)::float8 AS tf
+                           FROM unnest(ts_filter(setweight(c.tsv, 'A', q.terms), '{a}'))) m
+                   JOIN weights w ON w.term = m.lexeme)`;
     const { rows } = await this.pool.query<PassageRow & { score: number }>(
       this.statements.query(
         'chunk_search_bm25',
@@ -87,22 +97,40 @@ export class ChunkSearchRepository implements ChunkSearch {
          FROM bot_text_stats WHERE bot_id = $1 AND chunk_count > 0
        ),
        weights AS (
-         SELECT f.term, ln(1 + (s.n - f.df + 0.5) / (f.df + 0.5)) AS idf
+         SELECT f.term, f.df, ln(1 + (s.n - f.df + 0.5) / (f.df + 0.5)) AS idf
          FROM terms t
          JOIN bot_term_frequencies f ON f.bot_id = $1 AND f.term = t.lexeme
          CROSS JOIN stats s
        ),
        q AS (
-         SELECT string_agg(quote_literal(term), ' | ')::tsquery AS any_term, array_agg(term) AS terms FROM weights
+         SELECT array_agg(term) AS terms,
+                -- Any term gives a true floor; the rarest that can fill the top $4 gives the highest.
+                (SELECT quote_literal(term)::tsquery FROM weights WHERE df >= $4 ORDER BY df, term LIMIT 1) AS seed
+         FROM weights
+       ),
+       first AS MATERIALIZED (
+         SELECT ${score} AS score
+         FROM chunks c, q, stats s
+         WHERE c.bot_id = $1 AND c.tsv @@ q.seed
+         ORDER BY score DESC
+         LIMIT $4
+       ),
+       -- A score the answer's last chunk will reach (0 when no term is in $4 chunks).
+       floor AS (
+         SELECT CASE WHEN count(*) >= $4 THEN min(score) ELSE 0 END AS score FROM first
+       ),
+       -- Terms from the most common up, with the most their bounds add to a chunk holding only them.
+       bounded AS (
+         SELECT term, sum(idf * ($5::float8 + 1)) OVER (ORDER BY idf, term) AS bound FROM weights
+       ),
+       essential AS (
+         SELECT string_agg(quote_literal(term), ' | ')::tsquery AS any_term
+         FROM bounded WHERE bound > (SELECT score FROM floor)
        ),
        scored AS MATERIALIZED (
-         SELECT c.id,
-                (SELECT sum(w.idf * m.tf * ($5::float8 + 1) / (m.tf + $5::float8 * (1 - $6::float8 + $6::float8 * c.token_count / s.avglen)))
-                   FROM (SELECT lexeme, COALESCE(array_length(positions, 1), 1)::float8 AS tf
-                           FROM unnest(ts_filter(setweight(c.tsv, 'A', q.terms), '{a}'))) m
-                   JOIN weights w ON w.term = m.lexeme) AS score
-         FROM chunks c, q, stats s
-         WHERE c.bot_id = $1 AND c.tsv @@ q.any_term
+         SELECT c.id, ${score} AS score
+         FROM chunks c, q, essential e, stats s
+         WHERE c.bot_id = $1 AND c.tsv @@ e.any_term
          ORDER BY score DESC, c.id
          LIMIT $4
        )

@@ -8,6 +8,7 @@ import { ChunkSearchRepository } from '../../src/db/chunk-search.repository.js';
 import { openDatabase } from '../../src/db/database.js';
 import { DocumentRepository } from '../../src/db/document.repository.js';
 import { migrate } from '../../src/db/migrate.js';
+import { plainBm25ChunkSearch } from '../../scripts/eval-retrieval.js';
 import { createTestDatabase } from '../support/test-database.js';
 
 // Full-text retrieval scores by BM25 over each bot's own statistics, kept by triggers as chunks are
@@ -129,6 +130,45 @@ describe.each([['PostgreSQL'], ['embedded PGlite']] as const)('BM25 full-text ra
     const apple = await scores(botId, 'apple');
     expect(apple.map(([id]) => id)).toEqual([d2]);
     expect(apple[0]![1]).toBeCloseTo(Math.LN2, 5);
+  });
+
+  it('gives the same answer as a plain BM25 whether or not common words could be left out of the first candidates', async () => {
+    const botId = await newBot();
+    // "steady" is in 96 of 110 chunks (common: it could match most of a large bot); "anchor" in 4.
+    await ingest(botId, [
+      ...Array.from({ length: 92 }, (_, i) => `steady word${i}`),
+      ...Array.from({ length: 4 }, (_, i) => `anchor habit${i} steady ${'steady '.repeat(i)}`),
+      ...Array.from({ length: 14 }, (_, i) => `other thing${i}`),
+    ]);
+    const reference = await plainBm25ChunkSearch(pool, botId, { k1: 1.2, b: 0.75 });
+    const same = async (words: string, limit: number) => {
+      const ours = await search.scoreBm25(botId, 'simple', words, limit);
+      const plain = await reference.lexical(botId, 'simple', words, limit);
+      expect(ours.map((s) => s.passage.chunkId)).toEqual(plain.map((p) => p.chunkId));
+      return ours;
+    };
+    // The three best hold "anchor": chunks with "steady" alone score too little to reach them.
+    const top = await same('anchor steady', 3);
+    expect(top.every((s) => s.passage.text.startsWith('anchor'))).toBe(true);
+    // Ten asked for, four hold "anchor": chunks with "steady" alone must fill the rest.
+    const ten = await same('anchor steady', 10);
+    expect(ten.map((s) => s.passage.text.split(' ')[0])).toEqual([...Array(4).fill('anchor'), ...Array(6).fill('steady')]);
+    // Only common words: all of them are searched.
+    expect(await same('steady', 5)).toHaveLength(5);
+
+    // Questions mixing words of every frequency over a bot of skewed vocabulary, as prose has.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_664_525 + 1_013_904_223) >>> 0) / 4_294_967_296);
+    const word = () => `w${Math.floor(1 / (random() * 0.98 + 0.02))}`;
+    const prose = await newBot();
+    await ingest(prose, Array.from({ length: 300 }, () => Array.from({ length: 4 + Math.floor(random() * 30) }, word).join(' ')));
+    const plain = await plainBm25ChunkSearch(pool, prose, { k1: 1.2, b: 0.75 });
+    for (let i = 0; i < 40; i++) {
+      const words = Array.from({ length: 2 + (i % 4) }, word).join(' ');
+      const limit = [3, 10, 50][i % 3]!;
+      const ours = (await search.scoreBm25(prose, 'simple', words, limit)).map((s) => s.passage.chunkId);
+      expect(ours, words).toEqual((await plain.lexical(prose, 'simple', words, limit)).map((p) => p.chunkId));
+    }
   });
 
   it("never lets one bot's documents change another bot's scores or results", async () => {
