@@ -19,12 +19,14 @@ export interface QueuePayloads {
    * broadcast: choose its recipients and queue theirs (job id `broadcast_<broadcastId>`).
    */
   proactive: { sendId: string; botId: string } | { broadcastId: string; botId: string };
+  /** Re-embed one document's chunks with a new embedding model (job id `reembed_<documentId>_<model hash>`). */
+  reembed: { documentId: string; botId: string; model: string };
 }
 
 export type QueueName = keyof QueuePayloads;
 
 /** Every queue, for start-up checks and metrics. */
-export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive'];
+export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive', 'reembed'];
 export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
 export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
 
