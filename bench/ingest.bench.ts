@@ -6,8 +6,8 @@
  * Subtitles: a generated one-hour SRT (a cue every 3 s) read and split by the pipeline's loader and
  * through the API, next to a bare parse of its cues in the same run.
  * Re-embedding: the same PDFs' passages switched to a second embedding model of another dimension
- * (PATCH of the bot's embeddingModel → every document searched by the new vectors, the old ones
- * deleted), next to the embedding stage of their ingestion in the same run.
+ * (PATCH of the bot's embeddingModel → every document searched by the new vectors and the old
+ * ones deleted), next to the embedding stage of their ingestion in the same run.
  *
  *   npm run bench:ingest -- [--copies 15]
  */
@@ -121,10 +121,15 @@ async function reembedFigures(
   if (patched.statusCode !== 200) throw new Error(`settings update failed: ${patched.statusCode} ${patched.body}`);
   await waitFor(
     async () => {
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE bot_id = $1 AND embedding_model IS DISTINCT FROM $2', [botId, REEMBED_MODEL]);
-      return rows[0]!.n === 0 || undefined;
+      // Done when every document has switched and the old model's vectors are gone.
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM documents WHERE bot_id = $1 AND embedding_model IS DISTINCT FROM $2)
+              + (SELECT count(*) FROM chunk_embeddings WHERE bot_id = $1 AND model <> $2) AS n`,
+        [botId, REEMBED_MODEL],
+      );
+      return Number(rows[0]!.n) === 0 || undefined;
     },
-    { timeoutMs: 600_000, intervalMs: 50, what: 'every document re-embedded' },
+    { timeoutMs: 600_000, intervalMs: 50, what: 'every document re-embedded and the old vectors deleted' },
   );
   const seconds = (performance.now() - started) / 1000;
   const { rows } = await pool.query<{ model: string; n: number }>('SELECT model, count(*)::int AS n FROM chunk_embeddings WHERE bot_id = $1 GROUP BY model', [botId]);

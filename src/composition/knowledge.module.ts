@@ -94,7 +94,7 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
   bots.service.addEmbeddingModelListener(async (botId) => {
     // The setting is saved either way; whatever is not queued now is at the next start.
     const planned = await reembed.reconcile(botId).catch((err: unknown) => logger.warn({ err, botId }, 'reembed: could not queue the re-embedding'));
-    if (planned?.documents) logger.info({ botId, ...planned }, `re-embedding ${planned.documents} documents of a bot in the background`);
+    if (planned?.documents) logger.info({ botId, ...planned }, `re-embedding ${planned.documents} document${planned.documents === 1 ? '' : 's'} of a bot in the background`);
   });
 
   const documentRepository = new DocumentRepository(database.pool, events ? { events: events.publisher } : {});
@@ -191,7 +191,9 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
       // In the background: start-up never waits for the check, let alone the re-embedding.
       void reembed.reconcile().then(
         ({ documents: count, models }) => {
-          if (count) logger.info({ documents: count, models }, `embedding model changed: re-embedding ${count} documents with ${models.join(', ')} in the background`);
+          if (count) {
+            logger.info({ documents: count, models }, `embedding model changed: re-embedding ${count} document${count === 1 ? '' : 's'} with ${models.join(', ')} in the background`);
+          }
         },
         (err: unknown) => logger.warn({ err }, 'reembed: could not check documents against the embedding model'),
       );
