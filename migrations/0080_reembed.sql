@@ -14,8 +14,11 @@ DROP INDEX public.chunk_embeddings_bot_idx;
 CREATE INDEX chunk_embeddings_bot_idx ON public.chunk_embeddings (bot_id, dims, model);
 
 -- The model a document is being re-embedded with, and how many of its chunks (in ordinal order)
--- already have that model's vectors: a worker that stops resumes from there.
+-- already have that model's vectors: a worker that stops resumes from there. After the switch, the
+-- model it left until its vectors are deleted, so a worker stopping in between does not leave them.
 ALTER TABLE public.documents
   ADD COLUMN reembed_model text,
-  ADD COLUMN reembed_done integer NOT NULL DEFAULT 0;
-CREATE INDEX documents_reembed_idx ON public.documents (bot_id) WHERE reembed_model IS NOT NULL;
+  ADD COLUMN reembed_done integer NOT NULL DEFAULT 0,
+  ADD COLUMN retired_embedding_model text;
+CREATE INDEX documents_reembed_idx ON public.documents (bot_id)
+  WHERE reembed_model IS NOT NULL OR retired_embedding_model IS NOT NULL;

@@ -26,9 +26,12 @@ export interface ReembedDocumentStore {
   recordProgress(botId: string, documentId: string, model: string, version: string, done: number): Promise<boolean>;
   /**
    * Makes `model` the one the document is searched by, if it is still re-embedded with it and its
-   * chunks are those of `version`. Returns the model it was searched by before, or null when nothing switched.
+   * chunks are those of `version`; the model it was searched by before is kept as retired until
+   * `clearRetired`. Returns that model, or null when nothing switched.
    */
   switchModel(botId: string, documentId: string, model: string, version: string): Promise<{ previousModel: string | null } | null>;
+  /** Forgets the retired model once its vectors are deleted. */
+  clearRetired(botId: string, documentId: string, model: string): Promise<void>;
 }
 
 export interface ReembedPorts {
@@ -95,8 +98,10 @@ export async function reembedDocument(ref: { botId: string; documentId: string; 
   if (!switched) return abandon();
   ports.onIndexChanged?.(ref.botId);
   if (switched.previousModel && switched.previousModel !== ref.model) {
+    // Left retired if this fails (or the worker stops first): the next start deletes them.
     await vectors
       .deleteDocument(ref.botId, ref.documentId, switched.previousModel)
+      .then(() => documents.clearRetired(ref.botId, ref.documentId, switched.previousModel!))
       .catch((err: unknown) => ports.onCleanupError?.(err, 'removing vectors of the previous embedding model'));
   }
   return { outcome: 'switched', chunks: chunks.length };

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ReembedDocumentStore, ReembedTarget } from '../../rag/reembed.js';
 import type { BotEventPublisher } from '../events/bot-event.types.js';
-import type { ReembedPlan, ReembedPlanStore } from '../knowledge/reembed.service.js';
+import type { ReembedPlan, ReembedPlanStore, ReembedTask } from '../knowledge/reembed.service.js';
 import { isUuid } from '../postgres/ids.js';
 
 /** Documents' switches from one embedding model to another: what is wanted, how far it got. */
@@ -26,7 +26,9 @@ export class ReembedRepository implements ReembedDocumentStore, ReembedPlanStore
          FOR UPDATE OF d
        ),
        changed AS (
-         UPDATE public.documents d SET reembed_model = w.wanted, reembed_done = 0
+         -- Vectors of a model the document just left are kept if it goes back to it: they fit its chunks.
+         UPDATE public.documents d SET reembed_model = w.wanted, reembed_done = 0,
+                retired_embedding_model = NULLIF(d.retired_embedding_model, w.wanted)
          FROM wanted w
          WHERE d.id = w.id AND d.reembed_model IS DISTINCT FROM w.wanted
          RETURNING d.id
@@ -75,7 +77,8 @@ export class ReembedRepository implements ReembedDocumentStore, ReembedPlanStore
 
   async switchModel(botId: string, documentId: string, model: string, version: string): Promise<{ previousModel: string | null } | null> {
     const { rows } = await this.pool.query<{ previous: string | null; total: number }>(
-      `UPDATE public.documents d SET embedding_model = $3, reembed_model = NULL, reembed_done = 0, updated_at = now()
+      `UPDATE public.documents d SET embedding_model = $3, reembed_model = NULL, reembed_done = 0, updated_at = now(),
+         retired_embedding_model = NULLIF(before.embedding_model, $3)
        FROM (SELECT id, embedding_model FROM public.documents WHERE id = $1 FOR UPDATE) before
        WHERE d.id = before.id AND d.bot_id = $2 AND d.reembed_model = $3 AND COALESCE(d.ingested_at::text, '') = $4
        RETURNING before.embedding_model AS previous, d.chunk_count AS total`,
@@ -85,6 +88,24 @@ export class ReembedRepository implements ReembedDocumentStore, ReembedPlanStore
     if (!row) return null;
     this.publish(botId, { documentId, model, status: 'switched', done: row.total, total: row.total });
     return { previousModel: row.previous };
+  }
+
+  async clearRetired(botId: string, documentId: string, model: string): Promise<void> {
+    await this.pool.query('UPDATE public.documents SET retired_embedding_model = NULL WHERE id = $1 AND bot_id = $2 AND retired_embedding_model = $3', [
+      documentId,
+      botId,
+      model,
+    ]);
+  }
+
+  async retired(scope?: { botId: string }): Promise<ReembedTask[]> {
+    if (scope && !isUuid(scope.botId)) return [];
+    const { rows } = await this.pool.query<{ id: string; bot_id: string; model: string }>(
+      `SELECT id, bot_id, retired_embedding_model AS model FROM public.documents
+       WHERE retired_embedding_model IS NOT NULL AND ($1::uuid IS NULL OR bot_id = $1)`,
+      [scope?.botId ?? null],
+    );
+    return rows.map((r) => ({ botId: r.bot_id, documentId: r.id, model: r.model }));
   }
 
   private publish(botId: string, event: { documentId: string; model: string; status: 'embedding' | 'switched'; done: number; total: number }): void {

@@ -21,6 +21,9 @@ export interface ReembedPlanStore {
    * (its setting, else `defaultModel`) and records what is to be done.
    */
   plan(defaultModel: string, scope?: { botId: string; documentId?: string | undefined }): Promise<ReembedPlan>;
+  /** Documents switched to a new model whose old model's vectors were not deleted yet (a worker stopped in between). */
+  retired(scope?: { botId: string }): Promise<ReembedTask[]>;
+  clearRetired(botId: string, documentId: string, model: string): Promise<void>;
 }
 
 export interface ReembedServiceOptions {
@@ -53,6 +56,14 @@ export class ReembedService {
       await this.options.vectors
         .deleteDocument(task.botId, task.documentId, task.model)
         .catch((err: unknown) => this.options.onCleanupError?.(err, 'removing vectors of an abandoned re-embedding'));
+    }
+    if (documentId === undefined) {
+      for (const task of await this.options.store.retired(botId === undefined ? undefined : { botId })) {
+        await this.options.vectors
+          .deleteDocument(task.botId, task.documentId, task.model)
+          .then(() => this.options.store.clearRetired(task.botId, task.documentId, task.model))
+          .catch((err: unknown) => this.options.onCleanupError?.(err, 'removing vectors of a previous embedding model'));
+      }
     }
     for (const task of pending) await this.options.queue.ensure(task, reembedJobId(task));
     return { documents: pending.length, models: [...new Set(pending.map((t) => t.model))] };
