@@ -123,5 +123,10 @@ describe.each(stores)('a bot switching its embedding model (per-bot setting, %s)
     const afterSwitch = ollama.requests.length;
     expect((await search('how long should a nap be after lunch')).map((a) => a.text).join('\n')).toContain('nap of twenty minutes');
     expect(embedModels(ollama, afterSwitch)).toEqual([NEW_MODEL]);
+
+    // A document added now is embedded by the bot's model straight away and needs no re-embedding.
+    const later = await uploadAndIngest(app, creator.auth, botId, { name: 'later.md', type: 'text/markdown', bytes: guide('Later guide', 7) });
+    expect(later.embeddingModel).toBe(NEW_MODEL);
+    expect((await listed()).map((d) => d.reembedding)).toEqual([undefined, undefined, undefined]);
   });
 });
