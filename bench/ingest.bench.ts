@@ -5,6 +5,9 @@
  * in the same run, is bare text extraction of the same PDFs with unpdf: the floor any pipeline pays.
  * Subtitles: a generated one-hour SRT (a cue every 3 s) read and split by the pipeline's loader and
  * through the API, next to a bare parse of its cues in the same run. Spreadsheets: see spreadsheet-ingest.ts.
+ * Re-embedding: the same PDFs' passages switched to a second embedding model of another dimension
+ * (PATCH of the bot's embeddingModel → every document searched by the new vectors and the old
+ * ones deleted), next to the embedding stage of their ingestion in the same run.
  *
  * Slide decks, e-books and workspace exports: see book-deck-export.figures.ts.
  *
@@ -106,6 +109,47 @@ async function subtitleFigures(platform: Awaited<ReturnType<typeof startTestPlat
   };
 }
 
+const REEMBED_MODEL = 'bench-embed-wide';
+
+/** Switches the bot to REEMBED_MODEL and times the background re-embedding until every document has switched. */
+async function reembedFigures(
+  platform: Awaited<ReturnType<typeof startTestPlatform>>,
+  session: Awaited<ReturnType<typeof signUpCreator>>,
+  botId: string,
+  chunks: number,
+  ingestEmbeddingSeconds: number,
+) {
+  const pool = platform.infrastructure.database.pool;
+  const started = performance.now();
+  const patched = await platform.app.inject({ method: 'PATCH', url: `/v1/bots/${botId}`, headers: session.auth, payload: { settings: { embeddingModel: REEMBED_MODEL } } });
+  if (patched.statusCode !== 200) throw new Error(`settings update failed: ${patched.statusCode} ${patched.body}`);
+  await waitFor(
+    async () => {
+      // Done when every document has switched and the old model's vectors are gone.
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM documents WHERE bot_id = $1 AND embedding_model IS DISTINCT FROM $2)
+              + (SELECT count(*) FROM chunk_embeddings WHERE bot_id = $1 AND model <> $2) AS n`,
+        [botId, REEMBED_MODEL],
+      );
+      return Number(rows[0]!.n) === 0 || undefined;
+    },
+    { timeoutMs: 600_000, intervalMs: 50, what: 'every document re-embedded and the old vectors deleted' },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const { rows } = await pool.query<{ model: string; n: number }>('SELECT model, count(*)::int AS n FROM chunk_embeddings WHERE bot_id = $1 GROUP BY model', [botId]);
+  if (rows.length !== 1 || rows[0]!.model !== REEMBED_MODEL || rows[0]!.n !== chunks) throw new Error(`unexpected vectors after re-embedding: ${JSON.stringify(rows)}`);
+  return {
+    model: REEMBED_MODEL,
+    passages: chunks,
+    seconds,
+    passagesPerSecond: chunks / seconds,
+    baseline: {
+      what: 'embedding stage of ingesting the same passages (embedding requests and vector writes, summed over documents)',
+      passagesPerSecond: chunks / ingestEmbeddingSeconds,
+    },
+  };
+}
+
 async function stageSeconds(platform: Awaited<ReturnType<typeof startTestPlatform>>): Promise<Record<string, number>> {
   const metric = await platform.infrastructure.metrics.ingestDuration.get();
   const sums: Record<string, number> = {};
@@ -116,7 +160,7 @@ async function stageSeconds(platform: Awaited<ReturnType<typeof startTestPlatfor
 }
 
 async function main() {
-  const ollama = await startFakeOllama({ dims: 768 });
+  const ollama = await startFakeOllama({ dims: 768, models: ['nomic-embed-text:latest', `${REEMBED_MODEL}:latest`], modelDims: { [REEMBED_MODEL]: 1024 } });
   const platform = await startTestPlatform({ OLLAMA_HOST: ollama.url, INGEST_CONCURRENCY: '2', UPLOAD_MAX_BYTES: String(50 * 1024 * 1024) });
   try {
     const session = await signUpCreator(platform.app);
@@ -165,6 +209,8 @@ async function main() {
       embeddingSeconds: stages.embed ?? 0,
       baseline: { what: 'unpdf extractText of the same PDFs, sequential', pagesPerSecond: baseline.pages / baseline.seconds },
     };
+    const reembed = await reembedFigures(platform, session, bot.id, chunks, figures.embeddingSeconds);
+    const reembedRatio = reembed.passagesPerSecond / reembed.baseline.passagesPerSecond;
     const subtitles = await subtitleFigures(platform, session);
     const ratio = figures.pagesPerSecondExcludingEmbedding / figures.baseline.pagesPerSecond;
     const subtitleRatio = subtitles.cuesPerSecondLoadAndSplit / subtitles.baseline.cuesPerSecond;
@@ -177,11 +223,14 @@ async function main() {
     console.log(
       `subtitles (1-hour SRT, ${subtitles.file.cues} cues → ${subtitles.file.passages} passages → ${subtitles.file.chunks} chunks): load + split ${subtitles.cuesPerSecondLoadAndSplit.toFixed(0)} cues/s, bare parse ${subtitles.baseline.cuesPerSecond.toFixed(0)} cues/s, ratio ${subtitleRatio.toFixed(2)}; end to end through the API ${subtitles.cuesPerSecondEndToEnd.toFixed(0)} cues/s`,
     );
+    console.log(
+      `re-embedding (${reembed.passages} passages, 768-d → 1024-d model, in the background until every document switched): ${reembed.passagesPerSecond.toFixed(0)} passages/s; ingestion's embedding stage ${reembed.baseline.passagesPerSecond.toFixed(0)} passages/s; ratio ${reembedRatio.toFixed(2)}`,
+    );
     const bookDeckExport = await bookDeckExportFigures(platform, session);
     for (const line of describeBookDeckExport(bookDeckExport)) console.log(line);
     const spreadsheets = await spreadsheetFigures(platform, session);
     console.log(spreadsheetSummary(spreadsheets));
-    console.log(`saved ${saveResults('ingest', { ...figures, ratio, subtitles: { ...subtitles, ratio: subtitleRatio }, bookDeckExport, spreadsheets })}`);
+    console.log(`saved ${saveResults('ingest', { ...figures, ratio, reembed: { ...reembed, ratio: reembedRatio }, subtitles: { ...subtitles, ratio: subtitleRatio }, bookDeckExport, spreadsheets })}`);
     console.log(`ingest_pages_per_s=${figures.pagesPerSecondExcludingEmbedding.toFixed(1)} baseline_pages_per_s=${figures.baseline.pagesPerSecond.toFixed(1)} ratio=${ratio.toFixed(2)}`);
   } finally {
     await platform.stop();

@@ -207,9 +207,9 @@ async function runSize(total: number): Promise<SizeResult> {
             [bot.id, ids, documents, ordinals, texts],
           );
           await pool.query(
-            `INSERT INTO chunk_embeddings (chunk_id, bot_id, document_id, dims, embedding)
-             SELECT id, $1, document_id, $2, embedding::vector FROM unnest($3::uuid[], $4::uuid[], $5::text[]) AS t(id, document_id, embedding)`,
-            [bot.id, DIMS, ids, documents, vectors],
+            `INSERT INTO chunk_embeddings (chunk_id, bot_id, document_id, model, dims, embedding)
+             SELECT id, $1, document_id, $6, $2, embedding::vector FROM unnest($3::uuid[], $4::uuid[], $5::text[]) AS t(id, document_id, embedding)`,
+            [bot.id, DIMS, ids, documents, vectors, MODEL],
           );
           done += batch;
         }
@@ -257,7 +257,7 @@ async function runSize(total: number): Promise<SizeResult> {
       const [hybridMs] = await time(() => retriever.retrieveWith(q.bot.id, q.text, { k: 10 }, q.vector));
       hybrid.push(hybridMs);
       byPath[largeBots.has(q.bot.id) ? 'hnsw' : 'exact']!.push(hybridMs);
-      const [vectorMs, hits] = await time(() => store.query(q.bot.id, q.vector, 50));
+      const [vectorMs, hits] = await time(() => store.query(q.bot.id, q.vector, 50, MODEL));
       vector.push(vectorMs);
       const [lexicalMs] = await time(() => lexicalOnly.retrieveWith(q.bot.id, q.text, { k: 10 }, null));
       lexical.push(lexicalMs);
@@ -268,7 +268,7 @@ async function runSize(total: number): Promise<SizeResult> {
       );
       baseline.push(baselineMs);
       if (largeBots.has(q.bot.id)) {
-        const truth = new Set((await exactStore.query(q.bot.id, q.vector, 10)).map((h) => h.chunkId));
+        const truth = new Set((await exactStore.query(q.bot.id, q.vector, 10, MODEL)).map((h) => h.chunkId));
         recallHits += hits.slice(0, 10).filter((h) => truth.has(h.chunkId)).length;
         recallTotal += truth.size;
       }

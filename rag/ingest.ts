@@ -32,7 +32,10 @@ export interface IngestPorts {
   documents: IngestDocumentStore;
   sources: SourceReader;
   splitter: Splitter;
+  /** The deployment's embedder (OLLAMA_EMBED_MODEL). */
   embedder: Embedder;
+  /** The embedder of a bot that chose another model in its settings. */
+  embedderFor?(model: string): Embedder;
   vectors: VectorStore;
   /** Texts per embedding request; progress advances per batch. */
   embedBatchSize: number;
@@ -103,10 +106,11 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
 
   const source = await timed(metrics, 'fetch', () => readSource(target, ports));
   const hash = contentHash(source.bytes);
-  const embedderAvailable = await ports.embedder.available();
+  const embedder = target.botEmbeddingModel && target.botEmbeddingModel !== ports.embedder.model && ports.embedderFor ? ports.embedderFor(target.botEmbeddingModel) : ports.embedder;
+  const embedderAvailable = await embedder.available();
   // Same bytes: nothing to redo, unless vectors can now be added (or come from another model).
   // An embedder that is down never downgrades a hybrid document to lexical.
-  const vectorsCurrent = embedderAvailable ? target.embeddingModel === ports.embedder.model : true;
+  const vectorsCurrent = embedderAvailable ? target.embeddingModel === embedder.model : true;
   if (hash === target.ingestedHash && vectorsCurrent) {
     await documents.markUnchanged(target.botId, target.id);
     return { outcome: 'unchanged' };
@@ -122,7 +126,7 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
   const written: string[] = [];
   const removeWritten = async () => {
     if (!written.length) return;
-    await ports.vectors.deleteChunks(target.botId, written).catch((err: unknown) => ports.onCleanupError?.(err, 'removing vectors of a failed attempt'));
+    await ports.vectors.deleteChunks(target.botId, written, [embedder.model]).catch((err: unknown) => ports.onCleanupError?.(err, 'removing vectors of a failed attempt'));
   };
 
   try {
@@ -130,8 +134,8 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
       await timed(metrics, 'embed', async () => {
         for (let start = 0; start < chunks.length; start += ports.embedBatchSize) {
           const batch = chunks.slice(start, start + ports.embedBatchSize);
-          const embeddings = await ports.embedder.embed(batch.map((c) => c.text));
-          const records: VectorRecord[] = batch.map((c, i) => ({ chunkId: c.id, documentId: target.id, embedding: embeddings[i]! }));
+          const embeddings = await embedder.embed(batch.map((c) => c.text));
+          const records: VectorRecord[] = batch.map((c, i) => ({ chunkId: c.id, documentId: target.id, model: embedder.model, embedding: embeddings[i]! }));
           // Recorded before the write so a half-applied upsert is cleaned up too.
           written.push(...batch.map((c) => c.id));
           await ports.vectors.upsert(target.botId, records);
@@ -155,7 +159,7 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
         mediaType: detectMediaType(source.bytes, source.mediaType, source.filename) ?? source.mediaType,
         pageCount: pageNumbers || null,
         retrievalMode,
-        embeddingModel: embedderAvailable ? ports.embedder.model : null,
+        embeddingModel: embedderAvailable ? embedder.model : null,
         faqs: loaded.faqs ?? [],
         ...(loaded.title && isDefaultTitle(target) ? { title: loaded.title.slice(0, 500) } : {}),
       }),
@@ -166,8 +170,10 @@ export async function ingestDocument(ref: { botId: string; documentId: string },
     }
     ports.onIndexChanged?.(target.botId);
     if (swapped.previousChunkIds.length) {
+      // The old chunks may hold vectors of their model, of this one, and of a re-embedding under way.
+      const models = [...new Set([target.embeddingModel, target.reembedModel, embedder.model].filter((m): m is string => m !== null))];
       await ports.vectors
-        .deleteChunks(target.botId, swapped.previousChunkIds)
+        .deleteChunks(target.botId, swapped.previousChunkIds, models)
         .catch((err: unknown) => ports.onCleanupError?.(err, 'removing vectors of replaced chunks'));
     }
     await progress(PROGRESS.stored);

@@ -16,6 +16,11 @@ export interface HybridRetrieverOptions {
    * Every turn retrieves, and the profile changes rarely; see `forgetBot` for changes made here.
    */
   profileTtlMs?: number;
+  /**
+   * The embedder of another model than the default one, for bots whose documents are searched by
+   * it (a per-bot model, or documents not yet switched to a new one).
+   */
+  embedderFor?(model: string): Embedder;
 }
 
 // Enough words for any real question; the rest only slows the full-text match down.
@@ -87,7 +92,7 @@ export class HybridRetriever implements Retriever {
     // A stale profile costs little and lasts at most the TTL: a bot whose first embedded document
     // just became ready elsewhere is searched by full text alone, and a new language stems the
     // question as the old one did. Ingestion in this process calls `forgetBot` (src/platform.ts).
-    this.profiles = new PerBotCache((botId) => this.chunks.profile(botId, this.embedder?.model), { ttlMs: options.profileTtlMs ?? 5_000 });
+    this.profiles = new PerBotCache((botId) => this.chunks.profile(botId), { ttlMs: options.profileTtlMs ?? 5_000 });
   }
 
   /** Forgets what is cached about a bot after a change to it in this process (e.g. a document ingested). */
@@ -99,32 +104,44 @@ export class HybridRetriever implements Retriever {
     return this.retrieveWith(botId, query, options);
   }
 
-  /** As `retrieve`, with the query's embedding already computed (or explicitly none); benchmarks use it. */
+  /**
+   * As `retrieve`, with the question's embedding by the default model already computed (or
+   * explicitly none, for full text alone); benchmarks use it.
+   */
   async retrieveWith(botId: string, query: string, options: RetrieveOptions, queryEmbedding?: number[] | null): Promise<RetrievedPassage[]> {
     const profile = await this.profiles.get(botId);
     if (!profile) return [];
     const words = questionWords(query);
-    const [vector, lexical] = await Promise.all([
-      profile.hasVectors && queryEmbedding !== null ? this.vectorCandidates(botId, query, queryEmbedding) : Promise.resolve([]),
+    // Each document is searched by its own active model, so while a bot switches models the
+    // question is embedded by each model still in use and each list ranks only that model's
+    // documents; the lists never share a chunk, and fusion interleaves them by rank.
+    const models = queryEmbedding === null ? [] : profile.vectorModels;
+    const lists = await Promise.all([
+      ...models.map((model) => this.vectorCandidates(botId, query, model, model === this.embedder?.model ? (queryEmbedding ?? undefined) : undefined)),
       words ? this.chunks.lexical(botId, textSearchConfig(profile.language), words, this.candidates) : Promise.resolve([]),
     ]);
-    return reciprocalRankFusion([vector, lexical], this.rrfK, Math.max(1, options.k));
+    return reciprocalRankFusion(lists, this.rrfK, Math.max(1, options.k));
   }
 
-  private async vectorCandidates(botId: string, query: string, given: number[] | undefined): Promise<ChunkPassage[]> {
+  private embedderOf(model: string): Embedder | undefined {
+    return this.embedder?.model === model ? this.embedder : this.options.embedderFor?.(model);
+  }
+
+  private async vectorCandidates(botId: string, query: string, model: string, given: number[] | undefined): Promise<ChunkPassage[]> {
     try {
       let embedding = given;
       if (!embedding) {
-        if (!this.embedder || !(await this.embedder.available())) return [];
-        [embedding] = await withTimeout(this.embedder.embed([query]), this.embedTimeoutMs, 'embedding the question');
+        const embedder = this.embedderOf(model);
+        if (!embedder || !(await embedder.available())) return [];
+        [embedding] = await withTimeout(embedder.embed([query]), this.embedTimeoutMs, 'embedding the question');
         if (!embedding) return [];
       }
       // Vectors may outlive their chunks briefly (re-ingestion, deletion): only live chunks count.
       // A store beside the chunks joins them in its own query; otherwise they are looked up here.
-      if (this.vectors.queryPassages) return await this.vectors.queryPassages(botId, embedding, this.candidates, this.embedder?.model);
-      const hits = await this.vectors.query(botId, embedding, this.candidates);
+      if (this.vectors.queryPassages) return await this.vectors.queryPassages(botId, embedding, this.candidates, model);
+      const hits = await this.vectors.query(botId, embedding, this.candidates, model);
       if (!hits.length) return [];
-      const live = new Map((await this.chunks.passages(botId, hits.map((h) => h.chunkId), this.embedder?.model)).map((p) => [p.chunkId, p]));
+      const live = new Map((await this.chunks.passages(botId, hits.map((h) => h.chunkId), model)).map((p) => [p.chunkId, p]));
       return hits.flatMap((h) => live.get(h.chunkId) ?? []);
     } catch (err) {
       this.options.onVectorSearchFailed?.(err);

@@ -78,6 +78,8 @@ export interface Embedder {
 export interface VectorRecord {
   chunkId: string;
   documentId: string;
+  /** The embedding model that produced the vector; a chunk holds one vector per model. */
+  model: string;
   embedding: number[];
 }
 
@@ -107,21 +109,25 @@ export interface VectorPassage extends ChunkPassage {
 
 /**
  * Where embeddings live. Every operation is scoped to one bot; a query never sees another bot's
- * vectors, because the store filters by bot before ranking.
+ * vectors, because the store filters by bot before ranking. Vectors are kept per embedding model
+ * (a chunk has one per model), so a document can be re-embedded by a new model beside its old vectors.
  */
 export interface VectorStore {
   readonly name: 'pgvector' | 'chroma';
   upsert(botId: string, records: VectorRecord[]): Promise<void>;
-  query(botId: string, embedding: number[], k: number): Promise<VectorHit[]>;
+  /** The `k` nearest vectors made by `model`. */
+  query(botId: string, embedding: number[], k: number, model: string): Promise<VectorHit[]>;
   /**
-   * Offered by stores that live beside the chunks (pgvector): the `k` nearest vectors, of which only
-   * those whose chunk is still live come back, with its passage, best first; documents embedded by
-   * another model than `embeddingModel` are left out. Retrieval then needs no second lookup; other
-   * stores answer `query` and retrieval reads the passages from the database.
+   * Offered by stores that live beside the chunks (pgvector): the `k` nearest vectors of `model`, of
+   * which only those whose chunk is still live and whose document is searched by `model` (its
+   * embedding_model) come back, with its passage, best first. Retrieval then needs no second lookup;
+   * other stores answer `query` and retrieval reads the passages from the database.
    */
-  queryPassages?(botId: string, embedding: number[], k: number, embeddingModel: string | undefined): Promise<VectorPassage[]>;
-  deleteChunks(botId: string, chunkIds: string[]): Promise<void>;
-  deleteDocument(botId: string, documentId: string): Promise<void>;
+  queryPassages?(botId: string, embedding: number[], k: number, model: string): Promise<VectorPassage[]>;
+  /** Removes the chunks' vectors of every model, or only of `models` when given (a hint that spares a search). */
+  deleteChunks(botId: string, chunkIds: string[], models?: string[]): Promise<void>;
+  /** Removes the document's vectors of every model, or only those of `model`. */
+  deleteDocument(botId: string, documentId: string, model?: string): Promise<void>;
   deleteBot(botId: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -155,8 +161,11 @@ export type RetrievalMode = 'hybrid' | 'lexical';
 /** What retrieval needs to know about a bot before searching it. */
 export interface BotSearchProfile {
   language: string;
-  /** Whether any of the bot's documents was embedded by the model asked about. */
-  hasVectors: boolean;
+  /**
+   * The embedding models the bot's documents are searched by (each document's active model). Two
+   * while documents are being switched to a new model; the question is embedded by each.
+   */
+  vectorModels: string[];
 }
 
 /**
@@ -165,15 +174,16 @@ export interface BotSearchProfile {
  */
 export interface ChunkSearch {
   /** Null when the bot does not exist. */
-  profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null>;
+  profile(botId: string): Promise<BotSearchProfile | null>;
   /**
    * Chunks matching any of `words` (stemmed and stop words dropped with text-search `config`),
    * best first by BM25 over the bot's own collection statistics.
    */
   lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]>;
   /**
-   * The given chunks that are still live, in no particular order; documents embedded by another model
-   * are left out. Used for vector stores that cannot join the chunks themselves (VectorStore.queryPassages).
+   * The given chunks that are still live, in no particular order; documents searched by another model
+   * than `embeddingModel` are left out. Used for vector stores that cannot join the chunks themselves
+   * (VectorStore.queryPassages).
    */
   passages(botId: string, chunkIds: string[], embeddingModel: string | undefined): Promise<ChunkPassage[]>;
 }
@@ -244,6 +254,10 @@ export interface IngestTarget {
   ingestedHash: string | null;
   retrievalMode: RetrievalMode | null;
   embeddingModel: string | null;
+  /** The model the bot asks for in its settings; null: the deployment's (OLLAMA_EMBED_MODEL). */
+  botEmbeddingModel: string | null;
+  /** The model the document is being re-embedded with, if any; its vectors go with the old chunks. */
+  reembedModel: string | null;
 }
 
 /** Everything that replaces a document's chunks, committed in one transaction. */

@@ -207,7 +207,7 @@ export async function plainBm25ChunkSearch(pool: pg.Pool, botId: string, { k1, b
   const n = chunks.length;
   const avgLength = Math.max(1, chunks.reduce((sum, c) => sum + c.length, 0) / Math.max(1, n));
   return {
-    profile: (id, model) => platform.profile(id, model),
+    profile: (id) => platform.profile(id),
     passages: (id, chunkIds, model) => platform.passages(id, chunkIds, model),
     async lexical(id: string, config: string, words: string, limit: number): Promise<ChunkPassage[]> {
       if (id !== botId) return [];

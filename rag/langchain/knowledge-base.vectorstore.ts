@@ -16,7 +16,7 @@ export interface KnowledgeBaseVectorStoreArgs {
   writer?: PassageWriter;
   /**
    * The model the embeddings come from: passages of other models are left out of searches and
-   * added passages are recorded with it. Taken from EmbedderEmbeddings when not given.
+   * added passages are recorded with it. Taken from EmbedderEmbeddings when not given; required otherwise.
    */
   embeddingModel?: string;
 }
@@ -33,7 +33,7 @@ type NoFilter = never;
 export class KnowledgeBaseVectorStore extends VectorStore {
   declare FilterType: NoFilter;
   readonly botId: string;
-  readonly embeddingModel: string | undefined;
+  readonly embeddingModel: string;
   private readonly vectors: PassageVectorStore;
   private readonly passages: Pick<ChunkSearch, 'passages'>;
   private readonly writer: PassageWriter | undefined;
@@ -44,7 +44,10 @@ export class KnowledgeBaseVectorStore extends VectorStore {
     this.vectors = args.vectors;
     this.passages = args.passages;
     this.writer = args.writer;
-    this.embeddingModel = args.embeddingModel ?? (embeddings instanceof EmbedderEmbeddings ? embeddings.model : undefined);
+    const model = args.embeddingModel ?? (embeddings instanceof EmbedderEmbeddings ? embeddings.model : undefined);
+    // Vectors are kept per model: one of another model's dimension and meaning must never be mixed in.
+    if (!model) throw new Error('Name the embedding model the vectors come from (embeddingModel)');
+    this.embeddingModel = model;
   }
 
   // Called by the base constructor, before this class's fields are set.
@@ -94,12 +97,12 @@ export class KnowledgeBaseVectorStore extends VectorStore {
     if (options?.ids && options.ids.length !== documents.length) throw new RangeError(`${options.ids.length} ids for ${documents.length} documents`);
     if (!documents.length) return [];
     const drafts = documents.map((doc, i) => draftOf(doc, options?.ids?.[i] ?? doc.id));
-    const added = await this.writer.addPassages(this.botId, drafts, this.embeddingModel ?? null);
+    const added = await this.writer.addPassages(this.botId, drafts, this.embeddingModel);
     if (!added) throw new Error(`Bot ${this.botId} does not exist`);
     try {
       await this.vectors.upsert(
         this.botId,
-        added.map((ids, i) => ({ chunkId: ids.chunkId, documentId: ids.documentId, embedding: vectors[i] as number[] })),
+        added.map((ids, i) => ({ chunkId: ids.chunkId, documentId: ids.documentId, model: this.embeddingModel, embedding: vectors[i] as number[] })),
       );
     } catch (err) {
       await this.writer.removePassages(this.botId, added.map((a) => a.chunkId)).catch(() => undefined);
@@ -115,7 +118,7 @@ export class KnowledgeBaseVectorStore extends VectorStore {
       found = await this.vectors.queryPassages(this.botId, query, k, this.embeddingModel);
     } else {
       // Vectors may outlive their chunks briefly: only live passages of the same model count.
-      const hits = await this.vectors.query(this.botId, query, k);
+      const hits = await this.vectors.query(this.botId, query, k, this.embeddingModel);
       const live = new Map((await this.passages.passages(this.botId, hits.map((h) => h.chunkId), this.embeddingModel)).map((p) => [p.chunkId, p]));
       found = hits.flatMap((h) => {
         const passage = live.get(h.chunkId);

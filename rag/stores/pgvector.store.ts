@@ -93,7 +93,7 @@ export class PgVectorStore implements VectorStore {
     for (const record of records) {
       const dims = dimsOf(record.embedding);
       if (!byDims.has(dims)) byDims.set(dims, new Map());
-      byDims.get(dims)?.set(record.chunkId, record);
+      byDims.get(dims)?.set(`${record.chunkId} ${record.model}`, record);
     }
     for (const dims of byDims.keys()) await this.prepareDimension(dims);
     await inTransaction(this.pool, async (client) => {
@@ -103,16 +103,16 @@ export class PgVectorStore implements VectorStore {
           const batch = group.slice(i, i + this.batchSize);
           const values: unknown[] = [botId, dims];
           const rows = batch.map((r) => {
-            values.push(r.chunkId, r.documentId, toSql(r.embedding));
+            values.push(r.chunkId, r.documentId, r.model, toSql(r.embedding));
             const n = values.length;
-            return `($${n - 2}::uuid, $1::uuid, $${n - 1}::uuid, $2::int, $${n}::vector)`;
+            return `($${n - 3}::uuid, $1::uuid, $${n - 2}::uuid, $${n - 1}::text, $2::int, $${n}::vector)`;
           });
           // A chunk id already stored for another bot is never taken over: its row is left alone
           // and the whole upsert fails.
           const result = await client.query(
-            `INSERT INTO chunk_embeddings (chunk_id, bot_id, document_id, dims, embedding)
+            `INSERT INTO chunk_embeddings (chunk_id, bot_id, document_id, model, dims, embedding)
              VALUES ${rows.join(', ')}
-             ON CONFLICT (chunk_id) DO UPDATE
+             ON CONFLICT (chunk_id, model) DO UPDATE
                SET document_id = EXCLUDED.document_id, dims = EXCLUDED.dims, embedding = EXCLUDED.embedding
                WHERE chunk_embeddings.bot_id = EXCLUDED.bot_id`,
             values,
@@ -124,12 +124,12 @@ export class PgVectorStore implements VectorStore {
     this.sizes.delete(botId);
   }
 
-  async query(botId: string, embedding: number[], k: number): Promise<VectorHit[]> {
-    const rows = await this.search<{ chunk_id: string; document_id: string; score: number }>(botId, embedding, k, undefined, (nearest) => nearest);
+  async query(botId: string, embedding: number[], k: number, model: string): Promise<VectorHit[]> {
+    const rows = await this.search<{ chunk_id: string; document_id: string; score: number }>(botId, embedding, k, model, (nearest) => nearest);
     return rows.map((r) => ({ chunkId: r.chunk_id, documentId: r.document_id, score: Number(r.score) }));
   }
 
-  async queryPassages(botId: string, embedding: number[], k: number, embeddingModel: string | undefined): Promise<VectorPassage[]> {
+  async queryPassages(botId: string, embedding: number[], k: number, model: string): Promise<VectorPassage[]> {
     // The nearest vectors first (the same search as `query`, fenced so the join cannot change its
     // plan), numbered in the order the search returned them, then only those whose chunk is live.
     // Ordered here rather than in SQL: with sorting priced out for HNSW, a final sort would make the
@@ -138,7 +138,7 @@ export class PgVectorStore implements VectorStore {
       botId,
       embedding,
       k,
-      embeddingModel ?? null,
+      model,
       (nearest, input) =>
         `WITH nearest AS MATERIALIZED (
            SELECT chunk_id, score, row_number() OVER () AS rank FROM (${nearest}) AS n
@@ -148,7 +148,7 @@ export class PgVectorStore implements VectorStore {
          JOIN chunks c ON c.id = n.chunk_id
          JOIN documents d ON d.id = c.document_id
          WHERE c.bot_id = ${input.bot} AND d.bot_id = ${input.bot}
-           AND (${input.model} IS NULL OR d.embedding_model = ${input.model})`,
+           AND d.embedding_model = ${input.model}`,
     );
     // Best first; equal scores keep the search's order (relaxed_order may swap near neighbours).
     rows.sort((a, b) => Number(b.score) - Number(a.score) || Number(a.rank) - Number(b.rank));
@@ -156,15 +156,15 @@ export class PgVectorStore implements VectorStore {
   }
 
   /**
-   * Runs `statement` around the nearest-neighbour search of one bot's vectors (`nearest`: chunk_id,
-   * document_id, score, best first), exact or through HNSW as `searchesByIndex` decides. `model`
-   * is bound as `input.model` unless undefined.
+   * Runs `statement` around the nearest-neighbour search of one bot's vectors made by `model`
+   * (`nearest`: chunk_id, document_id, score, best first), exact or through HNSW as
+   * `searchesByIndex` decides; `model` is bound as `input.model`.
    */
   private async search<R extends { score: number | string }>(
     botId: string,
     embedding: number[],
     k: number,
-    model: string | null | undefined,
+    model: string,
     statement: (nearest: string, input: StatementInput) => string,
   ): Promise<R[]> {
     const dims = dimsOf(embedding);
@@ -177,11 +177,11 @@ export class PgVectorStore implements VectorStore {
       const nearest = `SELECT chunk_id, document_id, 1 - distance AS score
          FROM (SELECT chunk_id, document_id, ${distance} AS distance
                FROM chunk_embeddings
-               WHERE bot_id = ${input.bot} AND dims = ${dims}
+               WHERE bot_id = ${input.bot} AND dims = ${dims} AND model = ${input.model}
                OFFSET 0) AS candidates
          ORDER BY distance
          LIMIT ${limit}`;
-      const values = [botId, toSql(embedding), ...(model === undefined ? [] : [model])];
+      const values = [botId, toSql(embedding), model];
       return (await this.pool.query<R>(statement(nearest, input), values)).rows;
     }
     // HNSW needs settings local to its transaction. SET LOCAL takes no bind parameters, so the whole
@@ -191,13 +191,13 @@ export class PgVectorStore implements VectorStore {
     const input = {
       bot: `'${botId}'::uuid`,
       vector: `'${vectorLiteral(embedding)}'::vector(${dims})`,
-      model: model == null ? 'NULL::text' : `${pg.escapeLiteral(model)}::text`,
+      model: `${pg.escapeLiteral(model)}::text`,
     };
     const distance = `embedding::vector(${dims}) <=> ${input.vector}`;
     // Ordered by the partial index's expression (cast included) so the planner can walk HNSW.
     const nearest = `SELECT chunk_id, document_id, 1 - (${distance}) AS score
          FROM chunk_embeddings
-         WHERE bot_id = ${input.bot} AND dims = ${dims}
+         WHERE bot_id = ${input.bot} AND dims = ${dims} AND model = ${input.model}
          ORDER BY ${distance}
          LIMIT ${limit}`;
     // Iterative scans (pgvector 0.8) keep walking the graph until enough rows pass the bot filter.
@@ -216,13 +216,18 @@ export class PgVectorStore implements VectorStore {
   }
 
   async deleteChunks(botId: string, chunkIds: string[]): Promise<void> {
+    // Every model's vectors go: one statement, so the models hint is not needed here.
     if (!chunkIds.length) return;
     await this.pool.query('DELETE FROM chunk_embeddings WHERE bot_id = $1 AND chunk_id = ANY($2::uuid[])', [botId, chunkIds]);
     this.sizes.delete(botId);
   }
 
-  async deleteDocument(botId: string, documentId: string): Promise<void> {
-    await this.pool.query('DELETE FROM chunk_embeddings WHERE bot_id = $1 AND document_id = $2', [botId, documentId]);
+  async deleteDocument(botId: string, documentId: string, model?: string): Promise<void> {
+    await this.pool.query('DELETE FROM chunk_embeddings WHERE bot_id = $1 AND document_id = $2 AND ($3::text IS NULL OR model = $3)', [
+      botId,
+      documentId,
+      model ?? null,
+    ]);
     this.sizes.delete(botId);
   }
 

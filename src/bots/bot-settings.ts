@@ -6,6 +6,12 @@ const fields = {
   temperature: z.number().min(0).max(2).describe('Sampling temperature, 0–2'),
   contextSize: z.int().min(256).max(1_048_576).describe("Context window in tokens; at most the server's MAX_CONTEXT_TOKENS"),
   maxAnswerTokens: z.int().min(16).max(32_768).describe("Upper bound on tokens in one reply; at most the server's MAX_ANSWER_TOKENS"),
+  embeddingModel: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .describe("Embedding model (Ollama) of the bot's documents; the platform default (OLLAMA_EMBED_MODEL) when unset. Changing it re-embeds them in the background"),
   welcomeMessage: z.string().max(4000).describe('Sent when an end user starts a conversation'),
   unknownAnswer: z.string().max(4000).describe('Said when the material holds no answer'),
   citeSources: z.boolean().describe('Whether replies name the documents they draw on'),
@@ -31,6 +37,7 @@ const shapeWithDefaults = {
   temperature: fields.temperature.default(defaults.temperature),
   contextSize: fields.contextSize.optional(),
   maxAnswerTokens: fields.maxAnswerTokens.optional(),
+  embeddingModel: fields.embeddingModel.optional(),
   welcomeMessage: fields.welcomeMessage.optional(),
   unknownAnswer: fields.unknownAnswer.optional(),
   citeSources: fields.citeSources.default(defaults.citeSources),

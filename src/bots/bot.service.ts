@@ -23,6 +23,9 @@ export interface UpdateBotInput {
 /** Called with a bot's id before its row is deleted, e.g. to drop its vectors from an external store. */
 export type BotDeletedListener = (botId: string) => Promise<void>;
 
+/** Called after a bot's embedding model setting was set or reset, e.g. to re-embed its documents. */
+export type EmbeddingModelChangedListener = (botId: string) => Promise<void>;
+
 export interface BotServiceOptions {
   bots: BotStore;
   secretBox: Pick<SecretBox, 'seal' | 'open'>;
@@ -44,6 +47,7 @@ const DEFAULT_LANGUAGE = 'en';
 /** Creators' bots: profile, settings and sealed channel credentials. Every call is scoped to its creator. */
 export class BotService {
   private readonly listeners: BotDeletedListener[];
+  private readonly embeddingModelListeners: EmbeddingModelChangedListener[] = [];
 
   constructor(private readonly options: BotServiceOptions) {
     this.listeners = [...(options.onBotDeleted ?? [])];
@@ -89,6 +93,7 @@ export class BotService {
       unsetSettings: entries.filter(([, v]) => v === null).map(([k]) => k),
     });
     if (!stored) throw new NotFoundError('Bot');
+    if (settings?.embeddingModel !== undefined) for (const listener of this.embeddingModelListeners) await listener(botId);
     return toBot(stored);
   }
 
@@ -111,6 +116,11 @@ export class BotService {
     if (settings.maxAnswerTokens != null && settings.maxAnswerTokens > caps.answerTokens) {
       throw new SettingAboveCapError('maxAnswerTokens', settings.maxAnswerTokens, { name: 'MAX_ANSWER_TOKENS', value: caps.answerTokens });
     }
+  }
+
+  /** Registers work to do once a bot's embedding model setting changed (for modules built after this service). */
+  addEmbeddingModelListener(listener: EmbeddingModelChangedListener): void {
+    this.embeddingModelListeners.push(listener);
   }
 
   /** Registers a cleanup to run when a bot is deleted (for adapters built after this service). */

@@ -8,7 +8,11 @@ import { ChromaVectorStore } from '../../rag/stores/chroma.store.js';
 import { PgVectorStore } from '../../rag/stores/pgvector.store.js';
 import type { Embedder, Retriever, VectorStore } from '../../rag/types.js';
 import { createCrawlProcessor } from '../../workers/crawl.worker.js';
+import type { IngestResult } from '../../rag/ingest.js';
 import { createIngestFailureListener, createIngestProcessor, type IngestWorkerDeps } from '../../workers/ingest.worker.js';
+import { createReembedProcessor } from '../../workers/reembed.worker.js';
+import { ReembedRepository } from '../db/reembed.repository.js';
+import { ReembedService } from '../knowledge/reembed.service.js';
 import type { Config } from '../config.js';
 import { ChunkSearchRepository } from '../db/chunk-search.repository.js';
 import { DocumentRepository } from '../db/document.repository.js';
@@ -47,6 +51,8 @@ export interface KnowledgeModule extends ModuleLifecycle {
   faqs: FaqService;
   /** Finds the FAQ pair a user's question asks (the engine's FaqPort). */
   faqMatcher: FaqMatcher;
+  /** Re-embeds documents whose bot wants another embedding model than they were embedded by. */
+  reembed: ReembedService;
   /**
    * Child processes, with their own limits, that read uploads and the files users send, away from
    * the event loop that answers webhooks. They start on the first read, so only workers spawn them.
@@ -79,9 +85,34 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
         new PgVectorStore(database.pool, { hnsw: database.kind !== 'pglite' });
   // The vector store is outside PostgreSQL's cascades.
   bots.service.addBotDeletedListener((botId) => vectorStore.deleteBot(botId));
-  const embedder = new OllamaEmbedder({ host: config.OLLAMA_HOST, model: config.OLLAMA_EMBED_MODEL, batchSize: config.EMBED_BATCH_SIZE, fetch: infrastructure.makeFetch });
+  const ollamaEmbedder = (model: string) => new OllamaEmbedder({ host: config.OLLAMA_HOST, model, batchSize: config.EMBED_BATCH_SIZE, fetch: infrastructure.makeFetch });
+  const embedder = ollamaEmbedder(config.OLLAMA_EMBED_MODEL);
+  // Other models: bots that chose their own, and documents still searched by a previous one.
+  const otherEmbedders = new Map<string, Embedder>();
+  const embedderFor = (model: string): Embedder => {
+    if (model === embedder.model) return embedder;
+    let found = otherEmbedders.get(model);
+    if (!found) otherEmbedders.set(model, (found = ollamaEmbedder(model)));
+    return found;
+  };
   const retriever = new HybridRetriever(new ChunkSearchRepository(database.pool, { prepared, k1: config.RETRIEVAL_BM25_K1, b: config.RETRIEVAL_BM25_B }), vectorStore, embedder, {
     onVectorSearchFailed: (err) => logger.warn({ err }, 'vector search failed; answering from full-text search alone'),
+    embedderFor,
+  });
+
+  const reembedRepository = new ReembedRepository(database.pool, events ? { events: events.publisher } : {});
+  const reembed = new ReembedService({
+    store: reembedRepository,
+    // Many attempts far apart: the new model may still be being pulled; old vectors serve meanwhile.
+    queue: { ensure: (job, jobId) => queues.ensure('reembed', job, { jobId, attempts: 10, backoff: { type: 'exponential', delay: 5_000 } }) },
+    vectors: vectorStore,
+    defaultModel: config.OLLAMA_EMBED_MODEL,
+    onCleanupError: (err, context) => logger.warn({ err }, `reembed: ${context} failed`),
+  });
+  bots.service.addEmbeddingModelListener(async (botId) => {
+    // The setting is saved either way; whatever is not queued now is at the next start.
+    const planned = await reembed.reconcile(botId).catch((err: unknown) => logger.warn({ err, botId }, 'reembed: could not queue the re-embedding'));
+    if (planned?.documents) logger.info({ botId, ...planned }, `re-embedding ${planned.documents} document${planned.documents === 1 ? '' : 's'} of a bot in the background`);
   });
 
   const documentRepository = new DocumentRepository(database.pool, events ? { events: events.publisher } : {});
@@ -147,6 +178,7 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
     sites,
     faqs,
     faqMatcher,
+    reembed,
     readers,
     startWorkers() {
       const fetchOptions = {
@@ -161,6 +193,7 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
         sources: { load: (input) => readers.load(input), fetch: (url) => urls.fetch(url) },
         splitter: readers,
         embedder,
+        embedderFor,
         vectors: vectorStore,
         embedBatchSize: config.EMBED_BATCH_SIZE,
         metrics,
@@ -169,7 +202,15 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
         // A bot's first embedded document changes how it is searched; the retriever learns it at once.
         onIndexChanged: (botId) => retriever.forgetBot(botId),
       };
-      const ingest = createIngestProcessor(ingestDeps);
+      const ingestOne = createIngestProcessor(ingestDeps);
+      const ingest: typeof ingestOne = async (job, token) => {
+        const result = await ingestOne(job, token);
+        // The bot's model may have changed while this document was embedded with the one before.
+        if ((result as IngestResult).outcome === 'ready') {
+          await reembed.reconcile(job.data.botId, job.data.documentId).catch((err: unknown) => logger.warn({ err, ...job.data }, 'reembed: could not check the model'));
+        }
+        return result;
+      };
       const ingestFailed = createIngestFailureListener(ingestDeps);
       // Reading and splitting run in reading processes, so the lock is renewed on time however long a
       // document takes.
@@ -208,6 +249,33 @@ export function createKnowledgeModule({ config, logger, infrastructure, billing,
           // A sync asked for on the embedded database is picked up without a notification too.
           ...(infrastructure.database.kind === 'pglite' ? { idlePollMs: EMBEDDED_INGEST_POLL_MS } : {}),
         },
+      );
+      queues.work(
+        'reembed',
+        createReembedProcessor({
+          documents: reembedRepository,
+          embedderFor,
+          vectors: vectorStore,
+          batchSize: config.EMBED_BATCH_SIZE,
+          logger,
+          onIndexChanged: (botId) => retriever.forgetBot(botId),
+        }),
+        {
+          concurrency: 1,
+          // As for ingestion: a worker that died mid-document is noticed this soon, and its run resumes.
+          lockDurationMs: config.INGEST_LOCK_DURATION_MS,
+          stalledIntervalMs: config.INGEST_STALLED_INTERVAL_MS,
+          ...(infrastructure.database.kind === 'pglite' ? { idlePollMs: EMBEDDED_INGEST_POLL_MS } : {}),
+        },
+      );
+      // In the background: start-up never waits for the check, let alone the re-embedding.
+      void reembed.reconcile().then(
+        ({ documents: count, models }) => {
+          if (count) {
+            logger.info({ documents: count, models }, `embedding model changed: re-embedding ${count} document${count === 1 ? '' : 's'} with ${models.join(', ')} in the background`);
+          }
+        },
+        (err: unknown) => logger.warn({ err }, 'reembed: could not check documents against the embedding model'),
       );
     },
     async stop() {

@@ -45,19 +45,20 @@ export class ChunkSearchRepository implements ChunkSearch {
     this.b = options.b ?? 0.75;
   }
 
-  async profile(botId: string, embeddingModel: string | undefined): Promise<BotSearchProfile | null> {
-    const { rows } = await this.pool.query<{ language: string; has_vectors: boolean }>(
+  async profile(botId: string): Promise<BotSearchProfile | null> {
+    const { rows } = await this.pool.query<{ language: string; models: string[] }>(
       `SELECT b.language,
-              $2::text IS NOT NULL AND EXISTS (
-                SELECT 1 FROM documents d
-                WHERE d.bot_id = $1 AND d.retrieval_mode = 'hybrid' AND d.embedding_model = $2
-              ) AS has_vectors
+              ARRAY(
+                SELECT DISTINCT d.embedding_model FROM documents d
+                WHERE d.bot_id = $1 AND d.retrieval_mode = 'hybrid' AND d.embedding_model IS NOT NULL
+                ORDER BY 1
+              ) AS models
        FROM bots b
        WHERE b.id = $1`,
-      [botId, embeddingModel ?? null],
+      [botId],
     );
     const row = rows[0];
-    return row ? { language: row.language, hasVectors: row.has_vectors } : null;
+    return row ? { language: row.language, vectorModels: row.models } : null;
   }
 
   async lexical(botId: string, config: string, words: string, limit: number): Promise<ChunkPassage[]> {

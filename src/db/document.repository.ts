@@ -10,6 +10,7 @@ const DOCUMENT_COLUMNS = `d.id, d.bot_id AS "botId", d.title, d.source_kind AS "
   d.filename, d.media_type AS "mediaType", d.size_bytes AS "sizeBytes", d.content_hash AS "contentHash",
   d.ingested_hash AS "ingestedHash", d.status, d.error, d.progress, d.chunk_count AS "chunkCount",
   d.page_count AS "pageCount", d.retrieval_mode AS "retrievalMode", d.embedding_model AS "embeddingModel",
+  d.reembed_model AS "reembedModel", d.reembed_done AS "reembedDone",
   d.created_at AS "createdAt", d.updated_at AS "updatedAt", d.ingested_at AS "ingestedAt"`;
 
 // Rows per INSERT when chunks are written; arrays travel as single parameters.
@@ -171,7 +172,8 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
     const { rows } = await this.pool.query<IngestTarget>(
       `SELECT d.id, d.bot_id AS "botId", b.language AS "botLanguage", d.title, d.source_kind AS "sourceKind",
               d.source_url AS "sourceUrl", d.filename, d.media_type AS "mediaType", d.ingested_hash AS "ingestedHash",
-              d.retrieval_mode AS "retrievalMode", d.embedding_model AS "embeddingModel"
+              d.retrieval_mode AS "retrievalMode", d.embedding_model AS "embeddingModel",
+              NULLIF(b.settings->>'embeddingModel', '') AS "botEmbeddingModel", d.reembed_model AS "reembedModel"
        FROM public.documents d JOIN public.bots b ON b.id = d.bot_id
        WHERE d.id = $1 AND d.bot_id = $2`,
       [documentId, botId],
@@ -253,7 +255,8 @@ export class DocumentRepository implements DocumentStore, IngestDocumentStore {
         `UPDATE public.documents SET
            status = 'ready', error = NULL, progress = 1, chunk_count = $3, page_count = $4, content_hash = $5,
            ingested_hash = $5, size_bytes = $6, media_type = $7, retrieval_mode = $8, embedding_model = $9,
-           title = COALESCE($10, title), ingest_open_claims = 0, ingested_at = now(), updated_at = now()
+           title = COALESCE($10, title), ingest_open_claims = 0, ingested_at = now(), updated_at = now(),
+           reembed_model = NULL, reembed_done = 0
          WHERE id = $1 AND bot_id = $2`,
         [r.documentId, r.botId, r.chunks.length, r.pageCount, r.contentHash, r.sizeBytes, r.mediaType, r.retrievalMode, r.embeddingModel, r.title ?? null],
       );

@@ -17,6 +17,11 @@ export type BotEventInput =
   | { type: 'delivery'; id: string; conversationId: string; status: DeliveryEventStatus; error?: string; at: string }
   /** A document's ingestion moved on; `progress` 0..1 while processing, chunks and pages once ready. */
   | { type: 'document'; documentId: string; status: DocumentEventStatus; progress?: number; chunks?: number; pages?: number | null; error?: string; at: string }
+  /**
+   * A document is being re-embedded by a new model: `done` of its `total` chunks have the new
+   * vectors (`embedding`); `switched` once it is searched by them and the old ones are gone.
+   */
+  | { type: 'reembed'; documentId: string; model: string; status: 'embedding' | 'switched'; done: number; total: number; at: string }
   /** Something about a conversation itself changed (taken over, released, a person asked for, the creator wrote). */
   | { type: 'conversation'; conversationId: string; change: ConversationChange; by: ConversationChangeBy; at: string };
 

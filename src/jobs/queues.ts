@@ -24,12 +24,14 @@ export interface QueuePayloads {
    * `sync_<siteId>`), or sync the bot's documents added by a single web address (scheduler `urls_<botId>`).
    */
   crawl: { siteId: string; botId: string } | { botId: string; singleUrls: true };
+  /** Re-embed one document's chunks with a new embedding model (job id `reembed_<documentId>_<model hash>`). */
+  reembed: { documentId: string; botId: string; model: string };
 }
 
 export type QueueName = keyof QueuePayloads;
 
 /** Every queue, for start-up checks and metrics. */
-export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive', 'crawl'];
+export const queueNames: QueueName[] = ['ingest', 'converse', 'email', 'stripe-events', 'proactive', 'crawl', 'reembed'];
 export type QueueJob<N extends QueueName> = Job<QueuePayloads[N], unknown, string>;
 export type QueueProcessor<N extends QueueName> = (job: QueueJob<N>, token?: string) => Promise<unknown>;
 

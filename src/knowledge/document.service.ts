@@ -114,12 +114,16 @@ export class DocumentService {
 
   /** Removes the document, its chunks and its vectors. */
   async delete(creatorId: string, botId: string, documentId: string): Promise<void> {
-    await this.find(creatorId, botId, documentId);
+    const current = await this.find(creatorId, botId, documentId);
     if (!(await this.options.documents.delete(creatorId, botId, documentId))) throw new NotFoundError('Document');
     // After the rows: retrieval joins vectors to live chunks, so leftovers are invisible if this fails.
-    await this.options.vectors
-      .deleteDocument(botId, documentId)
-      .catch((err: unknown) => this.options.onCleanupError?.(err, 'removing vectors of a deleted document'));
+    // Vectors exist for the model it is searched by and the one it may be re-embedded with.
+    for (const model of new Set([current.embeddingModel, current.reembedModel])) {
+      if (model === null) continue;
+      await this.options.vectors
+        .deleteDocument(botId, documentId, model)
+        .catch((err: unknown) => this.options.onCleanupError?.(err, 'removing vectors of a deleted document'));
+    }
   }
 
   /**

@@ -23,6 +23,9 @@ export interface StoredDocument {
   pageCount: number | null;
   retrievalMode: RetrievalMode | null;
   embeddingModel: string | null;
+  /** The embedding model the document is being switched to, if any, and its chunks embedded so far. */
+  reembedModel: string | null;
+  reembedDone: number;
   createdAt: Date;
   updatedAt: Date;
   ingestedAt: Date | null;

@@ -140,7 +140,7 @@ describe('ingestion worker on the real database and queue', () => {
 
     // One vector per chunk, and the nearest one to a page-1 sentence is on page 1.
     expect(await vectorChunkIds(paperId)).toEqual(chunks.map((c) => c.id).sort());
-    const [hit] = await vectors.query(botId, ollama.embedding('Brendan Eich Mike Shaver David Anderson David Mandelin'), 1);
+    const [hit] = await vectors.query(botId, ollama.embedding('Brendan Eich Mike Shaver David Anderson David Mandelin'), 1, 'nomic-embed-text');
     expect(chunks.find((c) => c.id === hit!.chunkId)?.page).toBe(1);
     expect(ollama.embeddedTexts.length).toBe(chunks.length);
     expect((await metrics.registry.getSingleMetricAsString('coach_ingest_documents_total'))).toMatch(/outcome="ready"} 1/);

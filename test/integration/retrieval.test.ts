@@ -27,6 +27,8 @@ const queries = readJsonLines<EvalQuery>(path.join(dataDir, 'coaching-queries.js
 // bags of words dominated by question words ("how", "do", "I"), a far weaker signal than a real
 // embedding model, so with them fusion scores below full text; the hybrid floor guards the
 // plumbing (embed, store, join, fuse), not model quality. A drop below either is a regression.
+// The platform's default embedding model (OLLAMA_EMBED_MODEL unset).
+const EMBED_MODEL = 'nomic-embed-text';
 const LEXICAL_RECALL_AT_5 = 0.86;
 const HYBRID_RECALL_AT_5 = 0.57;
 
@@ -73,7 +75,7 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
   it('fuses vector and full-text ranks by reciprocal rank (k = 60)', async () => {
     const question = 'How do I stop checking my phone while I work?';
     const lexical = await new ChunkSearchRepository(platform.infrastructure.database.pool).lexical(hybrid.botId, 'english', questionWords(question)!, 50);
-    const vector = await platform.knowledge.vectorStore.query(hybrid.botId, ollama.embedding(question), 50);
+    const vector = await platform.knowledge.vectorStore.query(hybrid.botId, ollama.embedding(question), 50, EMBED_MODEL);
     const expected = new Map<string, number>();
     for (const list of [lexical.map((p) => p.chunkId), vector.map((h) => h.chunkId)]) {
       list.forEach((chunkId, i) => expected.set(chunkId, (expected.get(chunkId) ?? 0) + 1 / (60 + i + 1)));
@@ -97,12 +99,12 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
 
   it('ignores vectors whose chunks are gone (re-ingestion, deletion in progress)', async () => {
     const question = 'How long should a nap be?';
-    const orphan = { chunkId: randomUUID(), documentId: randomUUID(), embedding: ollama.embedding(question) };
+    const orphan = { chunkId: randomUUID(), documentId: randomUUID(), model: EMBED_MODEL, embedding: ollama.embedding(question) };
     await platform.knowledge.vectorStore.upsert(hybrid.botId, [orphan]);
     try {
       // The store does hand the orphan to the retriever among the 50 candidates it asks for (Chroma's
       // index is approximate: an exact match is not always among its first few).
-      expect((await platform.knowledge.vectorStore.query(hybrid.botId, orphan.embedding, 50)).map((h) => h.chunkId)).toContain(orphan.chunkId);
+      expect((await platform.knowledge.vectorStore.query(hybrid.botId, orphan.embedding, 50, EMBED_MODEL)).map((h) => h.chunkId)).toContain(orphan.chunkId);
       const passages = await platform.knowledge.retriever.retrieve(hybrid.botId, question, { k: 5 });
       expect(passages).toHaveLength(5);
       expect(passages.map((p) => p.chunkId)).not.toContain(orphan.chunkId);
@@ -170,8 +172,8 @@ describe.each([['pgvector'], ['chroma']] as const)('retrieval through the platfo
     expect(probe.statusCode).toBe(404);
 
     // Deleting the bot takes its vectors with it, in whichever store they live.
-    expect(await platform.knowledge.vectorStore.query(victimBot, ollama.embedding(canary), 10)).toHaveLength(3);
+    expect(await platform.knowledge.vectorStore.query(victimBot, ollama.embedding(canary), 10, EMBED_MODEL)).toHaveLength(3);
     expect((await app.inject({ method: 'DELETE', url: `/v1/bots/${victimBot}`, headers: victim.auth })).statusCode).toBe(204);
-    expect(await platform.knowledge.vectorStore.query(victimBot, ollama.embedding(canary), 10)).toEqual([]);
+    expect(await platform.knowledge.vectorStore.query(victimBot, ollama.embedding(canary), 10, EMBED_MODEL)).toEqual([]);
   });
 });

@@ -111,8 +111,11 @@ function cosine(a: number[], b: number[]): number {
   return dot / (norm(a) * norm(b));
 }
 
-function records(documentId: string, embeddings: number[][]): VectorRecord[] {
-  return embeddings.map((embedding) => ({ chunkId: randomUUID(), documentId, embedding }));
+// The embedding model the cases' vectors come from, unless a case is about models.
+const MODEL = 'embed-a';
+
+function records(documentId: string, embeddings: number[][], model = MODEL): VectorRecord[] {
+  return embeddings.map((embedding) => ({ chunkId: randomUUID(), documentId, model, embedding }));
 }
 
 describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
@@ -141,7 +144,7 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     await store.upsert(bot, [far!, exact!, near!]);
 
     const query = vec(0, 1, 0.1);
-    const hits = await store.query(bot, query, 3);
+    const hits = await store.query(bot, query, 3, MODEL);
 
     expect(hits.map((h) => h.chunkId)).toEqual([exact!.chunkId, near!.chunkId, far!.chunkId]);
     expect(hits.every((h) => h.documentId === doc)).toBe(true);
@@ -153,9 +156,9 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
   it('returns at most k hits', async () => {
     const bot = randomUUID();
     await store.upsert(bot, records(randomUUID(), Array.from({ length: 10 }, (_, i) => vec(i % DIMS, (i + 1) % DIMS, 0.1 * (i % 5)))));
-    expect(await store.query(bot, vec(0), 3)).toHaveLength(3);
-    expect(await store.query(bot, vec(0), 1)).toHaveLength(1);
-    expect(await store.query(bot, vec(0), 50)).toHaveLength(10);
+    expect(await store.query(bot, vec(0), 3, MODEL)).toHaveLength(3);
+    expect(await store.query(bot, vec(0), 1, MODEL)).toHaveLength(1);
+    expect(await store.query(bot, vec(0), 50, MODEL)).toHaveLength(10);
   });
 
   it('replaces a chunk’s vector when it is upserted again', async () => {
@@ -165,12 +168,12 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     await store.upsert(bot, [chunk!, other!]);
     await store.upsert(bot, [{ ...chunk!, embedding: vec(3) }]);
 
-    const hits = await store.query(bot, vec(3), 10);
+    const hits = await store.query(bot, vec(3), 10, MODEL);
     expect(hits).toHaveLength(2);
     expect(hits[0]).toMatchObject({ chunkId: chunk!.chunkId, documentId: doc });
     expect(hits[0]!.score).toBeCloseTo(1, 4);
     // The old vector is gone: querying for it finds nothing identical.
-    const old = await store.query(bot, vec(0), 10);
+    const old = await store.query(bot, vec(0), 10, MODEL);
     expect(old.find((h) => h.chunkId === chunk!.chunkId)!.score).toBeCloseTo(0, 4);
   });
 
@@ -183,7 +186,7 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     const elsewhere = records(randomUUID(), [vec(0), vec(5)]);
     await store.upsert(bot, [...a, ...b]);
     await store.upsert(otherBot, elsewhere);
-    const ids = async (botId: string) => new Set((await store.query(botId, vec(0, 1, 0.5), 50)).map((h) => h.chunkId));
+    const ids = async (botId: string) => new Set((await store.query(botId, vec(0, 1, 0.5), 50, MODEL)).map((h) => h.chunkId));
 
     await store.deleteChunks(bot, [a[0]!.chunkId]);
     expect(await ids(bot)).toEqual(new Set([a[1]!.chunkId, a[2]!.chunkId, b[0]!.chunkId, b[1]!.chunkId]));
@@ -213,7 +216,7 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     await store.upsert(botB, own);
     const canaryIds = new Set(canaries.map((c) => c.chunkId));
 
-    const hits = await store.query(botB, query, 5);
+    const hits = await store.query(botB, query, 5, MODEL);
     expect(hits.filter((h) => canaryIds.has(h.chunkId))).toEqual([]);
     // Bot B still gets all of its k nearest, nearest first.
     expect(new Set(hits.map((h) => h.chunkId))).toEqual(new Set(own.map((r) => r.chunkId)));
@@ -227,7 +230,7 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     await store.deleteDocument(botB, witness!.documentId);
     // Reusing the chunk id under bot B either fails or stays bot B's own record (Chroma).
     await store.upsert(botB, [{ ...witness!, embedding: vec(1) }]).catch(() => undefined);
-    const [found] = await store.query(botC, vec(7), 1);
+    const [found] = await store.query(botC, vec(7), 1, MODEL);
     expect(found).toMatchObject({ chunkId: witness!.chunkId, documentId: witness!.documentId });
     expect(found!.score).toBeCloseTo(1, 4);
   });
@@ -245,15 +248,15 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     const otherModel = b!.chunkIds[0]!;
     const orphan = randomUUID(); // a vector whose chunk was replaced, as during re-ingestion
     await store.upsert(seeded.botId, [
-      { chunkId: wake!, documentId: a!.id, embedding: vec(0) },
-      { chunkId: dim!, documentId: a!.id, embedding: vec(0, 1, 0.3) },
-      { chunkId: coffee!, documentId: a!.id, embedding: vec(2) },
-      { chunkId: otherModel, documentId: b!.id, embedding: vec(0, 1, 0.1) },
-      { chunkId: orphan, documentId: a!.id, embedding: vec(0, 1, 0.05) },
+      { chunkId: wake!, documentId: a!.id, model: 'embed-a', embedding: vec(0) },
+      { chunkId: dim!, documentId: a!.id, model: 'embed-a', embedding: vec(0, 1, 0.3) },
+      { chunkId: coffee!, documentId: a!.id, model: 'embed-a', embedding: vec(2) },
+      { chunkId: otherModel, documentId: b!.id, model: 'embed-b', embedding: vec(0, 1, 0.1) },
+      { chunkId: orphan, documentId: a!.id, model: 'embed-a', embedding: vec(0, 1, 0.05) },
     ]);
     const query = vec(0, 1, 0.1);
-    const hits = await store.query(seeded.botId, query, 10);
-    expect(hits.map((h) => h.chunkId)).toEqual([otherModel, orphan, wake, dim, coffee]);
+    const hits = await store.query(seeded.botId, query, 10, 'embed-a');
+    expect(hits.map((h) => h.chunkId)).toEqual([orphan, wake, dim, coffee]);
     const scoreOf = (chunkId: string) => hits.find((h) => h.chunkId === chunkId)!.score;
 
     const passages = await store.queryPassages!(seeded.botId, query, 10, 'embed-a');
@@ -262,9 +265,9 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
       { chunkId: dim, documentId: a!.id, title: 'Sleep basics', text: 'Dim the lights.', page: null, location: null, score: expect.closeTo(scoreOf(dim!), 5) },
       { chunkId: coffee, documentId: a!.id, title: 'Sleep basics', text: 'Skip late coffee.', page: null, location: null, score: expect.closeTo(scoreOf(coffee!), 5) },
     ]);
-    // Without a model every live chunk counts; k bounds the vectors searched, before the live ones are kept.
-    expect((await store.queryPassages!(seeded.botId, query, 10, undefined)).map((p) => p.chunkId)).toEqual([otherModel, wake, dim, coffee]);
-    expect((await store.queryPassages!(seeded.botId, query, 2, undefined)).map((p) => p.chunkId)).toEqual([otherModel]);
+    // Each model answers for its own documents; k bounds the vectors searched, before the live ones are kept.
+    expect((await store.queryPassages!(seeded.botId, query, 10, 'embed-b')).map((p) => p.chunkId)).toEqual([otherModel]);
+    expect((await store.queryPassages!(seeded.botId, query, 2, 'embed-a')).map((p) => p.chunkId)).toEqual([wake]);
   });
 
   itBesideChunks('never returns another bot’s passages, even through a vector filed under the wrong bot (cross-tenant canary)', async () => {
@@ -273,12 +276,12 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     const searcher = await seedBot(pool, [{ title: 'Own notes', model: 'embed-a', chunks: [{ text: 'Breathe slowly.' }] }]);
     const query = vec(0, 1, 0.2);
     const [canary, unvectored] = victim.documents[0]!.chunkIds;
-    await store.upsert(victim.botId, [{ chunkId: canary!, documentId: victim.documents[0]!.id, embedding: query }]);
+    await store.upsert(victim.botId, [{ chunkId: canary!, documentId: victim.documents[0]!.id, model: MODEL, embedding: query }]);
     const own = searcher.documents[0]!;
     // Identical to the query, filed under the searcher but naming the victim's chunk: only its own live chunks may count.
     await store.upsert(searcher.botId, [
-      { chunkId: own.chunkIds[0]!, documentId: own.id, embedding: vec(3) },
-      { chunkId: unvectored!, documentId: victim.documents[0]!.id, embedding: query },
+      { chunkId: own.chunkIds[0]!, documentId: own.id, model: MODEL, embedding: vec(3) },
+      { chunkId: unvectored!, documentId: victim.documents[0]!.id, model: MODEL, embedding: query },
     ]);
 
     const passages = await store.queryPassages!(searcher.botId, query, 10, 'embed-a');
@@ -286,6 +289,39 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     expect(JSON.stringify(passages)).not.toMatch(/Canary|quokka/);
     // The canary is found for its owner, so its absence above is isolation, not luck.
     expect((await store.queryPassages!(victim.botId, query, 10, 'embed-a')).map((p) => p.text)).toEqual(['Canary: quokka marmalade.']);
+  });
+
+  it('keeps each model’s vectors of a chunk apart, of any dimension, and deletes them by model', async () => {
+    const bot = randomUUID();
+    const doc = randomUUID();
+    const [first, second] = records(doc, [vec(0), vec(1)], 'embed-a');
+    // The same chunks re-embedded by a model of another dimension, as while a bot switches models.
+    const wide = [
+      { chunkId: first!.chunkId, documentId: doc, model: 'embed-b:latest', embedding: vec(5, undefined, 0, 12) },
+      { chunkId: second!.chunkId, documentId: doc, model: 'embed-b:latest', embedding: vec(11, undefined, 0, 12) },
+    ];
+    await store.upsert(bot, [first!, second!]);
+    await store.upsert(bot, wide);
+    // Upserting a batch again adds nothing.
+    await store.upsert(bot, wide);
+    const ids = async (embedding: number[], model: string) => (await store.query(bot, embedding, 10, model)).map((h) => h.chunkId);
+
+    expect(await ids(vec(0), 'embed-a')).toEqual([first!.chunkId, second!.chunkId]);
+    expect(await ids(vec(11, undefined, 0, 12), 'embed-b:latest')).toEqual([second!.chunkId, first!.chunkId]);
+    expect((await store.query(bot, vec(5, undefined, 0, 12), 10, 'embed-b:latest'))[0]!.score).toBeCloseTo(1, 4);
+    expect(await store.query(bot, vec(0), 10, 'embed-c')).toEqual([]);
+
+    // The old model's vectors go once the document is switched; the new model's stay.
+    await store.deleteDocument(bot, doc, 'embed-a');
+    expect(await ids(vec(0), 'embed-a')).toEqual([]);
+    expect(await ids(vec(5, undefined, 0, 12), 'embed-b:latest')).toEqual([first!.chunkId, second!.chunkId]);
+    // A chunk deleted without naming models loses its vectors of every model.
+    await store.upsert(bot, [first!]);
+    await store.deleteChunks(bot, [first!.chunkId]);
+    expect(await ids(vec(0), 'embed-a')).toEqual([]);
+    expect(await ids(vec(5, undefined, 0, 12), 'embed-b:latest')).toEqual([second!.chunkId]);
+    await store.deleteBot(bot);
+    expect(await ids(vec(5, undefined, 0, 12), 'embed-b:latest')).toEqual([]);
   });
 
   it('keeps bots on different embedding dimensions apart', async () => {
@@ -296,8 +332,8 @@ describe.each(factories)('VectorStore conformance: %s', (_name, factory) => {
     await store.upsert(small, smallRecords);
     await store.upsert(large, largeRecords);
 
-    const fromSmall = await store.query(small, vec(0, undefined, 0, 8), 10);
-    const fromLarge = await store.query(large, vec(0, undefined, 0, 12), 10);
+    const fromSmall = await store.query(small, vec(0, undefined, 0, 8), 10, MODEL);
+    const fromLarge = await store.query(large, vec(0, undefined, 0, 12), 10, MODEL);
     expect(fromSmall.map((h) => h.chunkId)).toEqual([smallRecords[0]!.chunkId, smallRecords[1]!.chunkId]);
     expect(fromLarge.map((h) => h.chunkId)).toEqual([largeRecords[0]!.chunkId, largeRecords[2]!.chunkId, largeRecords[1]!.chunkId]);
     expect(fromLarge[0]!.score).toBeCloseTo(1, 4);
@@ -334,7 +370,7 @@ describe('PgVectorStore on a large bot (HNSW path)', () => {
     const before = await indexScans();
 
     const query = randomVector();
-    const hits = await store.query(small, query, 10);
+    const hits = await store.query(small, query, 10, MODEL);
 
     // ef_search 10 over a graph where the bot holds 7% of the rows yields about one row of its own
     // per pass; only iterative scanning reaches ten.
@@ -366,7 +402,7 @@ describe('PgVectorStore on a large bot (HNSW path)', () => {
       const document = seeded.documents[0]!;
       await store.upsert(
         seeded.botId,
-        document.chunkIds.map((chunkId) => ({ chunkId, documentId: document.id, embedding: randomVector() })),
+        document.chunkIds.map((chunkId) => ({ chunkId, documentId: document.id, model, embedding: randomVector() })),
       );
       await pool.query('ANALYZE chunk_embeddings');
       expect(await store.searchesByIndex(seeded.botId, DIMS)).toBe(true);
@@ -375,7 +411,7 @@ describe('PgVectorStore on a large bot (HNSW path)', () => {
       const before = await indexScans();
 
       const query = randomVector();
-      const hits = await store.query(seeded.botId, query, 10);
+      const hits = await store.query(seeded.botId, query, 10, model);
       const passages = await store.queryPassages(seeded.botId, query, 10, model);
 
       expect(passages).toHaveLength(10);

@@ -7,6 +7,8 @@ export interface ChildWorker {
   readonly process: ChildProcess;
   /** Everything the child wrote to stderr, for failure messages. */
   readonly stderr: () => string;
+  /** Everything the child wrote to stdout (its log lines, when LOG_LEVEL lets them through). */
+  readonly stdout: () => string;
   /** SIGKILLs the child's whole process group and resolves once the child is gone. */
   kill(): Promise<void>;
 }
@@ -54,12 +56,15 @@ function spawnWorker(env: Record<string, string>): ChildWorker {
     detached: true,
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8_000)));
+  child.stdout!.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString('utf8')).slice(-64_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const gone = () => child.exitCode !== null || child.signalCode !== null;
   return {
     process: child,
     stderr: () => stderr,
+    stdout: () => stdout,
     async kill() {
       if (child.pid !== undefined && !gone()) {
         try {

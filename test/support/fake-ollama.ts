@@ -14,6 +14,8 @@ export interface FakeOllamaOptions {
   models?: string[];
   /** Embedding dimension; default 256. */
   dims?: number;
+  /** Dimension of particular models' embeddings (by name, `:latest` implied), so models differ as real ones do. */
+  modelDims?: Record<string, number>;
   /** The assistant reply to `/api/chat`; a function sees the request body. Default: a fixed sentence. */
   chatReply?: string | ((request: ChatRequestBody) => string);
   /** Pause between streamed chat tokens (to exercise cancellation and slow models). Default 0. */
@@ -48,8 +50,8 @@ export interface FakeOllama {
    * or only those to `path`, and only after `afterCalls` more of them have succeeded. `null` heals it.
    */
   failWith(status: number | null, options?: { path?: string; afterCalls?: number }): void;
-  /** The embedding the fake gives `text`: word-hashed, L2-normalised, so cosine tracks word overlap. */
-  embedding(text: string): number[];
+  /** The embedding the fake gives `text` (by `model`): word-hashed, L2-normalised, so cosine tracks word overlap. */
+  embedding(text: string, model?: string): number[];
   /**
    * Streamed chats stop after `tokens` tokens until `releaseChats()` (each chat is held once);
    * `null` stops holding. `waitForHeldChat()` resolves once a chat is held there.
@@ -135,6 +137,8 @@ function tokens(reply: string): string[] {
 /** Starts the fake on 127.0.0.1 and an ephemeral port. */
 export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const dims = options.dims ?? 256;
+  const modelDims = new Map(Object.entries(options.modelDims ?? {}).map(([name, n]) => [fullName(name), n]));
+  const dimsOf = (model: unknown) => (typeof model === 'string' ? modelDims.get(fullName(model)) : undefined) ?? dims;
   const state = {
     models: [...(options.models ?? DEFAULT_MODELS)],
     chatReply: options.chatReply ?? DEFAULT_REPLY,
@@ -194,7 +198,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
         parameters: embedding ? '' : 'stop "<|eot_id|>"',
         template: embedding ? '{{ .Prompt }}' : '{{ .System }}{{ .Prompt }}',
         details: modelEntry(String(name)).details,
-        model_info: embedding ? { 'general.architecture': 'nomic-bert', 'nomic-bert.embedding_length': dims } : { 'general.architecture': 'llama', 'llama.context_length': 131072 },
+        model_info: embedding ? { 'general.architecture': 'nomic-bert', 'nomic-bert.embedding_length': dimsOf(name) } : { 'general.architecture': 'llama', 'llama.context_length': 131072 },
         capabilities: embedding ? ['embedding'] : ['completion', 'tools'],
         modified_at: '2025-01-01T00:00:00Z',
       });
@@ -208,7 +212,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       embeddedTexts.push(...texts);
       return json(response, 200, {
         model: payload.model,
-        embeddings: texts.map((t) => hashedEmbedding(t, dims)),
+        embeddings: texts.map((t) => hashedEmbedding(t, dimsOf(payload.model))),
         total_duration: 14_143_917,
         load_duration: 1_019_500,
         prompt_eval_count: texts.reduce((n, t) => n + (t.match(/\S+/g)?.length ?? 0), 0),
@@ -294,7 +298,7 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       state.failure = status === null ? null : { status, path: failOptions.path, remainingSuccesses: failOptions.afterCalls ?? 0 };
     },
     failures,
-    embedding: (text) => hashedEmbedding(text, dims),
+    embedding: (text, model) => hashedEmbedding(text, dimsOf(model)),
     holdChatsAfter(tokens) {
       hold.after = tokens;
     },

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export interface GatedOllama {
   readonly url: string;
-  /** Chat requests that arrived while the gate was closed. */
+  /** Requests held since the gate started (chat, unless told otherwise). */
   readonly held: number;
   /** Resolves once `count` chat requests are being held. */
   waitForHeld(count: number, timeoutMs?: number): Promise<void>;
@@ -23,8 +23,28 @@ async function readAll(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+export interface GateOptions {
+  /** Requests to this path are held (chat by default). */
+  holdPath?: string;
+  /** Only requests for this model are held (e.g. one embedding model of two); any model when unset. */
+  holdModel?: string;
+  /** This many matching requests pass before the gate starts holding. Default 0. */
+  passFirst?: number;
+}
+
 /** Starts the gate (closed) in front of `upstream`; it holds requests to `holdPath` (chat by default). */
-export async function startGatedOllama(upstream: string, { holdPath = '/api/chat' }: { holdPath?: string } = {}): Promise<GatedOllama> {
+export async function startGatedOllama(upstream: string, { holdPath = '/api/chat', holdModel, passFirst = 0 }: GateOptions = {}): Promise<GatedOllama> {
+  let passes = passFirst;
+  const matches = (path: string, body: Buffer) => {
+    if (!path.startsWith(holdPath)) return false;
+    if (holdModel === undefined) return true;
+    try {
+      const model = String((JSON.parse(body.toString('utf8')) as { model?: unknown }).model ?? '');
+      return model === holdModel || model === `${holdModel}:latest`;
+    } catch {
+      return false;
+    }
+  };
   let open = false;
   let held = 0;
   const waiting: Array<() => void> = [];
@@ -34,7 +54,7 @@ export async function startGatedOllama(upstream: string, { holdPath = '/api/chat
     void (async () => {
       const body = await readAll(request);
       const path = request.url ?? '/';
-      if (path.startsWith(holdPath) && !open) {
+      if (matches(path, body) && !open && passes-- <= 0) {
         held += 1;
         events.emit('held');
         await new Promise<void>((resolve) => waiting.push(resolve));
@@ -76,7 +96,7 @@ export async function startGatedOllama(upstream: string, { holdPath = '/api/chat
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           events.off('held', onHeld);
-          reject(new Error(`Timed out waiting for ${count} held chat request(s); saw ${held}`));
+          reject(new Error(`Timed out waiting for ${count} held request(s); saw ${held}`));
         }, timeoutMs);
         const onHeld = () => {
           if (held < count) return;

@@ -58,6 +58,9 @@ export function toDocumentResponse(d: DocumentSummary) {
     progress: d.progress,
     retrievalMode: d.retrievalMode,
     ...(d.embeddingModel ? { embeddingModel: d.embeddingModel } : {}),
+    ...(d.reembedModel
+      ? { reembedding: { model: d.reembedModel, chunksDone: d.reembedDone, progress: d.chunkCount ? Math.min(1, d.reembedDone / d.chunkCount) : 0 } }
+      : {}),
     ...(d.sourceUrl ? { sourceUrl: d.sourceUrl } : {}),
     ...(d.filename ? { filename: d.filename } : {}),
     mediaType: d.mediaType,

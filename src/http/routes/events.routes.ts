@@ -84,7 +84,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         tags: ['events'],
         security: [{ bearer: [] }],
         summary:
-          "The bot's live events (server-sent events): ready, then message, reply, delivery, document and conversation as they happen; reset when a resumed stream cannot resend what was missed",
+          "The bot's live events (server-sent events): ready, then message, reply, delivery, document, reembed (a document's switch to a new embedding model) and conversation as they happen; reset when a resumed stream cannot resend what was missed",
         params: eventsParams,
         querystring: eventsQuery,
       },

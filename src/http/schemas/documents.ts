@@ -39,7 +39,15 @@ export const documentResponse = z.object({
     .enum(['hybrid', 'lexical'])
     .nullable()
     .describe('hybrid: vectors and full text; lexical: full text only (no embedding model was available); null until ingested'),
-  embeddingModel: z.string().optional(),
+  embeddingModel: z.string().optional().describe('The embedding model the document is searched by'),
+  reembedding: z
+    .object({
+      model: z.string(),
+      chunksDone: z.number().int(),
+      progress: z.number().min(0).max(1),
+    })
+    .optional()
+    .describe('While the document is re-embedded by a new model: searched by its old vectors until the new ones are complete'),
   sourceUrl: z.string().optional(),
   filename: z.string().optional(),
   mediaType: z.string().nullable(),
