@@ -1,13 +1,15 @@
 /** Contracts between ingestion, storage and retrieval; each back end implements one of these. */
+import type { LocationKind } from '../src/text/location-label.js';
 
 /**
  * Where in its source a passage sits, for citations: a page (PDF), a slide, a time in seconds
- * from the start of a video or recording (subtitles), or a spreadsheet row (`section` naming its sheet).
+ * from the start of a video or recording (subtitles), a spreadsheet row (`section` naming its sheet),
+ * an e-book chapter by its number in reading order, or an export's file by its number in path order.
  */
 export interface SourceLocation {
-  kind: 'page' | 'slide' | 'time' | 'row';
+  kind: LocationKind;
   value: number;
-  /** The sheet of a workbook row; absent for a CSV's rows and for other kinds. */
+  /** A workbook row's sheet, a chapter's title, an export file's folder path; absent for a CSV's rows and for other kinds. */
   section?: string;
 }
 

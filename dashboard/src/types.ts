@@ -35,9 +35,9 @@ export interface SearchResult {
   score: number;
 }
 
-/** Where a passage sits: a page, a slide, a time or a spreadsheet row, with the label citations use ("at 04:31"). */
+/** Where a passage sits: a page, a slide, a time, a spreadsheet row, an e-book chapter or an export's path, with the label citations use ("at 04:31"). */
 export interface SourceLocation {
-  kind: 'page' | 'slide' | 'time' | 'row';
+  kind: 'page' | 'slide' | 'time' | 'row' | 'chapter' | 'path';
   value: number;
   section?: string;
   label: string;

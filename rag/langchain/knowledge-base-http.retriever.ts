@@ -1,6 +1,7 @@
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import type { Document } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
+import type { SourceLocation } from '../types.js';
 import { passageDocument, type PassageMetadata } from './passage.document.js';
 
 export interface KnowledgeBaseHttpRetrieverInput extends BaseRetrieverInput {
@@ -23,7 +24,7 @@ interface SearchResult {
   title: string;
   text: string;
   page?: number;
-  location?: { kind: 'page' | 'slide' | 'time'; value: number; label: string };
+  location?: SourceLocation & { label: string };
   score: number;
 }
 

@@ -136,12 +136,13 @@ export class KnowledgeBaseVectorStore extends VectorStore {
   }
 }
 
-const LOCATION_KINDS = new Set(['page', 'slide', 'time']);
+const LOCATION_KINDS = new Set(['page', 'slide', 'time', 'row', 'chapter', 'path']);
 
 function locationOf(value: unknown): SourceLocation | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { kind, value: at } = value as { kind?: unknown; value?: unknown };
-  return typeof kind === 'string' && LOCATION_KINDS.has(kind) && typeof at === 'number' && Number.isFinite(at) ? { kind: kind as SourceLocation['kind'], value: at } : undefined;
+  const { kind, value: at, section } = value as { kind?: unknown; value?: unknown; section?: unknown };
+  if (typeof kind !== 'string' || !LOCATION_KINDS.has(kind) || typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  return { kind: kind as SourceLocation['kind'], value: at, ...(typeof section === 'string' && section.trim() ? { section: section.trim() } : {}) };
 }
 
 function draftOf(doc: DocumentInterface, id: string | undefined): PassageDraft {

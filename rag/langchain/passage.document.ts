@@ -14,7 +14,7 @@ export interface PassageMetadata {
   chunkId?: string;
   /** Page of a paged source (PDF). */
   page?: number;
-  /** Page, slide or time in seconds, with its citation label (`p. 4`, `slide 12`, `at 04:31`). */
+  /** Page, slide, time in seconds, row, chapter or export path, with its citation label (`p. 4`, `at 04:31`, `ch. 3 “Winding down”`). */
   location?: SourceLocation & { label: string };
   /** Higher is better: fused rank for retrievers, cosine similarity for vector stores. */
   score: number;
@@ -41,7 +41,7 @@ export function passageDocument(botId: string, passage: PassageInput): Document<
     title,
     ...(chunkId ? { chunkId } : {}),
     ...(page == null ? {} : { page }),
-    ...(location == null ? {} : { location: { kind: location.kind, value: location.value, label: locationLabel(location) } }),
+    ...(location == null ? {} : { location: { kind: location.kind, value: location.value, ...(location.section !== undefined ? { section: location.section } : {}), label: locationLabel(location) } }),
     score,
   };
   return new Document({ pageContent: text, metadata, ...(chunkId ? { id: chunkId } : {}) });
@@ -55,7 +55,7 @@ export function formatPassages(documents: ReadonlyArray<Document<PassageMetadata
   return documents.map((doc, i) => `[${i + 1}] ${sourceLabel(doc.metadata)}\n${doc.pageContent}`).join('\n\n');
 }
 
-/** `Title`, or `Title (p. 4)` / `(slide 12)` / `(at 04:31)` where the passage has a location. */
+/** `Title`, or `Title (p. 4)` / `(slide 12)` / `(at 04:31)` / `(ch. 3 “Winding down”)` where the passage has a location. */
 export function sourceLabel(metadata: PassageMetadata): string {
   const location = metadata.location;
   return location ? `${metadata.title} (${location.label})` : metadata.title;

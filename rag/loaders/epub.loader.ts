@@ -113,7 +113,10 @@ export function readEpub(bytes: Uint8Array, limits: LoadLimits): { title: string
   return { title: book.title, chapters };
 }
 
-/** E-books (.epub): one entry per chapter in reading order, each headed by its title from the table of contents (else its first heading, else "Chapter N"). */
+/**
+ * E-books (.epub): one entry per chapter in reading order, located by its number (and title), each
+ * headed by its title from the table of contents (else its first heading, else "Chapter N").
+ */
 export class EpubLoader implements Loader {
   readonly mediaTypes = [EPUB] as const;
 
@@ -123,6 +126,11 @@ export class EpubLoader implements Loader {
     if (!isZip(input.bytes)) throw new DocumentLoadError(`${NOT_AN_EPUB} (.epub)`);
     const { title, chapters } = readEpub(input.bytes, this.limits);
     if (chapters.length === 0) throw new DocumentLoadError('The e-book contains no text');
-    return { title, pages: chapters.map((c) => ({ section: c.title ?? `Chapter ${c.number}`, text: c.text })), format: 'markdown' };
+    const pages = chapters.map((c) => ({
+      location: { kind: 'chapter' as const, value: c.number, ...(c.title !== undefined ? { section: c.title } : {}) },
+      section: c.title ?? `Chapter ${c.number}`,
+      text: c.text,
+    }));
+    return { title, pages, format: 'markdown' };
   }
 }

@@ -43,7 +43,7 @@ function pageText(name: string, data: Buffer): string {
 
 /**
  * A ZIP of Markdown and HTML files (a Notion or Obsidian export): one entry per file with text, in
- * path order, headed by its folder path without Notion's ids; other files are ignored.
+ * path order, headed and located by its folder path without Notion's ids; other files are ignored.
  */
 export class ZipExportLoader implements Loader {
   readonly mediaTypes = [ZIP_ARCHIVE] as const;
@@ -57,7 +57,10 @@ export class ZipExportLoader implements Loader {
       throw new DocumentLoadError(`The archive holds more than ${this.limits.maxPages.toLocaleString('en-US')} Markdown or HTML files (${files.size.toLocaleString('en-US')}); split it into smaller archives`);
     }
     const names = [...files.keys()].sort((a, b) => sectionTitle(a).localeCompare(sectionTitle(b), 'en', { numeric: true }));
-    const pages = names.map((name) => ({ section: sectionTitle(name), text: pageText(name, files.get(name) as Buffer) })).filter((page) => page.text);
+    const pages = names
+      .map((name) => ({ section: sectionTitle(name), text: pageText(name, files.get(name) as Buffer) }))
+      .filter((page) => page.text)
+      .map((page, i) => ({ location: { kind: 'path' as const, value: i + 1, section: page.section }, ...page }));
     if (pages.length === 0) throw new DocumentLoadError('The archive holds no Markdown or HTML files with text (a Notion or Obsidian export is expected)');
     return { pages, format: 'markdown' };
   }

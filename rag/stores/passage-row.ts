@@ -10,7 +10,7 @@ export interface PassageRow {
   title: string;
   text: string;
   page: number | null;
-  location_kind: 'slide' | 'time' | 'row' | null;
+  location_kind: Exclude<SourceLocation['kind'], 'page'> | null;
   location_value: number | null;
   location_section: string | null;
 }

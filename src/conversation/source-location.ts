@@ -1,19 +1,20 @@
 /** Where a cited passage sits in its source, and how citations name it in any language. */
-import { clockTime, locationLabel } from '../text/location-label.js';
+import { clockTime, locationLabel, type LocationKind } from '../text/location-label.js';
 
 export { clockTime, locationLabel };
 
 /**
- * A page (PDF), a slide (decks), a time in seconds from the start (subtitles, transcripts) or a
- * spreadsheet row (`section` naming a workbook's sheet).
+ * A page (PDF), a slide (decks), a time in seconds from the start (subtitles, transcripts), a
+ * spreadsheet row (`section` naming a workbook's sheet), an e-book chapter (`section` its title) or
+ * a file of a workspace export (`section` its folder path).
  */
 export interface SourceLocation {
-  kind: 'page' | 'slide' | 'time' | 'row';
+  kind: LocationKind;
   value: number;
   section?: string;
 }
 
-/** A location with the short form citations show: `p. 4`, `slide 12`, `at 04:31`, `sheet Plans, row 12`. */
+/** A location with the short form citations show: `p. 4`, `slide 12`, `at 04:31`, `sheet Plans, row 12`, `ch. 3 “Winding down”`. */
 export interface LabelledLocation extends SourceLocation {
   label: string;
 }
@@ -36,9 +37,20 @@ function rowsLabel(locations: readonly SourceLocation[]): string {
     .join('; ');
 }
 
+/** Chapters or export files, each once in document order, by their own label: `ch. 2 “Breathing”; ch. 5 “Sleep”`. */
+function namedPartsLabel(locations: readonly SourceLocation[]): string {
+  const byNumber = new Map<number, SourceLocation>();
+  for (const l of locations) if (!byNumber.has(l.value)) byNumber.set(l.value, l);
+  // Titles and paths may hold commas, so parts are set apart as a workbook's sheets are.
+  return [...byNumber.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, l]) => locationLabel(l))
+    .join('; ');
+}
+
 /**
  * Several locations of one document merged into one phrase, kinds in a fixed order, each sorted:
- * `pp. 4, 7`, `slides 3, 12`, `at 04:31, 07:10`.
+ * `pp. 4, 7`, `slides 3, 12`, `at 04:31, 07:10`, `ch. 2 “Breathing”; ch. 5 “Sleep”`.
  */
 export function mergedLocationLabel(locations: readonly SourceLocation[]): string {
   const phrases: string[] = [];
@@ -55,5 +67,9 @@ export function mergedLocationLabel(locations: readonly SourceLocation[]): strin
     else phrases.push(`at ${values.map(clockTime).join(', ')}`);
   }
   if (rows.length) phrases.push(rowsLabel(rows));
+  for (const kind of ['chapter', 'path'] as const) {
+    const parts = locations.filter((l) => l.kind === kind);
+    if (parts.length) phrases.push(namedPartsLabel(parts));
+  }
   return phrases.join(', ');
 }

@@ -35,9 +35,10 @@ export class PassageRepository implements PassageWriter {
         const documentId = documents[0]!.id;
         const group = indexes.map((i) => passages[i]!);
         const { rows: chunks } = await client.query<{ id: string; ordinal: number }>(
-          `INSERT INTO public.chunks (id, bot_id, document_id, ordinal, page, text, ts_config, location_kind, location_value)
-           SELECT COALESCE(u.id, gen_random_uuid()), $1, $2, u.ordinal, u.page, u.text, $3::regconfig, u.location_kind, u.location_value
-           FROM unnest($4::uuid[], $5::int[], $6::int[], $7::text[], $8::text[], $9::float8[]) AS u(id, ordinal, page, text, location_kind, location_value)
+          `INSERT INTO public.chunks (id, bot_id, document_id, ordinal, page, text, ts_config, location_kind, location_value, location_section)
+           SELECT COALESCE(u.id, gen_random_uuid()), $1, $2, u.ordinal, u.page, u.text, $3::regconfig, u.location_kind, u.location_value, u.location_section
+           FROM unnest($4::uuid[], $5::int[], $6::int[], $7::text[], $8::text[], $9::float8[], $10::text[])
+             AS u(id, ordinal, page, text, location_kind, location_value, location_section)
            RETURNING id, ordinal`,
           [
             botId,
@@ -50,6 +51,7 @@ export class PassageRepository implements PassageWriter {
             // Pages live in `page`; the location columns hold the other kinds only.
             group.map((p) => (p.location && p.location.kind !== 'page' ? p.location.kind : null)),
             group.map((p) => (p.location && p.location.kind !== 'page' ? p.location.value : null)),
+            group.map((p) => (p.location && p.location.kind !== 'page' ? (p.location.section ?? null) : null)),
           ],
         );
         for (const chunk of chunks) added[indexes[chunk.ordinal]!] = { chunkId: chunk.id, documentId };

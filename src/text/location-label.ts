@@ -13,8 +13,24 @@ export function clockTime(seconds: number): string {
   return hours > 0 ? `${hours}:${two(minutes)}:${two(rest)}` : `${two(minutes)}:${two(rest)}`;
 }
 
-/** The short, language-neutral form of one location: `p. 4`, `slide 12`, `at 04:31`, `sheet Plans, row 12`. */
-export function locationLabel(location: { kind: 'page' | 'slide' | 'time' | 'row'; value: number; section?: string }): string {
+/** What a location is: a page, a slide, a time, a spreadsheet row, an e-book chapter or an export file's path. */
+export type LocationKind = 'page' | 'slide' | 'time' | 'row' | 'chapter' | 'path';
+
+// A title that repeats the chapter's number in any language: `Chapter 3: Winding down`, `Kapitel 3 – Abends`.
+const NUMBERED_TITLE = /^\p{L}+\.?\s+(\d+)\s*(?:[:.\-–—]\s*|$)/u;
+
+/** An e-book chapter by its number and title: `ch. 3 “Winding down”`, or `ch. 3` untitled; the number is not repeated. */
+export function chapterLabel(number: number, title: string | undefined): string {
+  const numbered = title !== undefined ? NUMBERED_TITLE.exec(title) : null;
+  const name = numbered && Number(numbered[1]) === number ? title!.slice(numbered[0].length).trim() : title;
+  return name ? `ch. ${number} “${name}”` : `ch. ${number}`;
+}
+
+/**
+ * The short, language-neutral form of one location: `p. 4`, `slide 12`, `at 04:31`, `sheet Plans, row 12`,
+ * `ch. 3 “Winding down”`, `Course/Week 1/Breathing` (an export file by its folder path, else its number).
+ */
+export function locationLabel(location: { kind: LocationKind; value: number; section?: string }): string {
   switch (location.kind) {
     case 'page':
       return `p. ${location.value}`;
@@ -24,5 +40,9 @@ export function locationLabel(location: { kind: 'page' | 'slide' | 'time' | 'row
       return `at ${clockTime(location.value)}`;
     case 'row':
       return location.section !== undefined ? `sheet ${location.section}, row ${location.value}` : `row ${location.value}`;
+    case 'chapter':
+      return chapterLabel(location.value, location.section);
+    case 'path':
+      return location.section ?? `file ${location.value}`;
   }
 }

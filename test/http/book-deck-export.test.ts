@@ -52,6 +52,14 @@ async function search(q: string): Promise<Array<Record<string, unknown>>> {
   return response.json().results;
 }
 
+/** The chat preview's `done` event for one question (no model: the reply quotes the best passage and cites it). */
+async function preview(sessionId: string, text: string): Promise<{ reply: string; sources: Array<Record<string, unknown>> }> {
+  const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${botId}/chat`, headers: alice.auth, payload: { sessionId, text } });
+  const done = parseSse(response.body).at(-1)!;
+  expect(done.event).toBe('done');
+  return done.data as { reply: string; sources: Array<Record<string, unknown>> };
+}
+
 async function upload(name: string, type: string, bytes: Buffer): Promise<string> {
   const body = multipart({ name, type, bytes });
   const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${botId}/documents`, headers: { ...alice.auth, ...body.headers }, payload: body.payload });
@@ -70,13 +78,20 @@ function settled(id: string) {
 }
 
 describe('e-books, slide decks and workspace exports in the knowledge base', () => {
-  it('finds a chapter of an e-book, headed by the chapter title, under the book title it declares', async () => {
+  it('finds a chapter of an e-book, headed by the chapter title, under the book title it declares, and the preview cites the chapter', async () => {
+    const chapter = { kind: 'chapter', value: 2, section: 'Chapter 2: Box breathing', label: 'ch. 2 “Box breathing”' };
     const [best] = await search('box breathing four counts');
     expect(best).toMatchObject({
       documentId: ids.book,
       title: 'The Rest Book',
       text: 'Chapter 2: Box breathing\n\n# Box breathing\n\nBox breathing means inhaling, holding, exhaling and holding again for four counts each.',
+      location: chapter,
     });
+
+    const done = await preview('book', 'How does box breathing work?');
+    expect(done.reply).toMatch(/holding again for four counts each/);
+    expect(done.reply).toContain('— The Rest Book, ch. 2 “Box breathing”');
+    expect(done.sources).toContainEqual({ documentId: ids.book, title: 'The Rest Book', location: chapter });
   });
 
   it('finds a slide with its speaker notes, and the preview cites the slide', async () => {
@@ -84,24 +99,29 @@ describe('e-books, slide decks and workspace exports in the knowledge base', () 
     expect(best).toMatchObject({ documentId: ids.deck, title: 'Evening workshop', location: { kind: 'slide', value: 3, label: 'slide 3' } });
     expect(best!.text).toContain('Speaker notes:\nCaffeine has a half-life of about five hours');
 
-    const response = await platform.app.inject({
-      method: 'POST',
-      url: `/v1/bots/${botId}/chat`,
-      headers: alice.auth,
-      payload: { sessionId: 'deck', text: 'Why does an afternoon espresso keep me awake?' },
-    });
-    const done = parseSse(response.body).at(-1)!;
-    expect(done.event).toBe('done');
-    expect(done.data.reply).toMatch(/half-life of about five hours/);
-    expect(done.data.reply).toContain('— Evening workshop, slide 3');
-    expect(done.data.sources).toContainEqual({ documentId: ids.deck, title: 'Evening workshop', location: { kind: 'slide', value: 3, label: 'slide 3' } });
+    const done = await preview('deck', 'Why does an afternoon espresso keep me awake?');
+    expect(done.reply).toMatch(/half-life of about five hours/);
+    expect(done.reply).toContain('— Evening workshop, slide 3');
+    expect(done.sources).toContainEqual({ documentId: ids.deck, title: 'Evening workshop', location: { kind: 'slide', value: 3, label: 'slide 3' } });
   });
 
-  it('finds a page of a Notion export under its folder path, Notion ids stripped, HTML pages included', async () => {
+  it('finds a page of a Notion export under its folder path, Notion ids stripped, HTML pages included, and the preview cites the path', async () => {
     const [journaling] = await search('gratitude notebook');
-    expect(journaling).toMatchObject({ documentId: ids.export, text: 'Course/Week 1/Journaling\n\n# Journaling\n\nWrite three gratitude lines in a notebook every night.' });
+    expect(journaling).toMatchObject({
+      documentId: ids.export,
+      text: 'Course/Week 1/Journaling\n\n# Journaling\n\nWrite three gratitude lines in a notebook every night.',
+      location: { kind: 'path', value: 1, section: 'Course/Week 1/Journaling', label: 'Course/Week 1/Journaling' },
+    });
     const [walking] = await search('brisk walk after lunch');
-    expect(walking).toMatchObject({ documentId: ids.export, text: 'Course/Week 2/Walking\n\n# Walking\n\nA brisk walk after lunch lifts the afternoon slump.' });
+    expect(walking).toMatchObject({
+      documentId: ids.export,
+      text: 'Course/Week 2/Walking\n\n# Walking\n\nA brisk walk after lunch lifts the afternoon slump.',
+      location: { kind: 'path', value: 2, label: 'Course/Week 2/Walking' },
+    });
+
+    const done = await preview('export', 'What should I write in my gratitude notebook?');
+    expect(done.reply).toMatch(/three gratitude lines/);
+    expect(done.reply).toContain('— Course notes, Course/Week 1/Journaling');
   });
 
   it('fails a damaged e-book, a password-protected deck and a zip bomb with their reason, and keeps reading the next upload', async () => {

@@ -3,6 +3,7 @@ import { createLoaderRegistry } from '../../rag/loaders/loader-registry.js';
 import { DEFAULT_LOAD_LIMITS } from '../../rag/loaders/load-limits.js';
 import { detectMediaType, EPUB, PPTX, XLSX, ZIP_ARCHIVE } from '../../rag/loaders/media-type.js';
 import { TextSplitter } from '../../rag/split.js';
+import { citationLines, distinctSources } from '../../src/conversation/citations.js';
 import { unzipSync, zipSync } from 'fflate';
 import { zip } from '../support/hostile-documents.js';
 import { epubBook, slideDeck, zipOf } from '../support/knowledge-files.js';
@@ -43,6 +44,19 @@ describe('EPUB e-books', () => {
     expect(book.format).toBe('markdown');
     expect(book.pages.map((p) => p.section)).toEqual(['Welcome', 'Breathing', 'Sleep pressure', 'Chapter 4']);
     expect(book.pages[1]!.text).toBe('# Breathing\n\nBreathe in for four counts and out for six.\n\n- Sit upright\n- Relax the jaw');
+  });
+
+  it('locates every chunk at its chapter, cited by number and title, merged per book', async () => {
+    const book = await loaders.load({ bytes: epubBook('Rest Well', chapters), mediaType: EPUB, filename: 'rest.epub' });
+    expect(book.pages.map((p) => p.location)).toEqual([
+      { kind: 'chapter', value: 1, section: 'Welcome' },
+      { kind: 'chapter', value: 2, section: 'Breathing' },
+      { kind: 'chapter', value: 3, section: 'Sleep pressure' },
+      { kind: 'chapter', value: 4 },
+    ]);
+    const chunks = await new TextSplitter({ chunkSize: 1000, chunkOverlap: 0 }).split(book);
+    const passages = chunks.map((c) => ({ id: c.ordinal, documentId: 'doc-book', title: 'Rest Well', text: c.text, ...(c.location ? { location: c.location } : {}) }));
+    expect(citationLines(distinctSources([passages[3]!, passages[1]!, passages[1]!]))).toEqual(['— Rest Well, ch. 2 “Breathing”; ch. 4']);
   });
 
   it('heads every chunk of a long chapter with its title', async () => {
@@ -131,13 +145,16 @@ describe('Notion and Obsidian exports', () => {
 
   it('reads each Markdown or HTML file as a section titled by its folder path, without Notion ids, in path order', async () => {
     const doc = await loaders.load({ bytes: archive, mediaType: ZIP_ARCHIVE, filename: 'Export-1234.zip' });
+    const at = (value: number, section: string) => ({ location: { kind: 'path', value, section }, section });
     expect(doc.pages).toEqual([
-      { section: 'Course/Week 1/Breathing', text: '# Breathing\n\nExhale longer than you inhale. See the sleep notes.' },
-      { section: 'Course/Week 1/Evening', text: '# Evening\n\nDim the lights at nine.' },
-      { section: 'Course/Week 10/Review', text: '# Review\n\nLook back at the ten weeks.' },
+      { ...at(1, 'Course/Week 1/Breathing'), text: '# Breathing\n\nExhale longer than you inhale. See the sleep notes.' },
+      { ...at(2, 'Course/Week 1/Evening'), text: '# Evening\n\nDim the lights at nine.' },
+      { ...at(3, 'Course/Week 10/Review'), text: '# Review\n\nLook back at the ten weeks.' },
     ]);
     const chunks = await new TextSplitter({ chunkSize: 1000, chunkOverlap: 0 }).split(doc);
     expect(chunks[0]!.text).toBe('Course/Week 1/Breathing\n\n# Breathing\n\nExhale longer than you inhale. See the sleep notes.');
+    const passages = chunks.map((c) => ({ id: c.ordinal, documentId: 'doc-export', title: 'Notion export', text: c.text, ...(c.location ? { location: c.location } : {}) }));
+    expect(citationLines(distinctSources([passages[2]!, passages[0]!]))).toEqual(['— Notion export, Course/Week 1/Breathing; Course/Week 10/Review']);
   });
 
   it('refuses an archive without pages, a password-protected one and one with too many files', async () => {
@@ -171,7 +188,7 @@ describe('recognising the new kinds', () => {
     // A deck and a book stored uncompressed inside an export leave their part names in its bytes; the export is still an export.
     const withAttachments = Buffer.from(zipSync({ 'Notes/Plan.md': new TextEncoder().encode('# Plan'), 'Notes/deck.pptx': [new Uint8Array(deck), { level: 0 }], 'Notes/book.epub': [new Uint8Array(book), { level: 0 }] }));
     expect(detectMediaType(withAttachments, 'application/zip', 'Export.zip')).toBe(ZIP_ARCHIVE);
-    expect((await loaders.load({ bytes: withAttachments, mediaType: 'application/zip', filename: 'Export.zip' })).pages).toEqual([{ section: 'Notes/Plan', text: '# Plan' }]);
+    expect((await loaders.load({ bytes: withAttachments, mediaType: 'application/zip', filename: 'Export.zip' })).pages).toEqual([{ location: { kind: 'path', value: 1, section: 'Notes/Plan' }, section: 'Notes/Plan', text: '# Plan' }]);
     expect(await reason(Buffer.from('plain words'), 'application/octet-stream', 'photo.heic')).toMatch(/supported are .*PowerPoint \(\.pptx\), e-books \(\.epub\).*ZIP exports/);
   });
 });

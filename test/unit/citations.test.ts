@@ -47,6 +47,14 @@ describe('citation lines', () => {
     const untitled = { ...article, documentId: 'doc-x', title: '   ' };
     expect(citationLines(distinctSources([messy, untitled]))).toEqual(['— Morning Routines', '— Untitled document']);
   });
+
+  it('names e-book chapters by number and title (the number not repeated), and export files by their folder path, each once in document order', () => {
+    const chapter = (value: number, section?: string): GroundingPassage => ({ id: value, documentId: 'doc-book', title: 'The Sleep Book', text: 'x', location: { kind: 'chapter', value, ...(section ? { section } : {}) } });
+    const file = (value: number, section: string): GroundingPassage => ({ id: 10 + value, documentId: 'doc-export', title: 'Notion export', text: 'y', location: { kind: 'path', value, section } });
+    const sources = distinctSources([chapter(5, 'Naps, and when to skip them'), file(2, 'Course/Week 1/Breathing'), chapter(3, 'Winding down'), chapter(5, 'Naps, and when to skip them'), chapter(7, 'Chapter 7'), chapter(8, 'Kapitel 8: Träume'), chapter(9, 'Chapter 2: Stress')]);
+    expect(sources[0]!.location).toEqual({ kind: 'chapter', value: 5, section: 'Naps, and when to skip them', label: 'ch. 5 “Naps, and when to skip them”' });
+    expect(citationLines(sources)).toEqual(['— The Sleep Book, ch. 3 “Winding down”; ch. 5 “Naps, and when to skip them”; ch. 7; ch. 8 “Träume”; ch. 9 “Chapter 2: Stress”', '— Notion export, Course/Week 1/Breathing']);
+  });
 });
 
 describe('citation block', () => {

@@ -8,12 +8,16 @@ export const searchQuery = z.object({
 /** Where a passage or source sits in its document; shared by search results and reply sources. */
 export const sourceLocation = z
   .object({
-    kind: z.enum(['page', 'slide', 'time', 'row']).describe('page (PDF), slide (decks), time (subtitles and transcripts) or row (spreadsheets)'),
-    value: z.number().describe('The page, slide or row number, or the time in seconds from the start'),
-    section: z.string().optional().describe('The sheet of a workbook row'),
-    label: z.string().describe('The short form citations use: "p. 4", "slide 12", "at 04:31" ("1:02:07" past an hour), "sheet Plans, row 12"'),
+    kind: z
+      .enum(['page', 'slide', 'time', 'row', 'chapter', 'path'])
+      .describe('page (PDF), slide (decks), time (subtitles and transcripts), row (spreadsheets), chapter (e-books) or path (a file of a Notion or Obsidian export)'),
+    value: z.number().describe("The page, slide, row or chapter number, the export file's number in path order, or the time in seconds from the start"),
+    section: z.string().optional().describe("The sheet of a workbook row, a chapter's title, an export file's folder path"),
+    label: z
+      .string()
+      .describe('The short form citations use: "p. 4", "slide 12", "at 04:31" ("1:02:07" past an hour), "sheet Plans, row 12", "ch. 3 “Winding down”", "Course/Week 1/Breathing"'),
   })
-  .describe('Where in the document the passage sits; absent for sources without pages, slides or times');
+  .describe('Where in the document the passage sits; absent for sources without pages, slides, times, rows, chapters or paths');
 
 export const searchResult = z.object({
   documentId: z.uuid(),
