@@ -81,6 +81,19 @@ describe.each(stores)('LangChain VectorStore over %s', (_name, makeStore) => {
     expect((await store.similaritySearch('floss', 1)).length).toBe(1);
   });
 
+  it('keeps a chapter or export path given in metadata, so the passage is cited by it', async () => {
+    const botId = await createBotRow();
+    const store = new KnowledgeBaseVectorStore(embeddings, args(botId));
+    await store.addDocuments([
+      { pageContent: 'Dim the lights an hour before bed to wind down.', metadata: { title: 'The Sleep Book', location: { kind: 'chapter', value: 3, section: 'Chapter 3: Winding down' } } },
+      { pageContent: 'Breathe out longer than you breathe in.', metadata: { title: 'Notion export', location: { kind: 'path', value: 1, section: 'Course/Week 1/Breathing' } } },
+    ]);
+    const [chapter] = await store.similaritySearch('Dim the lights an hour before bed to wind down.', 1);
+    expect(chapter!.metadata.location).toEqual({ kind: 'chapter', value: 3, section: 'Chapter 3: Winding down', label: 'ch. 3 “Winding down”' });
+    const [path] = await store.similaritySearch('Breathe out longer than you breathe in.', 1);
+    expect(path!.metadata.location).toEqual({ kind: 'path', value: 1, section: 'Course/Week 1/Breathing', label: 'Course/Week 1/Breathing' });
+  });
+
   it('keeps each bot to itself: neither sees the other’s documents, nor deletes them', async () => {
     const [aliceBot, bobBot] = [await createBotRow(), await createBotRow()];
     const alice = await KnowledgeBaseVectorStore.fromDocuments(habitPassages, embeddings, args(aliceBot));
