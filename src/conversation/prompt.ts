@@ -78,7 +78,8 @@ function systemMessage(bot: BotProfile, summary: string | undefined): string {
 function sourceBlock(p: GroundingPassage): string {
   const page = p.page !== undefined ? ` page="${p.page}"` : '';
   // Pages keep their attribute; other kinds are named the way citations name them ("at 04:31").
-  const location = p.location && p.location.kind !== 'page' ? ` location="${locationLabel(p.location)}"` : '';
+  // Chapter titles, export paths and sheet names come from the document, so they are quoted like titles.
+  const location = p.location && p.location.kind !== 'page' ? ` location="${quoteAttribute(locationLabel(p.location))}"` : '';
   return `<source id="${p.id}" title="${quoteAttribute(p.title)}"${page}${location}>\n${quoteData(p.text)}\n</source>`;
 }
 
