@@ -46,6 +46,9 @@ async function checkRedisDurability(redis: Redis, logger: Logger) {
 
 // The PostgreSQL notification channel of the topic bus.
 const NOTIFY_CHANNEL = 'platform_events';
+// On the embedded database idle workers look for jobs this often (no NOTIFY reaches them); queues
+// that must react faster (turns, ingestion) set their own.
+const EMBEDDED_QUEUE_POLL_MS = 1_000;
 
 /**
  * Where events between processes travel: Redis pub/sub when there is Redis, else PostgreSQL's
@@ -74,6 +77,7 @@ export async function createInfrastructureModule({ config, logger }: { config: C
     databaseUrl: database.url,
     prefix: config.QUEUE_PREFIX,
     onError: (err, source) => logger.warn({ err: err.message, source }, 'queue connection error; retrying'),
+    ...(database.kind === 'pglite' ? { idlePollMs: EMBEDDED_QUEUE_POLL_MS } : {}),
   });
   await queues.ready();
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;

@@ -99,6 +99,11 @@ export interface QueueConnection {
   prefix: string;
   /** Told about connection and processing errors of queues and workers (they retry on their own). */
   onError?: (err: Error, source: string) => void;
+  /**
+   * How often every idle worker looks for jobs when no notification can wake it (the embedded
+   * database); a worker's own `idlePollMs` wins.
+   */
+  idlePollMs?: number | undefined;
 }
 
 const defaultJobOptions: JobsOptions = {
@@ -113,7 +118,7 @@ export function createJobQueues(connection: QueueConnection): JobQueues {
   const onError = connection.onError ?? (() => undefined);
   return connection.redisUrl
     ? new RedisJobQueues(connection.redisUrl, connection.prefix, onError)
-    : new PostgresJobQueues(connection.databaseUrl, onError);
+    : new PostgresJobQueues(connection.databaseUrl, onError, connection.idlePollMs);
 }
 
 /** Jobs waiting to be added to one queue, and the adds under way. */
@@ -299,12 +304,25 @@ abstract class BaseJobQueues implements JobQueues {
   }
 }
 
+/**
+ * A worker that looks for jobs every `drainDelay` even while its queue holds delayed jobs. BullMQ
+ * then waits until the next one is due (up to an hour on PostgreSQL), counting on NOTIFY to wake it
+ * for new jobs; the embedded database passes no NOTIFY between connections, so a job queued now
+ * (a "sync now", a creator's message) would wait that long.
+ */
+class PollingWorker extends Worker {
+  protected override getBlockTimeout(blockUntil: number): number {
+    return Math.min(super.getBlockTimeout(blockUntil), this.opts.drainDelay ?? Infinity);
+  }
+}
+
 class PostgresJobQueues extends BaseJobQueues {
   readonly backend = 'postgres' as const;
   protected readonly repair: JobRepair;
   constructor(
     private readonly databaseUrl: string,
     onError: (err: Error, source: string) => void,
+    private readonly idlePollMs?: number,
   ) {
     super(onError);
     this.repair = new PostgresJobRepair(databaseUrl);
@@ -321,7 +339,9 @@ class PostgresJobQueues extends BaseJobQueues {
   }
 
   protected createWorker(name: QueueName, processor: (job: Job, token?: string) => Promise<unknown>, settings: WorkerSettings): Worker {
-    return new Worker(
+    const idlePollMs = settings.idlePollMs ?? this.idlePollMs;
+    const WorkerClass: typeof Worker = idlePollMs ? PollingWorker : Worker;
+    return new WorkerClass(
       name,
       processor,
       {
@@ -330,7 +350,7 @@ class PostgresJobQueues extends BaseJobQueues {
         lockDuration: settings.lockDurationMs ?? 60_000,
         ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
         ...(settings.maxStalledCount !== undefined ? { maxStalledCount: settings.maxStalledCount } : {}),
-        ...(settings.idlePollMs ? { drainDelay: settings.idlePollMs / 1000 } : {}),
+        ...(idlePollMs ? { drainDelay: idlePollMs / 1000 } : {}),
       },
       createPostgresBackend,
     ) as unknown as Worker;

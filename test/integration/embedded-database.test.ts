@@ -8,6 +8,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createPlatform } from '../../src/platform.js';
 import { createBot, signUpCreator } from '../support/creator-session.js';
 import { uploadAndIngest } from '../support/documents.js';
+import { htmlPage, startFakeSite } from '../support/fake-site.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('embedded PGlite served to several pg clients at once', () => {
@@ -173,6 +174,55 @@ describe('the whole platform on a bare machine', () => {
       expect(items.filter((i: { type: string }) => i.type === 'reply').every((i: { delivery: { status: string } }) => i.delivery.status === 'sent')).toBe(true);
     } finally {
       await platform.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a website on the embedded database', () => {
+  // No NOTIFY reaches a worker there; BullMQ, waiting for the site's next scheduled sync (a day away),
+  // would only look for new jobs after up to an hour.
+  it('syncs a site at once when the creator asks, although its scheduled sync is a day away', { timeout: 150_000 }, async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'coach-bare-site-'));
+    const site = await startFakeSite();
+    site.resources.set('/', { body: htmlPage('Calm Coach', 'Box breathing calms the body before sleep.'), validators: 'etag' });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      OLLAMA_HOST: 'http://127.0.0.1:9',
+      NODE_ENV: 'test',
+      RATE_LIMIT_MAX: '100000',
+      URL_FETCH_ALLOWED_RANGES: '127.0.0.1/32',
+      CRAWL_DELAY_MS: '0',
+    });
+    const platform = await createPlatform(config, createLogger('silent'));
+    try {
+      platform.startWorkers();
+      const session = await signUpCreator(platform.app);
+      const bot = await createBot(platform.app, session.auth);
+      const api = (method: 'GET' | 'POST', url: string, payload?: object) =>
+        platform.app.inject({ method, url: `/v1/bots/${bot.id}${url}`, headers: session.auth, ...(payload ? { payload } : {}) });
+      const created = await api('POST', '/documents', { url: `${site.origin}/`, crawl: { sitemap: false, maxPages: 5, sameOrigin: true } });
+      expect(created.statusCode).toBe(202);
+      const siteId = created.json().id as string;
+      const settled = (after?: string) =>
+        waitFor(
+          async () => {
+            const current = (await api('GET', `/sites/${siteId}`)).json() as { status: string; lastSyncedAt?: string };
+            return current.status === 'ready' && current.lastSyncedAt !== after ? current.lastSyncedAt : undefined;
+          },
+          { what: 'the site synced', timeoutMs: 30_000 },
+        );
+      const first = await settled();
+      // The worker has gone back to waiting by the time the creator comes back to the site.
+      await waitFor(async () => (await api('GET', `/sites/${siteId}/pages`)).json().pages.every((p: { status: string }) => p.status === 'ready'), { what: 'the page read' });
+      site.resources.set('/', { body: htmlPage('Calm Coach', 'Alternate nostril breathing steadies attention.'), validators: 'etag' });
+      expect((await api('POST', `/sites/${siteId}/sync`)).statusCode).toBe(202);
+      await settled(first);
+      await waitFor(async () => JSON.stringify((await api('GET', `/search?q=${encodeURIComponent('nostril')}`)).json().results).includes('nostril'), { what: 'the changed page searchable' });
+    } finally {
+      await platform.close();
+      await site.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
