@@ -212,7 +212,7 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.reload();
   const saved = page.getByRole('region', { name: 'WhatsApp' }).getByRole('group', { name: 'Current WhatsApp connection' });
   await saved.getByText('+1 555-010-0100').waitFor();
-  await saved.getByText('Receiving messages').waitFor();
+  await saved.getByText('Connected', { exact: true }).waitFor();
   await saved.getByText(`${PUBLIC_URL}/webhooks/whatsapp`).waitFor();
   await saved.getByText(`Saved; it ends in ${shownToken.slice(-4)}.`).waitFor();
   violations.push(...(await checkScreen(page, '24b-whatsapp-saved-connection')));

@@ -230,7 +230,7 @@ function ConnectionDetails({ connection }: { connection: WhatsAppConnectionView 
         <dt>Status</dt>
         <dd>
           {connection.status === 'connected' ? (
-            <span className="badge ready">Receiving messages</span>
+            <span className="badge ready">Connected</span>
           ) : (
             <span className="badge failed">No public address</span>
           )}
