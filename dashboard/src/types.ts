@@ -20,6 +20,10 @@ export interface KnowledgeDocument {
   chunks: number;
   pages?: number;
   progress: number;
+  /** The embedding model the document is searched by. */
+  embeddingModel?: string;
+  /** While a new embedding model's vectors are written; the old ones serve until they are complete. */
+  reembedding?: { model: string; chunksDone: number; progress: number };
   filename?: string;
   sourceUrl?: string;
   sizeBytes: number | null;
@@ -85,6 +89,7 @@ export interface BotSettings {
   temperature: number;
   contextSize?: number;
   maxAnswerTokens?: number;
+  embeddingModel?: string;
   welcomeMessage?: string;
   unknownAnswer?: string;
   citeSources: boolean;
@@ -104,4 +109,29 @@ export interface FaqPair {
   location: { sheet: string | null; row: number; label: string } | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A website in the knowledge base: its pages are documents, read again on a schedule or on demand. */
+export interface Site {
+  id: string;
+  rootUrl: string;
+  status: 'queued' | 'crawling' | 'ready' | 'failed';
+  error?: string;
+  useSitemap: boolean;
+  maxPages: number;
+  syncIntervalHours: number;
+  pagesFound: number;
+  lastSyncedAt?: string;
+  createdAt: string;
+}
+
+/** One page of a website, as the document it became. */
+export interface SitePage {
+  documentId: string;
+  url: string;
+  title: string;
+  status: DocumentStatus;
+  error?: string;
+  chunks: number;
+  fetchedAt?: string;
 }

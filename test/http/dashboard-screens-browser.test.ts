@@ -2,13 +2,15 @@
  * The dashboard's account and management screens in Debian's Chromium against the real platform,
  * with fake Stripe and WhatsApp Cloud API servers: the emailed verification and reset links, bot
  * settings and paid access, WhatsApp credentials (the verify token shown is the one Meta's check
- * must send), API keys, deliveries, analytics, billing and deleting a bot. Every screen is checked
+ * must send) and the saved connection, a website read into the knowledge base from a local site,
+ * API keys, deliveries, analytics, billing and deleting a bot. Every screen is checked
  * with axe and photographed at phone and desktop sizes under test-results/dashboard/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../support/creator-session.js';
 import { checkScreen, chromiumMissing, DESKTOP, launchChromium, screenHeading, serve, walkOrPhotograph, watchPage } from '../support/dashboard-browser.js';
+import { htmlPage, sitemap, startFakeSite, type FakeSite } from '../support/fake-site.js';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
 import { startFakeWhatsApp, type FakeWhatsApp } from '../support/fake-whatsapp.js';
 import { parseSse } from '../support/sse.js';
@@ -25,6 +27,7 @@ const plans = [
 let platform: TestPlatform;
 let stripe: FakeStripe;
 let whatsapp: FakeWhatsApp;
+let site: FakeSite;
 let browser: Browser | undefined;
 let base: string;
 /** Refusals a step provokes on purpose, as "status path-suffix". */
@@ -52,6 +55,8 @@ describe.skipIf(chromiumMissing)('the dashboard’s account and management scree
     stripe = await startFakeStripe();
     whatsapp = await startFakeWhatsApp();
     whatsapp.addPhoneNumber(PHONE_NUMBER_ID, '+1 555-010-0100', 'Trace Coaching');
+    site = await startFakeSite();
+    serveCoachingSite(site);
     platform = await startTestPlatform({
       PUBLIC_URL,
       WHATSAPP_GRAPH_URL: whatsapp.url,
@@ -59,6 +64,10 @@ describe.skipIf(chromiumMissing)('the dashboard’s account and management scree
       STRIPE_SECRET_KEY: 'sk_test_51coachbotDASHBOARDkey00000000',
       STRIPE_WEBHOOK_SECRET: 'whsec_test_coachbot_dashboard',
       STRIPE_API_BASE: stripe.url,
+      // The local site is the one private address the crawler may reach.
+      URL_FETCH_ALLOWED_RANGES: '127.0.0.1/32',
+      CRAWL_DELAY_MS: '0',
+      CRAWL_MAX_PAGES: String(SITE_PAGES + 5),
     });
     base = await serve(platform);
     browser = await launchChromium();
@@ -68,6 +77,7 @@ describe.skipIf(chromiumMissing)('the dashboard’s account and management scree
     await platform?.stop();
     await whatsapp?.close();
     await stripe?.close();
+    await site?.close();
   });
 
   it('lets a creator confirm their email, set up, publish on WhatsApp, watch and bill a bot, reset their password and delete the bot', async () => {
@@ -138,6 +148,7 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByLabel('Human handoff phrases').fill('talk to Lee\nreal person');
   await page.getByLabel('Quiet from').fill('22:00');
   await page.getByLabel('Quiet until').fill('07:30');
+  await page.getByLabel('Embedding model').fill('mxbai-embed-large');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText('Between 0 and 2').waitFor();
   await page.getByLabel('Temperature').fill('0.7');
@@ -151,9 +162,11 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
     humanHandoffPhrases: ['talk to Lee', 'real person'],
     quietHoursStart: '22:00',
     quietHoursEnd: '07:30',
+    embeddingModel: 'mxbai-embed-large',
   });
   await page.reload();
   expect(await page.getByLabel('Quiet from').inputValue()).toBe('22:00');
+  expect(await page.getByLabel('Embedding model').inputValue()).toBe('mxbai-embed-large');
 
   // Paid access for the bot's users.
   await page.getByLabel('Free replies a month').fill('5');
@@ -195,10 +208,20 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   });
   expect([challenge.statusCode, challenge.body]).toEqual([200, '1158201444']);
   violations.push(...(await checkScreen(page, '24-whatsapp-connected')));
+  // After a reload the form is empty again; what the server keeps shows: number, state, callback URL, the verify token's end.
+  await page.reload();
+  const saved = page.getByRole('region', { name: 'WhatsApp' }).getByRole('group', { name: 'Current WhatsApp connection' });
+  await saved.getByText('+1 555-010-0100').waitFor();
+  await saved.getByText('Connected', { exact: true }).waitFor();
+  await saved.getByText(`${PUBLIC_URL}/webhooks/whatsapp`).waitFor();
+  await saved.getByText(`Saved; it ends in ${shownToken.slice(-4)}.`).waitFor();
+  violations.push(...(await checkScreen(page, '24b-whatsapp-saved-connection')));
   page.once('dialog', (dialog) => void dialog.accept());
   await section.getByRole('button', { name: 'Disconnect WhatsApp' }).click();
   await section.getByRole('button', { name: 'Connect WhatsApp' }).waitFor();
   await waitFor(async () => (await asCreator(token, 'GET', `/v1/bots/${bot.id}`)).json().channels.length === 0, { what: 'WhatsApp disconnected' });
+
+  await addWebsite(page, violations, token, bot.id);
 
   // Deliveries: the reply sent in the seeded conversation; the failed filter is empty and says so.
   await page.getByRole('link', { name: 'Deliveries' }).click();
@@ -339,6 +362,88 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByText('No bots yet').waitFor();
   const relogin = await platform.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'a newer passphrase' } });
   expect((await asCreator((relogin.json() as { accessToken: string }).accessToken, 'GET', `/v1/bots/${bot.id}`)).statusCode).toBe(404);
+}
+
+const SITE_PAGES = 22;
+
+/** A small coaching site: a sitemap of SITE_PAGES pages, and robots.txt naming it. */
+function serveCoachingSite(fake: FakeSite): void {
+  const paths = Array.from({ length: SITE_PAGES }, (_, i) => (i === 0 ? '/' : `/tips/${i}`));
+  fake.resources.set('/robots.txt', { body: `User-agent: *\nAllow: /\nSitemap: ${fake.origin}/sitemap.xml\n`, type: 'text/plain' });
+  fake.resources.set('/sitemap.xml', { body: sitemap(paths.map((p) => fake.origin + p)), type: 'application/xml' });
+  fake.resources.set('/', { body: htmlPage('Sleep tips', 'A library of short sleep tips from the coach.') });
+  for (let i = 1; i < SITE_PAGES; i++) fake.resources.set(`/tips/${i}`, { body: htmlPage(`Tip ${i}`, `Sleep tip number ${i}: keep a steady wake time and a dark room.`) });
+}
+
+/**
+ * The knowledge screen's websites: a refusal in words, the local site added and read (its pages paged
+ * twenty at a time), synced again, a document shown re-embedding, and the site deleted.
+ */
+async function addWebsite(page: Page, violations: string[], token: string, botId: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Bot sections' }).getByRole('link', { name: 'Knowledge' }).click();
+  await screenHeading(page, 'Knowledge base').waitFor();
+  await page.getByText('No websites yet').waitFor();
+  const form = page.getByRole('form', { name: 'Add a website' });
+  // More pages than the server reads per site: refused, in words.
+  expectedRefusals.add(`400 ${botId}/documents`);
+  await form.getByLabel('Website address').fill(`${site.origin}/`);
+  await form.getByLabel('Pages at most').fill('500');
+  await form.getByRole('button', { name: 'Add website' }).click();
+  await form.getByRole('alert').filter({ hasText: `at most ${SITE_PAGES + 5} pages per site` }).waitFor();
+  await form.getByLabel('Pages at most').fill(String(SITE_PAGES + 5));
+  expect(await form.getByLabel('Use the site’s sitemap (otherwise follow its links)').isChecked()).toBe(true);
+  // From the keyboard: Enter in the address field adds the site.
+  await form.getByLabel('Website address').press('Enter');
+  const host = site.origin.replace(/^https?:\/\//, '');
+  const row = page.getByRole('table', { name: 'Websites and their state' }).getByRole('row', { name: new RegExp(host.replace(/\./g, '\\.')) });
+  await row.getByText('Ready').waitFor({ timeout: 60_000 });
+  await row.getByRole('cell', { name: String(SITE_PAGES), exact: true }).waitFor();
+  expect(await row.getByText('Not yet').count()).toBe(0);
+  // Its pages join the documents without a reload.
+  await page.getByRole('table', { name: 'Documents and their status' }).getByRole('row', { name: /Sleep tips/ }).getByText('Ready').waitFor({ timeout: 60_000 });
+
+  // Its pages, twenty at a time, each a ready document.
+  await row.getByRole('button', { name: `Pages of ${host}` }).click();
+  const pages = page.getByRole('region', { name: `Pages of ${host}` });
+  await pages.getByText(`20 of ${SITE_PAGES} pages shown.`).waitFor();
+  await pages.getByRole('row', { name: /Sleep tips/ }).getByText('Ready').waitFor({ timeout: 60_000 });
+  violations.push(...(await checkScreen(page, '36-knowledge-website')));
+  await pages.getByRole('button', { name: 'Show more pages' }).click();
+  await pages.getByText(`${SITE_PAGES} of ${SITE_PAGES} pages shown.`).waitFor();
+  await waitFor(async () => (await pages.getByRole('row').filter({ hasText: 'Ready' }).count()) === SITE_PAGES, { timeoutMs: 60_000, what: 'every page to be ready' });
+
+  // Sync now asks the site again; the last sync time moves on.
+  const before = ((await asCreator(token, 'GET', `/v1/bots/${botId}/sites`)).json() as { sites: Array<{ lastSyncedAt: string }> }).sites[0]!.lastSyncedAt;
+  const requestsBefore = site.requests.length;
+  await row.getByRole('button', { name: `Sync now: ${host}` }).click();
+  await waitFor(
+    async () => ((await asCreator(token, 'GET', `/v1/bots/${botId}/sites`)).json() as { sites: Array<{ lastSyncedAt: string }> }).sites[0]!.lastSyncedAt !== before,
+    { timeoutMs: 60_000, what: 'the second sync' },
+  );
+  expect(site.requests.length).toBeGreaterThan(requestsBefore);
+  await row.getByText('Ready').waitFor();
+
+  // A document moving to the embedding model chosen in settings shows how far it is (the worker's progress, written as it would).
+  const siteId = ((await asCreator(token, 'GET', `/v1/bots/${botId}/sites`)).json() as { sites: Array<{ id: string }> }).sites[0]!.id;
+  const [first] = ((await asCreator(token, 'GET', `/v1/bots/${botId}/sites/${siteId}/pages`)).json() as { pages: Array<{ documentId: string }> }).pages;
+  await platform.infrastructure.database.pool.query(`UPDATE documents SET reembed_model = 'mxbai-embed-large', reembed_done = 0 WHERE id = $1`, [first!.documentId]);
+  await page.reload();
+  await screenHeading(page, 'Knowledge base').waitFor();
+  const progress = page.getByRole('progressbar', { name: 'Re-embedding with mxbai-embed-large: 0%' });
+  await progress.waitFor();
+  await platform.infrastructure.database.pool.query(`UPDATE documents SET reembed_done = chunk_count WHERE id = $1`, [first!.documentId]);
+  // Followed without a reload.
+  await page.getByRole('progressbar', { name: 'Re-embedding with mxbai-embed-large: 100%' }).waitFor();
+  violations.push(...(await checkScreen(page, '37-knowledge-reembedding')));
+  await platform.infrastructure.database.pool.query(`UPDATE documents SET reembed_model = NULL, reembed_done = 0 WHERE id = $1`, [first!.documentId]);
+  await progress.waitFor({ state: 'detached' });
+
+  // Deleting asks first, then every page leaves the knowledge base.
+  page.once('dialog', (dialog) => void dialog.accept());
+  await row.getByRole('button', { name: `Delete ${host}` }).click();
+  await page.getByText('No websites yet').waitFor();
+  await page.getByText('No documents yet').waitFor();
+  expect(((await asCreator(token, 'GET', `/v1/bots/${botId}/documents`)).json() as { documents: unknown[] }).documents).toEqual([]);
 }
 
 /** Two Telegram contacts of the bot, each with a conversation, as its webhook stores them. */

@@ -6,6 +6,7 @@ import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
 import { ConfirmButton, EmptyState, ErrorMessage, ListStates, Loading, PageHeading, RecordTable, RowActions } from '../ui';
 import { FaqSection } from './faq-section';
+import { WebsitesSection } from './websites-section';
 
 const ACCEPTED =
   '.pdf,.docx,.pptx,.epub,.zip,.md,.markdown,.txt,.html,.htm,.srt,.vtt,.csv,.tsv,.xlsx,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt,text/csv,' +
@@ -27,8 +28,9 @@ export function KnowledgeScreen() {
   const documents = useQuery({
     queryKey: documentsKey,
     queryFn: () => api<{ documents: KnowledgeDocument[] }>(`/v1/bots/${bot.id}/documents`),
-    // Followed while anything is being read; still once there is nothing left to wait for.
-    refetchInterval: (query) => (query.state.data?.documents.some((d) => d.status === 'queued' || d.status === 'processing') ? 1500 : false),
+    // Followed while anything is being read or re-embedded; still once there is nothing left to wait for.
+    refetchInterval: (query) =>
+      query.state.data?.documents.some((d) => d.status === 'queued' || d.status === 'processing' || d.reembedding) ? 1500 : false,
   });
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
@@ -142,6 +144,7 @@ export function KnowledgeScreen() {
                     {statusWords[doc.status]}
                     {doc.status === 'processing' && doc.progress > 0 ? ` ${Math.round(doc.progress * 100)}%` : ''}
                   </span>
+                  {doc.reembedding ? <Reembedding {...doc.reembedding} /> : null}
                 </td>
                 <td className="passages">{doc.status === 'ready' ? doc.chunks : '—'}</td>
                 <RowActions>
@@ -164,10 +167,27 @@ export function KnowledgeScreen() {
         ) : null}
       </section>
 
+      <WebsitesSection botId={bot.id} />
+
       <FaqSection botId={bot.id} />
 
       <SearchBox botId={bot.id} />
     </>
+  );
+}
+
+/** A document moving to a new embedding model: how far, while its old vectors still answer. */
+function Reembedding({ model, progress }: { model: string; progress: number }) {
+  const percent = Math.round(progress * 100);
+  return (
+    <p className="reembedding">
+      <label>
+        <span className="muted small">
+          Re-embedding with {model}: {percent}%
+        </span>
+        <progress max={100} value={percent} />
+      </label>
+    </p>
   );
 }
 

@@ -11,6 +11,7 @@ interface SettingsForm {
   persona: string;
   language: string;
   model: string;
+  embeddingModel: string;
   temperature: string;
   contextSize: string;
   maxAnswerTokens: string;
@@ -36,6 +37,7 @@ function formOf(bot: Bot): SettingsForm {
     persona: bot.persona,
     language: bot.language,
     model: s.model ?? '',
+    embeddingModel: s.embeddingModel ?? '',
     temperature: String(s.temperature),
     contextSize: s.contextSize?.toString() ?? '',
     maxAnswerTokens: s.maxAnswerTokens?.toString() ?? '',
@@ -76,6 +78,7 @@ function BotSettingsForm({ bot }: { bot: Bot }) {
           language: form.language.trim(),
           settings: {
             model: textOrNull(form.model),
+            embeddingModel: textOrNull(form.embeddingModel),
             temperature: numberOrNull(form.temperature),
             contextSize: numberOrNull(form.contextSize),
             maxAnswerTokens: numberOrNull(form.maxAnswerTokens),
@@ -124,6 +127,13 @@ function BotSettingsForm({ bot }: { bot: Bot }) {
         <div className="form-grid">
           <Field label="Model name" hint="An Ollama model, e.g. llama3.2:3b.">
             {(props) => <input {...props} autoComplete="off" spellCheck={false} {...register('model', { maxLength: { value: 200, message: 'At most 200 characters' } })} />}
+          </Field>
+          <Field
+            label="Embedding model"
+            hint="The Ollama model that turns your documents into vectors for search, e.g. mxbai-embed-large. Changing it re-embeds every document in the background (progress shows under Knowledge); until a document is done, it is still found by its old vectors."
+            error={errors.embeddingModel?.message}
+          >
+            {(props) => <input {...props} autoComplete="off" spellCheck={false} {...register('embeddingModel', { maxLength: { value: 200, message: 'At most 200 characters' } })} />}
           </Field>
           <Field label="Temperature" hint="0 is steady, 2 is inventive; 0.3 by default." error={errors.temperature?.message}>
             {(props) => (

@@ -1,10 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { api } from '../api';
 import { CopyButton } from '../copy-button';
 import type { Bot } from '../types';
-import { ErrorMessage, Field } from '../ui';
+import { ErrorMessage, Field, Loading } from '../ui';
 
 interface WhatsAppForm {
   phoneNumberId: string;
@@ -22,6 +22,12 @@ interface WhatsAppConnection {
   displayPhoneNumber: string;
   webhookUrl: string | null;
   template: { name: string; language: string } | null;
+}
+
+/** What the server says of a connected number (GET …/channels/whatsapp): no secrets, a hint of the verify token. */
+interface WhatsAppConnectionView extends WhatsAppConnection {
+  verifyTokenHint: string;
+  status: 'connected' | 'needs_public_url';
 }
 
 /** A random verify token to paste into Meta's webhook settings: the creator need not invent one. */
@@ -46,7 +52,16 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
     defaultValues: { phoneNumberId: '', wabaId: '', accessToken: '', appSecret: '', verifyToken: newVerifyToken(), templateName: '', templateLanguage: 'en_US' },
   });
   const verifyToken = watch('verifyToken');
-  const refresh = () => queries.invalidateQueries({ queryKey: ['bot', bot.id] });
+  const connectionKey = ['whatsapp', bot.id];
+  const connection = useQuery({
+    queryKey: connectionKey,
+    queryFn: () => api<WhatsAppConnectionView>(`/v1/bots/${bot.id}/channels/whatsapp`),
+    enabled: !!connected,
+  });
+  const refresh = async () => {
+    await queries.invalidateQueries({ queryKey: ['bot', bot.id] });
+    await queries.invalidateQueries({ queryKey: connectionKey });
+  };
   const connect = useMutation({
     mutationFn: (form: WhatsAppForm) =>
       api<WhatsAppConnection>(`/v1/bots/${bot.id}/channels/whatsapp`, {
@@ -72,7 +87,10 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
     mutationFn: () => api(`/v1/bots/${bot.id}/channels/whatsapp`, { method: 'DELETE' }),
     onSuccess: async () => {
       setSavedToken(null);
-      await refresh();
+      // The bot stops saying "connected" before the connection is forgotten, so nothing asks for it again.
+      queries.setQueryData<Bot>(['bot', bot.id], (old) => old && { ...old, channels: old.channels.filter((c) => c.channel !== 'whatsapp') });
+      queries.removeQueries({ queryKey: connectionKey });
+      await queries.invalidateQueries({ queryKey: ['bot', bot.id] });
     },
   });
   const shownToken = savedToken ?? verifyToken;
@@ -80,9 +98,16 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
     <section aria-labelledby="whatsapp" className="panel">
       <h2 id="whatsapp">WhatsApp</h2>
       {connected ? (
-        <p role="status">
-          Connected to <strong>{connected.displayPhoneNumber ?? connected.phoneNumberId}</strong>. Messages to this number are answered by this bot.
-        </p>
+        <>
+          <p role="status">
+            Connected to <strong>{connection.data?.displayPhoneNumber || connected.displayPhoneNumber || connected.phoneNumberId}</strong>. Messages to this number are
+            answered by this bot.
+          </p>
+          {connection.isPending ? <Loading what="the connection" /> : null}
+          <ErrorMessage error={connection.error} />
+          {connection.data ? <ConnectionDetails connection={connection.data} /> : null}
+          <h3>Replace the credentials</h3>
+        </>
       ) : (
         <p>
           In your Meta app (WhatsApp → API Setup) find the phone number ID and the WhatsApp Business Account ID, create a system-user access token, and copy the
@@ -90,21 +115,24 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
         </p>
       )}
       <div className="copy-box">
-        <p>
-          <span className="copy-label">Callback URL</span> <code className="copy-value">{webhookUrl}</code> <CopyButton text={webhookUrl} what="Callback URL" label="Copy callback URL" />
-        </p>
+        {/* Once connected, the callback URL is shown with the connection, as the server has it. */}
+        {connection.data ? null : (
+          <p>
+            <span className="copy-label">Callback URL</span> <code className="copy-value">{webhookUrl}</code> <CopyButton text={webhookUrl} what="Callback URL" label="Copy callback URL" />
+          </p>
+        )}
         <p>
           <span className="copy-label">{savedToken ? 'Verify token (saved)' : connected ? 'New verify token (takes effect when you replace the credentials)' : 'Verify token'}</span> <code className="copy-value">{shownToken}</code>{' '}
           <CopyButton text={shownToken} what="Verify token" />
         </p>
-        {announcedUrl ? null : (
+        {announcedUrl || connection.data ? null : (
           <p className="hint">The callback URL is this page’s address; if the platform is reached from the internet at another address (its PUBLIC_URL), use that one.</p>
         )}
         <p className="hint">
           {savedToken
-            ? 'Paste both into the Meta app now: the verify token is stored only as a hash and is not shown again.'
+            ? 'Paste both into the Meta app now: the verify token is not shown again.'
             : connected
-              ? 'The saved verify token is stored only as a hash and cannot be shown; the one above replaces it when you save new credentials.'
+              ? 'The saved verify token is not shown again; the one above replaces it when you save new credentials.'
               : 'The verify token is filled in for you; change it below if you already chose one in the Meta app.'}
         </p>
       </div>
@@ -184,5 +212,44 @@ export function WhatsAppChannel({ bot }: { bot: Bot }) {
         </div>
       </form>
     </section>
+  );
+}
+
+/** The connected number as the server keeps it: what Meta must be told (callback URL, verify token) and whether it can reach us. */
+function ConnectionDetails({ connection }: { connection: WhatsAppConnectionView }) {
+  const tokenEnd = connection.verifyTokenHint.replace(/^•+/, '');
+  return (
+    <div className="copy-box" aria-label="Current WhatsApp connection" role="group">
+      <dl className="facts">
+        <dt>Number</dt>
+        <dd>
+          {connection.displayPhoneNumber || 'Not reported by Meta'} <span className="muted">(phone number ID {connection.phoneNumberId})</span>
+        </dd>
+        <dt>Business account ID</dt>
+        <dd>{connection.wabaId}</dd>
+        <dt>Status</dt>
+        <dd>
+          {connection.status === 'connected' ? (
+            <span className="badge ready">Connected</span>
+          ) : (
+            <span className="badge failed">No public address</span>
+          )}
+        </dd>
+        <dt>Callback URL</dt>
+        <dd>
+          {connection.webhookUrl ? (
+            <>
+              <code className="copy-value">{connection.webhookUrl}</code> <CopyButton text={connection.webhookUrl} what="Callback URL" label="Copy callback URL" />
+            </>
+          ) : (
+            'None yet: set the platform’s PUBLIC_URL to the address the internet reaches it at, then enter that address followed by /webhooks/whatsapp in the Meta app.'
+          )}
+        </dd>
+        <dt>Verify token</dt>
+        <dd>{tokenEnd ? `Saved; it ends in ${tokenEnd}.` : 'Saved; it is too short to show its end.'} Compare it with the one in the Meta app.</dd>
+        <dt>Template after 24 hours</dt>
+        <dd>{connection.template ? `${connection.template.name} (${connection.template.language})` : 'None: after 24 hours without a message from the user, nothing can be sent.'}</dd>
+      </dl>
+    </div>
   );
 }
