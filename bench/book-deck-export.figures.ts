@@ -19,11 +19,10 @@ import { PptxLoader } from '../rag/loaders/pptx.loader.js';
 import { ZipExportLoader } from '../rag/loaders/zip-export.loader.js';
 import { TextSplitter } from '../rag/split.js';
 import type { LoadedDocument } from '../rag/types.js';
-import { createBot, type signUpCreator } from '../test/support/creator-session.js';
 import { epubBook, slideDeck, zipOf } from '../test/support/knowledge-files.js';
-import { multipart } from '../test/support/multipart.js';
 import type { startTestPlatform } from '../test/support/test-platform.js';
-import { waitFor } from '../test/support/wait-for.js';
+import type { signUpCreator } from '../test/support/creator-session.js';
+import { ingestThroughApi } from './ingest-through-api.js';
 
 const COMMUNITY_PREFIX = '/root/.cache/coachbot-langchain-community';
 const ROUNDS = 20;
@@ -152,23 +151,12 @@ export async function bookDeckExportFigures(platform: Awaited<ReturnType<typeof 
       const theirs = kind === 'zip' ? undefined : community?.[kind];
       const other = theirs ? await timed(() => theirs(sample, file)) : undefined;
 
-      const bot = await createBot(platform.app, session.auth);
-      const started = performance.now();
-      for (let i = 0; i < API_COPIES; i++) {
-        const body = multipart({ name: `${i}-${name}`, type: mediaType, bytes: sample.bytes });
-        const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/documents`, headers: { ...session.auth, ...body.headers }, payload: body.payload });
-        if (response.statusCode !== 202) throw new Error(`upload failed: ${response.statusCode} ${response.body}`);
-      }
-      await waitFor(
-        async () => {
-          const { rows } = await platform.infrastructure.database.pool.query<{ status: string; error: string | null }>('SELECT status, error FROM documents WHERE bot_id = $1', [bot.id]);
-          const failed = rows.find((r) => r.status === 'failed');
-          if (failed) throw new Error(`a ${kind} upload failed: ${failed.error}`);
-          return rows.length === API_COPIES && rows.every((r) => r.status === 'ready') ? rows : undefined;
-        },
-        { timeoutMs: 600_000, intervalMs: 50, what: `every ${kind} upload ready` },
+      const endToEndSeconds = await ingestThroughApi(
+        platform,
+        session,
+        Array.from({ length: API_COPIES }, (_, i) => ({ name: `${i}-${name}`, type: mediaType, bytes: sample.bytes })),
+        `${kind} upload`,
       );
-      const endToEndSeconds = (performance.now() - started) / 1000;
 
       const perSecond = (seconds: number) => sample.units / seconds;
       results[kind] = {

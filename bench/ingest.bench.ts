@@ -27,6 +27,7 @@ import { waitFor } from '../test/support/wait-for.js';
 import { saveResults } from './bench-report.js';
 import { bookDeckExportFigures, describeBookDeckExport } from './book-deck-export.figures.js';
 import { spreadsheetFigures, spreadsheetSummary } from './spreadsheet-ingest.js';
+import { ingestThroughApi } from './ingest-through-api.js';
 
 const copies = Number(process.argv[process.argv.indexOf('--copies') + 1]) || 15;
 const pdfs = ['docs/pdfjs__tracemonkey.pdf', 'docs/pdfjs__copy_paste_ligatures.pdf'].map((name) => ({ name, bytes: fixture(name) }));
@@ -84,22 +85,12 @@ async function subtitleFigures(platform: Awaited<ReturnType<typeof startTestPlat
   }
   const pipelineSeconds = (performance.now() - started) / 1000;
 
-  const bot = await createBot(platform.app, session.auth);
-  started = performance.now();
-  for (let i = 0; i < SUBTITLE_COPIES; i++) {
-    const body = multipart({ name: `lesson-${i}.srt`, type: 'application/x-subrip', bytes });
-    const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/documents`, headers: { ...session.auth, ...body.headers }, payload: body.payload });
-    if (response.statusCode !== 202) throw new Error(`upload failed: ${response.statusCode} ${response.body}`);
-  }
-  await waitFor(
-    async () => {
-      const { rows } = await platform.infrastructure.database.pool.query<{ status: string }>('SELECT status FROM documents WHERE bot_id = $1', [bot.id]);
-      if (rows.some((r) => r.status === 'failed')) throw new Error('a subtitle file failed to ingest');
-      return rows.length === SUBTITLE_COPIES && rows.every((r) => r.status === 'ready') ? rows : undefined;
-    },
-    { timeoutMs: 600_000, intervalMs: 50, what: 'every subtitle file ready' },
+  const endToEndSeconds = await ingestThroughApi(
+    platform,
+    session,
+    Array.from({ length: SUBTITLE_COPIES }, (_, i) => ({ name: `lesson-${i}.srt`, type: 'application/x-subrip', bytes })),
+    'subtitle file',
   );
-  const endToEndSeconds = (performance.now() - started) / 1000;
   return {
     file: { cues: srt.cues, bytes: bytes.length, passages, chunks, hours: 1 },
     cuesPerSecondLoadAndSplit: (srt.cues * rounds) / pipelineSeconds,

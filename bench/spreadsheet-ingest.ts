@@ -17,10 +17,9 @@ import { XlsxLoader } from '../rag/loaders/xlsx.loader.js';
 import { inflateWithin } from '../rag/loaders/zip-inflate.js';
 import { TextSplitter } from '../rag/split.js';
 import type { LoadedDocument } from '../rag/types.js';
-import { createBot, type CreatorSession } from '../test/support/creator-session.js';
-import { multipart } from '../test/support/multipart.js';
 import type { TestPlatform } from '../test/support/test-platform.js';
-import { waitFor } from '../test/support/wait-for.js';
+import type { CreatorSession } from '../test/support/creator-session.js';
+import { ingestThroughApi } from './ingest-through-api.js';
 
 const ROWS = 10_000;
 const ROUNDS = 3;
@@ -66,26 +65,6 @@ async function communityCsvLoader(): Promise<((blob: Blob) => { load(): Promise<
   return (blob) => new module.CSVLoader(blob);
 }
 
-async function throughApi(platform: TestPlatform, session: CreatorSession, files: Array<{ name: string; type: string; bytes: Buffer }>): Promise<number> {
-  const bot = await createBot(platform.app, session.auth);
-  const started = performance.now();
-  for (const file of files) {
-    const body = multipart(file);
-    const response = await platform.app.inject({ method: 'POST', url: `/v1/bots/${bot.id}/documents`, headers: { ...session.auth, ...body.headers }, payload: body.payload });
-    if (response.statusCode !== 202) throw new Error(`upload failed: ${response.statusCode} ${response.body}`);
-  }
-  await waitFor(
-    async () => {
-      const { rows } = await platform.infrastructure.database.pool.query<{ status: string; error: string | null }>('SELECT status, error FROM documents WHERE bot_id = $1', [bot.id]);
-      const failed = rows.find((r) => r.status === 'failed');
-      if (failed) throw new Error(`a spreadsheet failed to ingest: ${failed.error}`);
-      return rows.length === files.length && rows.every((r) => r.status === 'ready') ? rows : undefined;
-    },
-    { timeoutMs: 600_000, intervalMs: 50, what: 'every spreadsheet ready' },
-  );
-  return (performance.now() - started) / 1000;
-}
-
 /** Rows per second of the CSV and XLSX loaders (load + split), their bare parsers, and end to end. */
 export async function spreadsheetFigures(platform: TestPlatform, session: CreatorSession) {
   const rows = rowsOf(ROWS);
@@ -124,10 +103,10 @@ export async function spreadsheetFigures(platform: TestPlatform, session: Creato
   };
   const apiRows = 2_000;
   const small = rowsOf(apiRows);
-  const seconds = await throughApi(platform, session, [
+  const seconds = await ingestThroughApi(platform, session, [
     { name: 'plans.csv', type: 'text/csv', bytes: Buffer.from(csvText(small)) },
     { name: 'plans.xlsx', type: XLSX, bytes: await xlsxBytes(small) },
-  ]);
+  ], 'spreadsheet');
   figures.endToEndRowsPerSecond = (2 * apiRows) / seconds;
   return {
     ...figures,
