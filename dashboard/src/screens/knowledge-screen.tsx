@@ -75,7 +75,7 @@ export function KnowledgeScreen() {
   return (
     <>
       <PageHeading title={`Knowledge · ${bot.name}`}>Knowledge base</PageHeading>
-      <p className="lead">The bot answers from these documents. Add PDFs, Word files, Markdown, text, subtitles, spreadsheets or web pages you saved.</p>
+      <p className="lead">The bot answers from these documents. Add PDFs, Word files, slide decks, e-books, Markdown, text, subtitles, spreadsheets, Notion or Obsidian exports, or whole websites.</p>
 
       <section aria-labelledby="add-files">
         <h2 id="add-files">Add files</h2>
@@ -106,7 +106,7 @@ export function KnowledgeScreen() {
               if (files.length) void upload(files);
             }}
           />
-          <p className="hint">Several at once is fine: PDF, DOCX, Markdown, text, HTML, SRT/VTT, CSV or XLSX. A sheet with Question and Answer columns fills the FAQ below.</p>
+          <p className="hint">Several at once is fine: PDF, DOCX, PPTX, EPUB, Markdown, text, HTML, SRT/VTT, CSV, XLSX or a ZIP export of Markdown/HTML files. A sheet with Question and Answer columns fills the FAQ below.</p>
         </div>
         {uploads.length ? (
           <ul className="uploads" aria-live="polite">
