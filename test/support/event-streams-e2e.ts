@@ -17,7 +17,8 @@ import { startTestPlatform, type TestPlatform } from './test-platform.js';
 import { waitFor } from './wait-for.js';
 
 const MAX_STREAMS = 3;
-const LEASE_MS = 2500;
+// Renewed every third of it: long enough that a busy machine's pauses never let a live stream's lease lapse.
+const LEASE_MS = 5000;
 
 const platforms: TestPlatform[] = [];
 const streams: LiveSse[] = [];
