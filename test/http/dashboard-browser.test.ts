@@ -95,11 +95,14 @@ async function walkThrough(page: Page, violations: string[]): Promise<void> {
   await page.getByLabel('Name').fill('Trace Tutor');
   await page.getByLabel('Persona').fill('A patient tutor who explains compilers plainly.');
   await page.getByLabel('Language').fill('en');
+  // The new bot opens on its knowledge base, which follows the bot's live events for each document's progress.
+  const knowledgeEvents = page.waitForResponse((r) => /^\/v1\/bots\/[^/]+\/events$/.test(new URL(r.url()).pathname) && r.status() === 200);
   await page.getByRole('button', { name: 'Create bot' }).click();
 
   // The knowledge base: empty, then a PDF uploaded through the file picker becomes ready.
   await screenHeading(page, 'Knowledge base').waitFor();
   await page.getByText('No documents yet').waitFor();
+  await knowledgeEvents;
   violations.push(...(await checkScreen(page, '05-knowledge-empty')));
   // Two files at once through the file picker, opened from the keyboard.
   await page.getByRole('button', { name: 'Choose files' }).focus();

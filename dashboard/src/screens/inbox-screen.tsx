@@ -5,7 +5,7 @@ import { Link, NavLink, Outlet, useOutletContext, useParams } from 'react-router
 import { api } from '../api';
 import type { Bot, ConversationSummary, TranscriptItem } from '../types';
 import { EmptyState, ErrorMessage, Loading, PageHeading, sourcesLine, When } from '../ui';
-import { InboxLive, useInboxLive, useInboxLiveUpdates } from './inbox-live';
+import { InboxLive, useInboxLive, useInboxLiveUpdates } from './live-events';
 import { Composer, TakeoverBar, type TakeoverView } from './inbox-takeover';
 import './inbox.css';
 

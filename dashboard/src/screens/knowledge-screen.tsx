@@ -6,11 +6,16 @@ import { api, messageOf } from '../api';
 import type { Bot, KnowledgeDocument, SearchResult } from '../types';
 import { ConfirmButton, EmptyState, ErrorMessage, ListStates, Loading, PageHeading, RecordTable, RowActions } from '../ui';
 import { FaqSection } from './faq-section';
+import { useBotEvents } from './live-events';
 import { WebsitesSection } from './websites-section';
 
 const ACCEPTED =
   '.pdf,.docx,.pptx,.epub,.zip,.md,.markdown,.txt,.html,.htm,.srt,.vtt,.csv,.tsv,.xlsx,application/pdf,text/plain,text/markdown,text/html,application/x-subrip,text/vtt,text/csv,' +
   'application/vnd.openxmlformats-officedocument.presentationml.presentation,application/epub+zip,application/zip,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+// What changes the documents list: ingestion progress and re-embedding.
+const KNOWLEDGE_EVENTS = ['document', 'reembed'] as const;
+const noId = () => undefined;
 const statusWords: Record<KnowledgeDocument['status'], string> = { queued: 'Waiting', processing: 'Reading', ready: 'Ready', failed: 'Failed' };
 
 interface Upload {
@@ -31,6 +36,12 @@ export function KnowledgeScreen() {
     // Followed while anything is being read or re-embedded; still once there is nothing left to wait for.
     refetchInterval: (query) =>
       query.state.data?.documents.some((d) => d.status === 'queued' || d.status === 'processing' || d.reembedding) ? 1500 : false,
+  });
+  // Each document's progress (reading, re-embedding, a site's pages) arrives on the bot's live
+  // events; the polling above stays as the safety net while anything is under way.
+  useBotEvents(bot.id, KNOWLEDGE_EVENTS, noId, () => {
+    void queries.invalidateQueries({ queryKey: documentsKey });
+    void queries.invalidateQueries({ queryKey: ['sites', bot.id] });
   });
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);

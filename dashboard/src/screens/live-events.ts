@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, useState } from 'react';
+import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import { botEventsUrl } from '../api';
 
 // Events that change what the inbox shows; each names the conversation it concerns.
@@ -18,14 +18,17 @@ export function useInboxLive(): boolean {
 }
 
 /**
- * Follows the bot's live events while the inbox is open and refetches the conversation list and
- * the transcripts they concern. A dropped stream is opened again with a new ticket, resuming after
- * the last event seen; when the server cannot resend what was missed (`reset`, or a fresh stream),
- * everything the inbox shows is refetched. Returns whether the stream is up.
+ * Follows the bot's live events named in `names` while the calling screen is open: `onChange` gets
+ * the ids the events concern (`null`: refetch everything, after a `reset` or a stream that could not
+ * resume), batched over DEBOUNCE_MS. A dropped stream is opened again with a new ticket, resuming
+ * after the last event seen. Returns whether the stream is up.
  */
-export function useInboxLiveUpdates(botId: string): boolean {
-  const queries = useQueryClient();
+export function useBotEvents(botId: string, names: readonly string[], idOf: (data: Record<string, unknown>) => string | undefined, onChange: (ids: Set<string> | null) => void): boolean {
   const [live, setLive] = useState(false);
+  // The latest callbacks, without reopening the stream when a screen re-renders.
+  const handlers = useRef({ idOf, onChange });
+  handlers.current = { idOf, onChange };
+  const eventNames = names.join(',');
 
   useEffect(() => {
     let source: EventSource | null = null;
@@ -39,18 +42,12 @@ export function useInboxLiveUpdates(botId: string): boolean {
 
     const flush = () => {
       flushTimer = undefined;
-      if (everything) {
-        void queries.invalidateQueries({ queryKey: ['conversations', botId] });
-        void queries.invalidateQueries({ queryKey: ['transcript', botId] });
-      } else {
-        if (stale.size) void queries.invalidateQueries({ queryKey: ['conversations', botId] });
-        for (const conversationId of stale) void queries.invalidateQueries({ queryKey: ['transcript', botId, conversationId] });
-      }
+      handlers.current.onChange(everything ? null : new Set(stale));
       everything = false;
       stale.clear();
     };
-    const refetchSoon = (conversationId: string | null) => {
-      if (conversationId) stale.add(conversationId);
+    const refetchSoon = (id: string | null) => {
+      if (id) stale.add(id);
       else everything = true;
       flushTimer ??= setTimeout(flush, DEBOUNCE_MS);
     };
@@ -73,12 +70,11 @@ export function useInboxLiveUpdates(botId: string): boolean {
         if (!resumed) refetchSoon(null);
       });
       stream.addEventListener('reset', () => refetchSoon(null));
-      for (const name of INBOX_EVENTS) {
+      for (const name of eventNames.split(',')) {
         stream.addEventListener(name, (e) => {
           const event = e as MessageEvent<string>;
           if (event.lastEventId) lastEventId = event.lastEventId;
-          const { conversationId } = JSON.parse(event.data) as { conversationId?: string };
-          refetchSoon(conversationId ?? null);
+          refetchSoon(handlers.current.idOf(JSON.parse(event.data) as Record<string, unknown>) ?? null);
         });
       }
       // EventSource would retry with the same (soon expired) ticket: close it and start over with a new one.
@@ -103,7 +99,27 @@ export function useInboxLiveUpdates(botId: string): boolean {
       clearTimeout(flushTimer);
       setLive(false);
     };
-  }, [botId, queries]);
+  }, [botId, eventNames]);
 
   return live;
+}
+
+const conversationOf = (data: Record<string, unknown>) => (typeof data.conversationId === 'string' ? data.conversationId : undefined);
+
+/**
+ * Follows the bot's live events while the inbox is open and refetches the conversation list and
+ * the transcripts they concern; when the server cannot resend what was missed, everything the inbox
+ * shows is refetched. Returns whether the stream is up.
+ */
+export function useInboxLiveUpdates(botId: string): boolean {
+  const queries = useQueryClient();
+  return useBotEvents(botId, INBOX_EVENTS, conversationOf, (conversations) => {
+    if (!conversations) {
+      void queries.invalidateQueries({ queryKey: ['conversations', botId] });
+      void queries.invalidateQueries({ queryKey: ['transcript', botId] });
+      return;
+    }
+    if (conversations.size) void queries.invalidateQueries({ queryKey: ['conversations', botId] });
+    for (const conversationId of conversations) void queries.invalidateQueries({ queryKey: ['transcript', botId, conversationId] });
+  });
 }
