@@ -569,9 +569,16 @@ describe('the inbox after web chat', () => {
     // conversations above are settled by now). No documents: the bot can only say its unknown answer.
     platform.startWorkers();
     await previewChat(aliceBot, 'preview-1', 'What is the capital of Peru?');
-    // The page shows the reply once it is final; the worker marks it sent a moment later.
-    await waitFor(async () => (await list(alice, aliceBot)).conversations[0]?.lastMessage?.type === 'reply', { what: 'the reply listed' });
-    const { conversations } = await list(alice, aliceBot);
+    // The page shows the reply once it is final; the worker records the reply, then settles the turn
+    // (answered) and marks it sent a moment later.
+    const { conversations } = await waitFor(
+      async () => {
+        const listed = await list(alice, aliceBot);
+        const first = listed.conversations[0];
+        return first?.lastMessage?.type === 'reply' && !first.unanswered ? listed : null;
+      },
+      { what: 'the reply listed and its turn settled' },
+    );
     expect(conversations).toHaveLength(1);
     expect(conversations[0]).toMatchObject({ channel: 'web', lastMessage: { type: 'reply', text: UNKNOWN }, unanswered: false, unknown: true });
     const { items } = await waitFor(async () => {
